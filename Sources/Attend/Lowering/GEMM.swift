@@ -1,0 +1,72 @@
+import CBLAS
+
+// The one place Attend calls BLAS. Every GEMM-lowered op (matmul, einsum, linear, attention,
+// convolution) builds a `MatrixOperand` description and ends here.
+
+/// How a batched matrix operand `[batch…, rows, cols]` is handed to row-major CBLAS.
+struct MatrixOperand: Equatable {
+    /// Pass as `CblasTrans`: the matrix is stored column-major (rows have stride 1).
+    var transposed: Bool
+    /// Leading dimension in elements.
+    var leadingDimension: Int
+
+    /// The BLAS view of a `rows × cols` matrix with the given strides, or nil when BLAS cannot
+    /// read it directly (neither dimension has stride 1, a zero stride, or overlapping rows) and
+    /// a copy is needed.
+    init?(rows: Int, cols: Int, rowStride: Int, colStride: Int) {
+        if cols <= 1 || colStride == 1, rows <= 1 || rowStride >= Swift.max(cols, 1) {
+            // Row-major: element (i, j) at i·ld + j.
+            transposed = false
+            leadingDimension = rows <= 1 ? Swift.max(cols, 1) : rowStride
+        } else if rows <= 1 || rowStride == 1, cols <= 1 || colStride >= Swift.max(rows, 1) {
+            // Column-major: element (i, j) at j·ld + i.
+            transposed = true
+            leadingDimension = cols <= 1 ? Swift.max(rows, 1) : colStride
+        } else {
+            return nil
+        }
+    }
+}
+
+enum GEMM {
+    /// The CBLAS routine name for a scalar type.
+    static func routine<Scalar: TensorScalar>(for _: Scalar.Type) -> String { "cblas_\(Scalar.blasPrefix)gemm" }
+
+    /// Issues one row-major GEMM: C = alpha·op(A)·op(B) + beta·C.
+    @inline(__always)
+    static func call<Scalar: TensorScalar>(
+        _ g: GEMMCall, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>
+    ) {
+        let ta = g.transA ? CblasTrans : CblasNoTrans
+        let tb = g.transB ? CblasTrans : CblasNoTrans
+        let (m, n, k) = (Int32(g.m), Int32(g.n), Int32(g.k))
+        let (lda, ldb, ldc) = (Int32(g.lda), Int32(g.ldb), Int32(g.ldc))
+        if Scalar.self == Float.self {
+            cblas_sgemm(
+                CblasRowMajor, ta, tb, m, n, k, Float(g.alpha),
+                UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+                UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb, Float(g.beta),
+                UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc)
+        } else if Scalar.self == Double.self {
+            cblas_dgemm(
+                CblasRowMajor, ta, tb, m, n, k, g.alpha,
+                UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda,
+                UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb, g.beta,
+                UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc)
+        } else {
+            preconditionFailure("GEMM: no BLAS routine for \(Scalar.self)")
+        }
+    }
+}
+
+/// Settings of the BLAS library behind Attend.
+public enum BLAS {
+    /// The number of threads OpenBLAS uses inside one GEMM call.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the number of threads OpenBLAS uses inside one GEMM call (process-wide).
+    public static func setThreadCount(_ count: Int) {
+        precondition(count >= 1, "BLAS.setThreadCount: thread count must be at least 1, got \(count)")
+        openblas_set_num_threads(Int32(count))
+    }
+}

@@ -1,0 +1,40 @@
+/// An error a user's data can cause: a shape that does not fit, a bad dimension, a bad
+/// equation. The message names the op, the operands and the rule, like a compiler message:
+///
+///     matmul: cannot multiply [320, 2048] by [256, 256]: inner dimensions 2048 and 256 differ
+public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The operation that refused the input (`"matmul"`, `"einsum"`, `"view"` …).
+    public let op: String
+    /// What was wrong and what the rule is.
+    public let message: String
+
+    public init(op: String, _ message: String) {
+        self.op = op
+        self.message = message
+    }
+
+    public var description: String { "\(op): \(message)" }
+}
+
+/// Formats a shape the way messages print it: `[2, 4, 10, 32]`.
+func describe(_ shape: [Int]) -> String {
+    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+}
+
+/// Resolves a possibly negative dimension (`-1` = last) against a rank, or throws.
+func normalizedDim(_ dim: Int, rank: Int, op: String) throws -> Int {
+    // A rank-0 tensor accepts 0 and -1, as in PyTorch.
+    let bound = max(rank, 1)
+    let resolved = dim < 0 ? dim + bound : dim
+    guard (0..<bound).contains(resolved) else {
+        throw TensorError(
+            op: op,
+            "dimension \(dim) is out of range for a tensor of rank \(rank) (valid: \(-bound) ... \(bound - 1))")
+    }
+    return resolved
+}
+
+extension Array where Element == Int {
+    /// The product of the elements (1 for an empty array): an element count.
+    var product: Int { reduce(1, *) }
+}
