@@ -49,5 +49,6 @@ let package = Package(
 
         // MARK: - Unit test bundles
         .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference"]),
+        .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
     ]
 )

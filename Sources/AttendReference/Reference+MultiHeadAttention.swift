@@ -7,14 +7,23 @@ import RealModule
 /// outWeight [E, H·dv], outBias [E]. Head h owns rows h·dk..<(h+1)·dk of the query/key projections
 /// and rows h·dv..<(h+1)·dv of the value projection.
 public struct ReferenceMultiHeadAttentionWeights<Scalar: ReferenceScalar>: Sendable {
+  /// H, the number of heads.
   public var numHeads: Int
+  /// Query projection [H·dk, E].
   public var qWeight: ReferenceArray<Scalar>
+  /// Key projection [H·dk, kdim].
   public var kWeight: ReferenceArray<Scalar>
+  /// Value projection [H·dv, vdim].
   public var vWeight: ReferenceArray<Scalar>
+  /// Query bias [H·dk] or nil.
   public var qBias: ReferenceArray<Scalar>?
+  /// Key bias [H·dk] or nil.
   public var kBias: ReferenceArray<Scalar>?
+  /// Value bias [H·dv] or nil.
   public var vBias: ReferenceArray<Scalar>?
+  /// Output projection [E, H·dv].
   public var outWeight: ReferenceArray<Scalar>
+  /// Output bias [E] or nil.
   public var outBias: ReferenceArray<Scalar>?
 
   /// Stores the parameters as given; shapes are checked when the block is applied.

@@ -1,16 +1,26 @@
 /// The parameters of one transformer encoder layer (nn.TransformerEncoderLayer's layout):
 /// self-attention, linear1 [F, E] / [F], linear2 [E, F] / [E], norm1 and norm2 [E].
 public struct ReferenceTransformerEncoderLayerWeights<Scalar: ReferenceScalar>: Sendable {
+  /// The self-attention block (query = key = value = its input).
   public var attention: ReferenceMultiHeadAttentionWeights<Scalar>
+  /// First feed-forward projection [F, E].
   public var linear1Weight: ReferenceArray<Scalar>
+  /// First feed-forward bias [F] or nil.
   public var linear1Bias: ReferenceArray<Scalar>?
+  /// Second feed-forward projection [E, F].
   public var linear2Weight: ReferenceArray<Scalar>
+  /// Second feed-forward bias [E] or nil.
   public var linear2Bias: ReferenceArray<Scalar>?
+  /// Scale of norm1 [E] or nil (ones).
   public var norm1Weight: ReferenceArray<Scalar>?
+  /// Shift of norm1 [E] or nil (zeros).
   public var norm1Bias: ReferenceArray<Scalar>?
+  /// Scale of norm2 [E] or nil (ones).
   public var norm2Weight: ReferenceArray<Scalar>?
+  /// Shift of norm2 [E] or nil (zeros).
   public var norm2Bias: ReferenceArray<Scalar>?
 
+  /// Stores the parameters as given; shapes are checked when the layer is applied.
   public init(
     attention: ReferenceMultiHeadAttentionWeights<Scalar>,
     linear1Weight: ReferenceArray<Scalar>, linear1Bias: ReferenceArray<Scalar>?,

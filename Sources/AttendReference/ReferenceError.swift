@@ -26,5 +26,6 @@ public enum ReferenceError: Error, CustomStringConvertible, Equatable, Sendable 
     }
   }
 
+  /// `"<op>: <message>"`.
   public var description: String { "\(op): \(message)" }
 }

@@ -11,7 +11,14 @@
 ///   dimensions do not broadcast.
 /// - SeeAlso: `Reference.matmul` in AttendReference, the loop this is checked against.
 public func matmul<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) throws -> Tensor<Scalar> {
-    let lowering = try BatchedMatmulLowering(a.layout, b.layout, scalar: Scalar.self)
+    try scaledMatmul(a, b, alpha: 1, op: "matmul")
+}
+
+/// alpha·(a·b) with the scale folded into the GEMM (no extra pass).
+func scaledMatmul<Scalar: TensorScalar>(
+    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, alpha: Double, op: String
+) throws -> Tensor<Scalar> {
+    let lowering = try BatchedMatmulLowering(a.layout, b.layout, scalar: Scalar.self, op: op, alpha: alpha)
     return try lowering.run(a, b)
 }
 

@@ -1,0 +1,117 @@
+/// Which keys each query may attend to — one typed value, so the three conventions found in
+/// PyTorch code (boolean "may attend", boolean "ignore", additive float) cannot be confused.
+///
+/// Masks apply to attention scores of shape `[..., Lq, Lk]`. An entry that is *masked* is left
+/// out of the softmax (weight exactly 0). A query row whose keys are **all** masked gets zero
+/// weights and a zero output — never NaN (PyTorch returns NaN there).
+public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
+    /// Every query sees every key.
+    case none
+    /// Query i may attend key j iff j ≤ i — PyTorch's `tril(ones(Lq, Lk))`, aligned at the
+    /// top-left also when Lq ≠ Lk (so with Lq > Lk the last queries see every key, and with
+    /// Lq < Lk the later keys are never seen by anyone).
+    case causal
+    /// `true` = MAY attend (PyTorch `scaled_dot_product_attention`'s boolean `attn_mask`),
+    /// broadcastable to `[..., Lq, Lk]`.
+    case mayAttend(BoolTensor)
+    /// Added to the scaled scores before the softmax, broadcastable to `[..., Lq, Lk]`;
+    /// `-inf` entries are masked. (A large finite value such as −1e9 is *not* a mask: a row of
+    /// −1e9 still averages its keys, exactly as in PyTorch.)
+    case additive(Tensor<Scalar>)
+    /// `[B, Lk]` with `true` = IGNORE this key (nn.MultiheadAttention's `key_padding_mask`);
+    /// `B` is the first dimension of the scores, broadcast over the dimensions between (heads).
+    case keyPadding(BoolTensor)
+    /// Several masks at once, e.g. `[.causal, .keyPadding(padding)]`: masked if any masks it.
+    case all([AttentionMask])
+
+    /// Checks the mask against scores of shape `[..., Lq, Lk]`.
+    func validate(scoresShape: [Int], op: String) throws {
+        let (lq, lk) = (scoresShape[scoresShape.count - 2], scoresShape[scoresShape.count - 1])
+        switch self {
+        case .none, .causal:
+            return
+        case .mayAttend(let mask):
+            guard mask.broadcastStrides(to: scoresShape) != nil else {
+                throw TensorError(op: op, "mayAttend mask \(describe(mask.shape)) does not broadcast to the scores \(describe(scoresShape)) ([..., Lq=\(lq), Lk=\(lk)])")
+            }
+        case .additive(let mask):
+            guard try broadcastShapes(mask.shape, scoresShape, op: op) == scoresShape else {
+                throw TensorError(op: op, "additive mask \(describe(mask.shape)) would enlarge the scores \(describe(scoresShape)); it must broadcast to [..., Lq=\(lq), Lk=\(lk)]")
+            }
+        case .keyPadding(let mask):
+            guard mask.shape.count == 2, scoresShape.count >= 3, mask.shape[0] == scoresShape[0] || mask.shape[0] == 1,
+                  mask.shape[1] == lk else {
+                throw TensorError(op: op, "keyPadding mask must be [B, Lk] = [\(scoresShape.count >= 3 ? scoresShape[0] : 1), \(lk)] for scores \(describe(scoresShape)), got \(describe(mask.shape))")
+            }
+        case .all(let masks):
+            for mask in masks { try mask.validate(scoresShape: scoresShape, op: op) }
+        }
+    }
+
+    /// Applies the mask in place to contiguous scores `[..., Lq, Lk]`: adds additive masks and
+    /// sets masked entries to −∞ (so the softmax gives them weight 0).
+    func apply(to scores: inout Tensor<Scalar>) {
+        let shape = scores.shape
+        let (lq, lk) = (shape[shape.count - 2], shape[shape.count - 1])
+        let pointer = scores.storage.pointer
+        switch self {
+        case .none:
+            return
+        case .causal:
+            for row in 0..<(scores.count / Swift.max(lq * lk, 1)) * lq {
+                let i = row % lq
+                let base = row * lk
+                for j in Swift.min(i + 1, lk)..<lk { pointer[base + j] = -.infinity }
+            }
+        case .mayAttend(let mask):
+            Self.maskWhere(mask, equals: false, shape: shape, pointer)
+        case .keyPadding(let mask):
+            // [B, Lk] → [B, 1, …, 1, Lk] over the scores' dimensions.
+            let aligned = try! BoolTensor(
+                shape: [mask.shape[0]] + Array(repeating: 1, count: shape.count - 2) + [mask.shape[1]],
+                elements: mask.elements)
+            Self.maskWhere(aligned, equals: true, shape: shape, pointer)
+        case .additive(let mask):
+            StridedLoop(shape: shape, strides: [mask.broadcastStrides(to: shape), scores.strides])
+                .forEachRow(baseOffsets: [mask.offset, 0]) { starts, n, inner in
+                    let source = mask.storage.pointer
+                    var m = starts[0], s = starts[1]
+                    for _ in 0..<n {
+                        pointer[s] += source[m]
+                        m += inner[0]
+                        s += inner[1]
+                    }
+                }
+        case .all(let masks):
+            for mask in masks { mask.apply(to: &scores) }
+        }
+    }
+
+    /// Sets scores to −∞ wherever the broadcast boolean mask equals `flag`.
+    private static func maskWhere(_ mask: BoolTensor, equals flag: Bool, shape: [Int], _ pointer: UnsafeMutablePointer<Scalar>) {
+        let maskStrides = mask.broadcastStrides(to: shape)!   // validated before
+        mask.elements.withUnsafeBufferPointer { flags in
+            StridedLoop(shape: shape, strides: [maskStrides, contiguousStrides(for: shape)])
+                .forEachRow(baseOffsets: [0, 0]) { starts, n, inner in
+                    var m = starts[0], s = starts[1]
+                    for _ in 0..<n {
+                        if flags[m] == flag { pointer[s] = -.infinity }
+                        m += inner[0]
+                        s += inner[1]
+                    }
+                }
+        }
+    }
+
+    /// A one-line description for plans.
+    var summary: String {
+        switch self {
+        case .none: return "none"
+        case .causal: return "causal (top-left)"
+        case .mayAttend(let m): return "mayAttend \(describe(m.shape))"
+        case .additive(let m): return "additive \(describe(m.shape))"
+        case .keyPadding(let m): return "keyPadding \(describe(m.shape))"
+        case .all(let masks): return masks.map(\.summary).joined(separator: " + ")
+        }
+    }
+}

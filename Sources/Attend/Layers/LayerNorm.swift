@@ -1,0 +1,71 @@
+/// Layer normalization over the last `normalizedShape.count` dimensions (PyTorch
+/// `nn.LayerNorm`):
+///
+///     y = (x − mean) / √(var + eps) · weight + bias
+///
+/// with the mean and the **biased** variance (÷ N) taken over the normalized dimensions, in
+/// Double. (Seed 001's hand-written variant divides by `std + eps` with the unbiased std; it is
+/// not the same function.)
+public struct LayerNorm<Scalar: TensorScalar>: Sendable {
+    public let normalizedShape: [Int]
+    public let eps: Double
+    /// `normalizedShape`-shaped scale and shift, or nil without affine parameters.
+    public var weight: Tensor<Scalar>?, bias: Tensor<Scalar>?
+
+    /// A layer with weight 1 and bias 0 (PyTorch's initialisation) when `affine`.
+    public init(normalizedShape: [Int], eps: Double = 1e-5, affine: Bool = true) {
+        self.normalizedShape = normalizedShape
+        self.eps = eps
+        weight = affine ? .ones(normalizedShape) : nil
+        bias = affine ? .zeros(normalizedShape) : nil
+    }
+
+    /// A layer with given parameters.
+    /// - Throws: ``TensorError`` when a parameter's shape is not `normalizedShape`.
+    public init(normalizedShape: [Int], eps: Double = 1e-5, weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) throws {
+        for (name, p) in [("weight", weight), ("bias", bias)] {
+            if let p, p.shape != normalizedShape {
+                throw TensorError(op: "LayerNorm", "\(name) has shape \(describe(p.shape)) but normalizedShape is \(describe(normalizedShape))")
+            }
+        }
+        self.normalizedShape = normalizedShape
+        self.eps = eps
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// Normalizes `x [..., normalizedShape…]`.
+    /// - Throws: ``TensorError`` when x's trailing dimensions are not `normalizedShape`.
+    public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        let k = normalizedShape.count
+        guard x.rank >= k, Array(x.shape.suffix(k)) == normalizedShape else {
+            throw TensorError(
+                op: "LayerNorm",
+                "input \(describe(x.shape)) must end with normalizedShape \(describe(normalizedShape)) (the dimensions normalized over)")
+        }
+        let n = normalizedShape.product
+        let source = x.contiguous()
+        let result = Tensor<Scalar>(shape: x.shape)
+        let input = source.storage.pointer + source.offset, output = result.storage.pointer
+        let gamma = weight?.contiguous(), beta = bias?.contiguous()
+        for row in 0..<(n == 0 ? 0 : x.count / n) {
+            let base = row * n
+            var sum = 0.0
+            for i in 0..<n { sum += Double(input[base + i]) }
+            let mean = sum / Double(n)
+            var squares = 0.0
+            for i in 0..<n {
+                let d = Double(input[base + i]) - mean
+                squares += d * d
+            }
+            let inverse = 1 / (squares / Double(n) + eps).squareRoot()
+            for i in 0..<n {
+                var y = (Double(input[base + i]) - mean) * inverse
+                if let gamma { y *= Double(gamma.storage.pointer[gamma.offset + i]) }
+                if let beta { y += Double(beta.storage.pointer[beta.offset + i]) }
+                output[base + i] = Scalar(y)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Writes the small array files in Tests/Fixtures/io/ that the Swift IO tests read.
+
+How to run (once, from the repository root; needs Python 3 and NumPy 2.x, nothing else):
+
+    python3 scripts/make_io_fixtures.py
+
+It overwrites Tests/Fixtures/io/*. Every array's contents are simple (np.arange-based or short
+literal lists) so that the Swift tests can state the expected values independently as literals.
+The safetensors file is written by hand with struct + json (the safetensors package is not needed),
+following the reference layout: u64 little-endian header length, compact JSON header padded with
+spaces to a multiple of 8, then the packed data buffer.
+"""
+
+import io
+import json
+import os
+import struct
+import zipfile
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "Fixtures", "io")
+
+
+def path(name):
+    return os.path.join(OUT, name)
+
+
+def write_npy_version(name, array, version):
+    with open(path(name), "wb") as f:
+        np.lib.format.write_array(f, array, version=version)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+
+    # --- .npy, one per dtype, written by np.save (format 1.0, C order, little-endian) ---
+    np.save(path("f32_2x3.npy"), (np.arange(6, dtype="<f4") / 4).reshape(2, 3))          # 0, .25, ... 1.25
+    np.save(path("f64_4.npy"), np.array([0.1, -2.5, 1e300, -0.0], dtype="<f8"))
+    np.save(path("f16_8.npy"), np.array([0, 1, -2, 65504, 2**-14, 2**-24, np.inf, -np.inf], dtype="<f2"))
+    np.save(path("i32_2x2.npy"), np.array([[-2147483648, -1], [0, 2147483647]], dtype="<i4"))
+    np.save(path("i64_3.npy"), np.array([-(2**40), 16777217, 2**62], dtype="<i8"))
+    np.save(path("u8_5.npy"), np.array([0, 1, 127, 128, 255], dtype="|u1"))
+    np.save(path("bool_2x2.npy"), np.array([[True, False], [False, True]]))
+    np.save(path("scalar_f64.npy"), np.array(3.5, dtype="<f8"))                         # 0-d
+    np.save(path("empty_f32_0x3.npy"), np.zeros((0, 3), dtype="<f4"))                   # empty
+    np.save(path("i32_1x2x3x4.npy"), np.arange(24, dtype="<i4").reshape(1, 2, 3, 4))    # rank 4
+
+    # --- Fortran order: np.asfortranarray + np.save writes fortran_order True ---
+    np.save(path("fortran_f32_3x4.npy"), np.asfortranarray(np.arange(12, dtype="<f4").reshape(3, 4)))
+    np.save(path("fortran_i64_2x3x4.npy"), np.asfortranarray(np.arange(24, dtype="<i8").reshape(2, 3, 4)))
+
+    # --- Big-endian dtypes (read by byte-swapping) ---
+    np.save(path("bigendian_f32_4.npy"), np.arange(4, dtype=">f4") + 0.5)              # .5 1.5 2.5 3.5
+    np.save(path("bigendian_i64_3.npy"), np.array([1, -2, 2**40], dtype=">i8"))
+
+    # --- Format versions 2.0 and 3.0 ---
+    write_npy_version("v2_f64_2x2.npy", np.arange(4, dtype="<f8").reshape(2, 2), (2, 0))
+    write_npy_version("v3_i32_3.npy", np.array([7, 8, 9], dtype="<i4"), (3, 0))
+
+    # --- .npz: stored (np.savez) and deflated (np.savez_compressed) ---
+    np.savez(path("stored.npz"),
+             weights=np.arange(6, dtype="<f4").reshape(2, 3),
+             mask=np.array([True, False, True]),
+             step=np.array(7, dtype="<i8"))
+    np.savez_compressed(path("deflated.npz"),
+                        zeros=np.zeros((4, 8), dtype="<f8"),
+                        ramp=np.arange(10, dtype="<i4"))
+
+    # An archive with a directory member, which readers must refuse (np.savez never writes one).
+    member = io.BytesIO()
+    np.save(member, np.array([1.0], dtype="<f4"))
+    with zipfile.ZipFile(path("directory_member.npz"), "w") as z:
+        z.writestr("sub/", b"")
+        z.writestr("a.npy", member.getvalue())
+
+    # --- .safetensors, written by hand ---
+    tensors = [
+        ("a_f32", "F32", [2, 2], struct.pack("<4f", 1.0, -2.0, 0.5, 3.25)),
+        ("b_i64", "I64", [3], struct.pack("<3q", -1, 0, 2**40)),
+        ("c_bool", "BOOL", [2], bytes([1, 0])),
+        ("d_f16", "F16", [2], np.array([1.5, -0.25], dtype="<f2").tobytes()),
+        # bfloat16 is the top half of a float32: 1.0 -> 0x3F80, -2.0 -> 0xC000
+        ("e_bf16", "BF16", [2], struct.pack("<2H", 0x3F80, 0xC000)),
+        ("f_empty", "F32", [0, 4], b""),
+    ]
+    header = {"__metadata__": {"format": "pt"}}
+    data = b""
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path("mixed.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+    total = sum(os.path.getsize(path(n)) for n in os.listdir(OUT))
+    print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
