@@ -5,5 +5,5 @@ struct AttendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attend",
         abstract: "Transformer attention on OpenBLAS, cross-checked against an independent reference.",
-        subcommands: [])
+        subcommands: [Bench.self])
 }

@@ -68,14 +68,106 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
 }
 
 /// Inference-mode ``scaledDotProductAttention(queries:keys:values:mask:scale:dropout:returnWeights:)``
-/// (no dropout).
+/// (no dropout), choosing the algorithm: by default the fused tiled kernel (O(L) memory,
+/// causal blocks skipped; see ``AttentionAlgorithm``) unless the weights are requested, which
+/// only the materialized path produces.
+/// - Throws: as the training form; also when `.fused` is asked to return weights.
 public func scaledDotProductAttention<Scalar: TensorScalar>(
     queries: Tensor<Scalar>, keys: Tensor<Scalar>, values: Tensor<Scalar>,
-    mask: AttentionMask<Scalar> = .none, scale: Scalar? = nil, returnWeights: Bool = false
+    mask: AttentionMask<Scalar> = .none, scale: Scalar? = nil, returnWeights: Bool = false,
+    algorithm: AttentionAlgorithm = .automatic
 ) throws -> AttentionResult<Scalar> {
+    if algorithm == .fused, returnWeights {
+        throw TensorError(
+            op: "scaledDotProductAttention",
+            "the fused algorithm never materializes the [..., Lq, Lk] weights; use .materialized or .automatic to get them")
+    }
+    if algorithm == .fused || (algorithm == .automatic && !returnWeights) {
+        let output = try fusedAttention(queries: queries, keys: keys, values: values, mask: mask, scale: scale)
+        return AttentionResult(output: output, weights: nil)
+    }
     var none: AttentionDropout? = nil
     return try scaledDotProductAttention(
         queries: queries, keys: keys, values: values, mask: mask, scale: scale, dropout: &none, returnWeights: returnWeights)
+}
+
+/// Sets up and runs ``FusedAttention``: broadcast batch strides, operands BLAS can read (a copy
+/// only when a last dimension is strided), mask terms resolved against `[batch…, Lq, Lk]`.
+func fusedAttention<Scalar: TensorScalar>(
+    queries: Tensor<Scalar>, keys: Tensor<Scalar>, values: Tensor<Scalar>, mask: AttentionMask<Scalar>, scale: Scalar?
+) throws -> Tensor<Scalar> {
+    let op = "scaledDotProductAttention"
+    try checkAttentionShapes(queries.shape, keys.shape, values.shape, op: op)
+    let (lq, dk) = (queries.shape[queries.rank - 2], queries.shape[queries.rank - 1])
+    let (lk, dv) = (keys.shape[keys.rank - 2], values.shape[values.rank - 1])
+    let batch = try broadcastShapes(
+        broadcastShapes(Array(queries.shape.dropLast(2)), Array(keys.shape.dropLast(2)), op: op),
+        Array(values.shape.dropLast(2)), op: op)
+    try mask.validate(scoresShape: batch + [lq, lk], op: op)
+
+    /// The operand itself when rows are unit-stride with room for D, else a contiguous copy.
+    func readable(_ t: Tensor<Scalar>) -> Tensor<Scalar> {
+        let (rows, cols) = (t.shape[t.rank - 2], t.shape[t.rank - 1])
+        let (rowStride, colStride) = (t.strides[t.rank - 2], t.strides[t.rank - 1])
+        return (cols <= 1 || colStride == 1) && (rows <= 1 || rowStride >= Swift.max(cols, 1)) ? t : t.materialized()
+    }
+    let q = readable(queries), k = readable(keys), v = readable(values)
+    func batchStrides(_ t: Tensor<Scalar>) -> [Int] { Array(t.broadcastStrides(to: batch + t.shape.suffix(2)).dropLast(2)) }
+    func rowStride(_ t: Tensor<Scalar>) -> Int { t.shape[t.rank - 2] <= 1 ? t.shape[t.rank - 1] : t.strides[t.rank - 2] }
+
+    let scoresShape = batch + [lq, lk]
+    var keepAlive: [Any] = []
+    var terms: [FusedAttention<Scalar>.MaskTerm] = []
+    func resolve(_ mask: AttentionMask<Scalar>) {
+        switch mask {
+        case .none: break
+        case .causal: terms.append(.causal)
+        case .mayAttend(let flags), .keyPadding(let flags):
+            var aligned = flags
+            var maskedWhen = false
+            if case .keyPadding = mask {
+                aligned = try! BoolTensor(   // validated: [B, Lk] → [B, 1, …, 1, Lk]
+                    shape: [flags.shape[0]] + Array(repeating: 1, count: scoresShape.count - 2) + [flags.shape[1]],
+                    elements: flags.elements)
+                maskedWhen = true
+            }
+            let strides = aligned.broadcastStrides(to: scoresShape)!
+            let storage = aligned.elements.withUnsafeBufferPointer { buffer in
+                let copy = UnsafeMutablePointer<Bool>.allocate(capacity: Swift.max(buffer.count, 1))
+                copy.initialize(from: buffer.baseAddress!, count: buffer.count)
+                return copy
+            }
+            keepAlive.append(UncheckedSendable(storage))
+            terms.append(.flags(UnsafePointer(storage), batch: Array(strides.dropLast(2)), row: strides[strides.count - 2],
+                                column: strides[strides.count - 1], maskedWhen: maskedWhen))
+        case .additive(let values):
+            let strides = values.broadcastStrides(to: scoresShape)
+            keepAlive.append(values)
+            terms.append(.additive(UnsafePointer(values.storage.pointer + values.offset), batch: Array(strides.dropLast(2)),
+                                   row: strides[strides.count - 2], column: strides[strides.count - 1]))
+        case .all(let masks):
+            for mask in masks { resolve(mask) }
+        }
+    }
+    resolve(mask)
+    defer {
+        for case let box as UncheckedSendable<UnsafeMutablePointer<Bool>> in keepAlive { box.value.deallocate() }
+    }
+
+    let kernel = FusedAttention<Scalar>(
+        batchShape: batch, lq: lq, lk: lk, dk: dk, dv: dv,
+        scale: scale ?? Scalar(1 / Double(dk).squareRoot()),
+        qBatch: batchStrides(q), kBatch: batchStrides(k), vBatch: batchStrides(v),
+        qRow: rowStride(q), kRow: rowStride(k), vRow: rowStride(v), terms: terms)
+    let output = Tensor<Scalar>(shape: batch + [lq, dv])
+    if output.count > 0, lk > 0 {
+        withExtendedLifetime((q, k, v, keepAlive)) {
+            kernel.run(
+                q: UnsafePointer(q.storage.pointer + q.offset), k: UnsafePointer(k.storage.pointer + k.offset),
+                v: UnsafePointer(v.storage.pointer + v.offset), output: output.storage.pointer)
+        }
+    }
+    return output
 }
 
 /// The steps ``scaledDotProductAttention(queries:keys:values:mask:scale:returnWeights:)`` takes for

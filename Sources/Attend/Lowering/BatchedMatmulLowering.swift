@@ -141,20 +141,41 @@ struct BatchedMatmulLowering {
 
     /// Runs the plan: `a` and `b` are the operands' buffers at their element offsets (already
     /// copied to row-major where the plan says so); `c` is a zeroed contiguous `[batch…, M, N]`.
+    /// Batch entries — or, for a single GEMM, slabs of rows — are spread over Attend's workers,
+    /// each issuing single-threaded GEMMs (see ``Parallelism``).
     func execute<Scalar: TensorScalar>(
         a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>
     ) {
         guard call.m > 0, call.n > 0, call.k > 0 else { return }   // C stays zero
+        let pointers = UncheckedSendable((a, b, c))
         if call.batchCount == 1 {
-            GEMM.call(call, a: a, b: b, c: c)
+            // Row slabs: rows r0..<r1 of A (row i starts at i·lda, or at i when A is transposed) and C.
+            let threads = Parallelism.threadCount
+            let slabs = call.flops < Parallelism.minimumParallelFlops || call.m < 2 * threads ? 1 : Swift.min(call.m, threads * 4)
+            let rowsPerSlab = (call.m + slabs - 1) / slabs
+            Parallelism.forEach(items: slabs, flops: call.flops, setUp: { _ in () }, { _, slab in
+                let (a, b, c) = pointers.value
+                let r0 = slab * rowsPerSlab, r1 = Swift.min(call.m, r0 + rowsPerSlab)
+                guard r0 < r1 else { return }
+                var part = call
+                part.m = r1 - r0
+                GEMM.call(part, a: a + (call.transA ? r0 : r0 * call.lda), b: b, c: c + r0 * call.ldc)
+            }, tearDown: { _ in })
             return
         }
+        var offsets: [(Int, Int, Int)] = []
+        offsets.reserveCapacity(call.batchCount)
         StridedLoop(shape: batchShape, strides: [aBatchStrides, bBatchStrides, cBatchStrides])
             .forEachRow(baseOffsets: [0, 0, 0]) { starts, count, inner in
                 for i in 0..<count {
-                    GEMM.call(call, a: a + starts[0] + i * inner[0], b: b + starts[1] + i * inner[1],
-                              c: c + starts[2] + i * inner[2])
+                    offsets.append((starts[0] + i * inner[0], starts[1] + i * inner[1], starts[2] + i * inner[2]))
                 }
             }
+        let batch = offsets
+        Parallelism.forEach(items: batch.count, flops: call.flops, setUp: { _ in () }, { _, item in
+            let (a, b, c) = pointers.value
+            let (oa, ob, oc) = batch[item]
+            GEMM.call(call, a: a + oa, b: b + ob, c: c + oc)
+        }, tearDown: { _ in })
     }
 }

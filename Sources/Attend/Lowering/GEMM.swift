@@ -59,14 +59,15 @@ enum GEMM {
     }
 }
 
-/// Settings of the BLAS library behind Attend.
+/// The BLAS library behind Attend (OpenBLAS through CBLAS).
 public enum BLAS {
-    /// The number of threads OpenBLAS uses inside one GEMM call.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// The number of worker threads Attend uses around BLAS calls — an alias of
+    /// ``Parallelism/threadCount``. OpenBLAS itself always runs one thread per call (see
+    /// ``Parallelism`` for why).
+    public static var threadCount: Int { Parallelism.threadCount }
 
-    /// Sets the number of threads OpenBLAS uses inside one GEMM call (process-wide).
+    /// Sets ``Parallelism/threadCount``.
     public static func setThreadCount(_ count: Int) {
-        precondition(count >= 1, "BLAS.setThreadCount: thread count must be at least 1, got \(count)")
-        openblas_set_num_threads(Int32(count))
+        Parallelism.threadCount = count
     }
 }

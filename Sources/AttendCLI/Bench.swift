@@ -1,0 +1,124 @@
+import ArgumentParser
+import Attend
+import Foundation
+
+/// `attend bench`: the fixed attention grid, timed.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time SDPA, causal SDPA and multi-head attention on a fixed grid of (B, H, L, D).",
+        discussion: """
+            Per case: median milliseconds of repeated runs after a warm-up, GFLOPS (SDPA: 4·B·H·L²·D; \
+            causal: half; MHA adds its four projections, 8·B·L·E²), the same as a percentage of the sgemm \
+            GFLOPS measured in this run on a 2048³ matrix product, and the process's peak resident memory \
+            so far. Attention runs the fused tiled kernel. Compare against PyTorch and NumPy with \
+            scripts/bench_side_by_side.py.
+            """)
+
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Timed runs per case (default: as many as fit in ~0.5 s, at least 3).") var repeats: Int?
+    @Option(name: .customLong("case"), help: "Only cases whose name contains this (e.g. sdpa, causal, mha, 2048).") var filter: String?
+    @Flag(help: "Skip the (1, 8, 16384, 64) long-sequence case.") var skipLong = false
+    @Flag(help: "One JSON object per case per line instead of a table.") var json = false
+
+    static let grid: [(b: Int, h: Int, l: Int, d: Int)] = [
+        (2, 4, 10, 32), (32, 8, 10, 32), (1, 8, 128, 64), (4, 8, 256, 64), (2, 12, 512, 64),
+        (1, 16, 1024, 64), (1, 8, 2048, 64), (1, 8, 4096, 64),
+    ]
+
+    func run() throws {
+        if let threads { Parallelism.threadCount = threads }
+        let sgemm = try Self.measureSGEMM()
+        if !json {
+            print("attend bench — \(Self.machine()), \(Parallelism.threadCount) threads, \(Self.today())")
+            print(String(format: "sgemm 2048³: %.1f GFLOPS", sgemm))
+            print("case".padding(toLength: 30, withPad: " ", startingAt: 0) + "      ms     GFLOPS  %sgemm   peak MB")
+        } else {
+            print(#"{"case":"sgemm","m":2048,"n":2048,"k":2048,"gflops":\#(sgemm),"threads":\#(Parallelism.threadCount)}"#)
+        }
+        var cases: [(String, (Int, Int, Int, Int), Int)] = []   // name, shape, repeats override
+        for shape in Self.grid {
+            for kind in ["sdpa", "causal", "mha"] { cases.append((kind, shape, 0)) }
+        }
+        if !skipLong { cases.append(("sdpa", (1, 8, 16384, 64), 1)) }
+        for (kind, (b, h, l, d), fixedRepeats) in cases {
+            let name = "\(kind) (\(b),\(h),\(l),\(d))"
+            if let filter, !name.contains(filter) { continue }
+            let (milliseconds, flops) = try Self.time(kind: kind, b: b, h: h, l: l, d: d, repeats: fixedRepeats > 0 ? fixedRepeats : repeats)
+            let gflops = flops / milliseconds / 1e6
+            let peak = Self.peakResidentMegabytes()
+            if json {
+                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"l":\#(l),"d":\#(d),"ms":\#(milliseconds),"gflops":\#(gflops),"percent_of_sgemm":\#(100 * gflops / sgemm),"peak_rss_mb":\#(peak),"threads":\#(Parallelism.threadCount)}"#)
+            } else {
+                print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                      + String(format: "%9.3f  %9.1f  %5.0f%%  %8.0f", milliseconds, gflops, 100 * gflops / sgemm, peak))
+            }
+        }
+    }
+
+    /// Median ms of one case and its useful flop count.
+    static func time(kind: String, b: Int, h: Int, l: Int, d: Int, repeats: Int?) throws -> (Double, Double) {
+        var generator = SeededGenerator(seed: 1)
+        let e = h * d
+        let work: () throws -> Void
+        var flops = 4 * Double(b * h) * Double(l) * Double(l) * Double(d)
+        switch kind {
+        case "mha":
+            let layer = try MultiHeadAttention<Float>(embedDim: e, numHeads: h, using: &generator)
+            let x = Tensor<Float>.randn([b, l, e], using: &generator)
+            flops += 8 * Double(b * l) * Double(e) * Double(e)
+            work = { _ = try layer(query: x, key: x, value: x) }
+        default:
+            let q = Tensor<Float>.randn([b, h, l, d], using: &generator)
+            let k = Tensor<Float>.randn([b, h, l, d], using: &generator)
+            let v = Tensor<Float>.randn([b, h, l, d], using: &generator)
+            let mask: AttentionMask<Float> = kind == "causal" ? .causal : .none
+            if kind == "causal" { flops /= 2 }
+            work = { _ = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask) }
+        }
+        try work()   // warm-up
+        var samples: [Double] = []
+        let budget = 0.5
+        var spent = 0.0
+        while samples.count < (repeats ?? 3) || (repeats == nil && spent < budget && samples.count < 200) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try work()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            samples.append(seconds * 1000)
+            spent += seconds
+        }
+        samples.sort()
+        return (samples[samples.count / 2], flops)
+    }
+
+    /// GFLOPS of a 2048³ Float matrix product in this process (median of 3).
+    static func measureSGEMM() throws -> Double {
+        var generator = SeededGenerator(seed: 2)
+        let a = Tensor<Float>.randn([2048, 2048], using: &generator), b = Tensor<Float>.randn([2048, 2048], using: &generator)
+        _ = try matmul(a, b)
+        var samples: [Double] = []
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try matmul(a, b)
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * pow(2048, 3) / samples.sorted()[1] / 1e9
+    }
+
+    static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024   // Linux reports KiB
+    }
+
+    static func machine() -> String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) }
+        return "\(model ?? "unknown CPU"), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+
+    static func today() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date())
+    }
+}
