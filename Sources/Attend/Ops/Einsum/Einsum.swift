@@ -73,16 +73,12 @@ extension EinsumLowering {
                 let arranged = try slots[reduction.slot]!.permuted(reduction.permutation)    // [kept…, summed…]
                 slots[reduction.slot] = try arranged.sum(dims: reduction.summedDims)         // [kept…]
             case .contract(let contraction):
-                func matrix(_ slot: Int, _ permutation: [Int], _ copy: Bool, _ shape: [Int]) throws -> Tensor<Scalar> {
-                    let permuted = try slots[slot]!.permuted(permutation)
-                    return try (copy ? permuted.materialized() : permuted).view(shape)
-                }
-                let a = try matrix(contraction.left, contraction.leftPermutation, contraction.leftCopy, contraction.leftMatrix)      // [batch…, M, K]
-                let b = try matrix(contraction.right, contraction.rightPermutation, contraction.rightCopy, contraction.rightMatrix)  // [batch…, K, N]
-                let c = try contraction.gemm.run(a, b)                                                                               // [batch…, M, N]
+                let a = try contraction.leftMatrix.matrix(slots[contraction.left]!)     // [batch…, M, K]
+                let b = try contraction.rightMatrix.matrix(slots[contraction.right]!)   // [batch…, K, N]
+                let c = try contraction.gemm.run(a, b)                                  // [batch…, M, N]
                 slots[contraction.left] = nil
                 slots[contraction.right] = nil
-                slots.append(try c.view(contraction.resultShape))                                                                   // [batch…, free…, free…]
+                slots.append(try c.view(contraction.resultShape))                       // [batch…, free…, free…]
             case .multiply(let product):
                 let a = try slots[product.left]!.permuted(product.leftPermutation).view(product.leftAligned)
                 let b = try slots[product.right]!.permuted(product.rightPermutation).view(product.rightAligned)

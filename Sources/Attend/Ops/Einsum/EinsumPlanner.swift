@@ -15,8 +15,12 @@
 ///    that view impossible — and the pair is ONE batched GEMM through
 ///    ``BatchedMatmulLowering``, which passes transposed matrices as BLAS transpose flags. The
 ///    orders of the four groups and which operand goes on the left are chosen among a few
-///    candidates (each operand's memory order, the output order) to copy the fewest bytes, so
-///    `"bhld,bhmd->bhlm"` is `q · kᵀ` with `transB` and no copy, like `matmul(q, k.transposed(-2, -1))`.
+///    candidates (each operand's memory order, the output order; for the last pair also free
+///    indices promoted to *broadcast* batch indices, stride 0 in the other operand, so the
+///    GEMM writes the output order directly), costed as copied bytes plus
+///    ``gemmCallCostInBytes`` per GEMM call. So `"bhld,bhmd->bhlm"` is `q · kᵀ` with `transB`
+///    and no copy, like `matmul(q, k.transposed(-2, -1))`, and `"...ij,...jk->...ik"` with
+///    broadcast ellipsis dimensions lowers like `matmul`'s batch broadcasting.
 ///    A pair with no contracted index (an outer or elementwise product) is a broadcast multiply,
 ///    not a GEMM: with K = 1 there is no reduction for BLAS to do.
 /// 4. **Output**: the last result permuted to the output order is a view; it is copied to
@@ -39,13 +43,50 @@ struct EinsumLowering {
         var resultLabels: [EinsumIndex]
     }
 
+    /// An operand of a contraction as a GEMM matrix `[batch…, rows, cols]`: permuted to
+    /// `labels`, given a size-1 dimension and then broadcast (stride 0) wherever it lacks a
+    /// (broadcast batch) index, and viewed as `shape` — or copied to row-major first when the
+    /// strides make that view impossible.
+    struct OperandMatrix {
+        /// The operand's own dimensions in `labels` order.
+        var permutation: [Int]
+        /// `labels`' sizes, with 1 where the operand lacks the index.
+        var aligned: [Int]
+        /// `labels`' sizes.
+        var expanded: [Int]
+        /// `[batch…, rows, cols]`.
+        var shape: [Int]
+        var copy: Bool
+        /// The matrix layout handed to ``BatchedMatmulLowering``.
+        var layout: TensorLayout
+
+        init(_ slot: Slot, labels: [EinsumIndex], matrix: [Int], binding: EinsumBinding) {
+            permutation = labels.compactMap { slot.labels.firstIndex(of: $0) }
+            aligned = labels.map { label in slot.labels.firstIndex(of: label).map { slot.layout.shape[$0] } ?? 1 }
+            expanded = binding.shape(of: labels)
+            shape = matrix
+            let strides = labels.map { label in slot.labels.firstIndex(of: label).map { slot.layout.strides[$0] } ?? 0 }
+            if let view = TensorLayout(shape: expanded, strides: strides).viewed(as: matrix) {
+                (layout, copy) = (view, false)
+            } else {
+                (layout, copy) = (TensorLayout(contiguous: matrix), true)
+            }
+        }
+
+        /// The matrix from the operand's tensor, as planned.
+        func matrix<Scalar: TensorScalar>(_ operand: Tensor<Scalar>) throws -> Tensor<Scalar> {
+            let arranged = try operand.permuted(permutation).view(aligned).expanded(to: expanded)   // [labels…]
+            return try (copy ? arranged.materialized() : arranged).view(shape)                     // [batch…, rows, cols]
+        }
+    }
+
     /// One pairwise contraction as one batched GEMM.
     struct Contraction {
         var left: Int, right: Int
-        /// A = left permuted to `[batch…, left-free…, contracted…]`, viewed as `[batch…, M, K]`.
-        var leftPermutation: [Int], leftMatrix: [Int], leftCopy: Bool
-        /// B = right permuted to `[batch…, contracted…, right-free…]`, viewed as `[batch…, K, N]`.
-        var rightPermutation: [Int], rightMatrix: [Int], rightCopy: Bool
+        /// A = left as `[batch…, left-free…, contracted…]` viewed as `[batch…, M, K]`.
+        var leftMatrix: OperandMatrix
+        /// B = right as `[batch…, contracted…, right-free…]` viewed as `[batch…, K, N]`.
+        var rightMatrix: OperandMatrix
         var gemm: BatchedMatmulLowering
         /// `[batch…, left-free…, right-free…]`, a view of the GEMM's `[batch…, M, N]`.
         var resultLabels: [EinsumIndex]
@@ -75,8 +116,6 @@ struct EinsumLowering {
     let finalPermutation: [Int]
     /// Whether the permuted result is copied to row-major.
     let finalCopy: Bool
-    /// True when the output is a view of an input (no reduction, no product).
-    let outputIsView: Bool
     let outputShape: [Int]
     private let plannedSteps: [LoweringPlan.Step]
     private let intermediates: [LoweringPlan.Intermediate]
@@ -142,21 +181,19 @@ struct EinsumLowering {
                 let contraction = try Self.bestContraction(
                     x: (i, x), y: (j, y), keep: keep, output: isLast ? output : nil, binding: binding, scalar: Scalar.self)
                 steps.append(.contract(contraction.plan))
-                let (left, right) = contraction.plan.left == i ? (x, y) : (y, x)
-                let leftLabels = contraction.plan.leftPermutation.map { left.labels[$0] }
-                let rightLabels = contraction.plan.rightPermutation.map { right.labels[$0] }
-                let contracted = leftLabels.filter { rightLabels.contains($0) && !keep.contains($0) }
+                let plan = contraction.plan
+                let (left, right) = plan.left == i ? (x, y) : (y, x)
+                let contracted = x.labels.filter { y.labels.contains($0) && !keep.contains($0) }
+                let promoted = Array(plan.resultLabels.prefix(plan.leftMatrix.shape.count - 2)).filter {
+                    !(left.labels.contains($0) && right.labels.contains($0))
+                }
                 planned.append(.view(
                     "\(name) = \(left.name) \(left.labels.quoted) · \(right.name) \(right.labels.quoted) over \(contracted.quoted): "
-                        + "A = \(leftLabels.quoted) as \(describe(contraction.plan.leftMatrix)), "
-                        + "B = \(rightLabels.quoted) as \(describe(contraction.plan.rightMatrix))"))
-                if contraction.plan.leftCopy {
-                    planned.append(.copy(Self.reshapeCopy(left, labels: leftLabels, bytes: bytes)))
-                }
-                if contraction.plan.rightCopy {
-                    planned.append(.copy(Self.reshapeCopy(right, labels: rightLabels, bytes: bytes)))
-                }
-                planned += contraction.plan.gemm.plan(op: "einsum", names: (left.name, right.name)).steps
+                        + "A = \(Self.matrixText(left, plan.leftMatrix)), B = \(Self.matrixText(right, plan.rightMatrix))"
+                        + (promoted.isEmpty ? "" : "; \(promoted.quoted) broadcast as batch (stride 0 in the operand that lacks it)")))
+                if plan.leftMatrix.copy { planned.append(.copy(Self.arrangementCopy(left, plan.leftMatrix, bytes: bytes))) }
+                if plan.rightMatrix.copy { planned.append(.copy(Self.arrangementCopy(right, plan.rightMatrix, bytes: bytes))) }
+                planned += plan.gemm.plan(op: "einsum", names: (left.name, right.name)).steps
                 result = Slot(
                     name: name, labels: contraction.plan.resultLabels, layout: TensorLayout(contiguous: contraction.plan.resultShape))
             } else {
@@ -200,7 +237,6 @@ struct EinsumLowering {
         self.finalSlot = live[0]
         self.finalPermutation = permutation
         self.finalCopy = copy
-        self.outputIsView = isView
         self.outputShape = outputShape
         self.plannedSteps = planned
         self.intermediates = intermediates
@@ -215,8 +251,24 @@ struct EinsumLowering {
 
     // MARK: - Choosing a contraction's layout
 
-    /// Every candidate arrangement of a pair, costed by the bytes it copies (then by the number
-    /// of GEMM calls); the cheapest wins, earlier candidates on ties.
+    /// What one GEMM call is worth in copied bytes when arrangements are compared: about the
+    /// time OpenBLAS needs to set up a call (~1 µs) is the time to copy 4 KiB.
+    static let gemmCallCostInBytes = 4096
+
+    /// One way to lay out a pair for the GEMM: the four index groups in order, and which
+    /// operand is on the left. `batch` may hold *broadcast* indices — free indices of one
+    /// operand that the other operand sees with stride 0 — so that the GEMM's
+    /// `[batch…, M, N]` can already be in output order (`"...ij,...jk->...ik"` with broadcast
+    /// ellipsis dimensions lowers like `matmul`'s batch broadcasting).
+    private struct Arrangement: Equatable {
+        var batch: [EinsumIndex], contracted: [EinsumIndex], leftFree: [EinsumIndex], rightFree: [EinsumIndex]
+        var swapped: Bool
+    }
+
+    /// Every candidate arrangement of a pair, costed as copied bytes + ``gemmCallCostInBytes``
+    /// per GEMM call; the cheapest wins, the earlier candidate on ties. Candidates: each group
+    /// in either operand's memory order or in output order, either operand on the left, and —
+    /// for the last contraction — every split of the output into `batch + left-free + right-free`.
     private static func bestContraction<Scalar: TensorScalar>(
         x: (slot: Int, value: Slot), y: (slot: Int, value: Slot), keep: Set<EinsumIndex>,
         output: [EinsumIndex]?, binding: EinsumBinding, scalar: Scalar.Type
@@ -250,53 +302,78 @@ struct EinsumLowering {
         let contractedOrders = unique([memoryOrder(contracted, x.value), memoryOrder(contracted, y.value)])
         let xFreeOrders = unique([outputOrder(xFree), memoryOrder(xFree, x.value)])
         let yFreeOrders = unique([outputOrder(yFree), memoryOrder(yFree, y.value)])
-        let bytes = MemoryLayout<Scalar>.stride
 
-        /// Permutes `slot` to `labels` and views it as `matrix`, or notes the copy.
-        func arrange(_ slot: Slot, _ labels: [EinsumIndex], _ matrix: [Int]) -> (perm: [Int], layout: TensorLayout, copy: Bool) {
-            let perm = labels.map { slot.labels.firstIndex(of: $0)! }
-            if let view = slot.layout.permuted(perm).viewed(as: matrix) { return (perm, view, false) }
-            return (perm, TensorLayout(contiguous: matrix), true)
-        }
-
-        var best: (plan: Contraction, cost: Int, calls: Int)? = nil
-        for swap in [false, true] {
-            let (left, right) = swap ? (y, x) : (x, y)
+        var candidates: [Arrangement] = []
+        for swapped in [false, true] {
             for b in batchOrders {
                 for k in contractedOrders {
-                    for lf in swap ? yFreeOrders : xFreeOrders {
-                        for rf in swap ? xFreeOrders : yFreeOrders {
-                            let batchShape = binding.shape(of: b)
-                            let (m, n, kk) = (binding.shape(of: lf).product, binding.shape(of: rf).product, binding.shape(of: k).product)
-                            let a = arrange(left.value, b + lf + k, batchShape + [m, kk])
-                            let bb = arrange(right.value, b + k + rf, batchShape + [kk, n])
-                            let gemm = try BatchedMatmulLowering(a.layout, bb.layout, scalar: Scalar.self, op: "einsum")
-                            let resultLabels = b + lf + rf
-                            let resultShape = binding.shape(of: resultLabels)
-                            var cost = 0
-                            if a.copy || gemm.copyA { cost += a.layout.elementCount * bytes }
-                            if bb.copy || gemm.copyB { cost += bb.layout.elementCount * bytes }
-                            if let output {
-                                let toOutput = output.map { resultLabels.firstIndex(of: $0)! }
-                                if !TensorLayout(contiguous: resultShape).permuted(toOutput).isContiguous {
-                                    cost += resultShape.product * bytes
-                                }
-                            }
-                            let calls = gemm.call.batchCount
-                            if best == nil || (cost, calls) < (best!.cost, best!.calls) {
-                                let plan = Contraction(
-                                    left: left.slot, right: right.slot,
-                                    leftPermutation: a.perm, leftMatrix: batchShape + [m, kk], leftCopy: a.copy,
-                                    rightPermutation: bb.perm, rightMatrix: batchShape + [kk, n], rightCopy: bb.copy,
-                                    gemm: gemm, resultLabels: resultLabels, resultShape: resultShape)
-                                best = (plan, cost, calls)
-                            }
+                    for lf in swapped ? yFreeOrders : xFreeOrders {
+                        for rf in swapped ? xFreeOrders : yFreeOrders {
+                            candidates.append(Arrangement(batch: b, contracted: k, leftFree: lf, rightFree: rf, swapped: swapped))
                         }
                     }
                 }
             }
         }
-        return (best!.plan, best!.cost)
+        if let output {
+            // Output = prefix + rest: the prefix (holding every batch index) becomes the GEMM
+            // batch, the rest must be left-free indices followed by right-free ones.
+            for p in 0 ... output.count where Set(output[..<p]).isSuperset(of: batch) {
+                let rest = Array(output[p...])
+                for swapped in [false, true] {
+                    let rightFree = Set(swapped ? xFree : yFree)
+                    let split = rest.firstIndex(where: rightFree.contains) ?? rest.count
+                    guard rest[split...].allSatisfy(rightFree.contains) else { continue }
+                    for k in contractedOrders {
+                        let arrangement = Arrangement(
+                            batch: Array(output[..<p]), contracted: k, leftFree: Array(rest[..<split]),
+                            rightFree: Array(rest[split...]), swapped: swapped)
+                        if !candidates.contains(arrangement) { candidates.append(arrangement) }
+                    }
+                }
+            }
+        }
+
+        var best: (plan: Contraction, cost: Int)? = nil
+        for candidate in candidates {
+            let (left, right) = candidate.swapped ? (y, x) : (x, y)
+            let plan = try contraction(candidate, left: left, right: right, binding: binding, scalar: Scalar.self)
+            let bytes = MemoryLayout<Scalar>.stride
+            var cost = plan.gemm.call.batchCount * gemmCallCostInBytes
+            if plan.leftMatrix.copy || plan.gemm.copyA { cost += plan.leftMatrix.shape.product * bytes }
+            if plan.rightMatrix.copy || plan.gemm.copyB { cost += plan.rightMatrix.shape.product * bytes }
+            if let output {
+                let toOutput = output.map { plan.resultLabels.firstIndex(of: $0)! }
+                if !TensorLayout(contiguous: plan.resultShape).permuted(toOutput).isContiguous {
+                    cost += plan.resultShape.product * bytes
+                }
+            }
+            if best == nil || cost < best!.cost { best = (plan, cost) }
+        }
+        return best!
+    }
+
+    /// The contraction of one arrangement: each operand permuted, broadcast where it lacks a
+    /// batch index, and viewed as a matrix (or marked for a copy).
+    private static func contraction<Scalar: TensorScalar>(
+        _ arrangement: Arrangement, left: (slot: Int, value: Slot), right: (slot: Int, value: Slot),
+        binding: EinsumBinding, scalar: Scalar.Type
+    ) throws -> Contraction {
+        let batchShape = binding.shape(of: arrangement.batch)
+        let m = binding.shape(of: arrangement.leftFree).product
+        let n = binding.shape(of: arrangement.rightFree).product
+        let k = binding.shape(of: arrangement.contracted).product
+        let a = OperandMatrix(
+            left.value, labels: arrangement.batch + arrangement.leftFree + arrangement.contracted,
+            matrix: batchShape + [m, k], binding: binding)
+        let b = OperandMatrix(
+            right.value, labels: arrangement.batch + arrangement.contracted + arrangement.rightFree,
+            matrix: batchShape + [k, n], binding: binding)
+        let gemm = try BatchedMatmulLowering(a.layout, b.layout, scalar: Scalar.self, op: "einsum")
+        let resultLabels = arrangement.batch + arrangement.leftFree + arrangement.rightFree
+        return Contraction(
+            left: left.slot, right: right.slot, leftMatrix: a, rightMatrix: b, gemm: gemm,
+            resultLabels: resultLabels, resultShape: binding.shape(of: resultLabels))
     }
 
     /// A product with no contracted index: the result lists the output indices in output order
@@ -317,10 +394,18 @@ struct EinsumLowering {
             resultLabels: resultLabels)
     }
 
-    private static func reshapeCopy(_ slot: Slot, labels: [EinsumIndex], bytes: Int) -> OperandCopy {
-        let shape = slot.layout.permuted(labels.map { slot.labels.firstIndex(of: $0)! }).shape
-        return OperandCopy(
-            operand: slot.name, shape: shape, bytes: shape.product * bytes,
-            reason: "permuted to \(labels.quoted), its dimensions cannot merge into a matrix without a copy")
+    /// `'bhdm' as [2, 4, 32, 10]`.
+    private static func matrixText(_ slot: Slot, _ matrix: OperandMatrix) -> String {
+        "\(labels(slot, matrix).quoted) as \(describe(matrix.shape))"
+    }
+
+    private static func labels(_ slot: Slot, _ matrix: OperandMatrix) -> [EinsumIndex] {
+        matrix.permutation.map { slot.labels[$0] }
+    }
+
+    private static func arrangementCopy(_ slot: Slot, _ matrix: OperandMatrix, bytes: Int) -> OperandCopy {
+        OperandCopy(
+            operand: slot.name, shape: matrix.expanded, bytes: matrix.shape.product * bytes,
+            reason: "arranged as \(labels(slot, matrix).quoted), its dimensions cannot merge into a matrix without a copy")
     }
 }

@@ -1,0 +1,197 @@
+/// How ``squaredDistances(_:_:method:centered:)`` computes `‖aₙ − bₘ‖²`.
+public enum DistanceMethod: Sendable, Equatable, CustomStringConvertible {
+    /// `(a[..., :, None, :] − b[..., None, :, :])²` summed over D, as broadcasting writes it.
+    /// Accurate (no cancellation), but the difference tensor holds N·M·D elements.
+    case broadcasting
+    /// `‖a‖² + ‖b‖² − 2·a·bᵀ`: one batched GEMM with `transB` (no copy of b) and N·M memory.
+    /// Loses accuracy when the points are far from the origin relative to their distances
+    /// (see ``squaredDistances(_:_:method:centered:)``).
+    case gemm
+    /// `.broadcasting` while the difference tensor `[..., N, M, D]` has at most
+    /// ``automaticBroadcastLimit`` elements, `.gemm` above.
+    case automatic
+
+    /// 65 536 elements (256 KiB of Float): below it the broadcast form is cheap and exact
+    /// enough; above it the GEMM form's N·M memory and BLAS speed win.
+    public static let automaticBroadcastLimit = 1 << 16
+
+    public var description: String {
+        switch self {
+        case .broadcasting: "broadcasting"
+        case .gemm: "gemm"
+        case .automatic: "automatic"
+        }
+    }
+}
+
+/// Pairwise squared Euclidean distances — `out[..., n, m] = Σ_d (a[..., n, d] − b[..., m, d])²`.
+///
+/// Shapes: a `[..., N, D]`, b `[..., M, D]` → `[..., N, M]`; the batch dimensions broadcast.
+///
+/// ```
+/// .broadcasting:  diff = a[..., :, None, :] − b[..., None, :, :]     // [..., N, M, D]
+///                 out  = (diff²).sum(-1)
+/// .gemm:          out  = max(0, ‖a‖²[..., :, None] + ‖b‖²[..., None, :] − 2·a·bᵀ)   // one sgemm, transB
+/// ```
+///
+/// **Accuracy of `.gemm`.** Each of ‖a‖², ‖b‖² and 2·a·b carries a rounding error of about
+/// u·‖a‖·‖b‖ (u = 2⁻²⁴ for Float), while the result is ‖a − b‖². When the points sit far from
+/// the origin compared with their distances (‖a‖, ‖b‖ ≫ ‖a − b‖), the subtraction cancels the
+/// leading digits and the relative error grows like (‖a‖/‖a − b‖)²: points near 1e3 that are
+/// about 1 apart keep only one or two correct digits in Float, and a true 0 can come out
+/// slightly negative — which is why results are clamped at 0 (and why
+/// ``euclideanDistances(_:_:method:centered:)`` never takes √ of a negative number). Distances
+/// do not change under a common translation, so `centered: true` first subtracts the mean `c`
+/// of all N + M points (per batch element) from both sets — one cheap O((N + M)·D) pass that
+/// shrinks ‖a‖ and ‖b‖ to the spread of the data and restores the accuracy. `.broadcasting`
+/// subtracts before squaring, has no cancellation, and ignores `centered`.
+///
+/// - Throws: ``TensorError`` (op `"squaredDistances"`) when an operand has fewer than two
+///   dimensions, the point dimensions D differ, or the batch dimensions do not broadcast.
+/// - SeeAlso: `Reference.squaredDistances`, ``squaredDistancesPlan(_:_:method:centered:scalar:)``.
+public func squaredDistances<Scalar: TensorScalar>(
+    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, method: DistanceMethod = .automatic, centered: Bool = false
+) throws -> Tensor<Scalar> {
+    try DistanceLowering(a.layout, b.layout, method: method, centered: centered, scalar: Scalar.self).run(a, b)
+}
+
+/// Pairwise Euclidean distances `√(Σ_d (a − b)²)` — `torch.cdist(a, b, p=2)`: the square root
+/// of ``squaredDistances(_:_:method:centered:)`` (clamped at 0 first, so never NaN).
+/// Shapes: a `[..., N, D]`, b `[..., M, D]` → `[..., N, M]`.
+public func euclideanDistances<Scalar: TensorScalar>(
+    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, method: DistanceMethod = .automatic, centered: Bool = false
+) throws -> Tensor<Scalar> {
+    try squaredDistances(a, b, method: method, centered: centered).sqrt()
+}
+
+/// What ``squaredDistances(_:_:method:centered:)`` does for operands with these layouts: the
+/// method `.automatic` resolves to, the passes, the GEMM call and the intermediates.
+public func squaredDistancesPlan<Scalar: TensorScalar>(
+    _ a: TensorLayout, _ b: TensorLayout, method: DistanceMethod = .automatic, centered: Bool = false, scalar: Scalar.Type
+) throws -> LoweringPlan {
+    try DistanceLowering(a, b, method: method, centered: centered, scalar: Scalar.self).plan
+}
+
+/// The distance computation decided from shapes: validation, the method, and for `.gemm` the
+/// batched `−2·a·bᵀ` GEMM (alpha = −2 folded into the call).
+struct DistanceLowering {
+    let method: DistanceMethod   // .broadcasting or .gemm, never .automatic
+    let centered: Bool
+    let batchShape: [Int]
+    let n: Int, m: Int, d: Int
+    /// For `.gemm`: `−2 · a · bᵀ`, with bᵀ a transposed view of b (`transB`).
+    let gemm: BatchedMatmulLowering?
+    let plan: LoweringPlan
+
+    init<Scalar: TensorScalar>(
+        _ a: TensorLayout, _ b: TensorLayout, method: DistanceMethod, centered: Bool, scalar: Scalar.Type
+    ) throws {
+        let op = "squaredDistances"
+        guard a.shape.count >= 2, b.shape.count >= 2 else {
+            throw TensorError(
+                op: op,
+                "a \(describe(a.shape)) and b \(describe(b.shape)) must be point sets [..., N, D] and [..., M, D] (at least 2 dimensions each)")
+        }
+        let (n, d) = (a.shape[a.shape.count - 2], a.shape[a.shape.count - 1])
+        let (m, e) = (b.shape[b.shape.count - 2], b.shape[b.shape.count - 1])
+        guard d == e else {
+            throw TensorError(
+                op: op,
+                "a \(describe(a.shape)) has points of dimension \(d) but b \(describe(b.shape)) has \(e) (a [..., N, D] and b [..., M, D] need the same D)")
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch: [Int]
+        do {
+            batch = try broadcastShapes(batchA, batchB, op: op)
+        } catch {
+            throw TensorError(
+                op: op,
+                "a \(describe(a.shape)) and b \(describe(b.shape)): batch dimensions \(describe(batchA)) and \(describe(batchB)) do not broadcast")
+        }
+        let differenceCount = batch.product * n * m * d
+        let resolved: DistanceMethod =
+            method == .automatic ? (differenceCount <= DistanceMethod.automaticBroadcastLimit ? .broadcasting : .gemm) : method
+        let bytes = MemoryLayout<Scalar>.stride
+        let output = batch + [n, m]
+        var steps: [LoweringPlan.Step] = []
+        var intermediates: [LoweringPlan.Intermediate] = []
+        var gemm: BatchedMatmulLowering? = nil
+        let centre = resolved == .gemm && centered
+        if resolved == .broadcasting {
+            steps.append(.view("a[..., :, None, :] and b[..., None, :, :] (stride 0 on the new dimensions)"))
+            steps.append(.pass("diff = a − b broadcast → \(describe(output + [d])) (\(differenceCount) elements, \(differenceCount * bytes) bytes)"))
+            steps.append(.pass("square and sum diff over D → \(describe(output))"))
+            intermediates.append(.init(name: "diff", shape: output + [d]))
+        } else {
+            var left = a, right = b
+            if centre {
+                left = TensorLayout(contiguous: batch + [n, d])
+                right = TensorLayout(contiguous: batch + [m, d])
+                steps.append(.pass("c = mean of the \(n) + \(m) points per batch element → \(describe(batch + [1, d]))"))
+                steps.append(.pass("a − c → \(describe(left.shape)), b − c → \(describe(right.shape)) (distances are translation invariant)"))
+                intermediates += [
+                    .init(name: "c", shape: batch + [1, d]), .init(name: "a − c", shape: left.shape),
+                    .init(name: "b − c", shape: right.shape),
+                ]
+            }
+            let transposedB = right.permuted(Array(0 ..< right.shape.count - 2) + [right.shape.count - 1, right.shape.count - 2])
+            let lowering = try BatchedMatmulLowering(left, transposedB, scalar: Scalar.self, op: op, alpha: -2)
+            steps.append(.pass("‖a‖² = Σ_d a² → \(describe(Array(left.shape.dropLast())))"))
+            steps.append(.pass("‖b‖² = Σ_d b² → \(describe(Array(right.shape.dropLast())))"))
+            steps += lowering.plan(op: op, names: ("a", "bᵀ")).steps
+            steps.append(.pass("add ‖a‖²[..., :, None] + ‖b‖²[..., None, :] to −2·a·bᵀ in place, clamp at 0 → \(describe(output))"))
+            intermediates += [
+                .init(name: "‖a‖²", shape: Array(left.shape.dropLast())), .init(name: "‖b‖²", shape: Array(right.shape.dropLast())),
+                .init(name: "−2·a·bᵀ", shape: output),
+            ]
+            gemm = lowering
+        }
+        self.method = resolved
+        self.centered = centre
+        self.batchShape = batch
+        (self.n, self.m, self.d) = (n, m, d)
+        self.gemm = gemm
+        self.plan = LoweringPlan(
+            op: "squaredDistances (\(resolved)\(centre ? ", centered" : ""))", steps: steps, intermediates: intermediates,
+            outputShape: output)
+    }
+
+    func run<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        guard let gemm else {
+            let diff = try a.unsqueezed(-2) - b.unsqueezed(-3)   // [..., N, M, D]
+            return try diff.squared().sum(dim: -1)                // [..., N, M]
+        }
+        var (left, right) = (a, b)
+        if centered {
+            let total = try a.sum(dim: -2, keepDim: true) + b.sum(dim: -2, keepDim: true)   // [..., 1, D]
+            let centre = total / Scalar(n + m)                                                 // [..., 1, D]
+            left = try a - centre                                                              // [..., N, D]
+            right = try b - centre                                                             // [..., M, D]
+        }
+        let normsA = try left.squared().sum(dim: -1)                                   // [..., N]
+        let normsB = try right.squared().sum(dim: -1)                                  // [..., M]
+        var result = try gemm.run(left, right.transposed(-2, -1))                      // [..., N, M] = −2·a·bᵀ
+        result.addNormsAndClamp(normsA.unsqueezed(-1), normsB.unsqueezed(-2))          // + ‖a‖² + ‖b‖², ≥ 0
+        return result
+    }
+}
+
+extension Tensor {
+    /// self = max(0, self + rows + columns) in place, with `rows [..., N, 1]` and `columns
+    /// [..., 1, M]` broadcast to this `[..., N, M]` — the last pass of the GEMM distance form.
+    fileprivate mutating func addNormsAndClamp(_ rows: Tensor, _ columns: Tensor) {
+        makeUniqueAndWritable()
+        let out = storage.pointer, r = rows.storage.pointer, c = columns.storage.pointer
+        let loop = StridedLoop(
+            shape: shape, strides: [strides, rows.broadcastStrides(to: shape), columns.broadcastStrides(to: shape)])
+        loop.forEachRow(baseOffsets: [offset, rows.offset, columns.offset]) { starts, count, inner in
+            var (o, i, j) = (starts[0], starts[1], starts[2])
+            for _ in 0 ..< count {
+                out[o] = Swift.max(0, out[o] + r[i] + c[j])
+                o += inner[0]
+                i += inner[1]
+                j += inner[2]
+            }
+        }
+    }
+}
