@@ -1,0 +1,143 @@
+import Attend
+import AttendReference
+import Foundation
+
+// Error bounds of single ops, for one evaluation in the arithmetic of `scalar` (u =
+// Tolerance.unitRoundoff(scalar)). Layers (attention, LayerNorm, GELU, multi-head attention, the
+// encoder layer) use the stages of ForwardErrorBound.swift.
+//
+// A fixture's expected output is itself a float64 evaluation (NumPy, correctly rounded sums), so
+// comparing a path with it involves two evaluations, each within its bound:
+//
+//     |engine − fixture|    ≤ B(Float) + B(Double)
+//     |reference − fixture| ≤ B(Double) + B(Double)
+//
+// where B is the op's bound below. The fixture's float64 evaluation follows the same formulas with
+// correctly rounded reductions, so it is within B(Double); hence the factor 2 on the Double
+// reference's side — without it the reference could legitimately miss by the fixture's own
+// rounding (for a 1-term product, for example, B(Double) is just 2⁻⁵³·|c|).
+
+extension ForwardErrorBound {
+    /// A sum of products (einsum, matmul, convolution): γ_k·(|A|∘|B|…) + u·|c|, where
+    /// `magnitude` is the same op applied to |A|, |B|, … by the reference and `k` bounds the
+    /// number of roundings any single product term can meet on its way into the result.
+    func products(magnitude: ReferenceArray<Double>, exact: ReferenceArray<Double>, k: Int) -> [Double] {
+        Tolerance.dotProductBound(magnitude, exact: exact, k: Swift.max(k, 0), scalar: scalar)
+    }
+
+    /// Einsum: each output sums N products of m factors, N counted by the reference itself (the
+    /// equation applied to all-ones operands). However the engine orders and pairs the work, a
+    /// term meets at most N − 1 additions and m − 1 multiplications, so k = N + m − 2. (Pairwise
+    /// GEMMs contracting J then K terms give γ_J + γ_K ≤ γ_{J·K+1}.)
+    func einsum(_ equation: String, _ operands: [ReferenceArray<Double>], exact: ReferenceArray<Double>) throws -> [Double] {
+        let magnitude = try Reference.einsum(equation, operands.map(\.magnitudes))
+        let terms = try Reference.einsum(equation, operands.map { ReferenceArray(shape: $0.shape, repeating: 1) })
+        let n = Int(terms.values.max() ?? 1)
+        return products(magnitude: magnitude, exact: exact, k: n + operands.count - 2)
+    }
+
+    /// softmax along `dim`: p·u·(8 + 2|x − max|) (README, "Tolerance policy"): a few u of relative
+    /// error from exp, the sum and the normalization, plus the rounding of the shifted logit. −∞
+    /// entries (p = 0) must be exactly 0.
+    func softmax(_ x: ReferenceArray<Double>, dim: Int, exact p: ReferenceArray<Double>) throws -> [Double] {
+        let shifted = try Reference.subtract(x, Reference.max(x, dims: [dim], keepDim: true))
+        return p.values.indices.map { i in
+            p.values[i] == 0 ? underflow : p.values[i] * u * (8 + 2 * Swift.abs(shifted.values[i])) + underflow
+        }
+    }
+
+    /// log-softmax y = (x − max) − log Σ exp(x − max): u·(8 + 3|y|). The 8u covers exp and log
+    /// (the sum's relative error becomes an absolute error of log Σ); the roundings of x − max,
+    /// of log Σ and of the final subtraction are each ≤ u·|y|, because |y| = |x − max| + log Σ.
+    /// −∞ entries and all −∞ lines must be exactly −∞.
+    func logSoftmax(exact y: ReferenceArray<Double>) -> [Double] {
+        y.values.map { u * (8 + 3 * Swift.abs($0)) + underflow }
+    }
+
+    /// Σ over `dims`, accumulated in Double and rounded once: u·|s| + N·2⁻⁵³·Σ|x|.
+    func sum(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact s: ReferenceArray<Double>) throws -> [Double] {
+        let magnitude = try Reference.sum(x.magnitudes, dims: dims, keepDim: keepDim)
+        return Tolerance.sumBound(sum: s.values, absSum: magnitude.values, n: x.count / Swift.max(s.count, 1), scalar: scalar)
+    }
+
+    /// The mean: the sum's bound with one more Double rounding for the division by N
+    /// (2⁻⁵³·|m| ≤ 2⁻⁵³·mean|x|): u·|m| + (N + 1)·2⁻⁵³·mean|x|.
+    func mean(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact m: ReferenceArray<Double>) throws -> [Double] {
+        let magnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
+        return Tolerance.sumBound(sum: m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1) + 1, scalar: scalar)
+    }
+
+    /// The two-pass variance Σ(x − m̂)²/d in Double, rounded once:
+    /// u·|v| + (N + 3)·2⁻⁵³·|v| + N·δm²/d with δm = (N + 1)·2⁻⁵³·mean|x| the error of the mean.
+    /// (Σ(x − m)(δm) = 0, so the mean's error enters only squared; each squared deviation carries
+    /// 3 roundings and their sum N − 1, and the division one.)
+    func variance(
+        _ x: ReferenceArray<Double>, dims: [Int], unbiased: Bool, keepDim: Bool, exact v: ReferenceArray<Double>
+    ) throws -> [Double] {
+        let n = x.count / Swift.max(v.count, 1)
+        let meanMagnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
+        let divisor = Double(unbiased ? n - 1 : n)
+        return v.values.indices.map { i in
+            let meanError = Double(n + 1) * Self.doubleRoundoff * meanMagnitude.values[i]
+            return u * Swift.abs(v.values[i]) + Double(n + 3) * Self.doubleRoundoff * Swift.abs(v.values[i])
+                + Double(n) * meanError * meanError / divisor + underflow
+        }
+    }
+
+    /// σ = √v: the variance's bound halved relative to σ (√(v + δ) ≈ σ + δ/(2σ)), plus the
+    /// square root's rounding (Attend rounds the variance to the tensor's type, then takes √).
+    func standardDeviation(
+        _ x: ReferenceArray<Double>, dims: [Int], unbiased: Bool, keepDim: Bool, exact sigma: ReferenceArray<Double>
+    ) throws -> [Double] {
+        let v = Reference.map(sigma) { $0 * $0 }
+        let varianceBound = try variance(x, dims: dims, unbiased: unbiased, keepDim: keepDim, exact: v)
+        return sigma.values.indices.map { i in
+            let s = sigma.values[i]
+            return s > 0 ? varianceBound[i] / (2 * s) + u * s + underflow : varianceBound[i].squareRoot()
+        }
+    }
+
+    /// Pairwise squared distances Σ_d (a − b)² evaluated directly: a length-D dot product of the
+    /// difference with itself, whose terms carry two more roundings (the difference, doubled by
+    /// squaring), so γ_{D+2}·Σ(a − b)² + u·|c|.
+    func squaredDistancesDirect(exact c: ReferenceArray<Double>, pointDimension d: Int) -> [Double] {
+        products(magnitude: c, exact: c, k: d + 2)
+    }
+
+    /// Squared distances by the GEMM form ‖a′‖² + ‖b′‖² − 2·a′·b′ on centred points a′ = a − c,
+    /// b′ = b − c, c the mean of all N + M points: each of the three terms is a length-D sum of
+    /// products, and the two additions and the centring (relative u on each coordinate of a′ and
+    /// b′, which moves the distance by ≤ 2u·|a′ − b′|·(|a′| + |b′|)) add a few roundings, so
+    /// γ_{D+5}·(‖a′‖² + ‖b′‖² + 2|a′|·|b′|) + u·|result|. Distances do not change under the
+    /// translation, so c only needs to be near the data, not exact; without it the bound would
+    /// grow with ‖a‖² + ‖b‖², the cancellation centring removes.
+    func squaredDistancesCentredGEMM(_ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>) throws -> [Double] {
+        let total = try Reference.add(Reference.sum(a, dim: -2, keepDim: true), Reference.sum(b, dim: -2, keepDim: true))
+        let centre = Reference.map(total) { $0 / Double(a.shape[a.rank - 2] + b.shape[b.rank - 2]) }    // [..., 1, D]
+        let (left, right) = (try Reference.subtract(a, centre), try Reference.subtract(b, centre))
+        let normsLeft = try Reference.sum(Reference.map(left) { $0 * $0 }, dim: -1, keepDim: true)     // [..., N, 1]
+        let normsRight = try Reference.transposed(
+            Reference.sum(Reference.map(right) { $0 * $0 }, dim: -1, keepDim: true), -2, -1)              // [..., 1, M]
+        let cross = try Reference.matmul(left.magnitudes, Reference.transposed(right.magnitudes, -2, -1))   // [..., N, M]
+        let magnitude = try Reference.add(Reference.add(normsLeft, normsRight), Reference.map(cross) { 2 * $0 })
+        return products(magnitude: magnitude, exact: exact, k: a.shape[a.rank - 1] + 5)
+    }
+
+    /// Exact ops (copies and selections: im2col, patchify, ReLU): only the floor.
+    func exact(_ c: ReferenceArray<Double>) -> [Double] {
+        Tolerance.relativeBound(c.values, ulps: 0, scalar: scalar)
+    }
+
+    /// Sinusoidal positional encoding PE[p, j] = sin or cos of θ = p / 10000^(2i/dim), evaluated in
+    /// Double and rounded once: u·|y| + 2⁻⁵³·(12·θ + 1). The exponent 2i/dim is rounded (2⁻⁵³
+    /// relative), which pow turns into ln(10000)·2⁻⁵³ ≈ 9.2·2⁻⁵³ relative; pow and the division
+    /// add one rounding each, so θ is off by ≤ 12·2⁻⁵³·θ; sin and cos are 1-Lipschitz and add their
+    /// own rounding.
+    func positionalEncoding(length: Int, dim: Int, exact y: ReferenceArray<Double>) -> [Double] {
+        y.values.indices.map { index in
+            let (p, j) = (index / dim, index % dim)
+            let angle = Double(p) / pow(10000, Double(j - j % 2) / Double(dim))
+            return u * Swift.abs(y.values[index]) + Self.doubleRoundoff * (12 * angle + 1) + underflow
+        }
+    }
+}

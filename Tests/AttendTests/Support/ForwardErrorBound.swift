@@ -1,0 +1,273 @@
+import Attend
+import AttendReference
+import Foundation
+
+// Error bounds for layers built from several ops (attention, multi-head attention, LayerNorm,
+// the encoder layer), by first-order forward error analysis.
+//
+// Each stage of a layer is evaluated twice: its exact value, by AttendReference's Double
+// formulas, and a bound on how far a floating-point evaluation of that stage can be from it.
+// The bound of a stage has two parts:
+//
+// - its own rounding, from the policy in Tolerance.swift: a dot product of length K is off by at
+//   most γ_K·Σ|a||b| + u·|c|, the softmax by p·u·(8 + 2|x − max|), an elementwise op by a few u
+//   relative, a Double-accumulated sum by u·|s| + N·2⁻⁵³·Σ|x|;
+// - the errors of its inputs carried through the stage's exact derivative: Σ|W|·e through a
+//   linear map, the softmax's Jacobian through the attention weights, LayerNorm's Jacobian (which
+//   divides by σ), a Lipschitz constant through an activation, e₁ + e₂ through a residual sum.
+//
+// Terms of second order (a product of two errors, u² and smaller) are dropped. The bound of the
+// layer is the bound of its last stage. With u the unit roundoff of the arithmetic being bounded
+// (2⁻²⁴ for the Float engine, 2⁻⁵³ for a Double evaluation), the same code bounds the engine, the
+// Double reference and a NumPy float64 evaluation of the same formulas.
+
+/// A value computed by the reference, with a bound on the error of a floating-point evaluation
+/// of it: `|computed − value| ≤ error` elementwise (same shape).
+struct BoundedArray {
+    var value: ReferenceArray<Double>
+    var error: ReferenceArray<Double>
+
+    /// An exactly known input (a fixture's float32 data, a weight): no error.
+    init(exact value: ReferenceArray<Double>) {
+        self.init(value, error: ReferenceArray(shape: value.shape, repeating: 0))
+    }
+
+    init(_ value: ReferenceArray<Double>, error: ReferenceArray<Double>) {
+        precondition(value.shape == error.shape, "BoundedArray: value \(value.shape) and error \(error.shape) differ in shape")
+        self.value = value
+        self.error = error
+    }
+
+    /// The same view applied to the value and to its error.
+    func viewed(_ view: (ReferenceArray<Double>) throws -> ReferenceArray<Double>) rethrows -> BoundedArray {
+        BoundedArray(try view(value), error: try view(error))
+    }
+}
+
+/// The stages of attention layers with their error bounds, for arithmetic with unit roundoff
+/// `u = Tolerance.unitRoundoff(scalar)`. See the comment at the top of this file.
+struct ForwardErrorBound {
+    /// The scalar type of the arithmetic being bounded.
+    let scalar: any TensorScalar.Type
+    var u: Double { Tolerance.unitRoundoff(scalar) }
+    /// Unit roundoff of the Double arithmetic that Attend uses inside LayerNorm and GELU whatever
+    /// the tensor's scalar type (and that NumPy's float64 uses).
+    static let doubleRoundoff = 0x1p-53
+    /// max |GELU′(x)| over ℝ: 1.12890 for the erf form and 1.12899 for the tanh form.
+    static let geluLipschitz = 1.13
+    /// The smallest normal number of `scalar`: below it the arithmetic has only absolute accuracy
+    /// (gradual underflow), so it is added to the bound of every computed value, as
+    /// `Tolerance.relativeBound` does. (Masked attention weights, exactly 0, keep a zero bound.)
+    let underflow: Double
+
+    init<T: TensorScalar>(_ scalar: T.Type) {
+        self.scalar = scalar
+        underflow = Double(T.leastNormalMagnitude)
+    }
+
+    func gamma(_ k: Int) -> Double { Double(k) * u / (1 - Double(k) * u) }
+
+    // MARK: - Linear maps and sums
+
+    /// y = x·Wᵀ + b, `x [..., in]`, `weight [out, in]` (exact), `bias [out]` (exact) or nil.
+    ///
+    /// Own error: a dot product of length in + 1 (the bias addition is one more rounding), so
+    /// γ_{in+1}·(|x|·|W|ᵀ + |b|) + u·|y|. Carried: |W|·e.
+    func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws -> BoundedArray {
+        let y = try Reference.linear(x.value, weight: weight, bias: bias)
+        let magnitude = try Reference.linear(x.value.magnitudes, weight: weight.magnitudes, bias: bias?.magnitudes)
+        let own = Tolerance.dotProductBound(magnitude, exact: y, k: weight.shape[1] + 1, scalar: scalar)
+        let carried = try Reference.linear(x.error, weight: weight.magnitudes)
+        return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: zip(own, carried.values).map(+)))
+    }
+
+    /// a + b (same shape): e_a + e_b + u·|a + b|.
+    func add(_ a: BoundedArray, _ b: BoundedArray) throws -> BoundedArray {
+        let sum = try Reference.add(a.value, b.value)
+        let own = Tolerance.relativeBound(sum.values, ulps: 1, scalar: scalar)
+        let carried = try Reference.add(a.error, b.error)
+        return BoundedArray(sum, error: ReferenceArray(shape: sum.shape, values: zip(own, carried.values).map(+)))
+    }
+
+    // MARK: - Attention
+
+    /// softmax(Q·Kᵀ·scale + mask)·V — queries `[..., Lq, Dk]`, keys `[..., Lk, Dk]`, values
+    /// `[..., Lk, Dv]` — returning the output `[..., Lq, Dv]` and the weights `[..., Lq, Lk]`.
+    ///
+    /// - scores s = scale·q·kᵀ (+ additive mask): a dot product of length Dk + 2 (the products,
+    ///   the multiplication by alpha = scale in the GEMM, and the rounding of scale itself, which
+    ///   the engine holds in its own scalar type), so
+    ///   e_s = scale·(γ_{Dk+2}·|q|·|k|ᵀ + e_q·|k|ᵀ + |q|·e_kᵀ), plus u·|s| for adding an additive mask;
+    /// - weights: to first order a logit error e changes p_j by p_j·(e_j − Σ_k p_k·e_k), so
+    ///   δp_j = p_j·(e_s,j + Σ_k p_k·e_s,k) + p_j·u·(8 + 2|s_j − max|) (the softmax's own rounding,
+    ///   |s_j − max| = log(p_max / p_j)). Masked entries have p = 0 and a zero bound: they must be
+    ///   exactly 0, and a fully masked row is exactly 0 with a zero output;
+    /// - output o = P·V: γ_Lk·P·|V| + u·|o| + δP·|V| + P·e_v.
+    func attention(
+        queries q: BoundedArray, keys k: BoundedArray, values v: BoundedArray, mask: ReferenceMask<Double>, scale: Double
+    ) throws -> (output: BoundedArray, weights: BoundedArray) {
+        let exact = try Reference.scaledDotProductAttention(queries: q.value, keys: k.value, values: v.value, mask: mask, scale: scale)
+        let p = exact.weights                                                            // [..., Lq, Lk]
+        let kT = try k.viewed { try Reference.transposed($0, -2, -1) }                   // [..., Dk, Lk]
+        let scores = try Reference.matmul(q.value, kT.value)                             // [..., Lq, Lk], unscaled
+        let magnitude = try Reference.matmul(q.value.magnitudes, kT.value.magnitudes)
+        let carried = try Reference.add(Reference.matmul(q.error, kT.value.magnitudes), Reference.matmul(q.value.magnitudes, kT.error))
+        let additive = try Self.additiveTerms(of: mask).reduce(ReferenceArray(shape: p.shape, repeating: 0)) {
+            try Reference.add($0, $1)
+        }
+        let gammaScores = gamma(q.value.shape.last! + 2)
+        var scoreError = [Double](repeating: 0, count: p.count)
+        for i in 0..<p.count where p.values[i] > 0 {
+            scoreError[i] = scale * (gammaScores * magnitude.values[i] + carried.values[i])
+            if additive.values[i] != 0 { scoreError[i] += u * Swift.abs(scale * scores.values[i] + additive.values[i]) }
+        }
+
+        let n = Swift.max(p.shape.last!, 1)
+        var weightError = [Double](repeating: 0, count: p.count)
+        for row in 0..<(p.count / n) {
+            let line = (row * n)..<((row + 1) * n)
+            let pMax = line.map { p.values[$0] }.max() ?? 0
+            let averageError = line.reduce(0.0) { $0 + p.values[$1] * scoreError[$1] }
+            for i in line where p.values[i] > 0 {
+                let shift = log(pMax / p.values[i])
+                weightError[i] = p.values[i] * (scoreError[i] + averageError) + p.values[i] * u * (8 + 2 * shift) + underflow
+            }
+        }
+        let deltaP = ReferenceArray(shape: p.shape, values: weightError)
+
+        let o = exact.output
+        let lk = p.shape.last!
+        let own = Tolerance.dotProductBound(try Reference.matmul(p, v.value.magnitudes), exact: o, k: lk, scalar: scalar)
+        let outputCarried = try Reference.add(Reference.matmul(deltaP, v.value.magnitudes), Reference.matmul(p, v.error))
+        let outputError = ReferenceArray(shape: o.shape, values: zip(own, outputCarried.values).map(+))
+        return (BoundedArray(o, error: outputError), BoundedArray(p, error: deltaP))
+    }
+
+    /// The additive parts of a mask (added to the scores, so rounded once more).
+    static func additiveTerms(of mask: ReferenceMask<Double>) -> [ReferenceArray<Double>] {
+        switch mask {
+        case .additive(let m): return [m]
+        case .all(let masks): return masks.flatMap(additiveTerms)
+        case .none, .causal, .allow, .keyPadding: return []
+        }
+    }
+
+    /// The mean over the heads of weights `[B, H, Lq, Lk]` → `[B, Lq, Lk]`, accumulated in
+    /// Double: mean_h(δp) + u·|w̄| + (H + 1)·2⁻⁵³·|w̄| (the weights are ≥ 0, so Σ|w| = H·w̄; + 1 for
+    /// the division).
+    func averagedOverHeads(_ weights: BoundedArray) throws -> BoundedArray {
+        let heads = weights.value.shape[1]
+        let average = try Reference.mean(weights.value, dim: 1)
+        let own = Tolerance.sumBound(sum: average.values, absSum: average.values, n: heads + 1, scalar: scalar)
+        let carried = try Reference.mean(weights.error, dim: 1)
+        return BoundedArray(average, error: ReferenceArray(shape: average.shape, values: zip(own, carried.values).map(+)))
+    }
+
+    /// nn.MultiheadAttention (batch-first): query `[B, Lq, E]`, key `[B, Lk, kdim]`, value
+    /// `[B, Lk, vdim]` → output `[B, Lq, E]` and head-averaged weights `[B, Lq, Lk]`, as the
+    /// chain linear → split heads → attention (scale 1/√dk) → merge heads → linear.
+    func multiHeadAttention(
+        query: BoundedArray, key: BoundedArray, value: BoundedArray,
+        weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ReferenceMask<Double>
+    ) throws -> (output: BoundedArray, weights: BoundedArray) {
+        let h = p.numHeads
+        func split(_ x: BoundedArray) throws -> BoundedArray {                          // [B, L, H·d] → [B, H, L, d]
+            try x.viewed { t in
+                try Reference.permuted(Reference.reshaped(t, [t.shape[0], t.shape[1], h, t.shape[2] / h]), [0, 2, 1, 3])
+            }
+        }
+        let q = try split(linear(query, weight: p.qWeight, bias: p.qBias))             // [B, H, Lq, dk]
+        let k = try split(linear(key, weight: p.kWeight, bias: p.kBias))               // [B, H, Lk, dk]
+        let v = try split(linear(value, weight: p.vWeight, bias: p.vBias))             // [B, H, Lk, dv]
+        let heads = try attention(queries: q, keys: k, values: v, mask: mask, scale: 1 / Double(p.headDim).squareRoot())
+        let merged = try heads.output.viewed { t in                                     // [B, Lq, H·dv]
+            try Reference.reshaped(Reference.permuted(t, [0, 2, 1, 3]), [t.shape[0], t.shape[2], h * t.shape[3]])
+        }
+        let output = try linear(merged, weight: p.outWeight, bias: p.outBias)          // [B, Lq, E]
+        return (output, try averagedOverHeads(heads.weights))
+    }
+
+    // MARK: - Normalization and activations
+
+    /// LayerNorm over the last `normalizedDims` dimensions: y = ẑ·w + b, ẑ = (x − m)/σ,
+    /// σ = √(var + eps), the mean m and biased variance over each group of n elements.
+    ///
+    /// Carried (the Jacobian ∂ẑ_i/∂x_j = (δ_ij − 1/n)/σ − ẑ_i·ẑ_j/(n·σ)):
+    /// |w_i|·((e_i + ē)/σ + |ẑ_i|·Σ_j|ẑ_j|·e_j/(n·σ)).
+    /// Own: Attend (and NumPy) evaluate the group in Double and round y once, so
+    /// u·|y| + 2⁻⁵³·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|): the mean is off by
+    /// (n + 1)·2⁻⁵³·mean|x|, which shifts ẑ by that over σ; the variance is off by (n + 4)·2⁻⁵³
+    /// relative, σ by half that, and the deviation, 1/σ and the product add a few roundings more.
+    func layerNorm(
+        _ x: BoundedArray, normalizedDims k: Int, weight: ReferenceArray<Double>?, bias: ReferenceArray<Double>?, eps: Double
+    ) throws -> BoundedArray {
+        let y = try Reference.layerNorm(x.value, normalizedDims: k, weight: weight, bias: bias, eps: eps)
+        let n = x.value.shape.suffix(k).reduce(1, *)
+        let ud = Self.doubleRoundoff
+        var error = [Double](repeating: 0, count: y.count)
+        for group in 0..<(n == 0 ? 0 : y.count / n) {
+            let range = (group * n)..<((group + 1) * n)
+            let xs = range.map { x.value.values[$0] }, es = range.map { x.error.values[$0] }
+            let mean = xs.reduce(0, +) / Double(n)
+            let sigma = (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n) + eps).squareRoot()
+            let z = xs.map { ($0 - mean) / sigma }
+            let meanError = es.reduce(0, +) / Double(n)
+            let correlated = zip(z, es).reduce(0) { $0 + Swift.abs($1.0) * $1.1 } / (Double(n) * sigma)
+            let meanMagnitude = xs.reduce(0) { $0 + Swift.abs($1) } / Double(n)
+            for (t, i) in range.enumerated() {
+                let w = Swift.abs(weight?.values[t] ?? 1)
+                let carried = w * ((es[t] + meanError) / sigma + Swift.abs(z[t]) * correlated)
+                let evaluation = ud * (w * (Double(n + 1) * meanMagnitude / sigma + (Double(n) / 2 + 8) * Swift.abs(z[t]))
+                    + Swift.abs(z[t]) * w + Swift.abs(y.values[i]))
+                error[i] = carried + u * Swift.abs(y.values[i]) + evaluation + underflow
+            }
+        }
+        return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: error))
+    }
+
+    /// An activation. ReLU is exact and 1-Lipschitz: e. GELU (either form) carries
+    /// 1.13·e and adds its own rounding: Attend (and NumPy) evaluate 0.5·x·(1 + erf(x/√2)) or
+    /// 0.5·x·(1 + tanh(…)) in Double and round once, so u·|y| + 2⁻⁵³·(2|x| + 2|y|) — erf and tanh
+    /// are off by ≤ 1.5·2⁻⁵³ absolute (their own rounding and that of their argument), which the
+    /// factor 0.5·x turns into ≤ 2⁻⁵³·|x|, plus the roundings of 1 + erf and of the products.
+    func activation(_ x: BoundedArray, _ activation: ReferenceActivation) -> BoundedArray {
+        let y = Reference.activate(x.value, activation)
+        if activation == .relu { return BoundedArray(y, error: x.error) }
+        let ud = Self.doubleRoundoff
+        let error = y.values.indices.map { i in
+            Self.geluLipschitz * x.error.values[i] + u * Swift.abs(y.values[i])
+                + ud * (2 * Swift.abs(x.value.values[i]) + 2 * Swift.abs(y.values[i])) + underflow
+        }
+        return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: error))
+    }
+
+    // MARK: - Encoder layer
+
+    /// nn.TransformerEncoderLayer (batch-first, eval): post-norm x = norm1(x + SA(x)),
+    /// x = norm2(x + FF(x)); pre-norm x = x + SA(norm1(x)), x = x + FF(norm2(x)); with
+    /// FF = linear2(activation(linear1(·))) and LayerNorm over the last dimension.
+    func encoderLayer(
+        _ x: BoundedArray, weights w: ReferenceTransformerEncoderLayerWeights<Double>,
+        activation kind: ReferenceActivation, normFirst: Bool, eps: Double
+    ) throws -> BoundedArray {
+        func selfAttention(_ h: BoundedArray) throws -> BoundedArray {
+            try multiHeadAttention(query: h, key: h, value: h, weights: w.attention, mask: .none).output
+        }
+        func feedForward(_ h: BoundedArray) throws -> BoundedArray {
+            let hidden = try linear(h, weight: w.linear1Weight, bias: w.linear1Bias)    // [B, L, F]
+            return try linear(activation(hidden, kind), weight: w.linear2Weight, bias: w.linear2Bias)
+        }
+        func norm1(_ h: BoundedArray) throws -> BoundedArray {
+            try layerNorm(h, normalizedDims: 1, weight: w.norm1Weight, bias: w.norm1Bias, eps: eps)
+        }
+        func norm2(_ h: BoundedArray) throws -> BoundedArray {
+            try layerNorm(h, normalizedDims: 1, weight: w.norm2Weight, bias: w.norm2Bias, eps: eps)
+        }
+        if normFirst {
+            let h = try add(x, selfAttention(norm1(x)))                                 // [B, L, E]
+            return try add(h, feedForward(norm2(h)))
+        }
+        let h = try norm1(add(x, selfAttention(x)))                                     // [B, L, E]
+        return try norm2(add(h, feedForward(h)))
+    }
+}
