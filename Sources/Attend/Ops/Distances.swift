@@ -43,14 +43,16 @@ public enum DistanceMethod: Sendable, Equatable, CustomStringConvertible {
 /// ``euclideanDistances(_:_:method:centered:)`` never takes √ of a negative number). Distances
 /// do not change under a common translation, so `centered: true` first subtracts the mean `c`
 /// of all N + M points (per batch element) from both sets — one cheap O((N + M)·D) pass that
-/// shrinks ‖a‖ and ‖b‖ to the spread of the data and restores the accuracy. `.broadcasting`
-/// subtracts before squaring, has no cancellation, and ignores `centered`.
+/// shrinks ‖a‖ and ‖b‖ to the spread of the data and restores the accuracy. It is on by default
+/// (unlike `torch.cdist`, whose GEMM path loses those digits); pass `centered: false` only to
+/// reproduce the uncentred formula. `.broadcasting` subtracts before squaring, has no
+/// cancellation, and ignores `centered`.
 ///
 /// - Throws: ``TensorError`` (op `"squaredDistances"`) when an operand has fewer than two
 ///   dimensions, the point dimensions D differ, or the batch dimensions do not broadcast.
 /// - SeeAlso: `Reference.squaredDistances`, ``squaredDistancesPlan(_:_:method:centered:scalar:)``.
 public func squaredDistances<Scalar: TensorScalar>(
-    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, method: DistanceMethod = .automatic, centered: Bool = false
+    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, method: DistanceMethod = .automatic, centered: Bool = true
 ) throws -> Tensor<Scalar> {
     try DistanceLowering(a.layout, b.layout, method: method, centered: centered, scalar: Scalar.self).run(a, b)
 }
@@ -59,7 +61,7 @@ public func squaredDistances<Scalar: TensorScalar>(
 /// of ``squaredDistances(_:_:method:centered:)`` (clamped at 0 first, so never NaN).
 /// Shapes: a `[..., N, D]`, b `[..., M, D]` → `[..., N, M]`.
 public func euclideanDistances<Scalar: TensorScalar>(
-    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, method: DistanceMethod = .automatic, centered: Bool = false
+    _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, method: DistanceMethod = .automatic, centered: Bool = true
 ) throws -> Tensor<Scalar> {
     try squaredDistances(a, b, method: method, centered: centered).sqrt()
 }
@@ -67,7 +69,7 @@ public func euclideanDistances<Scalar: TensorScalar>(
 /// What ``squaredDistances(_:_:method:centered:)`` does for operands with these layouts: the
 /// method `.automatic` resolves to, the passes, the GEMM call and the intermediates.
 public func squaredDistancesPlan<Scalar: TensorScalar>(
-    _ a: TensorLayout, _ b: TensorLayout, method: DistanceMethod = .automatic, centered: Bool = false, scalar: Scalar.Type
+    _ a: TensorLayout, _ b: TensorLayout, method: DistanceMethod = .automatic, centered: Bool = true, scalar: Scalar.Type
 ) throws -> LoweringPlan {
     try DistanceLowering(a, b, method: method, centered: centered, scalar: Scalar.self).plan
 }

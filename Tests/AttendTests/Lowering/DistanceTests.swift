@@ -68,7 +68,7 @@ struct DistanceTests {
     @Test("the GEMM form is one batched sgemm with transB and alpha = −2, copying nothing")
     func gemmPlan() throws {
         let plan = try squaredDistancesPlan(
-            TensorLayout(contiguous: [4, 100, 16]), TensorLayout(contiguous: [4, 80, 16]), method: .gemm, scalar: Float.self)
+            TensorLayout(contiguous: [4, 100, 16]), TensorLayout(contiguous: [4, 80, 16]), method: .gemm, centered: false, scalar: Float.self)
         #expect(plan.copies.isEmpty, "\(plan)")
         #expect(plan.gemmCalls.count == 1)
         let call = try #require(plan.gemmCalls.first)
@@ -94,7 +94,7 @@ struct DistanceTests {
         let a = noise * 1e-2 + 1000                                        // [30, 8], points near (1000, …, 1000)
         let b = try a + (factory.randn([30, 8]) as Tensor<Float>) * 1e-3   // [30, 8], b_m a few ulps from a_m
         let exact = try Reference.squaredDistances(a.reference, b.reference)
-        let result = try squaredDistances(a, b, method: .gemm)
+        let result = try squaredDistances(a, b, method: .gemm, centered: false)   // the raw formula
         let values = result.scalars
         #expect(values.allSatisfy { $0 >= 0 }, "min \(values.min()!)")
         // ‖a‖² ≈ 8e6 while the diagonal distances are ≈ 1e-5: the GEMM form cannot resolve them,
@@ -103,7 +103,7 @@ struct DistanceTests {
         let exactDiagonal = (0 ..< 30).map { exact.values[$0 * 30 + $0] }
         #expect(exactDiagonal.allSatisfy { $0 > 0 })
         #expect(diagonal.contains(0))
-        #expect(try euclideanDistances(a, b, method: .gemm).scalars.allSatisfy { !$0.isNaN })
+        #expect(try euclideanDistances(a, b, method: .gemm, centered: false).scalars.allSatisfy { !$0.isNaN })
     }
 
     @Test("centring restores accuracy on points around 1e3: the uncentred GEMM form breaks the centred bound, the centred one meets it")
