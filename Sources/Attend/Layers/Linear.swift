@@ -2,7 +2,8 @@
 /// `bias [out]` → `[..., out]`.
 ///
 /// Lowered to a single GEMM over the flattened batch (`M = Π leading dims`, `transB` for Wᵀ,
-/// no copies for a contiguous `x`), then one pass adding the bias.
+/// no copies for a contiguous `x`); the bias is folded in by starting C from the broadcast bias
+/// with beta = 1.
 ///
 /// - Throws: ``TensorError`` naming both shapes and the rule when `x.shape[-1] != in`. When the
 ///   width is a whole multiple of the expected one — the usual sign of mixing up attention heads
@@ -21,9 +22,8 @@ public func linear<Scalar: TensorScalar>(
     if let bias, bias.shape != [outFeatures] {
         throw TensorError(op: "linear", "bias has shape \(describe(bias.shape)) but weight \(describe(weight.shape)) needs [\(outFeatures)]")
     }
-    let projected = try matmul(x, weight.transposed(0, 1))   // [..., out]
-    guard let bias else { return projected }
-    return try projected + bias
+    let lowering = try BatchedMatmulLowering(x.layout, weight.transposed(0, 1).layout, scalar: Scalar.self, op: "linear")
+    return try lowering.run(x, weight.transposed(0, 1), initial: bias)   // [..., out]
 }
 
 /// The message for an input whose width does not match a weight's in-features.

@@ -17,7 +17,8 @@ struct BatchedMatmulLowering {
     let batchShape: [Int]
     /// Strides over `batchShape` into each operand (after any copy) and into C.
     let aBatchStrides: [Int], bBatchStrides: [Int], cBatchStrides: [Int]
-    let call: GEMMCall
+    /// The GEMM as issued; `beta` becomes 1 when C starts from a given tensor (a folded bias).
+    var call: GEMMCall
     /// `[batch…, M, N]` before squeezing promoted vector dimensions.
     let fullOutputShape: [Int]
     /// torch.matmul's output shape (vector operands drop their promoted dimension).
@@ -146,12 +147,14 @@ struct BatchedMatmulLowering {
     func execute<Scalar: TensorScalar>(
         a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>
     ) {
-        guard call.m > 0, call.n > 0, call.k > 0 else { return }   // C stays zero
+        guard call.m > 0, call.n > 0, call.k > 0 else { return }   // C stays as it is (zero or the initial C)
         let pointers = UncheckedSendable((a, b, c))
         if call.batchCount == 1 {
             // Row slabs: rows r0..<r1 of A (row i starts at i·lda, or at i when A is transposed) and C.
             let threads = Parallelism.threadCount
-            let slabs = call.flops < Parallelism.minimumParallelFlops || call.m < 2 * threads ? 1 : Swift.min(call.m, threads * 4)
+            // One slab per worker: smaller slabs shrink M, and OpenBLAS loses more to packing
+            // than dynamic balancing wins back.
+            let slabs = call.flops < Parallelism.minimumParallelFlops || call.m < 2 * threads ? 1 : threads
             let rowsPerSlab = (call.m + slabs - 1) / slabs
             Parallelism.forEach(items: slabs, flops: call.flops, setUp: { _ in () }, { _, slab in
                 let (a, b, c) = pointers.value

@@ -29,12 +29,21 @@ public func matmulPlan<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Sc
 
 extension BatchedMatmulLowering {
     /// Executes on tensors: copies what the plan says, allocates C, runs the GEMMs.
-    func run<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    /// - Parameter initial: when given, C starts from it (broadcast to `[batch…, M, N]`) and the
+    ///   GEMM accumulates with beta = 1 — how `linear` folds its bias into the GEMM.
+    func run<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>, initial: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
         let left = copyA ? lhs.materialized() : lhs
         let right = copyB ? rhs.materialized() : rhs
-        let result = Tensor<Scalar>(shape: fullOutputShape)
+        var lowering = self
+        let result: Tensor<Scalar>
+        if let initial {
+            result = try initial.expanded(to: fullOutputShape).materialized()
+            lowering.call.beta = 1
+        } else {
+            result = Tensor<Scalar>(shape: fullOutputShape)
+        }
         withExtendedLifetime((left, right)) {
-            execute(
+            lowering.execute(
                 a: UnsafePointer(left.storage.pointer + left.offset),
                 b: UnsafePointer(right.storage.pointer + right.offset),
                 c: result.storage.pointer)

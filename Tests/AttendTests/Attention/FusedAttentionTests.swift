@@ -19,7 +19,8 @@ struct FusedAttentionTests {
         let exact = try Reference.scaledDotProductAttention(
             queries: q.reference, keys: k.reference, values: v.reference, mask: referenceMask(mask), scale: s)
         let bound = try AttentionBound(queries: q.reference, keys: k.reference, values: v.reference, scale: s,
-                                       exactWeights: exact.weights, exactOutput: exact.output)
+                                       exactWeights: exact.weights, exactOutput: exact.output,
+                                       additiveMaskMagnitude: additiveMagnitude(mask))
         expectWithinBound(fused, exact.output, bound: bound.output.map { 2 * $0 }, context)
     }
 

@@ -21,7 +21,9 @@ func referenceMask(_ mask: AttentionMask<Float>) -> ReferenceMask<Double> {
 }
 
 /// Error bounds for softmax(Q·Kᵀ·scale + mask)·V computed in Float, derived from the problem:
-/// - a score may be off by e_s = γ_Dk·scale·(|Q|·|K|ᵀ) + u·|s| (one dot product of length Dk);
+/// - a score may be off by e_s = γ_Dk·scale·(|Q|·|K|ᵀ) + u·|s| (one dot product of length Dk),
+///   plus u·|s + mask| for rounding the sum when an additive mask is added (bounded here by
+///   u·(|s| + max|mask|) over finite mask entries);
 /// - a weight p_j by p_j·(2·max_row(e_s) + 8u·(1 + |s_j − max|)) (softmax of perturbed logits;
 ///   |s_j − max| is recovered from the exact weights as log(p_max / p_j));
 /// - an output by γ_Lk·Σ_j p_j|v_j| + Σ_j δp_j·|v_j| + u·|o|.
@@ -30,7 +32,8 @@ struct AttentionBound {
     var weights: [Double]
 
     init(queries q: ReferenceArray<Double>, keys k: ReferenceArray<Double>, values v: ReferenceArray<Double>,
-         scale: Double, exactWeights w: ReferenceArray<Double>, exactOutput o: ReferenceArray<Double>) throws {
+         scale: Double, exactWeights w: ReferenceArray<Double>, exactOutput o: ReferenceArray<Double>,
+         additiveMaskMagnitude: Double = 0) throws {
         let u = Tolerance.unitRoundoff(Float.self)
         let dk = q.shape.last!, lk = k.shape[k.rank - 2]
         let gammaD = Double(dk) * u / (1 - Double(dk) * u), gammaL = Double(lk) * u / (1 - Double(lk) * u)
@@ -43,7 +46,8 @@ struct AttentionBound {
             var rowError = 0.0
             for j in 0..<n {
                 let i = r * n + j
-                rowError = Swift.max(rowError, gammaD * scale * absScores.values[i] + u * Swift.abs(scale * scores.values[i]))
+                let sum = Swift.abs(scale * scores.values[i]) + additiveMaskMagnitude
+                rowError = Swift.max(rowError, gammaD * scale * absScores.values[i] + u * Swift.abs(scale * scores.values[i]) + u * sum)
             }
             let pMax = (0..<n).map { w.values[r * n + $0] }.max() ?? 0
             for j in 0..<n {
@@ -69,7 +73,17 @@ func expectAttentionMatchesReference(
     let exact = try Reference.scaledDotProductAttention(
         queries: q.reference, keys: k.reference, values: v.reference, mask: referenceMask(mask), scale: s)
     let bound = try AttentionBound(
-        queries: q.reference, keys: k.reference, values: v.reference, scale: s, exactWeights: exact.weights, exactOutput: exact.output)
+        queries: q.reference, keys: k.reference, values: v.reference, scale: s, exactWeights: exact.weights, exactOutput: exact.output,
+        additiveMaskMagnitude: additiveMagnitude(mask))
     expectWithinBound(result.output, exact.output, bound: bound.output, "output \(context)")
     expectWithinBound(result.weights!, exact.weights, bound: bound.weights, "weights \(context)")
+}
+
+/// The largest finite |entry| of the additive parts of a mask (0 when there are none).
+func additiveMagnitude(_ mask: AttentionMask<Float>) -> Double {
+    switch mask {
+    case .additive(let t): return t.scalars.filter { $0.isFinite }.map { Double(Swift.abs($0)) }.max() ?? 0
+    case .all(let masks): return masks.map(additiveMagnitude).reduce(0, +)
+    default: return 0
+    }
 }
