@@ -249,22 +249,22 @@ struct ConvolutionTests {
 
     // MARK: - Fixtures
 
-    @Test("matches the NumPy conv1d fixtures", arguments: NumericFixture.cases(op: "conv1d"))
-    func conv1dFixtures(_ fixture: NumericFixture) throws {
-        let signal = try fixture.input("signal"), kernel = try fixture.input("kernel")
+    @Test("matches the NumPy conv1d fixtures", arguments: FixtureManifest.cases.filter { $0.op == "conv1d" })
+    func conv1dFixtures(_ fixture: FixtureCase) throws {
+        let signal = try fixture.tensor("signal"), kernel = try fixture.tensor("kernel")
         let stride = try fixture.int("stride")
-        let expected = try fixture.output()
+        let expected = try fixture.expected("out")
         let magnitudes = try Reference.conv1d(signal: signal.reference.magnitudes, kernel: kernel.reference.magnitudes, stride: stride)
         expectWithinBound(
             try conv1d(signal: signal, kernel: kernel, stride: stride), expected,
             bound: Tolerance.dotProductBound(magnitudes, exact: expected, k: kernel.count, scalar: Float.self), fixture.name)
     }
 
-    @Test("matches the NumPy conv2d fixtures", arguments: NumericFixture.cases(op: "conv2d"))
-    func conv2dFixtures(_ fixture: NumericFixture) throws {
-        let x = try fixture.input("input"), w = try fixture.input("weight"), bias = try fixture.input("bias")
+    @Test("matches the NumPy conv2d fixtures", arguments: FixtureManifest.cases.filter { $0.op == "conv2d" })
+    func conv2dFixtures(_ fixture: FixtureCase) throws {
+        let x = try fixture.tensor("input"), w = try fixture.tensor("weight"), bias = try fixture.tensor("bias")
         let (stride, padding) = (try fixture.pair("stride"), try fixture.pair("padding"))
-        let expected = try fixture.output()
+        let expected = try fixture.expected("out")
         let magnitudes = try Reference.conv2d(
             x.reference.magnitudes, weight: w.reference.magnitudes, bias: bias.reference.magnitudes, stride: stride, padding: padding)
         expectWithinBound(
@@ -272,23 +272,23 @@ struct ConvolutionTests {
             bound: Tolerance.dotProductBound(magnitudes, exact: expected, k: w.count / w.shape[0] + 1, scalar: Float.self), fixture.name)
     }
 
-    @Test("matches the NumPy im2col fixtures exactly", arguments: NumericFixture.cases(op: "im2col"))
-    func im2colFixtures(_ fixture: NumericFixture) throws {
-        let x = try fixture.input("input")
+    @Test("matches the NumPy im2col fixtures exactly", arguments: FixtureManifest.cases.filter { $0.op == "im2col" })
+    func im2colFixtures(_ fixture: FixtureCase) throws {
+        let x = try fixture.tensor("input")
         let result = try im2col(x, kernel: try fixture.pair("kernel"), stride: try fixture.pair("stride"), padding: try fixture.pair("padding"))
-        expectSameValues(result, try fixture.output(), fixture.name)
+        expectSameValues(result, try fixture.expected("out"), fixture.name)
     }
 
-    @Test("matches the NumPy patchify fixtures exactly", arguments: NumericFixture.cases(op: "patchify"))
-    func patchifyFixtures(_ fixture: NumericFixture) throws {
-        expectSameValues(try patchify(try fixture.input("image"), patch: try fixture.int("patch")), try fixture.output(), fixture.name)
+    @Test("matches the NumPy patchify fixtures exactly", arguments: FixtureManifest.cases.filter { $0.op == "patchify" })
+    func patchifyFixtures(_ fixture: FixtureCase) throws {
+        expectSameValues(try patchify(try fixture.tensor("image"), patch: try fixture.int("patch")), try fixture.expected("out"), fixture.name)
     }
 
     @Test("the convolution fixtures are present")
     func fixturesPresent() {
-        #expect(NumericFixture.cases(op: "conv1d").count == 3)
-        #expect(NumericFixture.cases(op: "conv2d").count == 2)
-        #expect(NumericFixture.cases(op: "im2col").count == 2)
-        #expect(NumericFixture.cases(op: "patchify").count == 2)
+        #expect(FixtureManifest.cases.filter { $0.op == "conv1d" }.count == 3)
+        #expect(FixtureManifest.cases.filter { $0.op == "conv2d" }.count == 2)
+        #expect(FixtureManifest.cases.filter { $0.op == "im2col" }.count == 2)
+        #expect(FixtureManifest.cases.filter { $0.op == "patchify" }.count == 2)
     }
 }

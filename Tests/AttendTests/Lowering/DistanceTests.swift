@@ -154,10 +154,10 @@ struct DistanceTests {
         }
     }
 
-    @Test("matches the NumPy sqdist fixtures by both methods", arguments: NumericFixture.cases(op: "sqdist"))
-    func fixtures(_ fixture: NumericFixture) throws {
-        let a = try fixture.input("a"), b = try fixture.input("b")
-        let expected = try fixture.output()
+    @Test("matches the NumPy sqdist fixtures by both methods", arguments: FixtureManifest.cases.filter { $0.op == "sqdist" })
+    func fixtures(_ fixture: FixtureCase) throws {
+        let a = try fixture.tensor("a"), b = try fixture.tensor("b")
+        let expected = try fixture.expected("out")
         let bound = try distanceBound(a.reference, b.reference, exact: expected, scalar: Float.self)
         expectWithinBound(try squaredDistances(a, b, method: .broadcasting), expected, bound: bound, "broadcasting \(fixture)")
         // The large-offset case is the cancellation example: the GEMM form needs centring there.
@@ -166,6 +166,6 @@ struct DistanceTests {
 
     @Test("the sqdist fixtures are present")
     func fixturesPresent() {
-        #expect(NumericFixture.cases(op: "sqdist").map(\.name).sorted() == ["sqdist_large_offset", "sqdist_random", "sqdist_seed"])
+        #expect(FixtureManifest.cases.filter { $0.op == "sqdist" }.map(\.name).sorted() == ["sqdist_large_offset", "sqdist_random", "sqdist_seed"])
     }
 }

@@ -266,11 +266,11 @@ struct EinsumTests {
 
     // MARK: - Fixtures
 
-    @Test("matches NumPy's einsum on the numeric fixtures", arguments: NumericFixture.cases(op: "einsum"))
-    func fixtures(_ fixture: NumericFixture) throws {
-        let operands = try fixture.allInputs()
+    @Test("matches NumPy's einsum on the numeric fixtures", arguments: FixtureManifest.cases.filter { $0.op == "einsum" })
+    func fixtures(_ fixture: FixtureCase) throws {
+        let operands = try fixture.inputs.map { try fixture.tensor($0.name) }
         let equation = try fixture.string("equation")
-        let expected = try fixture.output()
+        let expected = try fixture.expected("out")
         let result = try einsum(equation, operands)
         let absTerms = try Reference.einsum(equation, operands.map(\.reference.magnitudes))
         let ones = operands.map { ReferenceArray<Double>(shape: $0.shape, repeating: 1) }
@@ -283,6 +283,6 @@ struct EinsumTests {
 
     @Test("the einsum fixtures are present")
     func fixturesPresent() {
-        #expect(NumericFixture.cases(op: "einsum").count >= 10)
+        #expect(FixtureManifest.cases.filter { $0.op == "einsum" }.count >= 10)
     }
 }

@@ -63,20 +63,28 @@ struct AttentionBound {
     }
 }
 
-/// Runs SDPA on both paths and checks output and weights against the attention bound.
+/// Runs SDPA through the engine and the reference and checks the output (and, for the
+/// materialized path, the weights) against the attention bound. The fused path's bound is twice
+/// the materialized one: the online softmax rescales each row once per key block (one extra
+/// rounding of every weight per block, ≤ 2 blocks in these tests) and the vectorized exp is
+/// within 2 ulp instead of 1.
 func expectAttentionMatchesReference(
     _ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: AttentionMask<Float> = .none,
-    scale: Float? = nil, _ context: String = ""
+    scale: Float? = nil, algorithm: AttentionAlgorithm = .materialized, _ context: String = ""
 ) throws {
-    let result = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, scale: scale, returnWeights: true)
+    let fused = algorithm != .materialized
+    let result = try scaledDotProductAttention(
+        queries: q, keys: k, values: v, mask: mask, scale: scale, returnWeights: !fused, algorithm: algorithm)
     let s = Double(scale ?? 1 / Float(q.shape.last!).squareRoot())
     let exact = try Reference.scaledDotProductAttention(
         queries: q.reference, keys: k.reference, values: v.reference, mask: referenceMask(mask), scale: s)
     let bound = try AttentionBound(
         queries: q.reference, keys: k.reference, values: v.reference, scale: s, exactWeights: exact.weights, exactOutput: exact.output,
         additiveMaskMagnitude: additiveMagnitude(mask))
-    expectWithinBound(result.output, exact.output, bound: bound.output, "output \(context)")
-    expectWithinBound(result.weights!, exact.weights, bound: bound.weights, "weights \(context)")
+    expectWithinBound(result.output, exact.output, bound: bound.output.map { fused ? 2 * $0 : $0 }, "output \(algorithm) \(context)")
+    if let weights = result.weights {
+        expectWithinBound(weights, exact.weights, bound: bound.weights, "weights \(context)")
+    }
 }
 
 /// The largest finite |entry| of the additive parts of a mask (0 when there are none).
