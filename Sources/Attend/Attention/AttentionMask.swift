@@ -50,6 +50,8 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
 
     /// Applies the mask in place to contiguous scores `[..., Lq, Lk]`: adds additive masks and
     /// sets masked entries to −∞ (so the softmax gives them weight 0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func apply(to scores: inout Tensor<Scalar>) {
         let shape = scores.shape
         let (lq, lk) = (shape[shape.count - 2], shape[shape.count - 1])

@@ -210,6 +210,8 @@ func checkAttentionShapes(_ q: [Int], _ k: [Int], _ v: [Int], op: String) throws
 }
 
 /// Softmax of every last-dimension row of a contiguous tensor, in place.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func softmaxRowsInPlace<Scalar: TensorScalar>(_ scores: inout Tensor<Scalar>) {
     let n = scores.shape.last ?? 1
     guard n > 0 else { return }
@@ -220,6 +222,8 @@ func softmaxRowsInPlace<Scalar: TensorScalar>(_ scores: inout Tensor<Scalar>) {
 }
 
 /// Zeroes each weight with probability p (draws in row-major order) and scales survivors by 1/(1−p).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func applyDropout<Scalar: TensorScalar>(_ weights: inout Tensor<Scalar>, _ dropout: inout AttentionDropout) {
     let keepScale = Scalar(1 / (1 - dropout.probability))
     let pointer = weights.storage.pointer

@@ -16,12 +16,14 @@ import Synchronization
 /// directly with its own threads should know that.
 public enum Parallelism {
     private static let configured = Atomic<Int>(0)
+    /// Read once: Foundation's `activeProcessorCount` reads cgroup files on every call.
+    private static let coreCount = ProcessInfo.processInfo.activeProcessorCount
 
     /// Number of worker threads Attend uses (≥ 1).
     public static var threadCount: Int {
         get {
             let value = configured.load(ordering: .relaxed)
-            return value > 0 ? value : ProcessInfo.processInfo.activeProcessorCount
+            return value > 0 ? value : coreCount
         }
         set {
             precondition(newValue >= 1, "Parallelism.threadCount must be at least 1, got \(newValue)")

@@ -36,6 +36,8 @@ public struct LayerNorm<Scalar: TensorScalar>: Sendable {
 
     /// Normalizes `x [..., normalizedShape…]`.
     /// - Throws: ``TensorError`` when x's trailing dimensions are not `normalizedShape`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let k = normalizedShape.count
         guard x.rank >= k, Array(x.shape.suffix(k)) == normalizedShape else {

@@ -95,6 +95,8 @@ extension Tensor {
     /// `where mask { value } else { self }` — PyTorch's `masked_fill`. `mask` (true = fill)
     /// broadcasts to this tensor's shape.
     /// - Throws: ``TensorError`` when the mask does not broadcast to the tensor's shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func maskedFill(_ mask: BoolTensor, with value: Scalar) throws -> Tensor {
         guard let maskStrides = mask.broadcastStrides(to: shape) else {
             throw TensorError(

@@ -36,6 +36,8 @@ extension Tensor {
 
     /// Copies `source`'s elements into this view's elements in place (shapes equal). Used only
     /// on views of freshly allocated results, whose buffer nothing else reads.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     mutating func copyElements(from source: Tensor) {
         precondition(source.shape == shape, "copyElements: shapes \(source.shape) and \(shape) differ")
         let destination = storage.pointer, from = source.storage.pointer

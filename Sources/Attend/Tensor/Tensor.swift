@@ -133,6 +133,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     }
 
     /// Always copies into a fresh row-major buffer.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func materialized() -> Tensor {
         var result = Tensor(shape: shape)
         let destination = result.storage.pointer
