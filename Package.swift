@@ -50,5 +50,6 @@ let package = Package(
         // MARK: - Unit test bundles
         .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
+        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference"]),
     ]
 )

@@ -1,0 +1,159 @@
+import Attend
+import AttendReference
+
+/// One output of a case on the three paths — the engine (Float, BLAS), the reference in Double
+/// (the "exact" answer) and the reference in Float — with its elementwise bound.
+struct ComparedOutput {
+    var name: String
+    var engineShape: [Int]
+    var exactShape: [Int]
+    var engine: [Double]
+    var exact: [Double]
+    var referenceFloat: [Double]
+    var bound: [Double]
+
+    init(
+        _ name: String, engine: Tensor<Float>, exact: ReferenceArray<Double>, referenceFloat: ReferenceArray<Float>, bound: [Double]
+    ) {
+        self.name = name
+        engineShape = engine.shape
+        exactShape = exact.shape
+        self.engine = engine.scalars.map { Double($0) }
+        self.exact = exact.values
+        self.referenceFloat = referenceFloat.values.map { Double($0) }
+        self.bound = bound
+    }
+}
+
+/// What running a case produced: its outputs, timings and flop count.
+struct CaseMeasurement {
+    var outputs: [ComparedOutput]
+    /// Best time of the engine (after a first, untimed run).
+    var blasSeconds: Double
+    /// Time of the Double reference.
+    var referenceSeconds: Double
+    /// Floating-point operations of the engine's GEMM calls, when the op has any.
+    var flops: Double?
+    /// How far the bound model's own Double forward values lie from the reference
+    /// (‖model − exact‖∞ / ‖exact‖∞); nil when the case has no model. A large value means the
+    /// bound was derived for a different computation, so the case cannot pass.
+    var modelDeviation: Double?
+}
+
+/// A measured case, judged against its (scaled) bounds.
+struct CaseResult {
+    var op: String
+    var name: String
+    var shapes: String
+    var maxAbsError = Double.nan
+    var maxRelError = Double.nan
+    var errorOverBound = Double.nan
+    var referenceFloatErrorOverBound = Double.nan
+    var blasMilliseconds = Double.nan
+    var referenceMilliseconds = Double.nan
+    var gflops: Double?
+    var passed = false
+    var note: String?
+
+    var speedup: Double { referenceMilliseconds / blasMilliseconds }
+
+    /// The largest bound model deviation tolerated: Double paths that differ only in summation
+    /// order agree far more closely than this.
+    static let modelTolerance = 1e-9
+
+    init(op: String, name: String, shapes: String, measurement: CaseMeasurement, tolerance: Double) {
+        self.op = op
+        self.name = name
+        self.shapes = shapes
+        blasMilliseconds = measurement.blasSeconds * 1e3
+        referenceMilliseconds = measurement.referenceSeconds * 1e3
+        if let flops = measurement.flops, flops > 0, measurement.blasSeconds > 0 { gflops = flops / measurement.blasSeconds / 1e9 }
+        var (abs, rel, ratio, floatRatio) = (0.0, 0.0, 0.0, 0.0)
+        var notes: [String] = []
+        for output in measurement.outputs {
+            guard output.engineShape == output.exactShape, output.engine.count == output.exact.count else {
+                notes.append("\(output.name): engine shape \(shapeText(output.engineShape)) ≠ reference \(shapeText(output.exactShape))")
+                ratio = .infinity
+                continue
+            }
+            let bound = output.bound.map { $0 * tolerance }
+            let engine = ErrorMeasure(actual: output.engine, exact: output.exact, bound: bound)
+            let float = ErrorMeasure(actual: output.referenceFloat, exact: output.exact, bound: bound)
+            abs = Swift.max(abs, engine.maxAbsError)
+            rel = Swift.max(rel, engine.maxRelError)
+            ratio = Swift.max(ratio, engine.worstRatio)
+            floatRatio = Swift.max(floatRatio, float.worstRatio)
+        }
+        (maxAbsError, maxRelError, errorOverBound, referenceFloatErrorOverBound) = (abs, rel, ratio, floatRatio)
+        passed = ratio <= 1
+        if let deviation = measurement.modelDeviation, !(deviation <= Self.modelTolerance) {
+            notes.append("the bound model's Double values deviate from the reference by \(deviation) (relative): bound not trusted")
+            passed = false
+        }
+        note = notes.isEmpty ? nil : notes.joined(separator: "; ")
+    }
+
+    /// A case that could not be measured (an op threw).
+    init(op: String, name: String, shapes: String, failure: String) {
+        self.op = op
+        self.name = name
+        self.shapes = shapes
+        note = failure
+        passed = false
+    }
+}
+
+/// ‖model − exact‖∞ / ‖exact‖∞ over several outputs.
+func modelDeviation(_ pairs: [(model: [Double], exact: [Double])]) -> Double {
+    var worst = 0.0
+    for (model, exact) in pairs {
+        let scale = exact.reduce(0.0) { $1.isFinite ? Swift.max($0, Swift.abs($1)) : $0 }
+        var difference = 0.0
+        for (a, b) in zip(model, exact) where !(a == b) {
+            difference = Swift.max(difference, (a - b).isNaN ? .infinity : Swift.abs(a - b))
+        }
+        worst = Swift.max(worst, scale > 0 ? difference / scale : difference)
+    }
+    return worst
+}
+
+/// Wall-clock timing.
+enum Stopwatch {
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// One timed run.
+    static func measure<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        let clock = ContinuousClock()
+        var result: T?
+        let elapsed = try clock.measure { result = try body() }
+        return (result!, seconds(elapsed))
+    }
+
+    /// The engine's time: a first run gives the result (and warms caches and BLAS threads); the
+    /// reported time is the best of up to 10 further runs, stopping after ~0.25 s.
+    static func bestOf<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        let (result, first) = try measure(body)
+        var best = first, total = 0.0, runs = 0
+        while runs < 10, total < 0.25 {
+            let (_, time) = try measure(body)
+            best = Swift.min(best, time)
+            total += time
+            runs += 1
+        }
+        return (result, best)
+    }
+}
+
+extension ReferenceArray where Scalar == Double {
+    /// |x| elementwise — for bounds such as |A|·|B|.
+    var magnitudes: ReferenceArray<Double> { ReferenceArray(shape: shape, values: values.map { Swift.abs($0) }) }
+}
+
+extension Tensor {
+    /// The logical values as a reference array of `R`.
+    func reference<R: ReferenceScalar>(_: R.Type) -> ReferenceArray<R> {
+        ReferenceArray(shape: shape, values: scalars.map { R(Double($0)) })
+    }
+}

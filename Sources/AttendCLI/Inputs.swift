@@ -1,0 +1,127 @@
+import Attend
+import AttendReference
+import Foundation
+
+/// An array file named on the command line, with the option that named it, so an error can
+/// say `--query q.npy: no such file`.
+struct InputFile {
+    /// `--query`, `--input` …
+    let option: String
+    let path: String
+
+    init(_ option: String, _ path: String) {
+        self.option = option
+        self.path = path
+    }
+
+    var url: URL { URL(fileURLWithPath: path) }
+    /// `--query q.npy`
+    var label: String { "\(option) \(path)" }
+}
+
+/// Reads the user's array files for one command, converting them to what the chosen path
+/// needs and attributing every failure to the argument that named the file.
+struct ArrayLoader {
+    let context: ErrorContext
+
+    /// The one array in a `.npy` file (or a one-array `.npz` / `.safetensors`).
+    func array(_ file: InputFile) throws -> ArrayData {
+        try context.attributing(to: file.label) { try ArrayFile.readSingle(contentsOf: file.url) }
+    }
+
+    /// The array as an engine tensor in Float (float64 rounds to nearest, integers must be exact).
+    func floatTensor(_ file: InputFile) throws -> Tensor<Float> {
+        let data = try array(file)
+        return try context.attributing(to: file.label) { try Tensor<Float>(data, name: file.url.lastPathComponent) }
+    }
+
+    /// The array in Double for the reference path.
+    func doubleArray(_ file: InputFile) throws -> ReferenceArray<Double> {
+        let data = try array(file)
+        let tensor = try context.attributing(to: file.label) { try Tensor<Double>(data, name: file.url.lastPathComponent) }
+        return ReferenceArray(shape: tensor.shape, values: tensor.scalars)
+    }
+
+    /// A boolean array (bool, or integers / floats that are 0 or 1).
+    func boolMask(_ file: InputFile) throws -> BoolTensor {
+        let data = try array(file)
+        return try context.attributing(to: file.label) { try BoolTensor(data, name: file.url.lastPathComponent) }
+    }
+
+    /// An attention mask file: a bool array means "True = may attend" (PyTorch SDPA), a
+    /// floating-point array is added to the scores.
+    func attentionMask(_ file: InputFile) throws -> UserMask {
+        let data = try array(file)
+        switch data.dtype {
+        case .bool:
+            return .mayAttend(try context.attributing(to: file.label) { try BoolTensor(data, name: file.url.lastPathComponent) })
+        case .float16, .bfloat16, .float32, .float64:
+            let values = try context.attributing(to: file.label) { try data.doubles(name: file.url.lastPathComponent) }
+            return .additive(ReferenceArray(shape: data.shape, values: values))
+        case .int32, .int64, .uint8:
+            throw context.error(
+                file.label,
+                "a mask must be a bool array (True = may attend, as PyTorch's scaled_dot_product_attention) "
+                    + "or a float array (added to the scores; -inf masks), got \(data.dtype.rawValue)")
+        }
+    }
+
+    /// Every array of a weights file (`.safetensors`, `.npz`, or a single `.npy`), by
+    /// PyTorch state_dict name.
+    func stateDict<Scalar: TensorScalar>(_ file: InputFile, as _: Scalar.Type) throws -> [String: Tensor<Scalar>] {
+        try context.attributing(to: file.label) { try readTensors(contentsOf: file.url, as: Scalar.self) }
+    }
+}
+
+/// A mask read from a file, before it is turned into the engine's or the reference's mask type.
+enum UserMask {
+    /// True = may attend.
+    case mayAttend(BoolTensor)
+    /// Added to the scores (values as stored, in Double).
+    case additive(ReferenceArray<Double>)
+
+    var shape: [Int] {
+        switch self {
+        case .mayAttend(let mask): mask.shape
+        case .additive(let mask): mask.shape
+        }
+    }
+
+    /// The engine's mask (the additive values rounded to Float).
+    var engineMask: AttentionMask<Float> {
+        switch self {
+        case .mayAttend(let mask):
+            return .mayAttend(mask)
+        case .additive(let mask):
+            // The shape and count match by construction.
+            return .additive(try! Tensor<Float>(shape: mask.shape, scalars: mask.values.map { Float($0) }))
+        }
+    }
+
+    /// The reference's mask in Double.
+    var referenceMask: ReferenceMask<Double> {
+        switch self {
+        case .mayAttend(let mask): .allow(ReferenceArray(shape: mask.shape, values: mask.elements.map { $0 ? 1 : 0 }))
+        case .additive(let mask): .additive(mask)
+        }
+    }
+}
+
+extension BoolTensor {
+    /// 1 for true, 0 for false, as the reference's masks take them.
+    var referenceArray: ReferenceArray<Double> {
+        ReferenceArray(shape: shape, values: elements.map { $0 ? 1 : 0 })
+    }
+}
+
+extension Tensor {
+    /// The logical values in Double, as a reference array.
+    var referenceDouble: ReferenceArray<Double> {
+        ReferenceArray(shape: shape, values: scalars.map { Double($0) })
+    }
+
+    /// The logical values in Float, as a reference array (for the reference's Float run).
+    var referenceFloat: ReferenceArray<Float> {
+        ReferenceArray(shape: shape, values: scalars.map { Float($0) })
+    }
+}

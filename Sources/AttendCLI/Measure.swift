@@ -1,0 +1,361 @@
+import Attend
+import AttendReference
+
+/// How each op is measured by `attend compare`: the engine in Float (timed), the reference in
+/// Double (the exact answer, timed) and in Float, and the op's bound from the tolerance policy.
+enum Measure {
+    private static func gemmFlops(_ plan: LoweringPlan) -> Double? {
+        let flops = plan.gemmCalls.reduce(0) { $0 + $1.flops }
+        return flops > 0 ? flops : nil
+    }
+
+    // MARK: - Products
+
+    /// matmul: γ_K·|A|·|B| + u·|C|.
+    static func matmul(_ a: Tensor<Float>, _ b: Tensor<Float>) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.matmul(a, b) }
+        let (ad, bd) = (a.reference(Double.self), b.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure { try Reference.matmul(ad, bd) }
+        let float = try Reference.matmul(a.reference(Float.self), b.reference(Float.self))
+        let absProduct = try Reference.matmul(ad.magnitudes, bd.magnitudes)
+        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: a.shape.last ?? 0)
+        return CaseMeasurement(
+            outputs: [ComparedOutput("C", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(try matmulPlan(a, b)))
+    }
+
+    /// einsum: each output is a sum of N products of n factors (N counted by evaluating the
+    /// equation on all-ones operands). Any evaluation — pairwise GEMMs, reductions, with a
+    /// Float rounding of each of the n − 1 intermediates — puts at most N − 1 additions,
+    /// n − 1 multiplications and n − 1 intermediate roundings on a term's path, so
+    /// γ_{N + 2(n−1)}·einsum(|operands|) + u·|out|. (For n = 2 and one contracted index of
+    /// size K that is γ_{K+2}: the dot-product bound with room for the pre-reductions einsum
+    /// may insert.)
+    static func einsum(_ equation: String, _ operands: [Tensor<Float>]) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.einsum(equation, operands) }
+        let doubles = operands.map { $0.reference(Double.self) }
+        let (exact, reference) = try Stopwatch.measure { try Reference.einsum(equation, doubles) }
+        let float = try Reference.einsum(equation, operands.map { $0.reference(Float.self) })
+        let absProduct = try Reference.einsum(equation, doubles.map(\.magnitudes))
+        let terms = try Reference.einsum(equation, doubles.map { ReferenceArray(shape: $0.shape, repeating: 1) })
+        let extra = 2 * (operands.count - 1)
+        let bound = exact.values.indices.map { i in
+            ErrorBounds.gamma(Int(terms.values[i]) + extra) * absProduct.values[i] + ErrorBounds.u * Swift.abs(exact.values[i])
+                + Double.leastNormalMagnitude
+        }
+        return CaseMeasurement(
+            outputs: [ComparedOutput("out", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(try einsumPlan(equation, operands)))
+    }
+
+    /// linear: γ_{K+1}·|x|·|W|ᵀ + u·|y| (K = in features; +1 for the bias addition).
+    static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.linear(x, weight: weight, bias: bias) }
+        let (xd, wd, bd) = (x.reference(Double.self), weight.reference(Double.self), bias?.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure { try Reference.linear(xd, weight: wd, bias: bd) }
+        let float = try Reference.linear(x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self))
+        let absProduct = try Reference.linear(xd.magnitudes, weight: wd.magnitudes, bias: nil)
+        let k = weight.shape[1] + (bias == nil ? 0 : 1)
+        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
+        let rows = x.count / Swift.max(weight.shape[1], 1)
+        return CaseMeasurement(
+            outputs: [ComparedOutput("y", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference,
+            flops: 2 * Double(rows) * Double(weight.shape[0]) * Double(weight.shape[1]))
+    }
+
+    // MARK: - Softmax and reductions
+
+    /// softmax: p·u·(8 + 2|x − max|); log-softmax: 8u·(|y| + |x − max| + 1).
+    static func softmax(_ x: Tensor<Float>, dim: Int, log: Bool) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { log ? try x.logSoftmax(dim: dim) : try x.softmax(dim: dim) }
+        let xd = x.reference(Double.self), xf = x.reference(Float.self)
+        let (exact, reference) = try Stopwatch.measure {
+            log ? try Reference.logSoftmax(xd, dim: dim) : try Reference.softmax(xd, dim: dim)
+        }
+        let float = log ? try Reference.logSoftmax(xf, dim: dim) : try Reference.softmax(xf, dim: dim)
+        let shifts = try Reference.subtract(xd, try Reference.max(xd, dims: [dim], keepDim: true)).values
+        let bound = log
+            ? ErrorBounds.logSoftmax(values: exact.values, shifts: shifts)
+            : ErrorBounds.softmax(probabilities: exact.values, shifts: shifts)
+        return CaseMeasurement(
+            outputs: [ComparedOutput(log ? "logp" : "p", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference, flops: nil)
+    }
+
+    enum Reduction: String { case sum, mean, std }
+
+    /// One output per entry of `dimsList`. sum: u·|s| + N·2⁻⁵³·Σ|x|; mean: u·|m| + N·2⁻⁵²·Σ|x|/N;
+    /// std (unbiased): 2 ulps (two passes in Double, rounded once).
+    static func reduction(_ x: Tensor<Float>, _ kind: Reduction, dimsList: [[Int]]) throws -> CaseMeasurement {
+        func engine(_ dims: [Int]) throws -> Tensor<Float> {
+            switch kind {
+            case .sum: try x.sum(dims: dims)
+            case .mean: try x.mean(dims: dims)
+            case .std: try x.standardDeviation(dims: dims)
+            }
+        }
+        func reference<R: ReferenceScalar>(_ a: ReferenceArray<R>, _ dims: [Int]) throws -> ReferenceArray<R> {
+            switch kind {
+            case .sum: try Reference.sum(a, dims: dims)
+            case .mean: try Reference.mean(a, dims: dims)
+            case .std: try Reference.standardDeviation(a, dims: dims)
+            }
+        }
+        let (engines, blas) = try Stopwatch.bestOf { try dimsList.map(engine) }
+        let xd = x.reference(Double.self), xf = x.reference(Float.self)
+        let (exacts, time) = try Stopwatch.measure { try dimsList.map { try reference(xd, $0) } }
+        var outputs: [ComparedOutput] = []
+        for (index, dims) in dimsList.enumerated() {
+            let exact = exacts[index]
+            let n = dims.isEmpty ? x.count : dims.map { x.shape[$0 < 0 ? $0 + x.rank : $0] }.reduce(1, *)
+            let absSum = try Reference.sum(xd.magnitudes, dims: dims).values
+            let bound: [Double]
+            switch kind {
+            case .sum:
+                bound = ErrorBounds.doubleAccumulatedSum(sum: exact.values, absSum: absSum, n: n)
+            case .mean:
+                bound = zip(ErrorBounds.relative(exact.values, ulps: 1), absSum).map { $0 + Double(n) * 0x1p-52 * $1 / Double(Swift.max(n, 1)) }
+            case .std:
+                bound = ErrorBounds.relative(exact.values, ulps: 2)
+            }
+            let name = dims.isEmpty ? "all dims" : "dim \(dims.map(String.init).joined(separator: ","))"
+            outputs.append(ComparedOutput(name, engine: engines[index], exact: exact, referenceFloat: try reference(xf, dims), bound: bound))
+        }
+        return CaseMeasurement(outputs: outputs, blasSeconds: blas, referenceSeconds: time, flops: nil)
+    }
+
+    // MARK: - Distances, convolution, patches
+
+    /// Squared distances. broadcasting: each term (a − b)² carries 2 roundings, the Double sum
+    /// and the final rounding one more each: γ_4·s. gemm: ‖a‖² + ‖b‖² − 2a·bᵀ, each piece with
+    /// error ≤ (γ_D + a few u)·its magnitude, so (γ_D + 8u)·Σ_d(|a_d| + |b_d|)² + u·|s|, with
+    /// the points taken relative to their mean when centered (the rounding of a − c included).
+    static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool) throws -> CaseMeasurement {
+        let plan = try squaredDistancesPlan(a.layout, b.layout, method: method, centered: centered, scalar: Float.self)
+        let usesGEMM = !plan.gemmCalls.isEmpty, isCentered = plan.op.contains("centered")
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.squaredDistances(a, b, method: method, centered: centered) }
+        let (ad, bd) = (a.reference(Double.self), b.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure { try Reference.squaredDistances(ad, bd) }
+        let float = try Reference.squaredDistances(a.reference(Float.self), b.reference(Float.self))
+        let d = a.shape.last ?? 0
+        let bound: [Double]
+        if usesGEMM {
+            let magnitude = try pairMagnitude(ad, bd, centered: isCentered)
+            let factor = ErrorBounds.gamma(d) + 8 * ErrorBounds.u
+            bound = zip(magnitude, exact.values).map { factor * $0 + ErrorBounds.u * Swift.abs($1) + Double.leastNormalMagnitude }
+        } else {
+            let factor = ErrorBounds.gamma(4) + Double(d) * 0x1p-53
+            bound = exact.values.map { factor * Swift.abs($0) + Double.leastNormalMagnitude }
+        }
+        return CaseMeasurement(
+            outputs: [ComparedOutput("d²", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))
+    }
+
+    /// T[..., n, m] = Σ_d (|a_nd| + |b_md|)² = ‖a_n‖² + ‖b_m‖² + 2·|a_n|·|b_m|, over the points'
+    /// common mean when `centered`. Batch dimensions are broadcast first.
+    private static func pairMagnitude(_ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, centered: Bool) throws -> [Double] {
+        let batch = try Reference.broadcastShapes(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)))
+        let (n, d, m) = (a.shape[a.rank - 2], a.shape[a.rank - 1], b.shape[b.rank - 2])
+        var aValues = try Reference.expanded(a, to: batch + [n, d]).values
+        var bValues = try Reference.expanded(b, to: batch + [m, d]).values
+        let groups = batch.reduce(1, *)
+        if centered {
+            for g in 0..<groups {
+                for j in 0..<d {
+                    var total = 0.0
+                    for i in 0..<n { total += aValues[(g * n + i) * d + j] }
+                    for i in 0..<m { total += bValues[(g * m + i) * d + j] }
+                    let centre = total / Double(n + m)
+                    for i in 0..<n { aValues[(g * n + i) * d + j] -= centre }
+                    for i in 0..<m { bValues[(g * m + i) * d + j] -= centre }
+                }
+            }
+        }
+        let absA = aValues.map { Swift.abs($0) }, absB = bValues.map { Swift.abs($0) }
+        let cross = BoundKernels.productABt(absA, absB, groups: groups, m: n, n: m, k: d)
+        var result = cross
+        for g in 0..<groups {
+            for i in 0..<n {
+                var normA = 0.0
+                for j in 0..<d { normA += absA[(g * n + i) * d + j] * absA[(g * n + i) * d + j] }
+                for k in 0..<m {
+                    var normB = 0.0
+                    for j in 0..<d { normB += absB[(g * m + k) * d + j] * absB[(g * m + k) * d + j] }
+                    result[(g * n + i) * m + k] = normA + normB + 2 * cross[(g * n + i) * m + k]
+                }
+            }
+        }
+        return result
+    }
+
+    /// conv1d (seed form): γ_K·|windows|·|kernel| + u·|out|.
+    static func conv1d(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.conv1d(signal: signal, kernel: kernel, stride: stride) }
+        let (sd, kd) = (signal.reference(Double.self), kernel.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure { try Reference.conv1d(signal: sd, kernel: kd, stride: stride) }
+        let float = try Reference.conv1d(signal: signal.reference(Float.self), kernel: kernel.reference(Float.self), stride: stride)
+        let absProduct = try Reference.conv1d(signal: sd.magnitudes, kernel: kd.magnitudes, stride: stride)
+        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: kernel.count)
+        let plan = try conv1dPlan(signal: signal.layout, kernel: kernel.layout, stride: stride, scalar: Float.self)
+        return CaseMeasurement(
+            outputs: [ComparedOutput("out", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))
+    }
+
+    /// conv2d: γ_{C·kh·kw (+1 with bias)}·conv(|x|, |w|) + u·|out|.
+    static func conv2d(
+        _ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?, stride: (Int, Int), padding: (Int, Int)
+    ) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding) }
+        let (xd, wd) = (x.reference(Double.self), weight.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure {
+            try Reference.conv2d(xd, weight: wd, bias: bias?.reference(Double.self), stride: stride, padding: padding)
+        }
+        let float = try Reference.conv2d(
+            x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self), stride: stride, padding: padding)
+        let absProduct = try Reference.conv2d(xd.magnitudes, weight: wd.magnitudes, bias: nil, stride: stride, padding: padding)
+        let k = weight.shape.dropFirst().reduce(1, *) + (bias == nil ? 0 : 1)
+        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
+        let plan = try conv2dPlan(
+            input: x.layout, weight: weight.layout, hasBias: bias != nil, stride: stride, padding: padding, scalar: Float.self)
+        return CaseMeasurement(
+            outputs: [ComparedOutput("out", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))
+    }
+
+    /// patchify moves values without arithmetic: the results must be identical (bound: the
+    /// smallest normal number).
+    static func patchify(_ image: Tensor<Float>, patch: Int) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.patchify(image, patch: patch) }
+        let imageD = image.reference(Double.self)
+        let (exact, reference) = try Stopwatch.measure { try Reference.patchify(imageD, patch: patch) }
+        let float = try Reference.patchify(image.reference(Float.self), patch: patch)
+        let bound = Array(repeating: Double(Float.leastNormalMagnitude), count: exact.count)
+        return CaseMeasurement(
+            outputs: [ComparedOutput("patches", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            blasSeconds: blas, referenceSeconds: reference, flops: nil)
+    }
+
+    // MARK: - Normalization and attention
+
+    /// LayerNorm over the last dimension: computed in Double and rounded once — 2u·|y| (see
+    /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``).
+    static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws -> CaseMeasurement {
+        let width = x.shape.last ?? 0
+        let layer = try LayerNorm(normalizedShape: [width], eps: eps, weight: weight, bias: bias)
+        let (engine, blas) = try Stopwatch.bestOf { try layer(x) }
+        let (xd, wd, bd) = (x.reference(Double.self), weight?.reference(Double.self), bias?.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure { try Reference.layerNorm(xd, normalizedDims: 1, weight: wd, bias: bd, eps: eps) }
+        let float = try Reference.layerNorm(
+            x.reference(Float.self), normalizedDims: 1, weight: weight?.reference(Float.self), bias: bias?.reference(Float.self),
+            eps: Float(eps))
+        let model = Propagation.worstCase.layerNorm(Tracked(exact: xd), width: width, weight: wd?.values, bias: bd?.values, eps: eps)
+        return CaseMeasurement(
+            outputs: [ComparedOutput("y", engine: engine, exact: exact, referenceFloat: float, bound: model.error)],
+            blasSeconds: blas, referenceSeconds: reference, flops: nil,
+            modelDeviation: modelDeviation([(model.value, exact.values)]))
+    }
+
+    /// Scaled dot-product attention, output and weights, bounded by
+    /// ``Propagation/attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)``.
+    static func sdpa(_ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: MaskSpec, scale: Float? = nil) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf {
+            try Attend.scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask.engine, scale: scale, returnWeights: true)
+        }
+        let dk = q.shape.last ?? 1
+        // The reference gets the engine's (Float) scale, so both compute the same function.
+        let s = Double(scale ?? Float(1 / Double(dk).squareRoot()))
+        let (qd, kd, vd) = (q.reference(Double.self), k.reference(Double.self), v.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure {
+            try Reference.scaledDotProductAttention(queries: qd, keys: kd, values: vd, mask: mask.reference(Double.self), scale: s)
+        }
+        let float = try Reference.scaledDotProductAttention(
+            queries: q.reference(Float.self), keys: k.reference(Float.self), values: v.reference(Float.self),
+            mask: mask.reference(Float.self), scale: Float(s))
+        // The bound model works on [G, L, D] groups: broadcast the batch dimensions first.
+        let batch = try Reference.broadcastShapes(
+            try Reference.broadcastShapes(Array(q.shape.dropLast(2)), Array(k.shape.dropLast(2))), Array(v.shape.dropLast(2)))
+        let (lq, lk, dv) = (q.shape[q.rank - 2], k.shape[k.rank - 2], v.shape[v.rank - 1])
+        let groups = batch.reduce(1, *)
+        let model = Propagation.worstCase.attention(
+            q: Tracked(exact: try Reference.expanded(qd, to: batch + [lq, dk])),
+            k: Tracked(exact: try Reference.expanded(kd, to: batch + [lk, dk])),
+            v: Tracked(exact: try Reference.expanded(vd, to: batch + [lk, dv])),
+            groups: groups, lq: lq, lk: lk, dk: dk, dv: dv, scale: s, mask: mask.resolved(scoresShape: batch + [lq, lk]))
+        let plan = try scaledDotProductAttentionPlan(queries: q.layout, keys: k.layout, values: v.layout, mask: mask.engine)
+        return CaseMeasurement(
+            outputs: [
+                ComparedOutput("output", engine: engine.output, exact: exact.output, referenceFloat: float.output, bound: model.output.error),
+                ComparedOutput("weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights, bound: model.weights.error),
+            ],
+            blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan),
+            modelDeviation: modelDeviation([(model.output.value, exact.output.values), (model.weights.value, exact.weights.values)]))
+    }
+
+    /// nn.MultiheadAttention: output and head-averaged weights.
+    static func mha(
+        _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>, mask: MaskSpec
+    ) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf {
+            try layer(query: query, key: key, value: value, mask: mask.engine, weights: .averaged)
+        }
+        let weights = referenceWeights(layer, as: Double.self)
+        let (qd, kd, vd) = (query.reference(Double.self), key.reference(Double.self), value.reference(Double.self))
+        let (exact, reference) = try Stopwatch.measure {
+            try Reference.multiHeadAttention(
+                query: qd, key: kd, value: vd, weights: weights, mask: mask.reference(Double.self), averageWeights: true)
+        }
+        let float = try Reference.multiHeadAttention(
+            query: query.reference(Float.self), key: key.reference(Float.self), value: value.reference(Float.self),
+            weights: referenceWeights(layer, as: Float.self), mask: mask.reference(Float.self), averageWeights: true)
+        let (b, lq, lk, h) = (query.shape[0], query.shape[1], key.shape[1], layer.numHeads)
+        let model = Propagation.probabilistic.multiHeadAttention(
+            query: Tracked(exact: qd), key: Tracked(exact: kd), value: Tracked(exact: vd), weights: weights,
+            mask: mask.resolved(scoresShape: [b, h, lq, lk]))
+        return CaseMeasurement(
+            outputs: [
+                ComparedOutput("output", engine: engine.output, exact: exact.output, referenceFloat: float.output, bound: model.output.error),
+                ComparedOutput("weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights, bound: model.averagedWeights.error),
+            ],
+            blasSeconds: blas, referenceSeconds: reference, flops: mhaFlops(layer, batch: b, lq: lq, lk: lk),
+            modelDeviation: modelDeviation([(model.output.value, exact.output.values), (model.averagedWeights.value, exact.weights.values)]))
+    }
+
+    /// The GEMM flops of a multi-head attention call: three projections, two attention
+    /// products per head, the output projection.
+    static func mhaFlops(_ layer: MultiHeadAttention<Float>, batch: Int, lq: Int, lk: Int) -> Double {
+        let (b, q, k) = (Double(batch), Double(lq), Double(lk))
+        let (h, dk, dv, e) = (Double(layer.numHeads), Double(layer.headDimK), Double(layer.headDimV), Double(layer.embedDim))
+        let projections = 2 * b * (q * e * h * dk + k * Double(layer.keyDim) * h * dk + k * Double(layer.valueDim) * h * dv)
+        let attention = 2 * b * h * q * k * (dk + dv)
+        return projections + attention + 2 * b * q * h * dv * e
+    }
+
+    /// nn.TransformerEncoderLayer, bounded through every step by ``Propagation/encoderLayer``.
+    static func encoderLayer(_ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: MaskSpec) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try layer(x, mask: mask.engine) }
+        let activation = ReferenceActivation(rawValue: layer.feedForward.activation.rawValue) ?? .relu
+        let (normFirst, eps) = (layer.normFirst, layer.norm1.eps)
+        let weights = referenceEncoderWeights(layer, as: Double.self)
+        let xd = x.reference(Double.self)
+        let (exact, reference) = try Stopwatch.measure {
+            try Reference.transformerEncoderLayer(
+                xd, weights: weights, activation: activation, normFirst: normFirst, eps: eps, mask: mask.reference(Double.self))
+        }
+        let float = try Reference.transformerEncoderLayer(
+            x.reference(Float.self), weights: referenceEncoderWeights(layer, as: Float.self), activation: activation,
+            normFirst: normFirst, eps: Float(eps), mask: mask.reference(Float.self))
+        let (b, l) = (x.shape[0], x.shape[1])
+        let model = Propagation.probabilistic.encoderLayer(
+            Tracked(exact: xd), weights: weights, activation: activation, normFirst: normFirst, eps: eps,
+            mask: mask.resolved(scoresShape: [b, layer.selfAttention.numHeads, l, l]))
+        let (e, f) = (Double(layer.selfAttention.embedDim), Double(layer.feedForward.linear1.outFeatures))
+        let flops = mhaFlops(layer.selfAttention, batch: b, lq: l, lk: l) + 4 * Double(b * l) * e * f
+        return CaseMeasurement(
+            outputs: [ComparedOutput("y", engine: engine, exact: exact, referenceFloat: float, bound: model.error)],
+            blasSeconds: blas, referenceSeconds: reference, flops: flops,
+            modelDeviation: modelDeviation([(model.value, exact.values)]))
+    }
+}

@@ -1,0 +1,77 @@
+import Attend
+import AttendReference
+import Testing
+
+@testable import AttendCLI
+
+/// The CLI's re-implementation of the tolerance policy and its shape syntax, tested directly.
+@Suite("The CLI's bounds and shape syntax")
+struct BoundPolicyTests {
+    @Test("the dot-product bound is γ_K·|A||B| + u·|C| with γ_K = K·u/(1 − K·u), u = 2⁻²⁴")
+    func dotProductBound() {
+        let u = 0x1p-24
+        let bound = ErrorBounds.dotProduct(absProduct: [10], exact: [-4], k: 32)
+        let gamma = 32 * u / (1 - 32 * u)
+        #expect(abs(bound[0] - (gamma * 10 + u * 4)) < 1e-20)
+    }
+
+    @Test("error/bound treats equal values (and equal infinities, two NaNs) as exact and a NaN error as ∞")
+    func errorMeasure() {
+        let exact = ErrorMeasure(actual: [1, .infinity, .nan], exact: [1, .infinity, .nan], bound: [0, 0, 0])
+        #expect(exact.worstRatio == 0 && exact.maxAbsError == 0)
+        let nan = ErrorMeasure(actual: [.nan], exact: [1], bound: [1])
+        #expect(nan.worstRatio == .infinity)
+        let half = ErrorMeasure(actual: [1.5, 2], exact: [1, 2], bound: [1, 1])
+        #expect(half.worstRatio == 0.5 && half.maxAbsError == 0.5 && half.maxRelError == 0.25)
+    }
+
+    @Test("worst-case propagation through linear on exact inputs is the policy's dot-product bound")
+    func linearPropagation() throws {
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor<Float>.randn([3, 7], using: &g).reference(Double.self)
+        let w = Tensor<Float>.randn([4, 7], using: &g).reference(Double.self)
+        let model = Propagation.worstCase.linear(Tracked(exact: x), weight: w, bias: nil)
+        let exact = try Reference.linear(x, weight: w)
+        let policy = ErrorBounds.dotProduct(
+            absProduct: try Reference.linear(x.magnitudes, weight: w.magnitudes).values, exact: exact.values, k: 7)
+        for i in policy.indices {
+            #expect(abs(model.error[i] - policy[i]) <= 1e-12 * policy[i])
+            #expect(abs(model.value[i] - exact.values[i]) <= 1e-12 * (1 + abs(exact.values[i])))
+        }
+    }
+
+    @Test("the probabilistic mode never exceeds the worst case, and is λ·√K·u for long products")
+    func probabilisticFactor() {
+        #expect(Propagation.probabilistic.dotFactor(4) <= Propagation.worstCase.dotFactor(4))
+        #expect(abs(Propagation.probabilistic.dotFactor(1024) - 8 * 32 * 0x1p-24) < 1e-15)
+    }
+
+    @Test("the attention bound model's forward values agree with AttendReference, masks included")
+    func attentionModel() throws {
+        var g = SeededGenerator(seed: 6)
+        let q = Tensor<Float>.randn([2, 5, 8], using: &g), k = Tensor<Float>.randn([2, 6, 8], using: &g), v = Tensor<Float>.randn([2, 6, 3], using: &g)
+        let mask = MaskSpec.all([.causal, .keyPadding(try BoolTensor(shape: [2, 6], elements: (0..<12).map { $0 == 11 }))])
+        let exact = try Reference.scaledDotProductAttention(
+            queries: q.reference(Double.self), keys: k.reference(Double.self), values: v.reference(Double.self),
+            mask: mask.reference(Double.self), scale: 0.5)
+        let model = Propagation.worstCase.attention(
+            q: Tracked(exact: q.reference(Double.self)), k: Tracked(exact: k.reference(Double.self)), v: Tracked(exact: v.reference(Double.self)),
+            groups: 2, lq: 5, lk: 6, dk: 8, dv: 3, scale: 0.5, mask: mask.resolved(scoresShape: [2, 5, 6]))
+        #expect(modelDeviation([(model.output.value, exact.output.values), (model.weights.value, exact.weights.values)]) < 1e-12)
+    }
+
+    @Test("shapes parse as 2x4x10x32 or 2,4,10,32, and ^T / .T give the transposed view of the contiguous tensor")
+    func shapeSyntax() throws {
+        let plain = try ShapeOperand(parsing: "2x4x10x32")
+        #expect(plain.layout.shape == [2, 4, 10, 32] && plain.layout.strides == [1280, 320, 32, 1])
+        let commas = try ShapeOperand(parsing: "2,4,10,32")
+        #expect(commas.layout == plain.layout)
+        for text in ["2x4x10x32^T", "2x4x10x32.T", "2x4x10x32ᵀ"] {
+            let transposed = try ShapeOperand(parsing: text)
+            #expect(transposed.layout.shape == [2, 4, 32, 10] && transposed.layout.strides == [1280, 320, 1, 32], "\(text)")
+        }
+        for bad in ["", "2x", "2xq", "-1x3", "5^T"] {
+            #expect(throws: ShapeSyntaxError.self, "\(bad)") { try ShapeOperand(parsing: bad) }
+        }
+    }
+}
