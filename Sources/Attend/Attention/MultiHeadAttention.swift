@@ -115,6 +115,14 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
                 throw TensorError(op: op, "\(name) bias must be [\(width)], got \(describe(b.shape))")
             }
         }
+        // A bias given for some of q, k, v but not all: the missing ones are zero, so the fused
+        // and separate paths (and the exported in_proj_bias) all see the same parameters.
+        var (qBias, kBias, vBias) = (qBias, kBias, vBias)
+        if qBias != nil || kBias != nil || vBias != nil {
+            qBias = qBias ?? .zeros([qWeight.shape[0]])
+            kBias = kBias ?? .zeros([kWeight.shape[0]])
+            vBias = vBias ?? .zeros([vWeight.shape[0]])
+        }
         self.embedDim = embedDim
         self.numHeads = numHeads
         self.headDimK = qWeight.shape[0] / numHeads
@@ -221,9 +229,14 @@ extension MultiHeadAttention {
     }
 
     /// A layer from nn.MultiheadAttention state_dict entries (see ``stateDict(prefix:)``).
-    /// - Throws: ``TensorError`` naming a missing entry or a shape that does not fit.
-    public init(stateDict dict: [String: Tensor<Scalar>], numHeads: Int, prefix: String = "") throws {
+    ///
+    /// Every parameter must be present — `in_proj_bias` and `out_proj.bias` too unless `bias` is
+    /// false — and every entry under `prefix` must be one of these names, so a renamed or
+    /// missing tensor is an error rather than a silently absent parameter.
+    /// - Throws: ``TensorError`` naming a missing or unexpected entry, or a shape that does not fit.
+    public init(stateDict dict: [String: Tensor<Scalar>], numHeads: Int, prefix: String = "", bias: Bool = true) throws {
         let op = "MultiHeadAttention"
+        let known = ["in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
         func entry(_ name: String) throws -> Tensor<Scalar> {
             guard let t = dict[prefix + name] else {
                 throw TensorError(op: op, "state_dict has no '\(prefix + name)' (has: \(dict.keys.sorted().joined(separator: ", ")))")
@@ -243,7 +256,8 @@ extension MultiHeadAttention {
             (q, k, v) = (try entry("q_proj_weight"), try entry("k_proj_weight"), try entry("v_proj_weight"))
         }
         var biases: (Tensor<Scalar>?, Tensor<Scalar>?, Tensor<Scalar>?) = (nil, nil, nil)
-        if let stacked = dict[prefix + "in_proj_bias"] {
+        if bias {
+            let stacked = try entry("in_proj_bias")
             let (wq, wk, wv) = (q.shape[0], k.shape[0], v.shape[0])
             guard stacked.shape == [wq + wk + wv] else {
                 throw TensorError(op: op, "in_proj_bias must be [\(wq + wk + wv)], got \(describe(stacked.shape))")
@@ -254,6 +268,11 @@ extension MultiHeadAttention {
         }
         try self.init(
             numHeads: numHeads, qWeight: q, kWeight: k, vWeight: v, qBias: biases.0, kBias: biases.1, vBias: biases.2,
-            outWeight: try entry("out_proj.weight"), outBias: dict[prefix + "out_proj.bias"])
+            outWeight: try entry("out_proj.weight"), outBias: bias ? try entry("out_proj.bias") : nil)
+        // Checked last, so a file that lacks required entries is reported as such first.
+        let unexpected = dict.keys.filter { $0.hasPrefix(prefix) && !known.contains(String($0.dropFirst(prefix.count))) }.sorted()
+        guard unexpected.isEmpty else {
+            throw TensorError(op: op, "state_dict has entries this layer does not use: \(unexpected.joined(separator: ", ")) (expected \(known.map { prefix + $0 }.joined(separator: ", ")))")
+        }
     }
 }

@@ -173,16 +173,18 @@ func fusedAttention<Scalar: TensorScalar>(
 /// The steps ``scaledDotProductAttention(queries:keys:values:mask:scale:returnWeights:)`` takes for
 /// these layouts: two batched GEMMs and the passes between them, with every intermediate's shape.
 public func scaledDotProductAttentionPlan<Scalar: TensorScalar>(
-    queries: TensorLayout, keys: TensorLayout, values: TensorLayout, mask: AttentionMask<Scalar> = .none
+    queries: TensorLayout, keys: TensorLayout, values: TensorLayout, mask: AttentionMask<Scalar> = .none, scale: Scalar? = nil
 ) throws -> LoweringPlan {
     let op = "scaledDotProductAttention"
     try checkAttentionShapes(queries.shape, keys.shape, values.shape, op: op)
     let dk = queries.shape.last!
+    let alpha = scale.map { Double($0) } ?? 1 / Double(dk).squareRoot()
     var keysT = keys
     keysT.shape.swapAt(keys.shape.count - 2, keys.shape.count - 1)
     keysT.strides.swapAt(keys.shape.count - 2, keys.shape.count - 1)
-    let first = try BatchedMatmulLowering(queries, keysT, scalar: Scalar.self, op: op, alpha: 1 / Double(dk).squareRoot())
+    let first = try BatchedMatmulLowering(queries, keysT, scalar: Scalar.self, op: op, alpha: alpha)
     let scores = first.outputShape
+    try mask.validate(scoresShape: scores, op: op)
     let second = try BatchedMatmulLowering(TensorLayout(contiguous: scores), values, scalar: Scalar.self, op: op)
     let qk = first.plan(op: op, names: ("Q", "K"))
     let pv = second.plan(op: op, names: ("P", "V"))
@@ -206,6 +208,15 @@ func checkAttentionShapes(_ q: [Int], _ k: [Int], _ v: [Int], op: String) throws
     }
     guard k[k.count - 2] == v[v.count - 2] else {
         throw TensorError(op: op, "keys \(describe(k)) and values \(describe(v)) must have the same length Lk (second-to-last dimension): \(k[k.count - 2]) ≠ \(v[v.count - 2])")
+    }
+    do {
+        _ = try broadcastShapes(broadcastShapes(Array(q.dropLast(2)), Array(k.dropLast(2))), Array(v.dropLast(2)))
+    } catch {
+        throw TensorError(
+            op: op,
+            "the batch dimensions of queries \(describe(q)), keys \(describe(k)) and values \(describe(v)) — "
+                + "\(describe(Array(q.dropLast(2)))), \(describe(Array(k.dropLast(2)))), \(describe(Array(v.dropLast(2)))) — do not broadcast "
+                + "(sizes must be equal or 1, aligned from the right)")
     }
 }
 

@@ -11,8 +11,8 @@ public enum Activation: String, Sendable, CaseIterable {
 }
 
 extension Tensor {
-    /// max(0, x) elementwise.
-    public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 } }
+    /// max(0, x) elementwise (NaN stays NaN, as in PyTorch).
+    public func relu() -> Tensor { map { $0 < 0 ? 0 : $0 } }
 
     /// 0.5·x·(1 + erf(x/√2)) elementwise, evaluated in Double.
     public func gelu() -> Tensor {

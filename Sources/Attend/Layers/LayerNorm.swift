@@ -10,7 +10,7 @@ public struct LayerNorm<Scalar: TensorScalar>: Sendable {
     public let normalizedShape: [Int]
     public let eps: Double
     /// `normalizedShape`-shaped scale and shift, or nil without affine parameters.
-    public var weight: Tensor<Scalar>?, bias: Tensor<Scalar>?
+    public private(set) var weight: Tensor<Scalar>?, bias: Tensor<Scalar>?
 
     /// A layer with weight 1 and bias 0 (PyTorch's initialisation) when `affine`.
     public init(normalizedShape: [Int], eps: Double = 1e-5, affine: Bool = true) {
@@ -48,24 +48,27 @@ public struct LayerNorm<Scalar: TensorScalar>: Sendable {
         let n = normalizedShape.product
         let source = x.contiguous()
         let result = Tensor<Scalar>(shape: x.shape)
-        let input = source.storage.pointer + source.offset, output = result.storage.pointer
         let gamma = weight?.contiguous(), beta = bias?.contiguous()
-        for row in 0..<(n == 0 ? 0 : x.count / n) {
-            let base = row * n
-            var sum = 0.0
-            for i in 0..<n { sum += Double(input[base + i]) }
-            let mean = sum / Double(n)
-            var squares = 0.0
-            for i in 0..<n {
-                let d = Double(input[base + i]) - mean
-                squares += d * d
-            }
-            let inverse = 1 / (squares / Double(n) + eps).squareRoot()
-            for i in 0..<n {
-                var y = (Double(input[base + i]) - mean) * inverse
-                if let gamma { y *= Double(gamma.storage.pointer[gamma.offset + i]) }
-                if let beta { y += Double(beta.storage.pointer[beta.offset + i]) }
-                output[base + i] = Scalar(y)
+        withExtendedLifetime((source, gamma, beta)) {
+            let input = source.storage.pointer + source.offset, output = result.storage.pointer
+            let scale = gamma.map { $0.storage.pointer + $0.offset }, shift = beta.map { $0.storage.pointer + $0.offset }
+            for row in 0..<(n == 0 ? 0 : x.count / n) {
+                let base = row * n
+                var sum = 0.0
+                for i in 0..<n { sum += Double(input[base + i]) }
+                let mean = sum / Double(n)
+                var squares = 0.0
+                for i in 0..<n {
+                    let d = Double(input[base + i]) - mean
+                    squares += d * d
+                }
+                let inverse = 1 / (squares / Double(n) + eps).squareRoot()
+                for i in 0..<n {
+                    var y = (Double(input[base + i]) - mean) * inverse
+                    if let scale { y *= Double(scale[i]) }
+                    if let shift { y += Double(shift[i]) }
+                    output[base + i] = Scalar(y)
+                }
             }
         }
         return result

@@ -67,26 +67,35 @@ public struct TransformerEncoderLayer<Scalar: TensorScalar>: Sendable {
         return dict
     }
 
-    /// A layer from nn.TransformerEncoderLayer state_dict entries.
-    /// - Throws: ``TensorError`` naming a missing entry or an inconsistent shape.
+    /// A layer from nn.TransformerEncoderLayer state_dict entries. Every parameter must be
+    /// present (biases too unless `bias` is false) and every entry must be one of the layer's
+    /// names.
+    /// - Throws: ``TensorError`` naming a missing or unexpected entry or an inconsistent shape.
     public init(
         stateDict dict: [String: Tensor<Scalar>], numHeads: Int, activation: Activation = .relu,
-        normFirst: Bool = false, eps: Double = 1e-5
+        normFirst: Bool = false, eps: Double = 1e-5, bias: Bool = true
     ) throws {
+        let op = "TransformerEncoderLayer"
+        let own = ["linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"]
         func entry(_ name: String) throws -> Tensor<Scalar> {
             guard let t = dict[name] else {
-                throw TensorError(op: "TransformerEncoderLayer", "state_dict has no '\(name)' (has: \(dict.keys.sorted().joined(separator: ", ")))")
+                throw TensorError(op: op, "state_dict has no '\(name)' (has: \(dict.keys.sorted().joined(separator: ", ")))")
             }
             return t
         }
-        selfAttention = try MultiHeadAttention(stateDict: dict, numHeads: numHeads, prefix: "self_attn.")
+        selfAttention = try MultiHeadAttention(stateDict: dict, numHeads: numHeads, prefix: "self_attn.", bias: bias)
         feedForward = try FeedForward(
-            linear1: Linear(weight: entry("linear1.weight"), bias: dict["linear1.bias"]),
-            linear2: Linear(weight: entry("linear2.weight"), bias: dict["linear2.bias"]),
+            linear1: Linear(weight: entry("linear1.weight"), bias: bias ? entry("linear1.bias") : nil),
+            linear2: Linear(weight: entry("linear2.weight"), bias: bias ? entry("linear2.bias") : nil),
             activation: activation)
         let e = selfAttention.embedDim
-        norm1 = try LayerNorm(normalizedShape: [e], eps: eps, weight: dict["norm1.weight"], bias: dict["norm1.bias"])
-        norm2 = try LayerNorm(normalizedShape: [e], eps: eps, weight: dict["norm2.weight"], bias: dict["norm2.bias"])
+        norm1 = try LayerNorm(normalizedShape: [e], eps: eps, weight: entry("norm1.weight"), bias: entry("norm1.bias"))
+        norm2 = try LayerNorm(normalizedShape: [e], eps: eps, weight: entry("norm2.weight"), bias: entry("norm2.bias"))
         self.normFirst = normFirst
+        // Checked last, so a file that lacks required entries is reported as such first.
+        let unexpected = dict.keys.filter { !$0.hasPrefix("self_attn.") && !own.contains($0) }.sorted()
+        guard unexpected.isEmpty else {
+            throw TensorError(op: op, "state_dict has entries this layer does not use: \(unexpected.joined(separator: ", "))")
+        }
     }
 }

@@ -133,7 +133,10 @@ extension Tensor {
     /// Elements `start ..< start + length` along `dim` — PyTorch's `narrow`. A view.
     /// - Throws: ``TensorError`` when the range leaves the dimension.
     public func narrowed(_ dim: Int, start: Int, length: Int) throws -> Tensor {
-        try sliced(dim, start ..< start + length)
+        guard length >= 0 else {
+            throw TensorError(op: "narrowed", "length \(length) is negative (narrowing dimension \(dim) of shape \(describe(shape)))")
+        }
+        return try sliced(dim, start ..< start + length)
     }
 
     /// Elements `range` along `dim`, every `step`-th one — Python's `x[:, a:b:step]`. A view.

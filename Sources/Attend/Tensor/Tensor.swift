@@ -124,7 +124,9 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// The elements in logical row-major order (a copy).
     public var scalars: [Scalar] {
         let dense = contiguous()
-        return Array(UnsafeBufferPointer(start: dense.storage.pointer + dense.offset, count: dense.count))
+        return withExtendedLifetime(dense) {
+            Array(UnsafeBufferPointer(start: dense.storage.pointer + dense.offset, count: dense.count))
+        }
     }
 
     /// `self` if it is already row-major, otherwise a row-major copy.

@@ -92,5 +92,6 @@ struct FusedAttentionTests {
         let skipped = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .causal, algorithm: .fused).output
         let full = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .mayAttend(BoolTensor(shape: [300, 600], elements: allow)), algorithm: .fused).output
         #expect(skipped == full)
+        try expectAttentionMatchesReference(q, k, v, mask: .causal, algorithm: .fused, "causal Lq 300, Lk 600")
     }
 }

@@ -43,6 +43,12 @@ struct LayerTests {
         #expect(throws: TensorError.self) { try LayerNorm<Float>(normalizedShape: [5])(x) }
     }
 
+    @Test("ReLU keeps NaN (as PyTorch does) instead of hiding it as 0")
+    func reluPropagatesNaN() {
+        let y = Tensor<Float>([.nan, -1, 2]).relu().scalars
+        #expect(y[0].isNaN && y[1] == 0 && y[2] == 2)
+    }
+
     @Test("ReLU, GELU (erf) and GELU (tanh) match the reference")
     func activations() throws {
         var factory = TensorFactory(seed: 310)

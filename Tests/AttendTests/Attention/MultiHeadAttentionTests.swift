@@ -69,6 +69,38 @@ struct MultiHeadAttentionTests {
         #expect(diff <= 1e-5)
     }
 
+    @Test("a bias on only some of q, k, v is kept on the fused path and exported as in_proj_bias")
+    func mixedBiases() throws {
+        var factory = TensorFactory(seed: 209)
+        let base = try MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, bias: false, using: &factory.generator)
+        let layer = try MultiHeadAttention(
+            numHeads: 2, qWeight: base.qWeight, kWeight: base.kWeight, vWeight: base.vWeight,
+            qBias: factory.randn([8]), kBias: nil, vBias: nil, outWeight: base.outWeight, outBias: nil)
+        let x: Tensor<Float> = factory.randn([2, 3, 8])
+        try expectMatchesReference(layer, query: x, key: x, value: x, "fused, q bias only")
+        let exported = layer.stateDict()["in_proj_bias"]
+        #expect(exported?.shape == [24])
+        #expect(exported.map { Array($0.scalars[8...]) } == Array(repeating: 0, count: 16))
+    }
+
+    @Test("a state_dict with a missing, renamed or unexpected entry is refused by name")
+    func strictStateDict() throws {
+        var g = SeededGenerator(seed: 210)
+        let layer = try TransformerEncoderLayer<Float>(embedDim: 8, numHeads: 2, feedForwardDim: 12, using: &g)
+        var renamed = layer.stateDict()
+        renamed["norm1.gamma"] = renamed.removeValue(forKey: "norm1.weight")
+        let e1 = #expect(throws: TensorError.self) { try TransformerEncoderLayer<Float>(stateDict: renamed, numHeads: 2) }
+        #expect(e1?.message.contains("norm1.gamma") == true)
+        var missing = layer.stateDict()
+        missing.removeValue(forKey: "self_attn.in_proj_bias")
+        let e2 = #expect(throws: TensorError.self) { try TransformerEncoderLayer<Float>(stateDict: missing, numHeads: 2) }
+        #expect(e2?.message.contains("no 'self_attn.in_proj_bias'") == true)
+        var noBias = layer.stateDict()
+        for key in ["self_attn.in_proj_bias", "self_attn.out_proj.bias", "linear1.bias", "linear2.bias"] { noBias.removeValue(forKey: key) }
+        let unbiased = try TransformerEncoderLayer<Float>(stateDict: noBias, numHeads: 2, bias: false)
+        #expect(unbiased.selfAttention.qBias == nil && unbiased.feedForward.linear1.bias == nil)
+    }
+
     @Test("cross-attention with kdim ≠ vdim ≠ E and Lq ≠ Lk matches the reference")
     func crossAttention() throws {
         var factory = TensorFactory(seed: 202)

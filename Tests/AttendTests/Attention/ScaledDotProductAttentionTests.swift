@@ -162,5 +162,9 @@ struct ScaledDotProductAttentionTests {
                                           mask: .keyPadding(BoolTensor(shape: [2, 5], repeating: false)))
         }
         #expect(e3?.message.contains("keyPadding mask must be [B, Lk] = [2, 6]") == true)
+        let e4 = #expect(throws: TensorError.self) {
+            try scaledDotProductAttention(queries: Tensor<Float>(shape: [2, 4, 10, 8]), keys: Tensor(shape: [3, 4, 10, 8]), values: Tensor(shape: [3, 4, 10, 5]))
+        }
+        #expect(e4?.message.contains("batch dimensions of queries [2, 4, 10, 8], keys [3, 4, 10, 8] and values [3, 4, 10, 5]") == true)
     }
 }

@@ -101,6 +101,24 @@ struct ViewTests {
         }
     }
 
+    @Test("writing through an expanded or unfolded view materializes it first, so one write changes one element")
+    func writeThroughAliasedView() throws {
+        let row = Tensor<Float>([1, 2, 3])
+        var wide = try row.unsqueezed(0).expanded(to: [2, 3])   // stride 0 over rows
+        wide[0, 1] = 20
+        #expect(wide.scalars == [1, 20, 3, 1, 2, 3])
+        #expect(row.scalars == [1, 2, 3])
+        var windows = try Tensor<Float>([10, 20, 30, 40]).unfolded(0, size: 2, step: 1)   // [[10,20],[20,30],[30,40]]
+        windows[0, 1] = 0
+        #expect(windows.scalars == [10, 0, 20, 30, 30, 40])
+    }
+
+    @Test("narrowing with a negative length throws instead of trapping")
+    func negativeNarrow() throws {
+        let error = #expect(throws: TensorError.self) { try Tensor<Float>([1, 2, 3]).narrowed(0, start: 2, length: -1) }
+        #expect(error?.message.contains("length -1 is negative") == true)
+    }
+
     @Test("writing through a subscript copies a shared buffer first (copy-on-write)")
     func copyOnWrite() throws {
         var a = Tensor<Float>([1, 2, 3])

@@ -71,6 +71,18 @@ extension FixtureRunner {
             FixtureOutput(
                 name: "weights", expected: try f.expected("weights"), engine: engine.flatMap(Self.weights),
                 reference: reference.map(\.weights), bounds: bounds[1]),
+            // The fused tiled kernel on the same case (the default when weights are not asked
+            // for). Its Float bound is twice the materialized one: one more rounding of every
+            // weight per key block (online rescaling) and a 2-ulp exp — see AttentionSupport.
+            FixtureOutput(
+                name: "out (fused)", expected: try f.expected("out"),
+                engine: Result {
+                    try scaledDotProductAttention(
+                        queries: q, keys: k, values: v, mask: mask.engine, scale: scale.map(Float.init), algorithm: .fused
+                    ).output
+                },
+                reference: nil,
+                bounds: EvaluationBounds(float: bounds[0].float.map { 2 * $0 }, double: bounds[0].double)),
         ]
     }
 
@@ -157,6 +169,12 @@ extension FixtureRunner {
             FixtureOutput(
                 name: "weights", expected: try f.expected("weights"), engine: engine.flatMap(Self.weights),
                 reference: reference.map(\.weights), bounds: bounds[1]),
+            // Without weights the layer takes the fused attention kernel (bound doubled as for SDPA).
+            FixtureOutput(
+                name: "out (fused)", expected: try f.expected("out"),
+                engine: Result { try layer(query: query, key: key, value: value, mask: mask.engine).output },
+                reference: nil,
+                bounds: EvaluationBounds(float: bounds[0].float.map { 2 * $0 }, double: bounds[0].double)),
         ]
     }
 

@@ -94,6 +94,7 @@ func expectValues<T: TensorScalar>(
     #expect(actual.shape == shape, "shape \(actual.shape), expected \(shape)", sourceLocation: sourceLocation)
     guard actual.shape == shape else { return }
     let values = actual.scalars.map { Double($0) }
+    #expect(values.count == expected.count, "got \(values.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
     let worst = zip(values, expected).map { Swift.abs($0 - $1) }.max() ?? 0
     #expect(worst <= absoluteTolerance, "got \(values), expected \(expected)", sourceLocation: sourceLocation)
 }
