@@ -176,6 +176,8 @@ struct Im2ColLowering {
     }
 
     /// `[B, C·kh·kw, oh·ow]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func run<Scalar: TensorScalar>(_ input: Tensor<Scalar>) throws -> Tensor<Scalar> {
         var source = input
         if let paddedShape {
@@ -322,6 +324,8 @@ struct ConvolutionLowering {
         self.plan = LoweringPlan(op: op, steps: steps, intermediates: intermediates, outputShape: outputShape)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func run<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ weight: Tensor<Scalar>, _ bias: Tensor<Scalar>?) throws -> Tensor<Scalar> {
         let columns = try im2col.run(input)                     // [B, C·kh·kw, oh·ow]
         let matrix = try weight.reshaped(kernels.shape)         // [O, C·kh·kw]
@@ -407,6 +411,8 @@ struct PatchifyLowering {
         self.steps = steps
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func run<Scalar: TensorScalar>(_ image: Tensor<Scalar>) throws -> Tensor<Scalar> {
         try Self.blocks(image, patch: patch).reshaped(patches.shape)   // [B, (H/P)·(W/P), C·P·P]
     }
@@ -502,6 +508,8 @@ public struct PatchEmbedding<Scalar: TensorScalar>: Sendable {
 
 extension Tensor {
     /// Adds `bias [n]` along dimension `dim` (of size n) in place: the bias pass after a GEMM.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     fileprivate mutating func addBias(_ bias: Tensor, along dim: Int) {
         precondition(bias.shape == [shape[dim]], "addBias: bias \(describe(bias.shape)) does not match dimension \(dim) of \(describe(shape))")
         makeUniqueAndWritable()

@@ -158,6 +158,8 @@ struct DistanceLowering {
             outputShape: output)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func run<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) throws -> Tensor<Scalar> {
         guard let gemm else {
             let diff = try a.unsqueezed(-2) - b.unsqueezed(-3)   // [..., N, M, D]
@@ -181,6 +183,8 @@ struct DistanceLowering {
 extension Tensor {
     /// self = max(0, self + rows + columns) in place, with `rows [..., N, 1]` and `columns
     /// [..., 1, M]` broadcast to this `[..., N, M]` — the last pass of the GEMM distance form.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     fileprivate mutating func addNormsAndClamp(_ rows: Tensor, _ columns: Tensor) {
         makeUniqueAndWritable()
         let out = storage.pointer, r = rows.storage.pointer, c = columns.storage.pointer

@@ -10,6 +10,8 @@ extension Tensor {
     /// zeros, not NaN** (PyTorch returns NaN there); this is what a fully masked attention row
     /// needs. The sum is accumulated in Double.
     /// - Throws: ``TensorError`` when `dim` is out of range.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func softmax(dim: Int = -1) throws -> Tensor {
         try lineWise(dim: dim, op: "softmax") { line, count, stride, out, outStride in
             softmaxLine(line, count: count, stride: stride, into: out, outStride: outStride)
@@ -18,6 +20,8 @@ extension Tensor {
 
     /// log softmax(x)ᵢ = (xᵢ − m) − log Σⱼ exp(xⱼ − m) along `dim`. A line of all −∞ gives all −∞.
     /// - Throws: ``TensorError`` when `dim` is out of range.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logSoftmax(dim: Int = -1) throws -> Tensor {
         try lineWise(dim: dim, op: "logSoftmax") { line, count, stride, out, outStride in
             var m = -Scalar.infinity
@@ -35,6 +39,8 @@ extension Tensor {
 
     /// Calls `body` once per line along `dim` with the input line and the matching line of a
     /// new contiguous output tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func lineWise(
         dim: Int, op: String,
         _ body: (UnsafePointer<Scalar>, Int, Int, UnsafeMutablePointer<Scalar>, Int) -> Void

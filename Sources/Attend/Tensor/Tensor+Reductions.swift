@@ -5,15 +5,21 @@ extension Tensor {
     /// Σ over `dims` (all dimensions when empty). `keepDim` keeps them with size 1.
     ///
     /// Seed 001's (3, 4, 5) example: `sum(dims: [0])` → [4, 5], `[1]` → [3, 5], `[2]` → [3, 4].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
         let plan = try ReductionPlan(shape: shape, dims: dims, keepDim: keepDim, op: "sum")
         return plan.output(accumulate(plan, initial: 0) { $0 + Double($1) })
     }
 
     /// Σ along one dimension.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool = false) throws -> Tensor { try sum(dims: [dim], keepDim: keepDim) }
 
     /// Arithmetic mean over `dims` (all when empty).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
         let plan = try ReductionPlan(shape: shape, dims: dims, keepDim: keepDim, op: "mean")
         let n = Double(plan.reducedCount)
@@ -21,11 +27,15 @@ extension Tensor {
     }
 
     /// Mean along one dimension.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool = false) throws -> Tensor { try mean(dims: [dim], keepDim: keepDim) }
 
     /// Variance over `dims`: Σ(x − x̄)² / (N − 1) when `unbiased` (PyTorch's default), else / N.
     /// Computed in two passes (mean, then squared deviations) in Double. With `unbiased` and
     /// N = 1 the result is NaN, as in PyTorch.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func variance(dims: [Int] = [], unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
         let plan = try ReductionPlan(shape: shape, dims: dims, keepDim: keepDim, op: "variance")
         let n = Double(plan.reducedCount)
@@ -46,21 +56,29 @@ extension Tensor {
     }
 
     /// Variance along one dimension.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func variance(dim: Int, unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
         try variance(dims: [dim], unbiased: unbiased, keepDim: keepDim)
     }
 
     /// Standard deviation √variance, unbiased by default like PyTorch's `std`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func standardDeviation(dims: [Int] = [], unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
         try variance(dims: dims, unbiased: unbiased, keepDim: keepDim).sqrt()
     }
 
     /// Standard deviation along one dimension.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func standardDeviation(dim: Int, unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
         try standardDeviation(dims: [dim], unbiased: unbiased, keepDim: keepDim)
     }
 
     /// Largest element over `dims` (NaN if any element is NaN).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
         let plan = try ReductionPlan(shape: shape, dims: dims, keepDim: keepDim, op: "max")
         try plan.requireNonEmpty(shape)
@@ -70,6 +88,8 @@ extension Tensor {
     }
 
     /// Smallest element over `dims` (NaN if any element is NaN).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func min(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
         let plan = try ReductionPlan(shape: shape, dims: dims, keepDim: keepDim, op: "min")
         try plan.requireNonEmpty(shape)
@@ -79,6 +99,8 @@ extension Tensor {
     }
 
     /// Index of the largest element along `dim` (the first one on ties; a NaN counts as largest).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func argmax(dim: Int, keepDim: Bool = false) throws -> IndexTensor {
         let plan = try ReductionPlan(shape: shape, dims: [dim], keepDim: keepDim, op: "argmax")
         try plan.requireNonEmpty(shape)

@@ -65,6 +65,8 @@ public func einsumPlan<Scalar: TensorScalar>(_ equation: String, _ operands: Ten
 
 extension EinsumLowering {
     /// Executes the plan on tensors with the layouts it was made for.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func run<Scalar: TensorScalar>(_ operands: [Tensor<Scalar>]) throws -> Tensor<Scalar> {
         var slots: [Tensor<Scalar>?] = operands.indices.map { operands[$0].withLayout(binding.operands[$0].layout) }
         for step in steps {
