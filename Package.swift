@@ -23,11 +23,15 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
 
+        // Vector kernels behind a runtime CPU check (per-function target attributes, no flags).
+        .target(name: "_AttendKernels"),
+
         // MARK: - Libraries
         .target(
             name: "Attend",
             dependencies: [
                 "CBLAS",
+                "_AttendKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

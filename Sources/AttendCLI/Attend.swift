@@ -17,6 +17,7 @@ struct AttendCommand: ParsableCommand {
             attend compare   every op through BLAS and the pure-Swift reference: errors, bounds, timings, PASS/FAIL
             attend run       one op on your own .npy files (see 'attend run --help')
             attend explain   the BLAS calls and copies an op will make, without running it
+            attend bench     SDPA, causal SDPA and multi-head attention timed on a fixed grid
 
             Exit status: 0 success, 1 a compare case exceeded its error bound, 2 bad input or usage.
             """,

@@ -1,4 +1,5 @@
 import RealModule
+import _AttendKernels
 
 /// Which algorithm ``scaledDotProductAttention(queries:keys:values:mask:scale:algorithm:)`` uses.
 public enum AttentionAlgorithm: String, Sendable, CaseIterable {
@@ -180,7 +181,8 @@ struct FusedAttention<Scalar: TensorScalar> {
     @inline(__always)
     private static func maximum(_ row: UnsafeMutablePointer<Scalar>, _ count: Int) -> Scalar {
         if Scalar.self == Float.self {
-            return Scalar(rowMaximum(UnsafeRawPointer(row).assumingMemoryBound(to: Float.self), count: count))
+            let floats = UnsafeRawPointer(row).assumingMemoryBound(to: Float.self)
+            return Scalar(VectorKernels.avx2 ? attend_row_max_avx2(floats, count) : rowMaximum(floats, count: count))
         }
         var m = -Scalar.infinity
         for j in 0..<count { m = Swift.max(m, row[j]) }
@@ -191,8 +193,10 @@ struct FusedAttention<Scalar: TensorScalar> {
     @inline(__always)
     private static func exponentiate(_ row: UnsafeMutablePointer<Scalar>, _ count: Int, shift: Scalar) -> Double {
         if Scalar.self == Float.self {
-            return Double(exponentiateShifted(
-                UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self), count: count, shift: Float(shift)))
+            let floats = UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self)
+            return Double(VectorKernels.avx2
+                ? attend_exp_shift_sum_avx2(floats, count, Float(shift))
+                : exponentiateShifted(floats, count: count, shift: Float(shift)))
         }
         var total = 0.0
         for j in 0..<count {

@@ -1,4 +1,11 @@
-// Vectorized exp for the attention hot loop (B·H·Lq·Lk evaluations).
+import _AttendKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Vectorized exp for the attention hot loop (B·H·Lq·Lk evaluations). This Swift SIMD version is
+// the portable path; on CPUs with AVX2 and FMA the fused kernel calls the same algorithm
+// compiled for 8-wide FMA in the `_AttendKernels` C target (see ``VectorKernels``).
 //
 // exp(x) = 2ⁿ · e^r with n = round(x·log₂e) and r = x − n·ln 2 (ln 2 split in two parts so the
 // reduction is exact to ~1 ulp), e^r ∈ [e^(−ln2/2), e^(ln2/2)] from a degree-6 minimax
@@ -77,4 +84,21 @@ func rowMaximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         i += 1
     }
     return m
+}
+
+/// Which vector kernels this CPU runs: the AVX2 + FMA versions in `_AttendKernels` (compiled with
+/// per-function target attributes, so the package needs no compiler flags) or the portable Swift
+/// SIMD ones above. Checked once. `ATTEND_PORTABLE_KERNELS=1` in the environment forces the
+/// portable path (how the tests exercise it on AVX2 machines).
+enum VectorKernels {
+    static let avx2: Bool = {
+        if let value = getenv("ATTEND_PORTABLE_KERNELS"), String(cString: value) == "1" { return false }
+        return attend_cpu_has_avx2_fma()
+    }()
+}
+
+/// The AVX2 + FMA kernel through Swift (nil on CPUs without it) — for tests and benchmarks that
+/// compare the two paths.
+func avx2ExponentiateShifted(_ x: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float? {
+    attend_cpu_has_avx2_fma() ? attend_exp_shift_sum_avx2(x, count, shift) : nil
 }
