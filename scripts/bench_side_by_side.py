@@ -103,26 +103,33 @@ def torch_case(kind, b, h, l, d):
 
 
 # ATTEND_BIN names an already built `attend` (skips the build); otherwise scripts/attend builds it.
-command = [os.environ.get("ATTEND_BIN") or os.path.join(ROOT, "scripts", "attend"), "bench", "--json", "--threads", str(args.threads)]
-if args.skip_long:
-    command.append("--skip-long")
-if args.case:
-    command += ["--case", args.case]
-lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
-results = [json.loads(line) for line in lines if line.strip()]
-sgemm = next(r for r in results if r["case"] == "sgemm")
+attend = os.environ.get("ATTEND_BIN") or os.path.join(ROOT, "scripts", "attend")
+
+
+def attend_bench(*extra):
+    command = [attend, "bench", "--json", "--threads", str(args.threads), *extra]
+    lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+# The case list (and the sgemm reference, measured once); then each case is timed by Attend,
+# NumPy and PyTorch back to back, so a noisy neighbour on a shared machine hits all three alike.
+listing = attend_bench("--repeats", "1", *(["--skip-long"] if args.skip_long else []), *(["--case", args.case] if args.case else []))
+sgemm = next(r for r in listing if r["case"] == "sgemm")
 print(f"side by side — {args.threads} threads, {time.strftime('%Y-%m-%d')}, numpy {np.__version__}, "
       f"torch {torch.__version__ if torch else 'not installed'}; attend sgemm 2048³ {sgemm['gflops']:.0f} GFLOPS")
-print(f"{'case':<24}{'attend ms':>11}{'numpy ms':>11}{'torch ms':>11}{'vs numpy':>10}{'vs torch':>10}{'%sgemm':>8}")
-for r in results:
-    if r["case"] == "sgemm":
+print(f"{'case':<24}{'attend ms':>11}{'numpy ms':>11}{'torch ms':>11}{'vs numpy':>10}{'vs torch':>10}{'%sgemm':>8}{'peak MB':>9}")
+for entry in listing:
+    if entry["case"] == "sgemm":
         continue
-    kind, b, h, l, d = r["case"], r["b"], r["h"], r["l"], r["d"]
+    kind, b, h, l, d = entry["case"], entry["b"], entry["h"], entry["l"], entry["d"]
     name = f"{kind} ({b},{h},{l},{d})"
     long_case = l > 4096
+    r = attend_bench("--skip-sgemm", "--case", name, *(["--repeats", "1"] if long_case else []))[0]
     np_ms = None if long_case else median_ms(numpy_case(kind, b, h, l, d))
     t_ms = median_ms(torch_case(kind, b, h, l, d)) if torch else None
     fmt = lambda x: f"{x:11.3f}" if x is not None else f"{'—':>11}"
     ratio = lambda x: f"{x / r['ms']:9.2f}×" if x is not None else f"{'—':>10}"
-    print(f"{name:<24}{r['ms']:11.3f}{fmt(np_ms)}{fmt(t_ms)}{ratio(np_ms)}{ratio(t_ms)}{r['percent_of_sgemm']:7.0f}%")
+    percent = 100 * r["gflops"] / sgemm["gflops"]
+    print(f"{name:<24}{r['ms']:11.3f}{fmt(np_ms)}{fmt(t_ms)}{ratio(np_ms)}{ratio(t_ms)}{percent:7.0f}%{r['peak_rss_mb']:9.0f}")
     sys.stdout.flush()

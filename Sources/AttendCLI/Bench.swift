@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
             Per case: median milliseconds of repeated runs after a warm-up, GFLOPS (SDPA: 4·B·H·L²·D; \
             causal: half; MHA adds its four projections, 8·B·L·E²), the same as a percentage of the sgemm \
             GFLOPS measured in this run on a 2048³ matrix product, and the process's peak resident memory \
-            so far. Attention runs the fused tiled kernel. Compare against PyTorch and NumPy with \
+            so far (run one case with --case to get that case's peak alone). Attention runs the fused tiled kernel. Compare against PyTorch and NumPy with \
             scripts/bench_side_by_side.py.
             """)
 
@@ -19,6 +19,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("case"), help: "Only cases whose name contains this (e.g. sdpa, causal, mha, 2048).") var filter: String?
     @Flag(help: "Skip the (1, 8, 16384, 64) long-sequence case.") var skipLong = false
     @Flag(help: "One JSON object per case per line instead of a table.") var json = false
+    @Flag(help: "Skip the sgemm reference measurement (no %sgemm column); for scripts that measure it once.") var skipSgemm = false
 
     static let grid: [(b: Int, h: Int, l: Int, d: Int)] = [
         (2, 4, 10, 32), (32, 8, 10, 32), (1, 8, 128, 64), (4, 8, 256, 64), (2, 12, 512, 64),
@@ -27,12 +28,12 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let threads { Parallelism.threadCount = threads }
-        let sgemm = try Self.measureSGEMM()
+        let sgemm = skipSgemm ? Double.nan : try Self.measureSGEMM()
         if !json {
             print("attend bench — \(Self.machine()), \(Parallelism.threadCount) threads, \(Self.today())")
             print(String(format: "sgemm 2048³: %.1f GFLOPS", sgemm))
             print("case".padding(toLength: 30, withPad: " ", startingAt: 0) + "      ms     GFLOPS  %sgemm   peak MB")
-        } else {
+        } else if !skipSgemm {
             print(#"{"case":"sgemm","m":2048,"n":2048,"k":2048,"gflops":\#(sgemm),"threads":\#(Parallelism.threadCount)}"#)
         }
         var cases: [(String, (Int, Int, Int, Int), Int)] = []   // name, shape, repeats override
@@ -47,7 +48,7 @@ struct Bench: ParsableCommand {
             let gflops = flops / milliseconds / 1e6
             let peak = Self.peakResidentMegabytes()
             if json {
-                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"l":\#(l),"d":\#(d),"ms":\#(milliseconds),"gflops":\#(gflops),"percent_of_sgemm":\#(100 * gflops / sgemm),"peak_rss_mb":\#(peak),"threads":\#(Parallelism.threadCount)}"#)
+                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"l":\#(l),"d":\#(d),"ms":\#(milliseconds),"gflops":\#(gflops),"percent_of_sgemm":\#(skipSgemm ? "null" : String(100 * gflops / sgemm)),"peak_rss_mb":\#(peak),"threads":\#(Parallelism.threadCount)}"#)
             } else {
                 print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
                       + String(format: "%9.3f  %9.1f  %5.0f%%  %8.0f", milliseconds, gflops, 100 * gflops / sgemm, peak))
@@ -104,10 +105,15 @@ struct Bench: ParsableCommand {
         return 2 * pow(2048, 3) / samples.sorted()[1] / 1e9
     }
 
+    /// The process's peak resident set (VmHWM in /proc/self/status). Not getrusage's ru_maxrss:
+    /// Linux carries that across fork and exec, so a child started by a large parent (the
+    /// side-by-side script) would report the parent's peak.
     static func peakResidentMegabytes() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_maxrss) / 1024   // Linux reports KiB
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return .nan }
+        return kilobytes / 1024
     }
 
     static func machine() -> String {

@@ -171,6 +171,28 @@ struct ReductionArguments: ParsableArguments {
     var label: String { dims.isEmpty ? "(all dimensions)" : dims.map { "--dim \($0)" }.joined(separator: " ") }
 }
 
+extension ReductionArguments {
+    /// Runs one reduction on `--input` through the chosen backend: the shared body of
+    /// `run sum`, `run mean` and `run std`.
+    func run(
+        op: String, options: RunOptions,
+        blas: @escaping (Tensor<Float>, [Int], Bool) throws -> Tensor<Float>,
+        reference: @escaping (ReferenceArray<Double>, [Int], Bool) throws -> ReferenceArray<Double>
+    ) throws {
+        let session = try RunSession(op: op, options: options)
+        let file = InputFile("--input", input), (dims, keep, label) = (dims, keepDim, label)
+        try session.run(
+            blas: {
+                let x = try session.loader.floatTensor(file)
+                return [try session.attributing(to: label) { try blas(x, dims, keep) }]
+            },
+            reference: {
+                let x = try session.loader.doubleArray(file)
+                return [try session.attributing(to: label) { try reference(x, dims, keep) }]
+            })
+    }
+}
+
 struct RunSum: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sum",
@@ -181,17 +203,9 @@ struct RunSum: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let session = try RunSession(op: "sum", options: options)
-        let file = InputFile("--input", arguments.input), (dims, keep) = (arguments.dims, arguments.keepDim)
-        try session.run(
-            blas: {
-                let x = try session.loader.floatTensor(file)
-                return [try session.attributing(to: arguments.label) { try x.sum(dims: dims, keepDim: keep) }]
-            },
-            reference: {
-                let x = try session.loader.doubleArray(file)
-                return [try session.attributing(to: arguments.label) { try Reference.sum(x, dims: dims, keepDim: keep) }]
-            })
+        try arguments.run(
+            op: "sum", options: options,
+            blas: { try $0.sum(dims: $1, keepDim: $2) }, reference: { try Reference.sum($0, dims: $1, keepDim: $2) })
     }
 }
 
@@ -205,17 +219,9 @@ struct RunMean: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let session = try RunSession(op: "mean", options: options)
-        let file = InputFile("--input", arguments.input), (dims, keep) = (arguments.dims, arguments.keepDim)
-        try session.run(
-            blas: {
-                let x = try session.loader.floatTensor(file)
-                return [try session.attributing(to: arguments.label) { try x.mean(dims: dims, keepDim: keep) }]
-            },
-            reference: {
-                let x = try session.loader.doubleArray(file)
-                return [try session.attributing(to: arguments.label) { try Reference.mean(x, dims: dims, keepDim: keep) }]
-            })
+        try arguments.run(
+            op: "mean", options: options,
+            blas: { try $0.mean(dims: $1, keepDim: $2) }, reference: { try Reference.mean($0, dims: $1, keepDim: $2) })
     }
 }
 
@@ -237,21 +243,11 @@ struct RunStd: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let session = try RunSession(op: "std", options: options)
-        let file = InputFile("--input", arguments.input), (dims, keep, unbiased) = (arguments.dims, arguments.keepDim, unbiased)
-        try session.run(
-            blas: {
-                let x = try session.loader.floatTensor(file)
-                return [try session.attributing(to: arguments.label) {
-                    try x.standardDeviation(dims: dims, unbiased: unbiased, keepDim: keep)
-                }]
-            },
-            reference: {
-                let x = try session.loader.doubleArray(file)
-                return [try session.attributing(to: arguments.label) {
-                    try Reference.standardDeviation(x, dims: dims, unbiased: unbiased, keepDim: keep)
-                }]
-            })
+        let unbiased = unbiased
+        try arguments.run(
+            op: "std", options: options,
+            blas: { try $0.standardDeviation(dims: $1, unbiased: unbiased, keepDim: $2) },
+            reference: { try Reference.standardDeviation($0, dims: $1, unbiased: unbiased, keepDim: $2) })
     }
 }
 
