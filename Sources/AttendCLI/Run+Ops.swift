@@ -103,6 +103,28 @@ struct LineWiseArguments: ParsableArguments {
     var dim: Int = -1
 }
 
+extension LineWiseArguments {
+    /// Runs one line-wise op on `--input` through the chosen backend: the shared body of
+    /// `run softmax` and `run logsoftmax`.
+    func run(
+        op: String, options: RunOptions,
+        blas: @escaping (Tensor<Float>, Int) throws -> Tensor<Float>,
+        reference: @escaping (ReferenceArray<Double>, Int) throws -> ReferenceArray<Double>
+    ) throws {
+        let session = try RunSession(op: op, options: options)
+        let file = InputFile("--input", input), dim = dim
+        try session.run(
+            blas: {
+                let x = try session.loader.floatTensor(file)
+                return [try session.attributing(to: "--dim \(dim)") { try blas(x, dim) }]
+            },
+            reference: {
+                let x = try session.loader.doubleArray(file)
+                return [try session.attributing(to: "--dim \(dim)") { try reference(x, dim) }]
+            })
+    }
+}
+
 struct RunSoftmax: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "softmax",
@@ -117,17 +139,9 @@ struct RunSoftmax: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let session = try RunSession(op: "softmax", options: options)
-        let file = InputFile("--input", arguments.input), dim = arguments.dim
-        try session.run(
-            blas: {
-                let x = try session.loader.floatTensor(file)
-                return [try session.attributing(to: "--dim \(dim)") { try x.softmax(dim: dim) }]
-            },
-            reference: {
-                let x = try session.loader.doubleArray(file)
-                return [try session.attributing(to: "--dim \(dim)") { try Reference.softmax(x, dim: dim) }]
-            })
+        try arguments.run(
+            op: "softmax", options: options,
+            blas: { try $0.softmax(dim: $1) }, reference: { try Reference.softmax($0, dim: $1) })
     }
 }
 
@@ -141,17 +155,9 @@ struct RunLogSoftmax: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let session = try RunSession(op: "logsoftmax", options: options)
-        let file = InputFile("--input", arguments.input), dim = arguments.dim
-        try session.run(
-            blas: {
-                let x = try session.loader.floatTensor(file)
-                return [try session.attributing(to: "--dim \(dim)") { try x.logSoftmax(dim: dim) }]
-            },
-            reference: {
-                let x = try session.loader.doubleArray(file)
-                return [try session.attributing(to: "--dim \(dim)") { try Reference.logSoftmax(x, dim: dim) }]
-            })
+        try arguments.run(
+            op: "logsoftmax", options: options,
+            blas: { try $0.logSoftmax(dim: $1) }, reference: { try Reference.logSoftmax($0, dim: $1) })
     }
 }
 
