@@ -5,13 +5,7 @@ import AttendReference
 struct LayerNormTests {
   @Test("nn.LayerNorm(4) on the notebook input")
   func notebook() throws {
-    let input = mat([
-      [1.9269, 1.4873, 0.9007, -2.1055],
-      [-0.7581, 1.0783, 0.8008, 1.6806],
-      [0.3559, -0.6866, -0.4934, 0.2415],
-      [-0.2316, 0.0418, -0.2516, 0.8599],
-      [-0.3097, -0.3957, 0.8034, -0.6216],
-    ])
+    let input = layerNormNotebookInput
     expectClose(try Reference.layerNorm(input, normalizedDims: 1), shape: [5, 4], [
       0.8716, 0.5928, 0.2209, -1.6853,
       -1.6203, 0.4198, 0.1115, 1.0889,

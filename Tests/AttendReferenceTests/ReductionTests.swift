@@ -63,13 +63,7 @@ struct ReductionTests {
 
   @Test("unbiased standard deviation of the LayerNorm notebook rows")
   func standardDeviationNotebook() throws {
-    let input = mat([
-      [1.9269, 1.4873, 0.9007, -2.1055],
-      [-0.7581, 1.0783, 0.8008, 1.6806],
-      [0.3559, -0.6866, -0.4934, 0.2415],
-      [-0.2316, 0.0418, -0.2516, 0.8599],
-      [-0.3097, -0.3957, 0.8034, -0.6216],
-    ])
+    let input = layerNormNotebookInput
     expectClose(try Reference.standardDeviation(input, dim: 1), shape: [5], [1.8211, 1.0394, 0.5212, 0.5210, 0.6366], tolerance: 1e-3)
   }
 

@@ -55,3 +55,12 @@ func errorMessage(_ body: () throws -> Void, sourceLocation: SourceLocation = #_
     return ""
   }
 }
+
+/// Seed 001's `torch.randn(1, 5, 4)` printout (manual_seed 42), the input of its nn.LayerNorm example.
+let layerNormNotebookInput = mat([
+  [1.9269, 1.4873, 0.9007, -2.1055],
+  [-0.7581, 1.0783, 0.8008, 1.6806],
+  [0.3559, -0.6866, -0.4934, 0.2415],
+  [-0.2316, 0.0418, -0.2516, 0.8599],
+  [-0.3097, -0.3957, 0.8034, -0.6216],
+])

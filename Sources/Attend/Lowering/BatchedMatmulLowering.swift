@@ -51,15 +51,8 @@ struct BatchedMatmulLowering {
                 "cannot multiply \(describe(lhs.shape)) by \(describe(rhs.shape)): inner dimensions \(k) and \(k2) differ "
                     + "(A[…, M, K] · B[…, K, N] needs A's last dimension to equal B's second-to-last)")
         }
-        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
-        let batch: [Int]
-        do {
-            batch = try broadcastShapes(batchA, batchB, op: op)
-        } catch {
-            throw TensorError(
-                op: op,
-                "cannot multiply \(describe(lhs.shape)) by \(describe(rhs.shape)): batch dimensions \(describe(batchA)) and \(describe(batchB)) do not broadcast")
-        }
+        let batch = try broadcastBatchDimensions(
+            a.shape, b.shape, op: op, operands: "cannot multiply \(describe(lhs.shape)) by \(describe(rhs.shape))")
         if lhs.shape.count > 1 { output.append(m) }
         if rhs.shape.count > 1 { output.append(n) }
 
@@ -180,5 +173,16 @@ struct BatchedMatmulLowering {
             let (oa, ob, oc) = batch[item]
             GEMM.call(call, a: a + oa, b: b + ob, c: c + oc)
         }, tearDown: { _ in })
+    }
+}
+
+/// The broadcast of two operands' batch dimensions (all but the last two), or an error that
+/// starts with `operands` and names both batch shapes.
+func broadcastBatchDimensions(_ a: [Int], _ b: [Int], op: String, operands: String) throws -> [Int] {
+    let batchA = Array(a.dropLast(2)), batchB = Array(b.dropLast(2))
+    do {
+        return try broadcastShapes(batchA, batchB, op: op)
+    } catch {
+        throw TensorError(op: op, "\(operands): batch dimensions \(describe(batchA)) and \(describe(batchB)) do not broadcast")
     }
 }

@@ -101,15 +101,8 @@ struct DistanceLowering {
                 op: op,
                 "a \(describe(a.shape)) has points of dimension \(d) but b \(describe(b.shape)) has \(e) (a [..., N, D] and b [..., M, D] need the same D)")
         }
-        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
-        let batch: [Int]
-        do {
-            batch = try broadcastShapes(batchA, batchB, op: op)
-        } catch {
-            throw TensorError(
-                op: op,
-                "a \(describe(a.shape)) and b \(describe(b.shape)): batch dimensions \(describe(batchA)) and \(describe(batchB)) do not broadcast")
-        }
+        let batch = try broadcastBatchDimensions(
+            a.shape, b.shape, op: op, operands: "a \(describe(a.shape)) and b \(describe(b.shape))")
         let differenceCount = batch.product * n * m * d
         let resolved: DistanceMethod =
             method == .automatic ? (differenceCount <= DistanceMethod.automaticBroadcastLimit ? .broadcasting : .gemm) : method

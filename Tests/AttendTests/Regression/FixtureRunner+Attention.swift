@@ -64,26 +64,11 @@ extension FixtureRunner {
                 mask: mask.reference, scale: exactScale)
             return [result.output.error.values, result.weights.error.values]
         }
-        return [
-            FixtureOutput(
-                name: "out", expected: try f.expected("out"), engine: engine.map(\.output), reference: reference.map(\.output),
-                bounds: bounds[0]),
-            FixtureOutput(
-                name: "weights", expected: try f.expected("weights"), engine: engine.flatMap(Self.weights),
-                reference: reference.map(\.weights), bounds: bounds[1]),
-            // The fused tiled kernel on the same case (the default when weights are not asked
-            // for). Its Float bound is twice the materialized one: one more rounding of every
-            // weight per key block (online rescaling) and a 2-ulp exp — see AttentionSupport.
-            FixtureOutput(
-                name: "out (fused)", expected: try f.expected("out"),
-                engine: Result {
-                    try scaledDotProductAttention(
-                        queries: q, keys: k, values: v, mask: mask.engine, scale: scale.map(Float.init), algorithm: .fused
-                    ).output
-                },
-                reference: nil,
-                bounds: EvaluationBounds(float: bounds[0].float.map { 2 * $0 }, double: bounds[0].double)),
-        ]
+        return try attentionOutputs(f, engine: engine, reference: reference, bounds: bounds) {
+            try scaledDotProductAttention(
+                queries: q, keys: k, values: v, mask: mask.engine, scale: scale.map(Float.init), algorithm: .fused
+            ).output
+        }
     }
 
     static func weights(_ result: AttentionResult<Float>) -> Result<Tensor<Float>, any Error> {
@@ -162,18 +147,30 @@ extension FixtureRunner {
                 weights: weights, mask: mask.reference)
             return [result.output.error.values, result.weights.error.values]
         }
-        return [
+        // Without weights the layer takes the fused attention kernel.
+        return try attentionOutputs(f, engine: engine, reference: reference, bounds: bounds) {
+            try layer(query: query, key: key, value: value, mask: mask.engine).output
+        }
+    }
+
+    /// The outputs every attention case checks: the materialized output and weights through
+    /// both paths, and the fused kernel's output (default when weights are not asked for). The
+    /// fused Float bound is twice the materialized one: one more rounding of every weight per
+    /// key block (online rescaling) and a 2-ulp exp — see AttentionSupport.
+    static func attentionOutputs(
+        _ f: FixtureCase, engine: Result<AttentionResult<Float>, any Error>,
+        reference: Result<(output: ReferenceArray<Double>, weights: ReferenceArray<Double>), any Error>,
+        bounds: [EvaluationBounds], fused: () throws -> Tensor<Float>
+    ) throws -> [FixtureOutput] {
+        [
             FixtureOutput(
                 name: "out", expected: try f.expected("out"), engine: engine.map(\.output), reference: reference.map(\.output),
                 bounds: bounds[0]),
             FixtureOutput(
                 name: "weights", expected: try f.expected("weights"), engine: engine.flatMap(Self.weights),
                 reference: reference.map(\.weights), bounds: bounds[1]),
-            // Without weights the layer takes the fused attention kernel (bound doubled as for SDPA).
             FixtureOutput(
-                name: "out (fused)", expected: try f.expected("out"),
-                engine: Result { try layer(query: query, key: key, value: value, mask: mask.engine).output },
-                reference: nil,
+                name: "out (fused)", expected: try f.expected("out"), engine: Result { try fused() }, reference: nil,
                 bounds: EvaluationBounds(float: bounds[0].float.map { 2 * $0 }, double: bounds[0].double)),
         ]
     }
