@@ -7,6 +7,7 @@ let package = Package(
         // MARK: - Public API
         .library(name: "Attend", targets: ["Attend"]),
         .library(name: "AttendReference", targets: ["AttendReference"]),
+        .library(name: "AttendVerification", targets: ["AttendVerification"]),
         .executable(name: "attend", targets: ["AttendCLI"]),
     ],
     dependencies: [
@@ -41,19 +42,29 @@ let package = Package(
             dependencies: [.product(name: "RealModule", package: "swift-numerics")]
         ),
 
+        // The verification idea, once: error bounds and their propagation, error measurement,
+        // the engine ↔ reference bridges and the `attend compare` cases. Imported by the tool and
+        // every test target, by neither library.
+        .target(
+            name: "AttendVerification",
+            dependencies: ["Attend", "AttendReference", .product(name: "RealModule", package: "swift-numerics")]
+        ),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "AttendCLI",
             dependencies: [
                 "Attend",
                 "AttendReference",
+                "AttendVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: - Unit test bundles
-        .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference"]),
+        .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference", "AttendVerification"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
-        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference"]),
+        .testTarget(name: "AttendVerificationTests", dependencies: ["AttendVerification", "Attend", "AttendReference"]),
+        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
     ]
 )

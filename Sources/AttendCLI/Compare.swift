@@ -1,6 +1,7 @@
 import ArgumentParser
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 
 /// `attend compare` — every op through the engine (Float, OpenBLAS) and through the
@@ -91,20 +92,25 @@ struct Compare: ParsableCommand {
         }
         guard tolerance > 0, tolerance.isFinite else { throw context.error("--tolerance \(tolerance)", "expected a positive factor") }
         let options = CaseOptions(
-            equation: equation, dim: dim, patch: patch, numHeads: numHeads, activation: activation, normFirst: normFirst)
+            equation: equation, dim: dim, patch: patch, numHeads: numHeads, activation: activation.engine, normFirst: normFirst)
 
         let cases: [CompareCase]
-        if let inputs {
-            if shape != nil { throw context.error("--shape", "--shape and --inputs exclude each other (the shapes come from the files)") }
-            cases = try CaseRegistry.inputCases(
-                selected.isEmpty ? CompareOp.allCases : selected, directory: inputs, options: options, explicit: !selected.isEmpty)
-        } else if let shape {
-            guard selected.count == 1 else {
-                throw context.error("--shape \(shape)", "give exactly one --op with --shape (the syntax is op-specific; see --help)")
+        do {
+            if let inputs {
+                if shape != nil { throw context.error("--shape", "--shape and --inputs exclude each other (the shapes come from the files)") }
+                cases = try CaseRegistry.inputCases(
+                    selected.isEmpty ? CompareOp.allCases : selected, inputs: try InputDirectory(inputs, context: context), options: options,
+                    explicit: !selected.isEmpty)
+            } else if let shape {
+                guard selected.count == 1 else {
+                    throw context.error("--shape \(shape)", "give exactly one --op with --shape (the syntax is op-specific; see --help)")
+                }
+                cases = try CaseRegistry.shapeCases(selected[0], shape, options: options)
+            } else {
+                cases = CaseRegistry.defaultCases().filter { selected.isEmpty || selected.contains($0.op) }
             }
-            cases = try CaseRegistry.shapeCases(selected[0], shape, options: options)
-        } else {
-            cases = CaseRegistry.defaultCases().filter { selected.isEmpty || selected.contains($0.op) }
+        } catch let error as CaseDefinitionError {
+            throw context.error(error.argument, error.message)
         }
 
         let started = ContinuousClock.now

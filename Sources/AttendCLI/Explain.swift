@@ -108,16 +108,16 @@ struct Explain: ParsableCommand {
             try refuseLarge(parsed)
             list(["A", "B"], parsed)
             let (a, b) = (parsed[0].tensor(Scalar.self), parsed[1].tensor(Scalar.self))
-            plan = try context.attributing(to: "A \(shapeText(a.shape)) · B \(shapeText(b.shape))") { try matmulPlan(a, b) }
+            plan = try context.attributing(to: "A \(formatShape(a.shape)) · B \(formatShape(b.shape))") { try matmulPlan(a, b) }
         case "linear":
             try expectCount(2...2, "two shapes, x [..., in] and weight [out, in] (e.g. 2x128x512 1536x512)")
             let parsed = try shapes(operands)
             try refuseLarge(parsed)
             list(["x", "weight"], parsed)
             let (x, w) = (parsed[0].tensor(Scalar.self), parsed[1].tensor(Scalar.self))
-            guard w.rank == 2 else { throw context.error("weight \(shapeText(w.shape))", "expected a 2-D weight [out, in]") }
+            guard w.rank == 2 else { throw context.error("weight \(formatShape(w.shape))", "expected a 2-D weight [out, in]") }
             lines.append("linear = matmul(x, weight.transposed(0, 1)), then one pass adding the bias")
-            plan = try context.attributing(to: "x \(shapeText(x.shape)), weight \(shapeText(w.shape))") {
+            plan = try context.attributing(to: "x \(formatShape(x.shape)), weight \(formatShape(w.shape))") {
                 try matmulPlan(x, w.transposed(0, 1))
             }
         case "einsum":
@@ -203,7 +203,7 @@ struct Explain: ParsableCommand {
     private func refuseLarge(_ operands: [ShapeOperand]) throws {
         for operand in operands where operand.elementCount > Self.allocationLimit {
             throw CLIError(
-                "\(context.command): \(shapeText(operand.storedShape)): too large to explain (\(operand.elementCount) elements; the library's "
+                "\(context.command): \(formatShape(operand.storedShape)): too large to explain (\(operand.elementCount) elements; the library's "
                     + "matmulPlan takes tensors, not layouts, so explain allocates the operands and stops at \(Self.allocationLimit))")
         }
     }

@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 
 /// An array file named on the command line, with the option that named it, so an error can
@@ -101,27 +102,37 @@ enum UserMask {
     /// The reference's mask in Double.
     var referenceMask: ReferenceMask<Double> {
         switch self {
-        case .mayAttend(let mask): .allow(ReferenceArray(shape: mask.shape, values: mask.elements.map { $0 ? 1 : 0 }))
+        case .mayAttend(let mask): .mayAttend(mask.reference(Double.self))
         case .additive(let mask): .additive(mask)
         }
     }
 }
 
-extension BoolTensor {
-    /// 1 for true, 0 for false, as the reference's masks take them.
-    var referenceArray: ReferenceArray<Double> {
-        ReferenceArray(shape: shape, values: elements.map { $0 ? 1 : 0 })
-    }
-}
+/// `--inputs DIR` of `attend compare`: the user's files, read and attributed as `ArrayLoader` does.
+struct InputDirectory: CaseInputs {
+    let directory: String
+    let loader: ArrayLoader
 
-extension Tensor {
-    /// The logical values in Double, as a reference array.
-    var referenceDouble: ReferenceArray<Double> {
-        ReferenceArray(shape: shape, values: scalars.map { Double($0) })
+    init(_ directory: String, context: ErrorContext) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw context.error("--inputs \(directory)", "no such directory")
+        }
+        self.directory = directory
+        loader = ArrayLoader(context: context)
     }
 
-    /// The logical values in Float, as a reference array (for the reference's Float run).
-    var referenceFloat: ReferenceArray<Float> {
-        ReferenceArray(shape: shape, values: scalars.map { Float($0) })
+    var label: String { "--inputs \(directory)" }
+
+    private func file(_ name: String) -> InputFile { InputFile("--inputs", (directory as NSString).appendingPathComponent(name)) }
+
+    func contains(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name).path) }
+    func floatTensor(_ name: String) throws -> Tensor<Float> { try loader.floatTensor(file(name)) }
+    func attentionMask(_ name: String) throws -> AttentionMask<Float> { try loader.attentionMask(file(name)).engineMask }
+    func boolMask(_ name: String) throws -> BoolTensor { try loader.boolMask(file(name)) }
+    func stateDict(_ name: String) throws -> [String: Tensor<Float>] { try loader.stateDict(file(name), as: Float.self) }
+
+    func attributing<T>(to name: String, detail: String, _ body: () throws -> T) throws -> T {
+        try loader.context.attributing(to: "\(file(name).label) \(detail)", body)
     }
 }

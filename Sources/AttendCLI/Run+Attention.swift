@@ -1,6 +1,7 @@
 import ArgumentParser
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 
 // `attend run` for attention: sdpa, mha, encoder-layer.
@@ -20,7 +21,7 @@ struct AttentionMaskArguments {
             if !fits {
                 throw session.error(
                     file.label,
-                    "mask \(shapeText(value.shape)) does not broadcast to the attention scores \(shapeText(scoresShape)) "
+                    "mask \(formatShape(value.shape)) does not broadcast to the attention scores \(formatShape(scoresShape)) "
                         + "([..., Lq=\(lq), Lk=\(lk)])")
             }
         }
@@ -30,7 +31,7 @@ struct AttentionMaskArguments {
                 throw session.error(
                     file.label,
                     "key padding mask must be [B, Lk] = [\(batch), \(lk)] (True = ignore that key) for attention scores "
-                        + "\(shapeText(scoresShape)), got \(shapeText(value.shape))")
+                        + "\(formatShape(scoresShape)), got \(formatShape(value.shape))")
             }
         }
     }
@@ -57,7 +58,7 @@ struct AttentionMaskArguments {
         var masks: [ReferenceMask<Double>] = []
         if causal { masks.append(.causal) }
         if let mask { masks.append(mask.value.referenceMask) }
-        if let keyPadding { masks.append(.keyPadding(keyPadding.value.referenceArray)) }
+        if let keyPadding { masks.append(.keyPadding(keyPadding.value.reference(Double.self))) }
         switch masks.count {
         case 0: return .none
         case 1: return masks[0]
@@ -77,19 +78,6 @@ struct AttentionMaskArguments {
         }
         return result
     }
-}
-
-/// `[2, 4, 10, 32]`
-func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
-
-/// The reference's parameters (in `R`) from an engine layer's already validated parameters.
-func referenceWeights<S: TensorScalar, R: ReferenceScalar>(
-    _ layer: MultiHeadAttention<S>, as _: R.Type
-) -> ReferenceMultiHeadAttentionWeights<R> {
-    ReferenceMultiHeadAttentionWeights(
-        numHeads: layer.numHeads, qWeight: layer.qWeight.reference(R.self), kWeight: layer.kWeight.reference(R.self),
-        vWeight: layer.vWeight.reference(R.self), qBias: layer.qBias?.reference(R.self), kBias: layer.kBias?.reference(R.self),
-        vBias: layer.vBias?.reference(R.self), outWeight: layer.outWeight.reference(R.self), outBias: layer.outBias?.reference(R.self))
 }
 
 struct RunSDPA: ParsableCommand {
@@ -242,7 +230,7 @@ struct RunMHA: ParsableCommand {
                 try validate(masks, query: q.shape, key: k.shape)
                 let result = try session.attributing(to: qkvLabel) {
                     try Reference.multiHeadAttention(
-                        query: q, key: k, value: v, weights: referenceWeights(layer, as: Double.self), mask: masks.referenceMask, averageWeights: !perHead)
+                        query: q, key: k, value: v, weights: layer.referenceWeights(Double.self), mask: masks.referenceMask, averageWeights: !perHead)
                 }
                 return [result.output] + (wantsWeights ? [result.weights] : [])
             })
@@ -332,22 +320,9 @@ struct RunEncoderLayer: ParsableCommand {
                 try validate(masks, x.shape)
                 return [try session.attributing(to: xFile.label) {
                     try Reference.transformerEncoderLayer(
-                        x, weights: referenceEncoderWeights(layer, as: Double.self), activation: activation.reference, normFirst: normFirst, eps: eps,
+                        x, weights: layer.referenceWeights(Double.self), activation: activation.reference, normFirst: normFirst, eps: eps,
                         mask: masks.referenceMask)
                 }]
             })
     }
-}
-
-/// The reference's encoder-layer parameters (in `R`) from an engine layer's validated parameters.
-func referenceEncoderWeights<S: TensorScalar, R: ReferenceScalar>(
-    _ layer: TransformerEncoderLayer<S>, as _: R.Type
-) -> ReferenceTransformerEncoderLayerWeights<R> {
-    let feedForward = layer.feedForward
-    return ReferenceTransformerEncoderLayerWeights(
-        attention: referenceWeights(layer.selfAttention, as: R.self),
-        linear1Weight: feedForward.linear1.weight.reference(R.self), linear1Bias: feedForward.linear1.bias?.reference(R.self),
-        linear2Weight: feedForward.linear2.weight.reference(R.self), linear2Bias: feedForward.linear2.bias?.reference(R.self),
-        norm1Weight: layer.norm1.weight?.reference(R.self), norm1Bias: layer.norm1.bias?.reference(R.self),
-        norm2Weight: layer.norm2.weight?.reference(R.self), norm2Bias: layer.norm2.bias?.reference(R.self))
 }

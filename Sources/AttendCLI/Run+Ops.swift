@@ -1,6 +1,7 @@
 import ArgumentParser
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 
 // `attend run` for the tensor ops: einsum, matmul, softmax, reductions, distances,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 
 #if canImport(Glibc)

@@ -65,8 +65,8 @@ struct ShapeOperand: CustomStringConvertible {
     /// `[2, 4, 32, 10] strides [1280, 320, 1, 32] (transposed view of a contiguous [2, 4, 10, 32])`
     var description: String {
         let layout = self.layout
-        let note = transposed ? "transposed view of a contiguous \(shapeText(storedShape))" : "contiguous"
-        return "\(shapeText(layout.shape)) strides \(shapeText(layout.strides)) (\(note))"
+        let note = transposed ? "transposed view of a contiguous \(formatShape(storedShape))" : "contiguous"
+        return "\(formatShape(layout.shape)) strides \(formatShape(layout.strides)) (\(note))"
     }
 }
 

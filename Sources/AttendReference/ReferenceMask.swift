@@ -11,7 +11,7 @@ public indirect enum ReferenceMask<Scalar: ReferenceScalar>: Sendable {
   case causal
   /// Boolean mask as 0/1 values, 1 = MAY attend (PyTorch SDPA convention), broadcastable to the
   /// scores [..., Lq, Lk].
-  case allow(ReferenceArray<Scalar>)
+  case mayAttend(ReferenceArray<Scalar>)
   /// Added to the scaled scores; broadcastable to [..., Lq, Lk]; −inf entries are masked.
   case additive(ReferenceArray<Scalar>)
   /// [B, Lk] with 1 = IGNORE this key (nn.MultiheadAttention's key_padding_mask convention). B is
@@ -21,12 +21,20 @@ public indirect enum ReferenceMask<Scalar: ReferenceScalar>: Sendable {
   case all([ReferenceMask<Scalar>])
 }
 
+extension ReferenceMask {
+  /// The mask evaluated at every entry of scores shaped `scoresShape` ([..., Lq, Lk]); throws
+  /// (naming `op`) when a part of the mask does not fit the scores.
+  public func resolved(scoresShape: [Int], op: String) throws -> ResolvedMask<Scalar> {
+    try ResolvedMask(self, scoresShape: scoresShape, op: op)
+  }
+}
+
 /// A mask evaluated at every entry of a scores array (flat, row-major over the scores shape).
-struct ResolvedMask<Scalar: ReferenceScalar> {
+public struct ResolvedMask<Scalar: ReferenceScalar>: Sendable {
   /// allowed[n] is false when some mask excludes entry n.
-  var allowed: [Bool]
+  public var allowed: [Bool]
   /// The sum of the additive masks at entry n.
-  var bias: [Scalar]
+  public var bias: [Scalar]
 
   init(_ mask: ReferenceMask<Scalar>, scoresShape: [Int], op: String) throws {
     let count = elementCount(scoresShape)
@@ -47,8 +55,8 @@ struct ResolvedMask<Scalar: ReferenceScalar> {
         let j = n % lk
         if j > i { allowed[n] = false }
       }
-    case .allow(let m):
-      try Reference.checkBroadcastable(m.shape, to: scoresShape, op: op, what: "allow mask")
+    case .mayAttend(let m):
+      try Reference.checkBroadcastable(m.shape, to: scoresShape, op: op, what: "mayAttend mask")
       let offsets = Reference.broadcastOffsets(m.shape, to: scoresShape)
       for n in 0..<allowed.count where m.values[offsets[n]] == 0 { allowed[n] = false }
     case .additive(let m):

@@ -125,7 +125,7 @@ struct RunTests {
                  "--attention-weights", dir.path("w.npy")])
         let mask = ReferenceArray<Double>(shape: [4, 6], values: keep.map { $0 ? 1 : 0 })
         let expected = try Reference.scaledDotProductAttention(
-            queries: q, keys: k, values: v, mask: .all([.causal, .allow(mask)]), scale: Double(1 / Float(8).squareRoot()))
+            queries: q, keys: k, values: v, mask: .all([.causal, .mayAttend(mask)]), scale: Double(1 / Float(8).squareRoot()))
         let tolerance = chainTolerance(longestReduction: 8, scale: maxMagnitude(expected.output))
         try expectArray(dir.read("o.npy"), equals: expected.output, dtype: .float32, tolerance: tolerance)
         try expectArray(dir.read("w.npy"), equals: expected.weights, dtype: .float32, tolerance: tolerance)

@@ -46,7 +46,7 @@ struct AttentionTests {
   func fullyMasked() throws {
     let q = pseudoRandom([2, 3], seed: 1), k = pseudoRandom([2, 3], seed: 2), v = pseudoRandom([2, 4], seed: 3)
     let allow = mat([[0, 0], [1, 1]])
-    let (output, weights) = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .allow(allow))
+    let (output, weights) = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .mayAttend(allow))
     #expect(Array(weights.values[0..<2]) == [0, 0])
     #expect(Array(output.values[0..<4]) == [0, 0, 0, 0])
     #expect(abs(weights.values[2] + weights.values[3] - 1) < 1e-15)
@@ -58,12 +58,12 @@ struct AttentionTests {
     #expect(viaAdditive.output == output)
   }
 
-  @Test("an additive mask of -inf equals the corresponding allow mask")
+  @Test("an additive mask of -inf equals the corresponding mayAttend mask")
   func additiveEqualsAllow() throws {
     let q = pseudoRandom([2, 3, 4], seed: 4), k = pseudoRandom([2, 5, 4], seed: 5), v = pseudoRandom([2, 5, 3], seed: 6)
     let allow = RA(shape: [3, 5], values: [1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0])
     let additive = Reference.map(allow) { $0 == 1 ? 0 : -.infinity }
-    let viaAllow = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .allow(allow))
+    let viaAllow = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .mayAttend(allow))
     let viaAdditive = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .additive(additive))
     expectClose(viaAdditive.weights, viaAllow.weights)
     expectClose(viaAdditive.output, viaAllow.output)
@@ -80,13 +80,13 @@ struct AttentionTests {
     expectClose(weights, shape: [1, 2], [0.75, 0.25], tolerance: 1e-15)
   }
 
-  @Test("keyPadding [B, Lk] equals the equivalent allow mask, broadcast over heads and queries")
+  @Test("keyPadding [B, Lk] equals the equivalent mayAttend mask, broadcast over heads and queries")
   func keyPaddingEqualsAllow() throws {
     let q = pseudoRandom([2, 2, 3, 4], seed: 7), k = pseudoRandom([2, 2, 4, 4], seed: 8), v = pseudoRandom([2, 2, 4, 2], seed: 9)
     let padding = mat([[0, 0, 1, 1], [0, 0, 0, 1]])
     let allow = RA(shape: [2, 1, 1, 4], values: padding.values.map { 1 - $0 })
     let viaPadding = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .keyPadding(padding))
-    let viaAllow = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .allow(allow))
+    let viaAllow = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .mayAttend(allow))
     expectClose(viaPadding.weights, viaAllow.weights)
     expectClose(viaPadding.output, viaAllow.output)
   }
@@ -101,7 +101,7 @@ struct AttentionTests {
       1, 0, 0, 1, 1, 0, 1, 1, 1,
     ])
     let viaAll = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .all([.causal, .keyPadding(padding)]))
-    let viaAllow = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .allow(allow))
+    let viaAllow = try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: .mayAttend(allow))
     expectClose(viaAll.weights, viaAllow.weights)
     expectClose(viaAll.output, viaAllow.output)
   }
@@ -154,8 +154,8 @@ struct AttentionTests {
     let maskMessage = errorMessage {
       _ = try Reference.scaledDotProductAttention(
         queries: RA(shape: [2, 3], repeating: 0), keys: RA(shape: [2, 3], repeating: 0), values: RA(shape: [2, 3], repeating: 0),
-        mask: .allow(RA(shape: [3, 2], repeating: 1)))
+        mask: .mayAttend(RA(shape: [3, 2], repeating: 1)))
     }
-    #expect(maskMessage.contains("allow mask [3, 2]"))
+    #expect(maskMessage.contains("mayAttend mask [3, 2]"))
   }
 }

@@ -107,7 +107,7 @@ extension ArrayData {
             index[axis] = rest % shape[axis]
             rest /= shape[axis]
         }
-        return "\(dtype.rawValue) element \(ShapeArithmetic.describe(index)) (flat index \(flatIndex), value \(value))"
+        return "\(dtype.rawValue) element \(describe(index)) (flat index \(flatIndex), value \(value))"
     }
 
     private func lossy(name: String, index: Int, value: String, target: String, reason: String) -> FileFormatError {

@@ -51,7 +51,7 @@ public struct ArrayData: Sendable, Equatable {
     /// Number of elements: the product of `shape` (1 for a 0-d array).
     public var elementCount: Int {
         guard let count = ShapeArithmetic.elementCount(shape) else {
-            preconditionFailure("ArrayData shape \(ShapeArithmetic.describe(shape)) is invalid")
+            preconditionFailure("ArrayData shape \(describe(shape)) is invalid")
         }
         return count
     }
@@ -67,7 +67,7 @@ public struct ArrayData: Sendable, Equatable {
 
     /// Describes why `byteCount` bytes cannot hold `shape` of `dtype`, or `nil` if they can.
     static func consistencyProblem(shape: [Int], dtype: DType, byteCount: Int) -> String? {
-        let described = ShapeArithmetic.describe(shape)
+        let described = describe(shape)
         if let negative = shape.first(where: { $0 < 0 }) {
             return "shape \(described) has a negative extent \(negative)"
         }
@@ -90,6 +90,6 @@ public struct ArrayData: Sendable, Equatable {
     private static func precondition(shape: [Int], count: Int) {
         let expected = ShapeArithmetic.elementCount(shape)
         Swift.precondition(expected == count,
-                           "shape \(ShapeArithmetic.describe(shape)) needs \(expected.map(String.init) ?? "an impossible number of") values, got \(count)")
+                           "shape \(describe(shape)) needs \(expected.map(String.init) ?? "an impossible number of") values, got \(count)")
     }
 }

@@ -96,7 +96,7 @@ struct SafeTensorsHeader {
             throw .malformed(file, "\(label) has data_offsets \(offsetsValue.rendered); expected [begin, end] with integers 0 ≤ begin ≤ end")
         }
 
-        let shapeText = ShapeArithmetic.describe(shape)
+        let shapeText = describe(shape)
         guard let needed = ShapeArithmetic.byteCount(shape: shape, width: dtype.byteWidth) else {
             throw .malformed(file, "\(label) has shape \(shapeText) of \(dtypeName), whose size in bytes overflows")
         }

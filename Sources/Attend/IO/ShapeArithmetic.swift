@@ -18,9 +18,4 @@ enum ShapeArithmetic {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
         return overflow ? nil : bytes
     }
-
-    /// Renders a shape as `[2, 3]`.
-    static func describe(_ shape: [Int]) -> String {
-        "[" + shape.map(String.init).joined(separator: ", ") + "]"
-    }
 }

@@ -16,10 +16,15 @@ public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { "\(op): \(message)" }
 }
 
-/// Formats a shape the way messages print it: `[2, 4, 10, 32]`.
-func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+/// Formats a shape the way messages print it: `[2, 4, 10, 32]` (with `separator: ","`,
+/// `[2,4,10,32]`). The one shape formatter of Attend; ``formatShape(_:separator:)`` is its public name.
+func describe(_ shape: [Int], separator: String = ", ") -> String {
+    "[" + shape.map(String.init).joined(separator: separator) + "]"
 }
+
+/// Formats a shape as Attend's messages print it: `[2, 4, 10, 32]`, or `[2,4,10,32]` with
+/// `separator: ","`.
+public func formatShape(_ shape: [Int], separator: String = ", ") -> String { describe(shape, separator: separator) }
 
 /// Resolves a possibly negative dimension (`-1` = last) against a rank, or throws.
 func normalizedDim(_ dim: Int, rank: Int, op: String) throws -> Int {

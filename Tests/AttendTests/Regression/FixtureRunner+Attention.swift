@@ -16,7 +16,7 @@ extension FixtureRunner {
         func allow(_ name: String) throws {
             let m = try f.boolTensor(name)
             engine.append(.mayAttend(m))
-            reference.append(.allow(ReferenceArray(shape: m.shape, values: m.elements.map { $0 ? 1 : 0 })))
+            reference.append(.mayAttend(ReferenceArray(shape: m.shape, values: m.elements.map { $0 ? 1 : 0 })))
         }
         if f.op == "sdpa" {
             switch try f.string("mask_kind") {

@@ -13,7 +13,7 @@ func referenceMask(_ mask: AttentionMask<Float>) -> ReferenceMask<Double> {
     switch mask {
     case .none: return .none
     case .causal: return .causal
-    case .mayAttend(let m): return .allow(array(m))
+    case .mayAttend(let m): return .mayAttend(array(m))
     case .keyPadding(let m): return .keyPadding(array(m))
     case .additive(let t): return .additive(t.reference)
     case .all(let masks): return .all(masks.map(referenceMask))

@@ -1,16 +1,17 @@
 import AttendReference
+import RealModule
 import Foundation
 
 /// A value of the computation in Double — computed from the engine's Float inputs — together
 /// with a bound on how far the engine's Float result for it may lie from it. Passing a `Tracked`
 /// through the next op's first-order sensitivity gives that op's bound: forward error analysis,
 /// one elementwise bound per output.
-struct Tracked {
-    var shape: [Int]
-    var value: [Double]
-    var error: [Double]
+public struct Tracked: Sendable {
+    public var shape: [Int]
+    public var value: [Double]
+    public var error: [Double]
 
-    init(shape: [Int], value: [Double], error: [Double]) {
+    public init(shape: [Int], value: [Double], error: [Double]) {
         precondition(value.count == error.count, "Tracked: \(value.count) values but \(error.count) error bounds")
         self.shape = shape
         self.value = value
@@ -18,19 +19,24 @@ struct Tracked {
     }
 
     /// An input: the engine and the reference read the same values, so its error is 0.
-    init(exact array: ReferenceArray<Double>) {
+    public init(exact array: ReferenceArray<Double>) {
         self.init(shape: array.shape, value: array.values, error: Array(repeating: 0, count: array.values.count))
     }
 }
 
 /// Which attention scores `[G, Lq, Lk]` (flattened batch) take part and what is added to them.
-struct ScoresMask {
+public struct ScoresMask: Sendable {
     /// false = masked (weight exactly 0); nil keeps everything.
-    var allowed: [Bool]?
+    public var allowed: [Bool]?
     /// Added to the scaled scores; nil adds nothing.
-    var additive: [Double]?
+    public var additive: [Double]?
 
-    static let none = ScoresMask(allowed: nil, additive: nil)
+    public init(allowed: [Bool]?, additive: [Double]?) {
+        self.allowed = allowed
+        self.additive = additive
+    }
+
+    public static let none = ScoresMask(allowed: nil, additive: nil)
 }
 
 /// The error propagation rules, one per op of the attention stack. Each returns the op's value
@@ -49,24 +55,27 @@ struct ScoresMask {
 ///   anything (for a 1024-wide encoder layer they exceed the outputs themselves); this mode
 ///   keeps the bound within a modest factor of real errors. With λ = 8 the failure
 ///   probability per dot product is ~1e-14. Used for multi-head attention and the encoder layer.
-struct Propagation {
-    enum Mode {
+public struct Propagation: Sendable {
+    public enum Mode: Sendable {
         case worstCase
         case probabilistic(lambda: Double)
     }
 
-    let mode: Mode
-    let u = ErrorBounds.u
+    public let mode: Mode
+    /// u = 2⁻²⁴: the engine's Float arithmetic.
+    public let u = ErrorBounds.float.u
 
-    static let worstCase = Propagation(mode: .worstCase)
-    static let probabilistic = Propagation(mode: .probabilistic(lambda: 8))
+    public init(mode: Mode) { self.mode = mode }
+
+    public static let worstCase = Propagation(mode: .worstCase)
+    public static let probabilistic = Propagation(mode: .probabilistic(lambda: 8))
 
     /// The bound factor of a length-k dot product's own rounding: γ_k, or λ·√k·u (never more
     /// than γ_k).
-    func dotFactor(_ k: Int) -> Double {
+    public func dotFactor(_ k: Int) -> Double {
         switch mode {
-        case .worstCase: ErrorBounds.gamma(k)
-        case .probabilistic(let lambda): Swift.min(ErrorBounds.gamma(k), lambda * Double(k).squareRoot() * u)
+        case .worstCase: ErrorBounds.float.gamma(k)
+        case .probabilistic(let lambda): Swift.min(ErrorBounds.float.gamma(k), lambda * Double(k).squareRoot() * u)
         }
     }
 
@@ -96,7 +105,7 @@ struct Propagation {
 
     /// y = x·Wᵀ + b. Own error dotFactor(K (+1 with bias))·|x|·|W|ᵀ + u·|y|; propagated
     /// ex·|W|ᵀ (or its root-sum-square form).
-    func linear(_ x: Tracked, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) -> Tracked {
+    public func linear(_ x: Tracked, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) -> Tracked {
         let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
         let rows = inFeatures == 0 ? 0 : x.value.count / inFeatures
         var y = BoundKernels.productABt(x.value, weight.values, groups: 1, m: rows, n: outFeatures, k: inFeatures)
@@ -124,7 +133,7 @@ struct Propagation {
     ///   e_p = p_j·(e_s,j + Σ_k p_k e_s,k), plus its own rounding p·u·(8 + 2|s − max|);
     /// - output: e_o = γ_Lk·p·|v| + e_p·|v| + p·e_v + u·|o|.
     /// Masked entries have weight exactly 0 on both paths and contribute nothing.
-    func attention(
+    public func attention(
         q: Tracked, k: Tracked, v: Tracked, groups: Int, lq: Int, lk: Int, dk: Int, dv: Int, scale: Double, mask: ScoresMask
     ) -> (output: Tracked, weights: Tracked) {
         let s0 = BoundKernels.productABt(q.value, k.value, groups: groups, m: lq, n: lk, k: dk)
@@ -187,7 +196,7 @@ struct Propagation {
     /// Sensitivity dy_i = (w_i/σ)·(dx_i − mean(dx) − x̂_i·mean(x̂·dx)), bounded by
     /// (|w_i|/σ)·(e_i + mean(e) + |x̂_i|·mean(|x̂|·e)); own error 2u·|y| (computed in Double,
     /// rounded once) plus the Double arithmetic's N·2⁻⁵³ terms.
-    func layerNorm(_ x: Tracked, width n: Int, weight: [Double]?, bias: [Double]?, eps: Double) -> Tracked {
+    public func layerNorm(_ x: Tracked, width n: Int, weight: [Double]?, bias: [Double]?, eps: Double) -> Tracked {
         var y = [Double](repeating: 0, count: x.value.count), e = [Double](repeating: 0, count: x.value.count)
         guard n > 0 else { return Tracked(shape: x.shape, value: y, error: e) }
         for row in 0..<(x.value.count / n) {
@@ -216,7 +225,7 @@ struct Propagation {
 
     /// ReLU is 1-Lipschitz and exact; GELU (erf or tanh form) has |f′| ≤ 1.13 and is computed in
     /// Double, rounded once (2u·|y|).
-    func activation(_ x: Tracked, _ kind: ReferenceActivation) -> Tracked {
+    public func activation(_ x: Tracked, _ kind: ReferenceActivation) -> Tracked {
         let values = Reference.activate(ReferenceArray(shape: [x.value.count], values: x.value), kind).values
         switch kind {
         case .relu:
@@ -228,14 +237,14 @@ struct Propagation {
     }
 
     /// a + b in Float: e_a + e_b + u·|a + b|.
-    func add(_ a: Tracked, _ b: Tracked) -> Tracked {
+    public func add(_ a: Tracked, _ b: Tracked) -> Tracked {
         let value = zip(a.value, b.value).map(+)
         let error = a.error.indices.map { a.error[$0] + b.error[$0] + u * Swift.abs(value[$0]) }
         return Tracked(shape: a.shape, value: value, error: error)
     }
 
     /// `[B, L, H·d]` → `[B·H, L, d]` (a permutation: no error).
-    func splitHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
+    public func splitHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
         var value = [Double](repeating: 0, count: x.value.count), error = value
         for b in 0..<batch {
             for l in 0..<length {
@@ -253,7 +262,7 @@ struct Propagation {
     }
 
     /// `[B·H, L, d]` → `[B, L, H·d]` (the inverse of ``splitHeads(_:batch:length:heads:width:)``).
-    func mergeHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
+    public func mergeHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
         var value = [Double](repeating: 0, count: x.value.count), error = value
         for b in 0..<batch {
             for h in 0..<heads {
@@ -271,7 +280,7 @@ struct Propagation {
     }
 
     /// `[B·H, …]` → `[B, …]` averaged over heads (Double accumulation, rounded once).
-    func meanOverHeads(_ x: Tracked, batch: Int, heads: Int) -> Tracked {
+    public func meanOverHeads(_ x: Tracked, batch: Int, heads: Int) -> Tracked {
         let rest = x.value.count / Swift.max(batch * heads, 1)
         var value = [Double](repeating: 0, count: batch * rest), error = value
         for b in 0..<batch {
@@ -290,7 +299,7 @@ struct Propagation {
     /// query `[B, Lq, E]`, key `[B, Lk, kdim]`, value `[B, Lk, vdim]`; `mask` over `[B·H, Lq, Lk]`;
     /// `scale` as the reference uses it (1/√dk in Double; the engine's Float rounding of it is in
     /// the scores' 2u·|s|).
-    func multiHeadAttention(
+    public func multiHeadAttention(
         query: Tracked, key: Tracked, value: Tracked, weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ScoresMask
     ) -> (output: Tracked, averagedWeights: Tracked) {
         let (batch, lq, lk) = (query.shape[0], query.shape[1], key.shape[1])
@@ -310,7 +319,7 @@ struct Propagation {
 
     /// nn.TransformerEncoderLayer (eval): post-norm x = norm1(x + SA(x)); x = norm2(x + FF(x)),
     /// or pre-norm x = x + SA(norm1(x)); x = x + FF(norm2(x)).
-    func encoderLayer(
+    public func encoderLayer(
         _ x: Tracked, weights p: ReferenceTransformerEncoderLayerWeights<Double>, activation: ReferenceActivation,
         normFirst: Bool, eps: Double, mask: ScoresMask
     ) -> Tracked {

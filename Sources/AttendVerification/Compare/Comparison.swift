@@ -1,18 +1,19 @@
 import Attend
 import AttendReference
+import RealModule
 
 /// One output of a case on the three paths — the engine (Float, BLAS), the reference in Double
 /// (the "exact" answer) and the reference in Float — with its elementwise bound.
-struct ComparedOutput {
-    var name: String
-    var engineShape: [Int]
-    var exactShape: [Int]
-    var engine: [Double]
-    var exact: [Double]
-    var referenceFloat: [Double]
-    var bound: [Double]
+public struct ComparedOutput {
+    public var name: String
+    public var engineShape: [Int]
+    public var exactShape: [Int]
+    public var engine: [Double]
+    public var exact: [Double]
+    public var referenceFloat: [Double]
+    public var bound: [Double]
 
-    init(
+    public init(
         _ name: String, engine: Tensor<Float>, exact: ReferenceArray<Double>, referenceFloat: ReferenceArray<Float>, bound: [Double]
     ) {
         self.name = name
@@ -26,42 +27,50 @@ struct ComparedOutput {
 }
 
 /// What running a case produced: its outputs, timings and flop count.
-struct CaseMeasurement {
-    var outputs: [ComparedOutput]
+public struct CaseMeasurement {
+    public var outputs: [ComparedOutput]
     /// Best time of the engine (after a first, untimed run).
-    var blasSeconds: Double
+    public var blasSeconds: Double
     /// Time of the Double reference.
-    var referenceSeconds: Double
+    public var referenceSeconds: Double
     /// Floating-point operations of the engine's GEMM calls, when the op has any.
-    var flops: Double?
+    public var flops: Double?
     /// How far the bound model's own Double forward values lie from the reference
     /// (‖model − exact‖∞ / ‖exact‖∞); nil when the case has no model. A large value means the
     /// bound was derived for a different computation, so the case cannot pass.
-    var modelDeviation: Double?
+    public var modelDeviation: Double?
+
+    public init(outputs: [ComparedOutput], blasSeconds: Double, referenceSeconds: Double, flops: Double?, modelDeviation: Double? = nil) {
+        self.outputs = outputs
+        self.blasSeconds = blasSeconds
+        self.referenceSeconds = referenceSeconds
+        self.flops = flops
+        self.modelDeviation = modelDeviation
+    }
 }
 
 /// A measured case, judged against its (scaled) bounds.
-struct CaseResult {
-    var op: String
-    var name: String
-    var shapes: String
-    var maxAbsError = Double.nan
-    var maxRelError = Double.nan
-    var errorOverBound = Double.nan
-    var referenceFloatErrorOverBound = Double.nan
-    var blasMilliseconds = Double.nan
-    var referenceMilliseconds = Double.nan
-    var gflops: Double?
-    var passed = false
-    var note: String?
+public struct CaseResult {
+    public var op: String
+    public var name: String
+    public var shapes: String
+    public var maxAbsError = Double.nan
+    public var maxRelError = Double.nan
+    public var errorOverBound = Double.nan
+    public var referenceFloatErrorOverBound = Double.nan
+    public var blasMilliseconds = Double.nan
+    public var referenceMilliseconds = Double.nan
+    public var gflops: Double?
+    public var passed = false
+    public var note: String?
 
-    var speedup: Double { referenceMilliseconds / blasMilliseconds }
+    public var speedup: Double { referenceMilliseconds / blasMilliseconds }
 
     /// The largest bound model deviation tolerated: Double paths that differ only in summation
     /// order agree far more closely than this.
-    static let modelTolerance = 1e-9
+    public static let modelTolerance = 1e-9
 
-    init(op: String, name: String, shapes: String, measurement: CaseMeasurement, tolerance: Double) {
+    public init(op: String, name: String, shapes: String, measurement: CaseMeasurement, tolerance: Double) {
         self.op = op
         self.name = name
         self.shapes = shapes
@@ -72,13 +81,13 @@ struct CaseResult {
         var notes: [String] = []
         for output in measurement.outputs {
             guard output.engineShape == output.exactShape, output.engine.count == output.exact.count else {
-                notes.append("\(output.name): engine shape \(shapeText(output.engineShape)) ≠ reference \(shapeText(output.exactShape))")
+                notes.append("\(output.name): engine shape \(formatShape(output.engineShape)) ≠ reference \(formatShape(output.exactShape))")
                 ratio = .infinity
                 continue
             }
             let bound = output.bound.map { $0 * tolerance }
-            let engine = ErrorMeasure(actual: output.engine, exact: output.exact, bound: bound)
-            let float = ErrorMeasure(actual: output.referenceFloat, exact: output.exact, bound: bound)
+            let engine = ErrorReport(actual: output.engine, expected: output.exact, bound: bound)
+            let float = ErrorReport(actual: output.referenceFloat, expected: output.exact, bound: bound)
             abs = Swift.max(abs, engine.maxAbsError)
             rel = Swift.max(rel, engine.maxRelError)
             ratio = Swift.max(ratio, engine.worstRatio)
@@ -94,7 +103,7 @@ struct CaseResult {
     }
 
     /// A case that could not be measured (an op threw).
-    init(op: String, name: String, shapes: String, failure: String) {
+    public init(op: String, name: String, shapes: String, failure: String) {
         self.op = op
         self.name = name
         self.shapes = shapes
@@ -104,7 +113,7 @@ struct CaseResult {
 }
 
 /// ‖model − exact‖∞ / ‖exact‖∞ over several outputs.
-func modelDeviation(_ pairs: [(model: [Double], exact: [Double])]) -> Double {
+public func modelDeviation(_ pairs: [(model: [Double], exact: [Double])]) -> Double {
     var worst = 0.0
     for (model, exact) in pairs {
         let scale = exact.reduce(0.0) { $1.isFinite ? Swift.max($0, Swift.abs($1)) : $0 }
@@ -118,13 +127,13 @@ func modelDeviation(_ pairs: [(model: [Double], exact: [Double])]) -> Double {
 }
 
 /// Wall-clock timing.
-enum Stopwatch {
-    static func seconds(_ duration: Duration) -> Double {
+public enum Stopwatch {
+    public static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     /// One timed run.
-    static func measure<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    public static func measure<T>(_ body: () throws -> T) rethrows -> (T, Double) {
         let clock = ContinuousClock()
         var result: T?
         let elapsed = try clock.measure { result = try body() }
@@ -133,7 +142,7 @@ enum Stopwatch {
 
     /// The engine's time: a first run gives the result (and warms caches and BLAS threads); the
     /// reported time is the best of up to 10 further runs, stopping after ~0.25 s.
-    static func bestOf<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    public static func bestOf<T>(_ body: () throws -> T) rethrows -> (T, Double) {
         let (result, first) = try measure(body)
         var best = first, total = 0.0, runs = 0
         while runs < 10, total < 0.25 {
@@ -143,17 +152,5 @@ enum Stopwatch {
             runs += 1
         }
         return (result, best)
-    }
-}
-
-extension ReferenceArray where Scalar == Double {
-    /// |x| elementwise — for bounds such as |A|·|B|.
-    var magnitudes: ReferenceArray<Double> { ReferenceArray(shape: shape, values: values.map { Swift.abs($0) }) }
-}
-
-extension Tensor {
-    /// The logical values as a reference array of `R`.
-    func reference<R: ReferenceScalar>(_: R.Type) -> ReferenceArray<R> {
-        ReferenceArray(shape: shape, values: scalars.map { R(Double($0)) })
     }
 }

@@ -1,9 +1,10 @@
 import Attend
 import AttendReference
+import RealModule
 
 /// How each op is measured by `attend compare`: the engine in Float (timed), the reference in
 /// Double (the exact answer, timed) and in Float, and the op's bound from the tolerance policy.
-enum Measure {
+public enum Measure {
     private static func gemmFlops(_ plan: LoweringPlan) -> Double? {
         let flops = plan.gemmCalls.reduce(0) { $0 + $1.flops }
         return flops > 0 ? flops : nil
@@ -12,13 +13,13 @@ enum Measure {
     // MARK: - Products
 
     /// matmul: γ_K·|A|·|B| + u·|C|.
-    static func matmul(_ a: Tensor<Float>, _ b: Tensor<Float>) throws -> CaseMeasurement {
+    public static func matmul(_ a: Tensor<Float>, _ b: Tensor<Float>) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.matmul(a, b) }
         let (ad, bd) = (a.reference(Double.self), b.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure { try Reference.matmul(ad, bd) }
         let float = try Reference.matmul(a.reference(Float.self), b.reference(Float.self))
         let absProduct = try Reference.matmul(ad.magnitudes, bd.magnitudes)
-        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: a.shape.last ?? 0)
+        let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: a.shape.last ?? 0)
         return CaseMeasurement(
             outputs: [ComparedOutput("C", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(try matmulPlan(a, b)))
@@ -31,7 +32,7 @@ enum Measure {
     /// γ_{N + 2(n−1)}·einsum(|operands|) + u·|out|. (For n = 2 and one contracted index of
     /// size K that is γ_{K+2}: the dot-product bound with room for the pre-reductions einsum
     /// may insert.)
-    static func einsum(_ equation: String, _ operands: [Tensor<Float>]) throws -> CaseMeasurement {
+    public static func einsum(_ equation: String, _ operands: [Tensor<Float>]) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.einsum(equation, operands) }
         let doubles = operands.map { $0.reference(Double.self) }
         let (exact, reference) = try Stopwatch.measure { try Reference.einsum(equation, doubles) }
@@ -40,7 +41,7 @@ enum Measure {
         let terms = try Reference.einsum(equation, doubles.map { ReferenceArray(shape: $0.shape, repeating: 1) })
         let extra = 2 * (operands.count - 1)
         let bound = exact.values.indices.map { i in
-            ErrorBounds.gamma(Int(terms.values[i]) + extra) * absProduct.values[i] + ErrorBounds.u * Swift.abs(exact.values[i])
+            ErrorBounds.float.gamma(Int(terms.values[i]) + extra) * absProduct.values[i] + ErrorBounds.float.u * Swift.abs(exact.values[i])
                 + Double.leastNormalMagnitude
         }
         return CaseMeasurement(
@@ -49,14 +50,14 @@ enum Measure {
     }
 
     /// linear: γ_{K+1}·|x|·|W|ᵀ + u·|y| (K = in features; +1 for the bias addition).
-    static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement {
+    public static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.linear(x, weight: weight, bias: bias) }
         let (xd, wd, bd) = (x.reference(Double.self), weight.reference(Double.self), bias?.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure { try Reference.linear(xd, weight: wd, bias: bd) }
         let float = try Reference.linear(x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self))
         let absProduct = try Reference.linear(xd.magnitudes, weight: wd.magnitudes, bias: nil)
         let k = weight.shape[1] + (bias == nil ? 0 : 1)
-        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
+        let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
         let rows = x.count / Swift.max(weight.shape[1], 1)
         return CaseMeasurement(
             outputs: [ComparedOutput("y", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
@@ -67,7 +68,7 @@ enum Measure {
     // MARK: - Softmax and reductions
 
     /// softmax: p·u·(8 + 2|x − max|); log-softmax: 8u·(|y| + |x − max| + 1).
-    static func softmax(_ x: Tensor<Float>, dim: Int, log: Bool) throws -> CaseMeasurement {
+    public static func softmax(_ x: Tensor<Float>, dim: Int, log: Bool) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { log ? try x.logSoftmax(dim: dim) : try x.softmax(dim: dim) }
         let xd = x.reference(Double.self), xf = x.reference(Float.self)
         let (exact, reference) = try Stopwatch.measure {
@@ -76,18 +77,18 @@ enum Measure {
         let float = log ? try Reference.logSoftmax(xf, dim: dim) : try Reference.softmax(xf, dim: dim)
         let shifts = try Reference.subtract(xd, try Reference.max(xd, dims: [dim], keepDim: true)).values
         let bound = log
-            ? ErrorBounds.logSoftmax(values: exact.values, shifts: shifts)
-            : ErrorBounds.softmax(probabilities: exact.values, shifts: shifts)
+            ? ErrorBounds.float.logSoftmax(values: exact.values, shifts: shifts)
+            : ErrorBounds.float.softmax(probabilities: exact.values, shifts: shifts)
         return CaseMeasurement(
             outputs: [ComparedOutput(log ? "logp" : "p", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: nil)
     }
 
-    enum Reduction: String { case sum, mean, std }
+    public enum Reduction: String { case sum, mean, std }
 
     /// One output per entry of `dimsList`. sum: u·|s| + N·2⁻⁵³·Σ|x|; mean: u·|m| + N·2⁻⁵²·Σ|x|/N;
     /// std (unbiased): 2 ulps (two passes in Double, rounded once).
-    static func reduction(_ x: Tensor<Float>, _ kind: Reduction, dimsList: [[Int]]) throws -> CaseMeasurement {
+    public static func reduction(_ x: Tensor<Float>, _ kind: Reduction, dimsList: [[Int]]) throws -> CaseMeasurement {
         func engine(_ dims: [Int]) throws -> Tensor<Float> {
             switch kind {
             case .sum: try x.sum(dims: dims)
@@ -113,11 +114,11 @@ enum Measure {
             let bound: [Double]
             switch kind {
             case .sum:
-                bound = ErrorBounds.doubleAccumulatedSum(sum: exact.values, absSum: absSum, n: n)
+                bound = ErrorBounds.float.doubleAccumulatedSum(sum: exact.values, absSum: absSum, n: n)
             case .mean:
-                bound = zip(ErrorBounds.relative(exact.values, ulps: 1), absSum).map { $0 + Double(n) * 0x1p-52 * $1 / Double(Swift.max(n, 1)) }
+                bound = zip(ErrorBounds.float.relative(exact.values, ulps: 1), absSum).map { $0 + Double(n) * 0x1p-52 * $1 / Double(Swift.max(n, 1)) }
             case .std:
-                bound = ErrorBounds.relative(exact.values, ulps: 2)
+                bound = ErrorBounds.float.relative(exact.values, ulps: 2)
             }
             let name = dims.isEmpty ? "all dims" : "dim \(dims.map(String.init).joined(separator: ","))"
             outputs.append(ComparedOutput(name, engine: engines[index], exact: exact, referenceFloat: try reference(xf, dims), bound: bound))
@@ -131,7 +132,7 @@ enum Measure {
     /// and the final rounding one more each: γ_4·s. gemm: ‖a‖² + ‖b‖² − 2a·bᵀ, each piece with
     /// error ≤ (γ_D + a few u)·its magnitude, so (γ_D + 8u)·Σ_d(|a_d| + |b_d|)² + u·|s|, with
     /// the points taken relative to their mean when centered (the rounding of a − c included).
-    static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool) throws -> CaseMeasurement {
+    public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool) throws -> CaseMeasurement {
         let plan = try squaredDistancesPlan(a.layout, b.layout, method: method, centered: centered, scalar: Float.self)
         let usesGEMM = !plan.gemmCalls.isEmpty, isCentered = plan.op.contains("centered")
         let (engine, blas) = try Stopwatch.bestOf { try Attend.squaredDistances(a, b, method: method, centered: centered) }
@@ -142,10 +143,10 @@ enum Measure {
         let bound: [Double]
         if usesGEMM {
             let magnitude = try pairMagnitude(ad, bd, centered: isCentered)
-            let factor = ErrorBounds.gamma(d) + 8 * ErrorBounds.u
-            bound = zip(magnitude, exact.values).map { factor * $0 + ErrorBounds.u * Swift.abs($1) + Double.leastNormalMagnitude }
+            let factor = ErrorBounds.float.gamma(d) + 8 * ErrorBounds.float.u
+            bound = zip(magnitude, exact.values).map { factor * $0 + ErrorBounds.float.u * Swift.abs($1) + Double.leastNormalMagnitude }
         } else {
-            let factor = ErrorBounds.gamma(4) + Double(d) * 0x1p-53
+            let factor = ErrorBounds.float.gamma(4) + Double(d) * 0x1p-53
             bound = exact.values.map { factor * Swift.abs($0) + Double.leastNormalMagnitude }
         }
         return CaseMeasurement(
@@ -191,13 +192,13 @@ enum Measure {
     }
 
     /// conv1d (seed form): γ_K·|windows|·|kernel| + u·|out|.
-    static func conv1d(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
+    public static func conv1d(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.conv1d(signal: signal, kernel: kernel, stride: stride) }
         let (sd, kd) = (signal.reference(Double.self), kernel.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure { try Reference.conv1d(signal: sd, kernel: kd, stride: stride) }
         let float = try Reference.conv1d(signal: signal.reference(Float.self), kernel: kernel.reference(Float.self), stride: stride)
         let absProduct = try Reference.conv1d(signal: sd.magnitudes, kernel: kd.magnitudes, stride: stride)
-        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: kernel.count)
+        let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: kernel.count)
         let plan = try conv1dPlan(signal: signal.layout, kernel: kernel.layout, stride: stride, scalar: Float.self)
         return CaseMeasurement(
             outputs: [ComparedOutput("out", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
@@ -205,7 +206,7 @@ enum Measure {
     }
 
     /// conv2d: γ_{C·kh·kw (+1 with bias)}·conv(|x|, |w|) + u·|out|.
-    static func conv2d(
+    public static func conv2d(
         _ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?, stride: (Int, Int), padding: (Int, Int)
     ) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding) }
@@ -217,7 +218,7 @@ enum Measure {
             x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self), stride: stride, padding: padding)
         let absProduct = try Reference.conv2d(xd.magnitudes, weight: wd.magnitudes, bias: nil, stride: stride, padding: padding)
         let k = weight.shape.dropFirst().reduce(1, *) + (bias == nil ? 0 : 1)
-        let bound = ErrorBounds.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
+        let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
         let plan = try conv2dPlan(
             input: x.layout, weight: weight.layout, hasBias: bias != nil, stride: stride, padding: padding, scalar: Float.self)
         return CaseMeasurement(
@@ -227,7 +228,7 @@ enum Measure {
 
     /// patchify moves values without arithmetic: the results must be identical (bound: the
     /// smallest normal number).
-    static func patchify(_ image: Tensor<Float>, patch: Int) throws -> CaseMeasurement {
+    public static func patchify(_ image: Tensor<Float>, patch: Int) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.patchify(image, patch: patch) }
         let imageD = image.reference(Double.self)
         let (exact, reference) = try Stopwatch.measure { try Reference.patchify(imageD, patch: patch) }
@@ -242,7 +243,7 @@ enum Measure {
 
     /// LayerNorm over the last dimension: computed in Double and rounded once — 2u·|y| (see
     /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``).
-    static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws -> CaseMeasurement {
+    public static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws -> CaseMeasurement {
         let width = x.shape.last ?? 0
         let layer = try LayerNorm(normalizedShape: [width], eps: eps, weight: weight, bias: bias)
         let (engine, blas) = try Stopwatch.bestOf { try layer(x) }
@@ -260,9 +261,9 @@ enum Measure {
 
     /// Scaled dot-product attention, output and weights, bounded by
     /// ``Propagation/attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)``.
-    static func sdpa(_ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: MaskSpec, scale: Float? = nil) throws -> CaseMeasurement {
+    public static func sdpa(_ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: AttentionMask<Float>, scale: Float? = nil) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf {
-            try Attend.scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask.engine, scale: scale, returnWeights: true)
+            try Attend.scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, scale: scale, returnWeights: true)
         }
         let dk = q.shape.last ?? 1
         // The reference gets the engine's (Float) scale, so both compute the same function.
@@ -283,8 +284,8 @@ enum Measure {
             q: Tracked(exact: try Reference.expanded(qd, to: batch + [lq, dk])),
             k: Tracked(exact: try Reference.expanded(kd, to: batch + [lk, dk])),
             v: Tracked(exact: try Reference.expanded(vd, to: batch + [lk, dv])),
-            groups: groups, lq: lq, lk: lk, dk: dk, dv: dv, scale: s, mask: mask.resolved(scoresShape: batch + [lq, lk]))
-        let plan = try scaledDotProductAttentionPlan(queries: q.layout, keys: k.layout, values: v.layout, mask: mask.engine)
+            groups: groups, lq: lq, lk: lk, dk: dk, dv: dv, scale: s, mask: try ScoresMask(mask, scoresShape: batch + [lq, lk]))
+        let plan = try scaledDotProductAttentionPlan(queries: q.layout, keys: k.layout, values: v.layout, mask: mask)
         return CaseMeasurement(
             outputs: [
                 ComparedOutput("output", engine: engine.output, exact: exact.output, referenceFloat: float.output, bound: model.output.error),
@@ -295,13 +296,13 @@ enum Measure {
     }
 
     /// nn.MultiheadAttention: output and head-averaged weights.
-    static func mha(
-        _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>, mask: MaskSpec
+    public static func mha(
+        _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>, mask: AttentionMask<Float>
     ) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf {
-            try layer(query: query, key: key, value: value, mask: mask.engine, weights: .averaged)
+            try layer(query: query, key: key, value: value, mask: mask, weights: .averaged)
         }
-        let weights = referenceWeights(layer, as: Double.self)
+        let weights = layer.referenceWeights(Double.self)
         let (qd, kd, vd) = (query.reference(Double.self), key.reference(Double.self), value.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure {
             try Reference.multiHeadAttention(
@@ -309,11 +310,11 @@ enum Measure {
         }
         let float = try Reference.multiHeadAttention(
             query: query.reference(Float.self), key: key.reference(Float.self), value: value.reference(Float.self),
-            weights: referenceWeights(layer, as: Float.self), mask: mask.reference(Float.self), averageWeights: true)
+            weights: layer.referenceWeights(Float.self), mask: mask.reference(Float.self), averageWeights: true)
         let (b, lq, lk, h) = (query.shape[0], query.shape[1], key.shape[1], layer.numHeads)
         let model = Propagation.probabilistic.multiHeadAttention(
             query: Tracked(exact: qd), key: Tracked(exact: kd), value: Tracked(exact: vd), weights: weights,
-            mask: mask.resolved(scoresShape: [b, h, lq, lk]))
+            mask: try ScoresMask(mask, scoresShape: [b, h, lq, lk]))
         return CaseMeasurement(
             outputs: [
                 ComparedOutput("output", engine: engine.output, exact: exact.output, referenceFloat: float.output, bound: model.output.error),
@@ -325,7 +326,7 @@ enum Measure {
 
     /// The GEMM flops of a multi-head attention call: three projections, two attention
     /// products per head, the output projection.
-    static func mhaFlops(_ layer: MultiHeadAttention<Float>, batch: Int, lq: Int, lk: Int) -> Double {
+    public static func mhaFlops(_ layer: MultiHeadAttention<Float>, batch: Int, lq: Int, lk: Int) -> Double {
         let (b, q, k) = (Double(batch), Double(lq), Double(lk))
         let (h, dk, dv, e) = (Double(layer.numHeads), Double(layer.headDimK), Double(layer.headDimV), Double(layer.embedDim))
         let projections = 2 * b * (q * e * h * dk + k * Double(layer.keyDim) * h * dk + k * Double(layer.valueDim) * h * dv)
@@ -334,23 +335,23 @@ enum Measure {
     }
 
     /// nn.TransformerEncoderLayer, bounded through every step by ``Propagation/encoderLayer``.
-    static func encoderLayer(_ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: MaskSpec) throws -> CaseMeasurement {
-        let (engine, blas) = try Stopwatch.bestOf { try layer(x, mask: mask.engine) }
+    public static func encoderLayer(_ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: AttentionMask<Float>) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try layer(x, mask: mask) }
         let activation = ReferenceActivation(rawValue: layer.feedForward.activation.rawValue) ?? .relu
         let (normFirst, eps) = (layer.normFirst, layer.norm1.eps)
-        let weights = referenceEncoderWeights(layer, as: Double.self)
+        let weights = layer.referenceWeights(Double.self)
         let xd = x.reference(Double.self)
         let (exact, reference) = try Stopwatch.measure {
             try Reference.transformerEncoderLayer(
                 xd, weights: weights, activation: activation, normFirst: normFirst, eps: eps, mask: mask.reference(Double.self))
         }
         let float = try Reference.transformerEncoderLayer(
-            x.reference(Float.self), weights: referenceEncoderWeights(layer, as: Float.self), activation: activation,
+            x.reference(Float.self), weights: layer.referenceWeights(Float.self), activation: activation,
             normFirst: normFirst, eps: Float(eps), mask: mask.reference(Float.self))
         let (b, l) = (x.shape[0], x.shape[1])
         let model = Propagation.probabilistic.encoderLayer(
             Tracked(exact: xd), weights: weights, activation: activation, normFirst: normFirst, eps: eps,
-            mask: mask.resolved(scoresShape: [b, layer.selfAttention.numHeads, l, l]))
+            mask: try ScoresMask(mask, scoresShape: [b, layer.selfAttention.numHeads, l, l]))
         let (e, f) = (Double(layer.selfAttention.embedDim), Double(layer.feedForward.linear1.outFeatures))
         let flops = mhaFlops(layer.selfAttention, batch: b, lq: l, lk: l) + 4 * Double(b * l) * e * f
         return CaseMeasurement(

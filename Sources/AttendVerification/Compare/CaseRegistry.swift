@@ -1,15 +1,16 @@
 import Attend
 import AttendReference
+import RealModule
 
 /// The ops `attend compare` knows, with the `--shape` syntax of each.
-enum CompareOp: String, CaseIterable {
+public enum CompareOp: String, CaseIterable {
     case matmul, einsum, softmax, logsoftmax, sum, mean, std, linear, sqdist, conv1d, conv2d, patchify, sdpa, mha, layernorm
     case encoderLayer = "encoder-layer"
 
-    static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
     /// What `--shape` means for this op (shown by `attend compare --help`).
-    var shapeSyntax: String {
+    public var shapeSyntax: String {
         switch self {
         case .matmul: "[batch…,]M,K,N — A [batch…, M, K] · B, B a transposed view of a contiguous [batch…, N, K] (2,4,10,32,10 is seed 000's Q·Kᵀ)"
         case .einsum: "B,H,L,D for \"bhld,bhmd->bhlm\"; with --equation, one shape per operand separated by ';' (e.g. 3,4;4,5)"
@@ -29,20 +30,27 @@ enum CompareOp: String, CaseIterable {
 }
 
 /// One row of the compare table: an op on particular inputs.
-struct CompareCase {
-    let op: CompareOp
-    let name: String
+public struct CompareCase {
+    public let op: CompareOp
+    public let name: String
     /// The shapes, compactly: `[2,8,512,64]×3`.
-    let shapes: String
+    public let shapes: String
     /// Generates the inputs from the generator (random cases) and measures the three paths.
-    let measure: (inout SeededGenerator) throws -> CaseMeasurement
+    public let measure: (inout SeededGenerator) throws -> CaseMeasurement
     /// For cases on the user's files (`--inputs`): what an error is attributed to. A library
     /// error there is bad input (exit 2); in a random case it is a failure of the case.
-    var userInputs: String? = nil
+    public var userInputs: String? = nil
+
+    public init(op: CompareOp, name: String, shapes: String, measure: @escaping (inout SeededGenerator) throws -> CaseMeasurement) {
+        self.op = op
+        self.name = name
+        self.shapes = shapes
+        self.measure = measure
+    }
 
     /// A seed for this case derived from the run's seed and the case's identity, so a case gets
     /// the same data whether it runs alone (`--op`) or with all the others.
-    func seed(base: UInt64) -> UInt64 {
+    public func seed(base: UInt64) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325   // FNV-1a
         for byte in "\(op.rawValue)/\(name)".utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
@@ -52,23 +60,23 @@ struct CompareCase {
 }
 
 /// `[2,4,10,32]`
-func compactShape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ",") + "]" }
+func compactShape(_ shape: [Int]) -> String { formatShape(shape, separator: ",") }
 
 /// Random inputs for the cases.
-enum Inputs {
-    static func randn(_ shape: [Int], _ g: inout SeededGenerator, scale: Float = 1, offset: Float = 0) -> Tensor<Float> {
+public enum RandomInputs {
+    public static func randn(_ shape: [Int], _ g: inout SeededGenerator, scale: Float = 1, offset: Float = 0) -> Tensor<Float> {
         let x = Tensor<Float>.randn(shape, using: &g)
         return scale == 1 && offset == 0 ? x : x * scale + offset
     }
 
     /// A bool mask with about `keep` of its entries true.
-    static func boolMask(_ shape: [Int], _ g: inout SeededGenerator, keep: Double) -> BoolTensor {
+    public static func boolMask(_ shape: [Int], _ g: inout SeededGenerator, keep: Double) -> BoolTensor {
         try! BoolTensor(shape: shape, elements: (0..<shape.reduce(1, *)).map { _ in g.nextUnit() < keep })   // count matches
     }
 
     /// A multi-head attention layer with PyTorch's initialisation and random (non-zero) biases,
     /// so the bias paths are exercised.
-    static func mhaLayer(
+    public static func mhaLayer(
         embed: Int, heads: Int, keyDim: Int? = nil, valueDim: Int? = nil, _ g: inout SeededGenerator
     ) throws -> MultiHeadAttention<Float> {
         let base = try MultiHeadAttention<Float>(embedDim: embed, numHeads: heads, keyDim: keyDim, valueDim: valueDim, using: &g)
@@ -80,7 +88,7 @@ enum Inputs {
 
     /// An encoder layer with PyTorch's initialisation, random attention biases and random
     /// LayerNorm parameters.
-    static func encoderLayer(
+    public static func encoderLayer(
         embed: Int, heads: Int, feedForward: Int, activation: Activation, normFirst: Bool, _ g: inout SeededGenerator
     ) throws -> TransformerEncoderLayer<Float> {
         let base = try TransformerEncoderLayer<Float>(
@@ -94,15 +102,15 @@ enum Inputs {
     }
 }
 
-enum CaseRegistry {
+public enum CaseRegistry {
     /// The default run: seed shapes and realistic shapes of every op, sized so the whole run
     /// (dominated by the naive reference) stays within a few minutes on two cores.
-    static func defaultCases() -> [CompareCase] {
+    public static func defaultCases() -> [CompareCase] {
         var cases: [CompareCase] = []
         func add(_ op: CompareOp, _ name: String, _ shapes: String, _ measure: @escaping (inout SeededGenerator) throws -> CaseMeasurement) {
             cases.append(CompareCase(op: op, name: name, shapes: shapes, measure: measure))
         }
-        typealias R = Inputs
+        typealias R = RandomInputs
 
         // matmul
         add(.matmul, "seed 000 Q·Kᵀ (K a transposed view)", "[2,4,10,32]·[2,4,10,32]ᵀ") { g in
@@ -231,7 +239,7 @@ enum CaseRegistry {
         add(.patchify, "ViT 224×224, P = 16", "[2,3,224,224] P16") { g in try Measure.patchify(R.randn([2, 3, 224, 224], &g), patch: 16) }
 
         // scaled dot-product attention
-        func sdpa(_ name: String, _ q: [Int], _ k: [Int], _ v: [Int], _ mask: @escaping (inout SeededGenerator) -> MaskSpec) {
+        func sdpa(_ name: String, _ q: [Int], _ k: [Int], _ v: [Int], _ mask: @escaping (inout SeededGenerator) -> AttentionMask<Float>) {
             let shapes = q == k && k == v ? "\(compactShape(q))×3" : "q\(compactShape(q)) k\(compactShape(k)) v\(compactShape(v))"
             add(.sdpa, name, shapes) { g in
                 let (qt, kt, vt) = (R.randn(q, &g), R.randn(k, &g), R.randn(v, &g))
@@ -247,7 +255,7 @@ enum CaseRegistry {
                 let draw = g.nextUnit()
                 return draw < 0.2 ? -.infinity : draw < 0.25 ? -1e4 : Double(Float(g.nextNormal()))
             }
-            return .additive(ReferenceArray(shape: [2, 1, 10, 10], values: values))
+            return .additive(try! Tensor<Float>(shape: [2, 1, 10, 10], scalars: values.map { Float($0) }))   // 200 values
         }
         sdpa("key padding", small, small, small) { g in
             .keyPadding(try! BoolTensor(shape: [2, 10], elements: (0..<20).map { $0 % 10 >= 7 || g.nextUnit() < 0.1 }))

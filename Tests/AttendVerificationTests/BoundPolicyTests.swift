@@ -2,26 +2,26 @@ import Attend
 import AttendReference
 import Testing
 
-@testable import AttendCLI
+import AttendVerification
 
-/// The CLI's re-implementation of the tolerance policy and its shape syntax, tested directly.
-@Suite("The CLI's bounds and shape syntax")
+/// The tolerance policy and its propagation, tested directly.
+@Suite("The bound policy and its propagation")
 struct BoundPolicyTests {
     @Test("the dot-product bound is γ_K·|A||B| + u·|C| with γ_K = K·u/(1 − K·u), u = 2⁻²⁴")
     func dotProductBound() {
         let u = 0x1p-24
-        let bound = ErrorBounds.dotProduct(absProduct: [10], exact: [-4], k: 32)
+        let bound = ErrorBounds.float.dotProduct(absProduct: [10], exact: [-4], k: 32)
         let gamma = 32 * u / (1 - 32 * u)
         #expect(abs(bound[0] - (gamma * 10 + u * 4)) < 1e-20)
     }
 
     @Test("error/bound treats equal values (and equal infinities, two NaNs) as exact and a NaN error as ∞")
-    func errorMeasure() {
-        let exact = ErrorMeasure(actual: [1, .infinity, .nan], exact: [1, .infinity, .nan], bound: [0, 0, 0])
+    func errorReport() {
+        let exact = ErrorReport(actual: [1, .infinity, .nan], expected: [1, .infinity, .nan], bound: [0, 0, 0])
         #expect(exact.worstRatio == 0 && exact.maxAbsError == 0)
-        let nan = ErrorMeasure(actual: [.nan], exact: [1], bound: [1])
+        let nan = ErrorReport(actual: [.nan], expected: [1], bound: [1])
         #expect(nan.worstRatio == .infinity)
-        let half = ErrorMeasure(actual: [1.5, 2], exact: [1, 2], bound: [1, 1])
+        let half = ErrorReport(actual: [1.5, 2], expected: [1, 2], bound: [1, 1])
         #expect(half.worstRatio == 0.5 && half.maxAbsError == 0.5 && half.maxRelError == 0.25)
     }
 
@@ -32,7 +32,7 @@ struct BoundPolicyTests {
         let w = Tensor<Float>.randn([4, 7], using: &g).reference(Double.self)
         let model = Propagation.worstCase.linear(Tracked(exact: x), weight: w, bias: nil)
         let exact = try Reference.linear(x, weight: w)
-        let policy = ErrorBounds.dotProduct(
+        let policy = ErrorBounds.float.dotProduct(
             absProduct: try Reference.linear(x.magnitudes, weight: w.magnitudes).values, exact: exact.values, k: 7)
         for i in policy.indices {
             #expect(abs(model.error[i] - policy[i]) <= 1e-12 * policy[i])
@@ -50,28 +50,13 @@ struct BoundPolicyTests {
     func attentionModel() throws {
         var g = SeededGenerator(seed: 6)
         let q = Tensor<Float>.randn([2, 5, 8], using: &g), k = Tensor<Float>.randn([2, 6, 8], using: &g), v = Tensor<Float>.randn([2, 6, 3], using: &g)
-        let mask = MaskSpec.all([.causal, .keyPadding(try BoolTensor(shape: [2, 6], elements: (0..<12).map { $0 == 11 }))])
+        let mask = AttentionMask<Float>.all([.causal, .keyPadding(try BoolTensor(shape: [2, 6], elements: (0..<12).map { $0 == 11 }))])
         let exact = try Reference.scaledDotProductAttention(
             queries: q.reference(Double.self), keys: k.reference(Double.self), values: v.reference(Double.self),
             mask: mask.reference(Double.self), scale: 0.5)
         let model = Propagation.worstCase.attention(
             q: Tracked(exact: q.reference(Double.self)), k: Tracked(exact: k.reference(Double.self)), v: Tracked(exact: v.reference(Double.self)),
-            groups: 2, lq: 5, lk: 6, dk: 8, dv: 3, scale: 0.5, mask: mask.resolved(scoresShape: [2, 5, 6]))
+            groups: 2, lq: 5, lk: 6, dk: 8, dv: 3, scale: 0.5, mask: try ScoresMask(mask, scoresShape: [2, 5, 6]))
         #expect(modelDeviation([(model.output.value, exact.output.values), (model.weights.value, exact.weights.values)]) < 1e-12)
-    }
-
-    @Test("shapes parse as 2x4x10x32 or 2,4,10,32, and ^T / .T give the transposed view of the contiguous tensor")
-    func shapeSyntax() throws {
-        let plain = try ShapeOperand(parsing: "2x4x10x32")
-        #expect(plain.layout.shape == [2, 4, 10, 32] && plain.layout.strides == [1280, 320, 32, 1])
-        let commas = try ShapeOperand(parsing: "2,4,10,32")
-        #expect(commas.layout == plain.layout)
-        for text in ["2x4x10x32^T", "2x4x10x32.T", "2x4x10x32ᵀ"] {
-            let transposed = try ShapeOperand(parsing: text)
-            #expect(transposed.layout.shape == [2, 4, 32, 10] && transposed.layout.strides == [1280, 320, 1, 32], "\(text)")
-        }
-        for bad in ["", "2x", "2xq", "-1x3", "5^T"] {
-            #expect(throws: ShapeSyntaxError.self, "\(bad)") { try ShapeOperand(parsing: bad) }
-        }
     }
 }
