@@ -275,16 +275,7 @@ public enum Measure {
         let float = try Reference.scaledDotProductAttention(
             queries: q.reference(Float.self), keys: k.reference(Float.self), values: v.reference(Float.self),
             mask: mask.reference(Float.self), scale: Float(s))
-        // The bound model works on [G, L, D] groups: broadcast the batch dimensions first.
-        let batch = try Reference.broadcastShapes(
-            try Reference.broadcastShapes(Array(q.shape.dropLast(2)), Array(k.shape.dropLast(2))), Array(v.shape.dropLast(2)))
-        let (lq, lk, dv) = (q.shape[q.rank - 2], k.shape[k.rank - 2], v.shape[v.rank - 1])
-        let groups = batch.reduce(1, *)
-        let model = Propagation.worstCase.attention(
-            q: Tracked(exact: try Reference.expanded(qd, to: batch + [lq, dk])),
-            k: Tracked(exact: try Reference.expanded(kd, to: batch + [lk, dk])),
-            v: Tracked(exact: try Reference.expanded(vd, to: batch + [lk, dv])),
-            groups: groups, lq: lq, lk: lk, dk: dk, dv: dv, scale: s, mask: try ScoresMask(mask, scoresShape: batch + [lq, lk]))
+        let model = try Propagation.worstCase.attention(queries: qd, keys: kd, values: vd, scale: s, mask: mask)
         let plan = try scaledDotProductAttentionPlan(queries: q.layout, keys: k.layout, values: v.layout, mask: mask)
         return CaseMeasurement(
             outputs: [

@@ -1,3 +1,4 @@
+import Attend
 import AttendReference
 import RealModule
 import Foundation
@@ -190,6 +191,25 @@ public struct Propagation: Sendable {
             Tracked(shape: [groups, lq, dv], value: output, error: outputError),
             Tracked(shape: [groups, lq, lk], value: p, error: pError)
         )
+    }
+
+    /// ``attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)`` on exact inputs queries
+    /// `[batch…, Lq, Dk]`, keys `[batch…, Lk, Dk]`, values `[batch…, Lk, Dv]` whose batch
+    /// dimensions broadcast; `mask` is resolved by the reference over `[batch…, Lq, Lk]`.
+    public func attention(
+        queries: ReferenceArray<Double>, keys: ReferenceArray<Double>, values: ReferenceArray<Double>, scale: Double,
+        mask: AttentionMask<Float>
+    ) throws -> (output: Tracked, weights: Tracked) {
+        let batch = try Reference.broadcastShapes(
+            try Reference.broadcastShapes(Array(queries.shape.dropLast(2)), Array(keys.shape.dropLast(2))), Array(values.shape.dropLast(2)))
+        let (lq, dk) = (queries.shape[queries.rank - 2], queries.shape[queries.rank - 1])
+        let (lk, dv) = (keys.shape[keys.rank - 2], values.shape[values.rank - 1])
+        return attention(
+            q: Tracked(exact: try Reference.expanded(queries, to: batch + [lq, dk])),   // [G, Lq, Dk]
+            k: Tracked(exact: try Reference.expanded(keys, to: batch + [lk, dk])),      // [G, Lk, Dk]
+            v: Tracked(exact: try Reference.expanded(values, to: batch + [lk, dv])),    // [G, Lk, Dv]
+            groups: batch.reduce(1, *), lq: lq, lk: lk, dk: dk, dv: dv, scale: scale,
+            mask: try ScoresMask(mask, scoresShape: batch + [lq, lk]))
     }
 
     /// LayerNorm over the last `width` elements: y = x̂·w + b, x̂ = (x − μ)/σ, σ = √(var + eps).

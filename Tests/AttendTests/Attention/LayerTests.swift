@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 @Suite("LayerNorm, activations, feed-forward, encoder layer, positional encodings")
@@ -39,7 +40,7 @@ struct LayerTests {
         let y = try LayerNorm(normalizedShape: shape, eps: 1e-5, weight: w, bias: b)(x)
         let exact = try Reference.layerNorm(x.reference, normalizedDims: k, weight: w.reference, bias: b.reference, eps: 1e-5)
         // Computed in Double and rounded once: 2 ulps.
-        expectWithinBound(y, exact, bound: Tolerance.relativeBound(exact.values, ulps: 2, scalar: Float.self))
+        expectWithinBound(y, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 2))
         #expect(throws: TensorError.self) { try LayerNorm<Float>(normalizedShape: [5])(x) }
     }
 
@@ -54,7 +55,7 @@ struct LayerTests {
         var factory = TensorFactory(seed: 310)
         let x: Tensor<Float> = factory.randn([5, 7], .transposed) * 3
         for (ours, exact) in [(x.relu(), Reference.relu(x.reference)), (x.gelu(), Reference.gelu(x.reference)), (x.geluTanh(), Reference.geluTanh(x.reference))] {
-            expectWithinBound(ours, exact, bound: Tolerance.relativeBound(exact.values, ulps: 1, scalar: Float.self))
+            expectWithinBound(ours, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 1))
         }
     }
 
@@ -64,21 +65,12 @@ struct LayerTests {
         #expect(Array(pe.scalars[0..<8]) == [0, 1, 0, 1, 0, 1, 0, 1])
         #expect(Swift.abs(pe[1, 0] - Float(0.8414709848)) < 1e-7 && Swift.abs(pe[1, 1] - Float(0.5403023059)) < 1e-7)
         let exact = Reference.sinusoidalPositionalEncoding(length: 6, dim: 8, as: Double.self)
-        expectWithinBound(pe, exact, bound: Tolerance.relativeBound(exact.values, ulps: 1, scalar: Float.self))
+        expectWithinBound(pe, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 1))
         var g = SeededGenerator(seed: 1)
         let learned = LearnedPositionalEmbedding<Float>(maxLength: 10, dim: 8, using: &g)
         let x = Tensor<Float>(shape: [2, 6, 8])
         #expect(try learned(x).scalars == Array(repeatElement(Array(learned.table.scalars[0..<48]), count: 2).joined()))
         #expect(throws: TensorError.self) { try learned(Tensor<Float>(shape: [2, 11, 8])) }
-    }
-
-    static func referenceWeights(_ layer: TransformerEncoderLayer<Float>) -> ReferenceTransformerEncoderLayerWeights<Double> {
-        ReferenceTransformerEncoderLayerWeights(
-            attention: MultiHeadAttentionTests.referenceWeights(layer.selfAttention),
-            linear1Weight: layer.feedForward.linear1.weight.reference, linear1Bias: layer.feedForward.linear1.bias?.reference,
-            linear2Weight: layer.feedForward.linear2.weight.reference, linear2Bias: layer.feedForward.linear2.bias?.reference,
-            norm1Weight: layer.norm1.weight?.reference, norm1Bias: layer.norm1.bias?.reference,
-            norm2Weight: layer.norm2.weight?.reference, norm2Bias: layer.norm2.bias?.reference)
     }
 
     @Test("the encoder layer matches the reference in post-norm and pre-norm, with ReLU and GELU", arguments: [false, true])
@@ -90,10 +82,10 @@ struct LayerTests {
         let x: Tensor<Float> = factory.randn([2, 5, 16])
         let y = try layer(x, mask: .causal)
         let exact = try Reference.transformerEncoderLayer(
-            x.reference, weights: Self.referenceWeights(layer), activation: normFirst ? .gelu : .relu, normFirst: normFirst, mask: .causal)
+            x.reference, weights: layer.referenceWeights(Double.self), activation: normFirst ? .gelu : .relu, normFirst: normFirst, mask: .causal)
         // LayerNorm outputs are O(1); errors of the chain of dot products (longest K = 32) stay
         // far below 64·K·u at that scale.
-        let bound = 64 * 32 * Tolerance.unitRoundoff(Float.self) * (exact.values.map { Swift.abs($0) }.max()! + 1)
+        let bound = 64 * 32 * ErrorBounds.float.u * (exact.values.map { Swift.abs($0) }.max()! + 1)
         expectWithinBound(y, exact, bound: Array(repeating: bound, count: exact.count))
     }
 

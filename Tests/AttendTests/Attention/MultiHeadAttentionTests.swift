@@ -1,17 +1,10 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 @Suite("Multi-head attention")
 struct MultiHeadAttentionTests {
-    /// The layer's parameters as reference weights.
-    static func referenceWeights(_ layer: MultiHeadAttention<Float>) -> ReferenceMultiHeadAttentionWeights<Double> {
-        ReferenceMultiHeadAttentionWeights(
-            numHeads: layer.numHeads, qWeight: layer.qWeight.reference, kWeight: layer.kWeight.reference,
-            vWeight: layer.vWeight.reference, qBias: layer.qBias?.reference, kBias: layer.kBias?.reference,
-            vBias: layer.vBias?.reference, outWeight: layer.outWeight.reference, outBias: layer.outBias?.reference)
-    }
-
     /// Random non-zero biases so the test exercises them (PyTorch initialises them to zero).
     static func randomized(_ layer: MultiHeadAttention<Float>, _ factory: inout TensorFactory) throws -> MultiHeadAttention<Float> {
         try MultiHeadAttention(
@@ -30,8 +23,8 @@ struct MultiHeadAttentionTests {
         let result = try layer(query: query, key: key, value: value, mask: mask, weights: .averaged)
         let exact = try Reference.multiHeadAttention(
             query: query.reference, key: key.reference, value: value.reference,
-            weights: Self.referenceWeights(layer), mask: referenceMask(mask), averageWeights: true)
-        let u = Tolerance.unitRoundoff(Float.self)
+            weights: layer.referenceWeights(Double.self), mask: mask.reference(Double.self), averageWeights: true)
+        let u = ErrorBounds.float.u
         let k = Double([layer.embedDim, layer.keyDim, layer.valueDim, key.shape[1], layer.numHeads * layer.headDimV].max()!)
         // Scale of the output: |merged heads|·|W_O|ᵀ + |b_O| with |merged| ≤ max|V projection|.
         let vMax = try Reference.linear(value.reference.magnitudes, weight: layer.vWeight.reference.magnitudes, bias: layer.vBias?.reference.magnitudes).values.max() ?? 1

@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 @Suite("Scaled dot-product attention")
@@ -60,7 +61,7 @@ struct ScaledDotProductAttentionTests {
             for d in 0..<4 { #expect(output[0, h, 1, d] == 0) }
         }
         #expect(output.scalars.allSatisfy { !$0.isNaN })
-        let exact = try Reference.scaledDotProductAttention(queries: q.reference, keys: k.reference, values: v.reference, mask: referenceMask(.mayAttend(mask)))
+        let exact = try Reference.scaledDotProductAttention(queries: q.reference, keys: k.reference, values: v.reference, mask: AttentionMask<Float>.mayAttend(mask).reference(Double.self))
         #expect(!exact.output.values.contains { $0.isNaN })
         try expectAttentionMatchesReference(q, k, v, mask: .mayAttend(mask))
     }
@@ -115,10 +116,8 @@ struct ScaledDotProductAttentionTests {
         let factors = (0..<(2 * 3 * 5)).map { _ in replay.nextUnit() >= 0.25 ? 1 / 0.75 : 0.0 }
         let exact = try Reference.scaledDotProductAttention(
             queries: q.reference, keys: k.reference, values: v.reference, dropoutFactors: ReferenceArray(shape: [2, 3, 5], values: factors))
-        let plain = try Reference.scaledDotProductAttention(queries: q.reference, keys: k.reference, values: v.reference)
-        let bound = try AttentionBound(queries: q.reference, keys: k.reference, values: v.reference, scale: 0.5,
-                                       exactWeights: plain.weights, exactOutput: plain.output)
-        expectWithinBound(trained.weights!, exact.weights, bound: bound.weights.enumerated().map { $1 * 2 + factors[$0] * 1e-7 })
+        let bound = try Propagation.worstCase.attention(queries: q.reference, keys: k.reference, values: v.reference, scale: 0.5, mask: .none)
+        expectWithinBound(trained.weights!, exact.weights, bound: bound.weights.error.enumerated().map { $1 * 2 + factors[$0] * 1e-7 })
         #expect(dropout?.generator.next() == replay.next())   // the generator advanced by exactly the draws
         var zero: AttentionDropout? = AttentionDropout(probability: 0, generator: SeededGenerator(seed: 1))
         #expect(try scaledDotProductAttention(queries: q, keys: k, values: v, dropout: &zero).output

@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 @Suite("Broadcasting arithmetic and seeded randomness")
@@ -17,7 +18,7 @@ struct ElementwiseAndRandomTests {
         ]
         for (result, exact) in pairs {
             #expect(result.shape == [4, 3, 5])
-            expectWithinBound(result, exact, bound: Tolerance.relativeBound(exact.values, ulps: 1, scalar: Float.self))
+            expectWithinBound(result, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 1))
         }
     }
 

@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 @Suite("Batched matmul over BLAS")
@@ -10,7 +11,7 @@ struct MatmulTests {
         let exact = try Reference.matmul(a.reference, b.reference)
         let absProduct = try Reference.matmul(a.reference.magnitudes, b.reference.magnitudes)
         let k = a.shape.last!
-        expectWithinBound(result, exact, bound: Tolerance.dotProductBound(absProduct, exact: exact, k: k, scalar: T.self), context)
+        expectWithinBound(result, exact, bound: ErrorBounds(T.self).dotProduct(absProduct: absProduct.values, exact: exact.values, k: k), context)
     }
 
     @Test("matches the reference on random shapes in every operand layout", arguments: Layout.allCases)

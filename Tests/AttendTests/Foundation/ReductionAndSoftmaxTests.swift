@@ -1,6 +1,7 @@
 import Attend
 import Foundation
 import AttendReference
+import AttendVerification
 import Testing
 
 @Suite("Reductions and softmax against the reference")
@@ -15,17 +16,17 @@ struct ReductionAndSoftmaxTests {
             let exactSum = try Reference.sum(r, dims: dims, keepDim: keep)
             let absSum = try Reference.sum(r.magnitudes, dims: dims, keepDim: keep)
             expectWithinBound(try x.sum(dims: dims, keepDim: keep), exactSum,
-                              bound: Tolerance.sumBound(sum: exactSum.values, absSum: absSum.values, n: n, scalar: Float.self), "sum \(dims)")
+                              bound: ErrorBounds.float.doubleAccumulatedSum(sum: exactSum.values, absSum: absSum.values, n: n), "sum \(dims)")
             let exactMean = try Reference.mean(r, dims: dims, keepDim: keep)
             expectWithinBound(try x.mean(dims: dims, keepDim: keep), exactMean,
-                              bound: Tolerance.relativeBound(exactMean.values, ulps: 1, scalar: Float.self).enumerated().map { $1 + Double(n) * 0x1p-52 * absSum.values[$0] / Double(n) }, "mean \(dims)")
+                              bound: ErrorBounds.float.relative(exactMean.values, ulps: 1).enumerated().map { $1 + Double(n) * 0x1p-52 * absSum.values[$0] / Double(n) }, "mean \(dims)")
             for unbiased in [true, false] {
                 let exactVar = try Reference.variance(r, dims: dims, unbiased: unbiased, keepDim: keep)
                 expectWithinBound(try x.variance(dims: dims, unbiased: unbiased, keepDim: keep), exactVar,
-                                  bound: Tolerance.relativeBound(exactVar.values, ulps: 2, scalar: Float.self), "var \(dims)")
+                                  bound: ErrorBounds.float.relative(exactVar.values, ulps: 2), "var \(dims)")
                 let exactStd = try Reference.standardDeviation(r, dims: dims, unbiased: unbiased, keepDim: keep)
                 expectWithinBound(try x.standardDeviation(dims: dims, unbiased: unbiased, keepDim: keep), exactStd,
-                                  bound: Tolerance.relativeBound(exactStd.values, ulps: 2, scalar: Float.self), "std \(dims)")
+                                  bound: ErrorBounds.float.relative(exactStd.values, ulps: 2), "std \(dims)")
             }
             // max/min are exact.
             expectWithinBound(try x.max(dims: dims, keepDim: keep), try Reference.max(r, dims: dims, keepDim: keep), bound: Array(repeating: 0, count: max(1, x.count / n)))
@@ -62,11 +63,11 @@ struct ReductionAndSoftmaxTests {
             let exact = try Reference.softmax(x.reference, dim: dim)
             let maxes = try Reference.max(x.reference, dims: [dim], keepDim: true)
             let shift = try Reference.subtract(x.reference, maxes).values
-            let bound = zip(exact.values, shift).map { p, s in p * Tolerance.unitRoundoff(Float.self) * (8 + 2 * Swift.abs(s)) + 1e-45 }
+            let bound = zip(exact.values, shift).map { p, s in p * ErrorBounds.float.u * (8 + 2 * Swift.abs(s)) + 1e-45 }
             expectWithinBound(try x.softmax(dim: dim), exact, bound: bound, "softmax dim \(dim)")
             let exactLog = try Reference.logSoftmax(x.reference, dim: dim)
             expectWithinBound(try x.logSoftmax(dim: dim), exactLog,
-                              bound: exactLog.values.enumerated().map { 8 * Tolerance.unitRoundoff(Float.self) * (Swift.abs($1) + Swift.abs(shift[$0]) + 1) }, "logSoftmax dim \(dim)")
+                              bound: exactLog.values.enumerated().map { 8 * ErrorBounds.float.u * (Swift.abs($1) + Swift.abs(shift[$0]) + 1) }, "logSoftmax dim \(dim)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 /// The worked examples of the learner notebooks (shared/seeds), with their printed values.
@@ -88,6 +89,6 @@ struct SeedExampleTests {
         let kT = try Reference.transposed(k.reference, -2, -1)
         let exact = try Reference.matmul(q.reference, kT)
         let absProduct = try Reference.matmul(q.reference.magnitudes, kT.magnitudes)
-        expectWithinBound(scores, exact, bound: Tolerance.dotProductBound(absProduct, exact: exact, k: 32, scalar: Float.self))
+        expectWithinBound(scores, exact, bound: ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: 32))
     }
 }

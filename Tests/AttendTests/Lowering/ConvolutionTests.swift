@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 /// A convolution configuration for the parameterized grids.
@@ -68,7 +69,7 @@ struct ConvolutionTests {
             let magnitudes = try Reference.conv1d(signal: signal.reference.magnitudes, kernel: kernel.reference.magnitudes, stride: stride)
             expectWithinBound(
                 try conv1d(signal: signal, kernel: kernel, stride: stride), exact,
-                bound: Tolerance.dotProductBound(magnitudes, exact: exact, k: k, scalar: Float.self), "N \(n) K \(k) stride \(stride)")
+                bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: exact.values, k: k), "N \(n) K \(k) stride \(stride)")
         }
     }
 
@@ -85,7 +86,7 @@ struct ConvolutionTests {
             let k = weight[1] * weight[2] + 1
             expectWithinBound(
                 try conv1d(x, weight: w, bias: bias, stride: stride, padding: padding), exact,
-                bound: Tolerance.dotProductBound(magnitudes, exact: exact, k: k, scalar: Float.self), "\(input) \(weight)")
+                bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: exact.values, k: k), "\(input) \(weight)")
         }
     }
 
@@ -147,13 +148,13 @@ struct ConvolutionTests {
         let k = c.input[1] * c.kernel.0 * c.kernel.1 + 1
         expectWithinBound(
             try conv2d(x, weight: w, bias: bias, stride: c.stride, padding: c.padding), exact,
-            bound: Tolerance.dotProductBound(magnitudes, exact: exact, k: k, scalar: Float.self), "\(layout)")
+            bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: exact.values, k: k), "\(layout)")
         let noBias = try Reference.conv2d(x.reference, weight: w.reference, stride: c.stride, padding: c.padding)
         let noBiasMagnitudes = try Reference.conv2d(
             x.reference.magnitudes, weight: w.reference.magnitudes, stride: c.stride, padding: c.padding)
         expectWithinBound(
             try conv2d(x, weight: w, stride: c.stride, padding: c.padding), noBias,
-            bound: Tolerance.dotProductBound(noBiasMagnitudes, exact: noBias, k: k - 1, scalar: Float.self), "\(layout), no bias")
+            bound: ErrorBounds.float.dotProduct(absProduct: noBiasMagnitudes.values, exact: noBias.values, k: k - 1), "\(layout), no bias")
     }
 
     @Test("the conv2d plan is the im2col copy (with bytes) and one GEMM per batch element: M = O, N = oh·ow, K = C·kh·kw")
@@ -225,7 +226,7 @@ struct ConvolutionTests {
         let magnitudes = try Reference.linear(
             Reference.patchify(image.reference.magnitudes, patch: 4), weight: embedding.weight.reference.magnitudes,
             bias: bias.reference.magnitudes)
-        expectWithinBound(out, exact, bound: Tolerance.dotProductBound(magnitudes, exact: exact, k: 3 * 16 + 1, scalar: Float.self))
+        expectWithinBound(out, exact, bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: exact.values, k: 3 * 16 + 1))
 
         let plan = try embedding.plan(for: image.layout)
         #expect(plan.outputShape == [2, 6, 16])
@@ -257,7 +258,7 @@ struct ConvolutionTests {
         let magnitudes = try Reference.conv1d(signal: signal.reference.magnitudes, kernel: kernel.reference.magnitudes, stride: stride)
         expectWithinBound(
             try conv1d(signal: signal, kernel: kernel, stride: stride), expected,
-            bound: Tolerance.dotProductBound(magnitudes, exact: expected, k: kernel.count, scalar: Float.self), fixture.name)
+            bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: expected.values, k: kernel.count), fixture.name)
     }
 
     @Test("matches the NumPy conv2d fixtures", arguments: FixtureManifest.cases.filter { $0.op == "conv2d" })
@@ -269,7 +270,7 @@ struct ConvolutionTests {
             x.reference.magnitudes, weight: w.reference.magnitudes, bias: bias.reference.magnitudes, stride: stride, padding: padding)
         expectWithinBound(
             try conv2d(x, weight: w, bias: bias, stride: stride, padding: padding), expected,
-            bound: Tolerance.dotProductBound(magnitudes, exact: expected, k: w.count / w.shape[0] + 1, scalar: Float.self), fixture.name)
+            bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: expected.values, k: w.count / w.shape[0] + 1), fixture.name)
     }
 
     @Test("matches the NumPy im2col fixtures exactly", arguments: FixtureManifest.cases.filter { $0.op == "im2col" })

@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 /// The bound for a squared distance Σ_d (a − b)² computed either way: with |a|, |b| the
@@ -10,7 +11,7 @@ func distanceBound<T: TensorScalar>(
     _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>, scalar: T.Type
 ) throws -> [Double] {
     let magnitudes = try Reference.squaredDistances(a.magnitudes, Reference.map(b.magnitudes) { -$0 })
-    return Tolerance.dotProductBound(magnitudes, exact: exact, k: a.shape.last! + 3, scalar: T.self)
+    return ErrorBounds(T.self).dotProduct(absProduct: magnitudes.values, exact: exact.values, k: a.shape.last! + 3)
 }
 
 @Suite("Pairwise squared distances: broadcasting and GEMM forms")
@@ -31,7 +32,7 @@ struct DistanceTests {
         let expected = Self.seedDistances.map { $0.squareRoot() }
         for method in [DistanceMethod.broadcasting, .gemm] {
             let result = try euclideanDistances(Self.seedA, Self.seedB, method: method)
-            let bound = Tolerance.relativeBound(expected, ulps: 2, scalar: Float.self)
+            let bound = ErrorBounds.float.relative(expected, ulps: 2)
             expectWithinBound(result, ReferenceArray(shape: [5, 3], values: expected), bound: bound, "\(method)")
         }
     }

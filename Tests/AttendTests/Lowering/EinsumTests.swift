@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 /// An equation with operand shapes, for the parameterized cross-checks.
@@ -26,7 +27,7 @@ func expectEinsumMatchesReference<T: TensorScalar>(
     let absTerms = try Reference.einsum(equation, operands.map(\.reference.magnitudes))
     let ones = operands.map { ReferenceArray<Double>(shape: $0.shape, repeating: 1) }
     let terms = Int(try Reference.einsum(equation, ones).values.max() ?? 1)
-    let bound = Tolerance.dotProductBound(absTerms, exact: exact, k: Swift.max(terms, 1) + operands.count - 1, scalar: T.self)
+    let bound = ErrorBounds(T.self).dotProduct(absProduct: absTerms.values, exact: exact.values, k: Swift.max(terms, 1) + operands.count - 1)
     expectWithinBound(result, exact, bound: bound, "\"\(equation)\" \(context)", sourceLocation: sourceLocation)
 }
 
@@ -277,7 +278,7 @@ struct EinsumTests {
         let terms = Int(try Reference.einsum(equation, ones).values.max() ?? 1)
         expectWithinBound(
             result, expected,
-            bound: Tolerance.dotProductBound(absTerms, exact: expected, k: Swift.max(terms, 1) + operands.count - 1, scalar: Float.self),
+            bound: ErrorBounds.float.dotProduct(absProduct: absTerms.values, exact: expected.values, k: Swift.max(terms, 1) + operands.count - 1),
             fixture.name)
     }
 

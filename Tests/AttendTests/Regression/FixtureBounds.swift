@@ -1,9 +1,10 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 
 // Error bounds of single ops, for one evaluation in the arithmetic of `scalar` (u =
-// Tolerance.unitRoundoff(scalar)). Layers (attention, LayerNorm, GELU, multi-head attention, the
+// bounds.u). Layers (attention, LayerNorm, GELU, multi-head attention, the
 // encoder layer) use the stages of ForwardErrorBound.swift.
 //
 // A fixture's expected output is itself a float64 evaluation (NumPy, correctly rounded sums), so
@@ -22,7 +23,7 @@ extension ForwardErrorBound {
     /// `magnitude` is the same op applied to |A|, |B|, … by the reference and `k` bounds the
     /// number of roundings any single product term can meet on its way into the result.
     func products(magnitude: ReferenceArray<Double>, exact: ReferenceArray<Double>, k: Int) -> [Double] {
-        Tolerance.dotProductBound(magnitude, exact: exact, k: Swift.max(k, 0), scalar: scalar)
+        bounds.dotProduct(absProduct: magnitude.values, exact: exact.values, k: Swift.max(k, 0))
     }
 
     /// Einsum: each output sums N products of m factors, N counted by the reference itself (the
@@ -57,14 +58,14 @@ extension ForwardErrorBound {
     /// Σ over `dims`, accumulated in Double and rounded once: u·|s| + N·2⁻⁵³·Σ|x|.
     func sum(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact s: ReferenceArray<Double>) throws -> [Double] {
         let magnitude = try Reference.sum(x.magnitudes, dims: dims, keepDim: keepDim)
-        return Tolerance.sumBound(sum: s.values, absSum: magnitude.values, n: x.count / Swift.max(s.count, 1), scalar: scalar)
+        return bounds.doubleAccumulatedSum(sum: s.values, absSum: magnitude.values, n: x.count / Swift.max(s.count, 1))
     }
 
     /// The mean: the sum's bound with one more Double rounding for the division by N
     /// (2⁻⁵³·|m| ≤ 2⁻⁵³·mean|x|): u·|m| + (N + 1)·2⁻⁵³·mean|x|.
     func mean(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact m: ReferenceArray<Double>) throws -> [Double] {
         let magnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
-        return Tolerance.sumBound(sum: m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1) + 1, scalar: scalar)
+        return bounds.doubleAccumulatedSum(sum: m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1) + 1)
     }
 
     /// The two-pass variance Σ(x − m̂)²/d in Double, rounded once:
@@ -125,7 +126,7 @@ extension ForwardErrorBound {
 
     /// Exact ops (copies and selections: im2col, patchify, ReLU): only the floor.
     func exact(_ c: ReferenceArray<Double>) -> [Double] {
-        Tolerance.relativeBound(c.values, ulps: 0, scalar: scalar)
+        bounds.relative(c.values, ulps: 0)
     }
 
     /// Sinusoidal positional encoding PE[p, j] = sin or cos of θ = p / 10000^(2i/dim), evaluated in

@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 import Testing
 

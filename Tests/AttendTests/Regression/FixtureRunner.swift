@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 
 // Each fixture op run through both paths, with the bound each output is held to.
 

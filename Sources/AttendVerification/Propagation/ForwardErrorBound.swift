@@ -1,6 +1,7 @@
 import Attend
 import AttendReference
 import Foundation
+import RealModule
 
 // Error bounds for layers built from several ops (attention, multi-head attention, LayerNorm,
 // the encoder layer), by first-order forward error analysis.
@@ -9,7 +10,7 @@ import Foundation
 // formulas, and a bound on how far a floating-point evaluation of that stage can be from it.
 // The bound of a stage has two parts:
 //
-// - its own rounding, from the policy in Tolerance.swift: a dot product of length K is off by at
+// - its own rounding, from the policy (``ErrorBounds``): a dot product of length K is off by at
 //   most γ_K·Σ|a||b| + u·|c|, the softmax by p·u·(8 + 2|x − max|), an elementwise op by a few u
 //   relative, a Double-accumulated sum by u·|s| + N·2⁻⁵³·Σ|x|;
 // - the errors of its inputs carried through the stage's exact derivative: Σ|W|·e through a
@@ -23,49 +24,49 @@ import Foundation
 
 /// A value computed by the reference, with a bound on the error of a floating-point evaluation
 /// of it: `|computed − value| ≤ error` elementwise (same shape).
-struct BoundedArray {
-    var value: ReferenceArray<Double>
-    var error: ReferenceArray<Double>
+public struct BoundedArray: Sendable {
+    public var value: ReferenceArray<Double>
+    public var error: ReferenceArray<Double>
 
     /// An exactly known input (a fixture's float32 data, a weight): no error.
-    init(exact value: ReferenceArray<Double>) {
+    public init(exact value: ReferenceArray<Double>) {
         self.init(value, error: ReferenceArray(shape: value.shape, repeating: 0))
     }
 
-    init(_ value: ReferenceArray<Double>, error: ReferenceArray<Double>) {
+    public init(_ value: ReferenceArray<Double>, error: ReferenceArray<Double>) {
         precondition(value.shape == error.shape, "BoundedArray: value \(value.shape) and error \(error.shape) differ in shape")
         self.value = value
         self.error = error
     }
 
     /// The same view applied to the value and to its error.
-    func viewed(_ view: (ReferenceArray<Double>) throws -> ReferenceArray<Double>) rethrows -> BoundedArray {
+    public func viewed(_ view: (ReferenceArray<Double>) throws -> ReferenceArray<Double>) rethrows -> BoundedArray {
         BoundedArray(try view(value), error: try view(error))
     }
 }
 
 /// The stages of attention layers with their error bounds, for arithmetic with unit roundoff
-/// `u = Tolerance.unitRoundoff(scalar)`. See the comment at the top of this file.
-struct ForwardErrorBound {
+/// `u` of the scalar (``ErrorBounds``). See the comment at the top of this file.
+public struct ForwardErrorBound: Sendable {
     /// The scalar type of the arithmetic being bounded.
-    let scalar: any TensorScalar.Type
-    var u: Double { Tolerance.unitRoundoff(scalar) }
+    public let bounds: ErrorBounds
+    public var u: Double { bounds.u }
     /// Unit roundoff of the Double arithmetic that Attend uses inside LayerNorm and GELU whatever
     /// the tensor's scalar type (and that NumPy's float64 uses).
-    static let doubleRoundoff = 0x1p-53
+    public static let doubleRoundoff = 0x1p-53
     /// max |GELU′(x)| over ℝ: 1.12890 for the erf form and 1.12899 for the tanh form.
-    static let geluLipschitz = 1.13
+    public static let geluLipschitz = 1.13
     /// The smallest normal number of `scalar`: below it the arithmetic has only absolute accuracy
     /// (gradual underflow), so it is added to the bound of every computed value, as
-    /// `Tolerance.relativeBound` does. (Masked attention weights, exactly 0, keep a zero bound.)
-    let underflow: Double
+    /// ``ErrorBounds/relative(_:ulps:)`` does. (Masked attention weights, exactly 0, keep a zero bound.)
+    public let underflow: Double
 
-    init<T: TensorScalar>(_ scalar: T.Type) {
-        self.scalar = scalar
-        underflow = Double(T.leastNormalMagnitude)
+    public init<T: TensorScalar>(_ scalar: T.Type) {
+        bounds = ErrorBounds(T.self)
+        underflow = bounds.underflow
     }
 
-    func gamma(_ k: Int) -> Double { Double(k) * u / (1 - Double(k) * u) }
+    public func gamma(_ k: Int) -> Double { bounds.gamma(k) }
 
     // MARK: - Linear maps and sums
 
@@ -73,18 +74,18 @@ struct ForwardErrorBound {
     ///
     /// Own error: a dot product of length in + 1 (the bias addition is one more rounding), so
     /// γ_{in+1}·(|x|·|W|ᵀ + |b|) + u·|y|. Carried: |W|·e.
-    func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws -> BoundedArray {
+    public func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws -> BoundedArray {
         let y = try Reference.linear(x.value, weight: weight, bias: bias)
         let magnitude = try Reference.linear(x.value.magnitudes, weight: weight.magnitudes, bias: bias?.magnitudes)
-        let own = Tolerance.dotProductBound(magnitude, exact: y, k: weight.shape[1] + 1, scalar: scalar)
+        let own = bounds.dotProduct(absProduct: magnitude.values, exact: y.values, k: weight.shape[1] + 1)
         let carried = try Reference.linear(x.error, weight: weight.magnitudes)
         return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: zip(own, carried.values).map(+)))
     }
 
     /// a + b (same shape): e_a + e_b + u·|a + b|.
-    func add(_ a: BoundedArray, _ b: BoundedArray) throws -> BoundedArray {
+    public func add(_ a: BoundedArray, _ b: BoundedArray) throws -> BoundedArray {
         let sum = try Reference.add(a.value, b.value)
-        let own = Tolerance.relativeBound(sum.values, ulps: 1, scalar: scalar)
+        let own = bounds.relative(sum.values, ulps: 1)
         let carried = try Reference.add(a.error, b.error)
         return BoundedArray(sum, error: ReferenceArray(shape: sum.shape, values: zip(own, carried.values).map(+)))
     }
@@ -103,7 +104,7 @@ struct ForwardErrorBound {
     ///   |s_j − max| = log(p_max / p_j)). Masked entries have p = 0 and a zero bound: they must be
     ///   exactly 0, and a fully masked row is exactly 0 with a zero output;
     /// - output o = P·V: γ_Lk·P·|V| + u·|o| + δP·|V| + P·e_v.
-    func attention(
+    public func attention(
         queries q: BoundedArray, keys k: BoundedArray, values v: BoundedArray, mask: ReferenceMask<Double>, scale: Double
     ) throws -> (output: BoundedArray, weights: BoundedArray) {
         let exact = try Reference.scaledDotProductAttention(queries: q.value, keys: k.value, values: v.value, mask: mask, scale: scale)
@@ -137,14 +138,14 @@ struct ForwardErrorBound {
 
         let o = exact.output
         let lk = p.shape.last!
-        let own = Tolerance.dotProductBound(try Reference.matmul(p, v.value.magnitudes), exact: o, k: lk, scalar: scalar)
+        let own = bounds.dotProduct(absProduct: try Reference.matmul(p, v.value.magnitudes).values, exact: o.values, k: lk)
         let outputCarried = try Reference.add(Reference.matmul(deltaP, v.value.magnitudes), Reference.matmul(p, v.error))
         let outputError = ReferenceArray(shape: o.shape, values: zip(own, outputCarried.values).map(+))
         return (BoundedArray(o, error: outputError), BoundedArray(p, error: deltaP))
     }
 
     /// The additive parts of a mask (added to the scores, so rounded once more).
-    static func additiveTerms(of mask: ReferenceMask<Double>) -> [ReferenceArray<Double>] {
+    public static func additiveTerms(of mask: ReferenceMask<Double>) -> [ReferenceArray<Double>] {
         switch mask {
         case .additive(let m): return [m]
         case .all(let masks): return masks.flatMap(additiveTerms)
@@ -155,10 +156,10 @@ struct ForwardErrorBound {
     /// The mean over the heads of weights `[B, H, Lq, Lk]` → `[B, Lq, Lk]`, accumulated in
     /// Double: mean_h(δp) + u·|w̄| + (H + 1)·2⁻⁵³·|w̄| (the weights are ≥ 0, so Σ|w| = H·w̄; + 1 for
     /// the division).
-    func averagedOverHeads(_ weights: BoundedArray) throws -> BoundedArray {
+    public func averagedOverHeads(_ weights: BoundedArray) throws -> BoundedArray {
         let heads = weights.value.shape[1]
         let average = try Reference.mean(weights.value, dim: 1)
-        let own = Tolerance.sumBound(sum: average.values, absSum: average.values, n: heads + 1, scalar: scalar)
+        let own = bounds.doubleAccumulatedSum(sum: average.values, absSum: average.values, n: heads + 1)
         let carried = try Reference.mean(weights.error, dim: 1)
         return BoundedArray(average, error: ReferenceArray(shape: average.shape, values: zip(own, carried.values).map(+)))
     }
@@ -166,7 +167,7 @@ struct ForwardErrorBound {
     /// nn.MultiheadAttention (batch-first): query `[B, Lq, E]`, key `[B, Lk, kdim]`, value
     /// `[B, Lk, vdim]` → output `[B, Lq, E]` and head-averaged weights `[B, Lq, Lk]`, as the
     /// chain linear → split heads → attention (scale 1/√dk) → merge heads → linear.
-    func multiHeadAttention(
+    public func multiHeadAttention(
         query: BoundedArray, key: BoundedArray, value: BoundedArray,
         weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ReferenceMask<Double>
     ) throws -> (output: BoundedArray, weights: BoundedArray) {
@@ -198,7 +199,7 @@ struct ForwardErrorBound {
     /// u·|y| + 2⁻⁵³·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|): the mean is off by
     /// (n + 1)·2⁻⁵³·mean|x|, which shifts ẑ by that over σ; the variance is off by (n + 4)·2⁻⁵³
     /// relative, σ by half that, and the deviation, 1/σ and the product add a few roundings more.
-    func layerNorm(
+    public func layerNorm(
         _ x: BoundedArray, normalizedDims k: Int, weight: ReferenceArray<Double>?, bias: ReferenceArray<Double>?, eps: Double
     ) throws -> BoundedArray {
         let y = try Reference.layerNorm(x.value, normalizedDims: k, weight: weight, bias: bias, eps: eps)
@@ -230,7 +231,7 @@ struct ForwardErrorBound {
     /// 0.5·x·(1 + tanh(…)) in Double and round once, so u·|y| + 2⁻⁵³·(2|x| + 2|y|) — erf and tanh
     /// are off by ≤ 1.5·2⁻⁵³ absolute (their own rounding and that of their argument), which the
     /// factor 0.5·x turns into ≤ 2⁻⁵³·|x|, plus the roundings of 1 + erf and of the products.
-    func activation(_ x: BoundedArray, _ activation: ReferenceActivation) -> BoundedArray {
+    public func activation(_ x: BoundedArray, _ activation: ReferenceActivation) -> BoundedArray {
         let y = Reference.activate(x.value, activation)
         if activation == .relu { return BoundedArray(y, error: x.error) }
         let ud = Self.doubleRoundoff
@@ -246,7 +247,7 @@ struct ForwardErrorBound {
     /// nn.TransformerEncoderLayer (batch-first, eval): post-norm x = norm1(x + SA(x)),
     /// x = norm2(x + FF(x)); pre-norm x = x + SA(norm1(x)), x = x + FF(norm2(x)); with
     /// FF = linear2(activation(linear1(·))) and LayerNorm over the last dimension.
-    func encoderLayer(
+    public func encoderLayer(
         _ x: BoundedArray, weights w: ReferenceTransformerEncoderLayerWeights<Double>,
         activation kind: ReferenceActivation, normFirst: Bool, eps: Double
     ) throws -> BoundedArray {
