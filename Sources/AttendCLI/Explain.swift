@@ -20,11 +20,13 @@ struct Explain: ParsableCommand {
             attend explain im2col 1x3x32x32 --kernel 3 [--stride 1] [--padding 1]
             attend explain patchify 2x3x224x224 --patch 16
             attend explain sqdist 1000x64 500x64 [--method gemm] [--centered]
+            attend explain mha 2x128x512 --num-heads 8 [--causal]     self-attention x [B, L, E] (or three shapes q k v)
+            attend explain encoder-layer 1x128x768 --num-heads 12 --feed-forward 3072 [--norm-first] [--causal]
 
-            Shapes are sizes separated by 'x' (or commas). A trailing ^T (or .T) means the transposed view — last two dimensions swapped, strides swapped, no copy — of a contiguous tensor of the written shape, like k.transposed(-2, -1); --transpose-b applies it to matmul's second operand. Plans are for Float (cblas_sgemm) unless --double. Nothing is computed; mha and the encoder layer have no plan API in the library yet.
+            Shapes are sizes separated by 'x' (or commas). A trailing ^T (or .T) means the transposed view — last two dimensions swapped, strides swapped, no copy — of a contiguous tensor of the written shape, like k.transposed(-2, -1); --transpose-b applies it to matmul's second operand. Plans are for Float (cblas_sgemm) unless --double. Nothing is computed and no operand is allocated: every plan is made from shapes and strides.
             """)
 
-    static let ops = ["matmul", "einsum", "sdpa", "linear", "conv1d", "conv2d", "im2col", "patchify", "sqdist"]
+    static let ops = ["matmul", "einsum", "sdpa", "linear", "conv1d", "conv2d", "im2col", "patchify", "sqdist", "mha", "encoder-layer"]
 
     @Argument(help: ArgumentHelp("The op: \(ops.joined(separator: ", ")).", valueName: "op"))
     var op: String
@@ -35,7 +37,7 @@ struct Explain: ParsableCommand {
     @Flag(name: .customLong("transpose-b"), help: "matmul: B is the transposed view of a contiguous tensor of the given shape (as ^T).")
     var transposeB = false
 
-    @Flag(help: "sdpa: plan with the causal mask.")
+    @Flag(help: "sdpa, mha, encoder-layer: plan with the causal mask.")
     var causal = false
 
     @Option(help: ArgumentHelp("conv1d/conv2d/im2col stride: s or sh,sw.", valueName: "s"))
@@ -56,8 +58,17 @@ struct Explain: ParsableCommand {
     @Flag(help: "sqdist: subtract the common mean first (gemm method).")
     var centered = false
 
-    @Flag(name: .customLong("no-bias"), help: "conv1d/conv2d: plan without the bias pass.")
+    @Flag(name: .customLong("no-bias"), help: "linear/conv1d/conv2d: plan without the bias.")
     var noBias = false
+
+    @Option(name: .customLong("num-heads"), help: "mha, encoder-layer: the number of heads H.")
+    var numHeads: Int?
+
+    @Option(name: .customLong("feed-forward"), help: "encoder-layer: the feed-forward width F.")
+    var feedForward: Int?
+
+    @Flag(name: .customLong("norm-first"), help: "encoder-layer: pre-norm.")
+    var normFirst = false
 
     @Flag(help: "Plan for Double (cblas_dgemm) instead of Float.")
     var double = false
@@ -66,10 +77,6 @@ struct Explain: ParsableCommand {
         let text = double ? try explanation(Double.self) : try explanation(Float.self)
         print(text)
     }
-
-    /// Operands larger than this are refused by the plans that need real tensors (matmul and
-    /// linear: the library's `matmulPlan` takes tensors, not layouts).
-    static let allocationLimit = 1 << 26
 
     private var context: ErrorContext { ErrorContext(command: "attend explain \(op)") }
 
@@ -105,20 +112,19 @@ struct Explain: ParsableCommand {
             try expectCount(2...2, "two shapes, A and B (e.g. 2x4x10x32 2x4x10x32^T)")
             var parsed = try shapes(operands)
             if transposeB { parsed[1] = parsed[1].toggledTranspose }
-            try refuseLarge(parsed)
             list(["A", "B"], parsed)
-            let (a, b) = (parsed[0].tensor(Scalar.self), parsed[1].tensor(Scalar.self))
-            plan = try context.attributing(to: "A \(formatShape(a.shape)) · B \(formatShape(b.shape))") { try matmulPlan(a, b) }
+            let (a, b) = (parsed[0].layout, parsed[1].layout)
+            plan = try context.attributing(to: "A \(formatShape(a.shape)) · B \(formatShape(b.shape))") {
+                try matmulPlan(a, b, scalar: Scalar.self)
+            }
         case "linear":
             try expectCount(2...2, "two shapes, x [..., in] and weight [out, in] (e.g. 2x128x512 1536x512)")
             let parsed = try shapes(operands)
-            try refuseLarge(parsed)
             list(["x", "weight"], parsed)
-            let (x, w) = (parsed[0].tensor(Scalar.self), parsed[1].tensor(Scalar.self))
-            guard w.rank == 2 else { throw context.error("weight \(formatShape(w.shape))", "expected a 2-D weight [out, in]") }
-            lines.append("linear = matmul(x, weight.transposed(0, 1)), then one pass adding the bias")
+            let (x, w) = (parsed[0].layout, parsed[1].layout)
+            guard w.shape.count == 2 else { throw context.error("weight \(formatShape(w.shape))", "expected a 2-D weight [out, in]") }
             plan = try context.attributing(to: "x \(formatShape(x.shape)), weight \(formatShape(w.shape))") {
-                try matmulPlan(x, w.transposed(0, 1))
+                try linearPlan(input: x, weight: w, hasBias: !noBias, scalar: Scalar.self)
             }
         case "einsum":
             guard let equation = operands.first else {
@@ -156,7 +162,7 @@ struct Explain: ParsableCommand {
             let s = stride?.width ?? 1, p = padding?.width ?? 0
             plan = try context.attributing(to: "signal, kernel (stride \(s))") {
                 parsed[0].layout.shape.count == 1
-                    ? try conv1dPlan(signal: parsed[0].layout, kernel: parsed[1].layout, stride: s, scalar: Scalar.self)
+                    ? try correlatePlan(signal: parsed[0].layout, kernel: parsed[1].layout, stride: s, scalar: Scalar.self)
                     : try conv1dPlan(
                         input: parsed[0].layout, weight: parsed[1].layout, hasBias: !noBias, stride: s, padding: p, scalar: Scalar.self)
             }
@@ -182,10 +188,29 @@ struct Explain: ParsableCommand {
             plan = try context.attributing(to: "a, b") {
                 try squaredDistancesPlan(parsed[0].layout, parsed[1].layout, method: method.method, centered: centered, scalar: Scalar.self)
             }
-        case "mha", "encoder-layer":
-            throw CLIError(
-                "\(context.command): the library has no plan API for \(op == "mha" ? "MultiHeadAttention" : "TransformerEncoderLayer") yet; "
-                    + "explain its steps instead: 'attend explain linear' for the projections and 'attend explain sdpa' for the attention")
+        case "mha":
+            try expectCount(1...3, "one shape (self-attention x [B, L, E], e.g. 2x128x512) or three (query key value)")
+            guard operands.count != 2 else { throw CLIError("\(context.command): expected one shape (x) or three (q k v), got 2") }
+            guard let numHeads else { throw CLIError("\(context.command): --num-heads: expected the number of heads H") }
+            let parsed = try shapes(operands)
+            let (q, k, v) = parsed.count == 1 ? (parsed[0], parsed[0], parsed[0]) : (parsed[0], parsed[1], parsed[2])
+            list(["query", "key", "value"], [q, k, v])
+            plan = try context.attributing(to: "query, key, value (--num-heads \(numHeads))") {
+                try multiHeadAttentionPlan(
+                    query: q.layout, key: k.layout, value: v.layout, numHeads: numHeads, selfAttention: parsed.count == 1,
+                    mask: causal ? AttentionMask<Scalar>.causal : .none, scalar: Scalar.self)
+            }
+        case "encoder-layer":
+            try expectCount(1...1, "one shape, x [B, L, E] (and --num-heads H --feed-forward F)")
+            guard let numHeads else { throw CLIError("\(context.command): --num-heads: expected the number of heads H") }
+            guard let feedForward else { throw CLIError("\(context.command): --feed-forward: expected the feed-forward width F") }
+            let parsed = try shapes(operands)
+            list(["x"], parsed)
+            plan = try context.attributing(to: "x (--num-heads \(numHeads), --feed-forward \(feedForward))") {
+                try transformerEncoderLayerPlan(
+                    input: parsed[0].layout, numHeads: numHeads, feedForwardDim: feedForward, normFirst: normFirst,
+                    mask: causal ? AttentionMask<Scalar>.causal : .none, scalar: Scalar.self)
+            }
         default:
             throw CLIError("attend explain: unknown op \"\(op)\"; expected one of \(Self.ops.joined(separator: ", "))")
         }
@@ -198,13 +223,5 @@ struct Explain: ParsableCommand {
                 ? "flops: no GEMM in this plan"
                 : "flops: \(Int(flops)) in \(calls.count) GEMM call\(calls.count == 1 ? "" : "s") (2·M·N·K·batch each)")
         return lines.joined(separator: "\n")
-    }
-
-    private func refuseLarge(_ operands: [ShapeOperand]) throws {
-        for operand in operands where operand.elementCount > Self.allocationLimit {
-            throw CLIError(
-                "\(context.command): \(formatShape(operand.storedShape)): too large to explain (\(operand.elementCount) elements; the library's "
-                    + "matmulPlan takes tensors, not layouts, so explain allocates the operands and stops at \(Self.allocationLimit))")
-        }
     }
 }

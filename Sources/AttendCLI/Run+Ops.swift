@@ -357,7 +357,7 @@ struct RunConv1d: ParsableCommand {
                 try checkPlainForm(x.rank)
                 return [try session.attributing(to: label) {
                     x.rank == 1
-                        ? try conv1d(signal: x, kernel: k, stride: stride)
+                        ? try correlate(signal: x, kernel: k, stride: stride)
                         : try conv1d(x, weight: k, bias: b, stride: stride, padding: padding)
                 }]
             },
@@ -367,7 +367,7 @@ struct RunConv1d: ParsableCommand {
                 try checkPlainForm(x.rank)
                 return [try session.attributing(to: label) {
                     x.rank == 1
-                        ? try Reference.conv1d(signal: x, kernel: k, stride: stride)
+                        ? try Reference.correlate(signal: x, kernel: k, stride: stride)
                         : try Reference.conv1d(x, weight: k, bias: b, stride: stride, padding: padding)
                 }]
             })

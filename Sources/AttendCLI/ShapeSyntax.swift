@@ -53,15 +53,6 @@ struct ShapeOperand: CustomStringConvertible {
         return TensorLayout(shape: shape, strides: strides)
     }
 
-    /// A zero tensor with this operand's layout (a transposed view when `transposed`), for the
-    /// plan functions that take tensors rather than layouts.
-    func tensor<Scalar: TensorScalar>(_: Scalar.Type) -> Tensor<Scalar> {
-        let stored = Tensor<Scalar>(shape: storedShape)
-        return transposed ? stored.transposed(-2, -1) : stored
-    }
-
-    var elementCount: Int { storedShape.reduce(1, *) }
-
     /// `[2, 4, 32, 10] strides [1280, 320, 1, 32] (transposed view of a contiguous [2, 4, 10, 32])`
     var description: String {
         let layout = self.layout

@@ -8,7 +8,7 @@ extension Reference {
   /// Example: signal 10, 20, …, 100 with kernel [0.5, 1, 0.5] → [40, 60, …, 180].
   @_specialize(where Scalar == Double)
   @_specialize(where Scalar == Float)
-  public static func conv1d<Scalar>(signal: ReferenceArray<Scalar>, kernel: ReferenceArray<Scalar>, stride: Int = 1) throws -> ReferenceArray<Scalar> {
+  public static func correlate<Scalar>(signal: ReferenceArray<Scalar>, kernel: ReferenceArray<Scalar>, stride: Int = 1) throws -> ReferenceArray<Scalar> {
     guard signal.rank == 1, kernel.rank == 1, kernel.shape[0] >= 1, kernel.shape[0] <= signal.shape[0], stride >= 1 else {
       throw ReferenceError.shapeMismatch(
         op: "conv1d",

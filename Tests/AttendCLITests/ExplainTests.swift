@@ -64,4 +64,26 @@ struct ExplainTests {
         #expect(outcome.stderrLines.count == 1, "\(outcome.stderr)")
         #expect(outcome.stderr.hasPrefix("attend explain"))
     }
+
+    @Test("mha 2x128x512 --num-heads 8 shows the fused QKV GEMM, the per-head products and the output projection")
+    func mha() throws {
+        let outcome = try AttendTool.run(["explain", "mha", "2x128x512", "--num-heads", "8", "--causal"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains("cblas_sgemm M=256 N=1536 K=512"))               // x [256, 512] · W_qkvᵀ
+        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=128 K=64"))                 // Q·Kᵀ per head
+        #expect(outcome.stdout.contains("× 16 (batched)"))
+        #expect(outcome.stdout.contains("cblas_sgemm M=256 N=512 K=512"))                // merged heads · W_outᵀ
+        #expect(outcome.stdout.contains("mask causal"))
+    }
+
+    @Test("encoder-layer plans attention and the feed-forward from the shape alone; a missing --feed-forward is bad input")
+    func encoderLayer() throws {
+        let outcome = try AttendTool.run(["explain", "encoder-layer", "1x128x768", "--num-heads", "12", "--feed-forward", "3072"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=3072 K=768"))               // linear1
+        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=768 K=3072"))               // linear2
+        #expect(outcome.stdout.contains("LayerNorm"))
+        let missing = try AttendTool.run(["explain", "encoder-layer", "1x128x768", "--num-heads", "12"])
+        #expect(missing.status == 2 && missing.stderr.contains("--feed-forward"), "\(missing)")
+    }
 }

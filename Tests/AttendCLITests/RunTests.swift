@@ -88,7 +88,7 @@ struct RunTests {
         try run(["run", "conv1d", "--input", s, "--kernel", k, "--output", dir.path("out.npy")])
         try run(["run", "conv1d", "--input", s, "--kernel", k, "--stride", "3", "--output", dir.path("out3.npy")])
         try expectArray(dir.read("out.npy"), equals: ReferenceArray([40, 60, 80, 100, 120, 140, 160, 180]), dtype: .float32, tolerance: 0)
-        try expectArray(dir.read("out3.npy"), equals: try Reference.conv1d(signal: signal, kernel: kernel, stride: 3), dtype: .float32, tolerance: 0)
+        try expectArray(dir.read("out3.npy"), equals: try Reference.correlate(signal: signal, kernel: kernel, stride: 3), dtype: .float32, tolerance: 0)
     }
 
     @Test("run patchify cuts [1, 3, 8, 8] into 4 patches of 3·4·4 values, exactly")

@@ -7,18 +7,18 @@ struct ConvolutionTests {
 
   @Test("conv1d of 10…100 with [0.5, 1, 0.5] gives 40…180")
   func seed() throws {
-    expectClose(try Reference.conv1d(signal: signal, kernel: vec([0.5, 1, 0.5])), shape: [8], [40, 60, 80, 100, 120, 140, 160, 180])
+    expectClose(try Reference.correlate(signal: signal, kernel: vec([0.5, 1, 0.5])), shape: [8], [40, 60, 80, 100, 120, 140, 160, 180])
   }
 
   @Test("conv1d with stride 2 keeps every other window")
   func stride() throws {
-    expectClose(try Reference.conv1d(signal: signal, kernel: vec([0.5, 1, 0.5]), stride: 2), shape: [4], [40, 80, 120, 160])
+    expectClose(try Reference.correlate(signal: signal, kernel: vec([0.5, 1, 0.5]), stride: 2), shape: [4], [40, 80, 120, 160])
   }
 
   @Test("conv1d equals the unfolded windows times the kernel")
   func matchesUnfold() throws {
     let windows = try Reference.unfold(signal, dim: 0, size: 3, step: 1)
-    expectClose(try Reference.matmul(windows, vec([0.5, 1, 0.5])), try Reference.conv1d(signal: signal, kernel: vec([0.5, 1, 0.5])))
+    expectClose(try Reference.matmul(windows, vec([0.5, 1, 0.5])), try Reference.correlate(signal: signal, kernel: vec([0.5, 1, 0.5])))
   }
 
   @Test("batched conv1d sums over channels, adds the bias and zero-pads")
@@ -111,6 +111,6 @@ struct ConvolutionTests {
   @Test("channel mismatches throw")
   func channelErrors() {
     #expect(errorMessage { _ = try Reference.conv2d(arange([1, 2, 3, 3]), weight: arange([1, 1, 2, 2])) }.hasPrefix("conv2d:"))
-    #expect(errorMessage { _ = try Reference.conv1d(signal: vec([1, 2]), kernel: vec([1, 2, 3])) }.hasPrefix("conv1d:"))
+    #expect(errorMessage { _ = try Reference.correlate(signal: vec([1, 2]), kernel: vec([1, 2, 3])) }.hasPrefix("conv1d:"))
   }
 }

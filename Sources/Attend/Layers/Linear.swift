@@ -11,19 +11,16 @@
 public func linear<Scalar: TensorScalar>(
     _ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil
 ) throws -> Tensor<Scalar> {
-    guard weight.rank == 2 else {
-        throw TensorError(op: "linear", "weight must be [out, in], got \(describe(weight.shape))")
-    }
-    let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
-    let width = x.shape.last ?? 0
-    guard x.rank >= 1, width == inFeatures else {
-        throw TensorError(op: "linear", linearMismatchMessage(input: x.shape, weight: weight.shape))
-    }
-    if let bias, bias.shape != [outFeatures] {
-        throw TensorError(op: "linear", "bias has shape \(describe(bias.shape)) but weight \(describe(weight.shape)) needs [\(outFeatures)]")
-    }
-    let lowering = try BatchedMatmulLowering(x.layout, weight.transposed(0, 1).layout, scalar: Scalar.self, op: "linear")
-    return try lowering.run(x, weight.transposed(0, 1), initial: bias)   // [..., out]
+    let lowering = try LinearLowering(input: x.layout, weight: weight.layout, bias: bias?.shape, scalar: Scalar.self)
+    return try lowering.gemm.run(x, weight.transposed(0, 1), initial: bias)   // [..., out]
+}
+
+/// The GEMM ``linear(_:weight:bias:)`` makes for these layouts (and whether the bias is folded
+/// in), without running it.
+public func linearPlan<Scalar: TensorScalar>(
+    input: TensorLayout, weight: TensorLayout, hasBias: Bool = true, scalar: Scalar.Type
+) throws -> LoweringPlan {
+    try LinearLowering(input: input, weight: weight, bias: hasBias ? [weight.shape.first ?? 0] : nil, scalar: Scalar.self).plan
 }
 
 /// The message for an input whose width does not match a weight's in-features.

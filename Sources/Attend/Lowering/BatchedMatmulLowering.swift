@@ -186,3 +186,30 @@ func broadcastBatchDimensions(_ a: [Int], _ b: [Int], op: String, operands: Stri
         throw TensorError(op: op, "\(operands): batch dimensions \(describe(batchA)) and \(describe(batchB)) do not broadcast")
     }
 }
+
+// MARK: - Execution
+
+extension BatchedMatmulLowering {
+    /// Executes on tensors: copies what the plan says, allocates C, runs the GEMMs.
+    /// - Parameter initial: when given, C starts from it (broadcast to `[batch…, M, N]`) and the
+    ///   GEMM accumulates with beta = 1 — how `linear` folds its bias into the GEMM.
+    func run<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>, initial: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
+        let left = copyA ? lhs.materialized() : lhs
+        let right = copyB ? rhs.materialized() : rhs
+        var lowering = self
+        let result: Tensor<Scalar>
+        if let initial {
+            result = try initial.expanded(to: fullOutputShape).materialized()
+            lowering.call.beta = 1
+        } else {
+            result = Tensor<Scalar>(shape: fullOutputShape)
+        }
+        withExtendedLifetime((left, right)) {
+            lowering.execute(
+                a: UnsafePointer(left.storage.pointer + left.offset),
+                b: UnsafePointer(right.storage.pointer + right.offset),
+                c: result.storage.pointer)
+        }
+        return try result.view(outputShape)
+    }
+}

@@ -22,32 +22,13 @@ func scaledMatmul<Scalar: TensorScalar>(
     return try lowering.run(a, b)
 }
 
-/// The BLAS calls and copies ``matmul(_:_:)`` makes for these operands, without running them.
-public func matmulPlan<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) throws -> LoweringPlan {
-    try BatchedMatmulLowering(a.layout, b.layout, scalar: Scalar.self).plan(op: "matmul")
+/// The BLAS calls and copies ``matmul(_:_:)`` makes for operands with these layouts, without
+/// running them (nothing is allocated).
+public func matmulPlan<Scalar: TensorScalar>(_ a: TensorLayout, _ b: TensorLayout, scalar: Scalar.Type) throws -> LoweringPlan {
+    try BatchedMatmulLowering(a, b, scalar: Scalar.self).plan(op: "matmul")
 }
 
-extension BatchedMatmulLowering {
-    /// Executes on tensors: copies what the plan says, allocates C, runs the GEMMs.
-    /// - Parameter initial: when given, C starts from it (broadcast to `[batch…, M, N]`) and the
-    ///   GEMM accumulates with beta = 1 — how `linear` folds its bias into the GEMM.
-    func run<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>, initial: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
-        let left = copyA ? lhs.materialized() : lhs
-        let right = copyB ? rhs.materialized() : rhs
-        var lowering = self
-        let result: Tensor<Scalar>
-        if let initial {
-            result = try initial.expanded(to: fullOutputShape).materialized()
-            lowering.call.beta = 1
-        } else {
-            result = Tensor<Scalar>(shape: fullOutputShape)
-        }
-        withExtendedLifetime((left, right)) {
-            lowering.execute(
-                a: UnsafePointer(left.storage.pointer + left.offset),
-                b: UnsafePointer(right.storage.pointer + right.offset),
-                c: result.storage.pointer)
-        }
-        return try result.view(outputShape)
-    }
+/// ``matmulPlan(_:_:scalar:)`` for these tensors' layouts.
+public func matmulPlan<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) throws -> LoweringPlan {
+    try matmulPlan(a.layout, b.layout, scalar: Scalar.self)
 }

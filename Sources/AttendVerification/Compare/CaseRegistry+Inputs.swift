@@ -104,7 +104,7 @@ extension CaseRegistry {
             case .conv1d:
                 guard let files = try required(op, ["signal.npy", "kernel.npy"]) else { continue }
                 let (s, k) = (try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]))
-                add(op, files, [s.shape, k.shape]) { try Measure.conv1d(signal: s, kernel: k, stride: 1) }
+                add(op, files, [s.shape, k.shape]) { try Measure.correlate(signal: s, kernel: k, stride: 1) }
             case .conv2d:
                 guard let files = try required(op, ["input.npy", "weight.npy"]) else { continue }
                 let (x, w, b) = (try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]), try optional("bias.npy"))

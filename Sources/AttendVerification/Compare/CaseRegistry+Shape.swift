@@ -87,7 +87,7 @@ extension CaseRegistry {
             try expect([2, 3])
             let stride = dims.count == 3 ? dims[2] : 1
             return one("--shape, stride \(stride)", "[\(dims[0])]*[\(dims[1])]") { g in
-                try Measure.conv1d(signal: R.randn([dims[0]], &g), kernel: R.randn([dims[1]], &g), stride: stride)
+                try Measure.correlate(signal: R.randn([dims[0]], &g), kernel: R.randn([dims[1]], &g), stride: stride)
             }
         case .conv2d:
             try expect([6, 8])

@@ -217,10 +217,10 @@ public enum CaseRegistry {
 
         // conv1d
         let signal = Tensor<Float>([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]), kernel = Tensor<Float>([0.5, 1, 0.5])
-        add(.conv1d, "seed 000 [10..100]·[0.5,1,0.5]", "[10]*[3]") { _ in try Measure.conv1d(signal: signal, kernel: kernel, stride: 1) }
-        add(.conv1d, "seed 000 stride 3", "[10]*[3] /3") { _ in try Measure.conv1d(signal: signal, kernel: kernel, stride: 3) }
+        add(.conv1d, "seed 000 [10..100]·[0.5,1,0.5]", "[10]*[3]") { _ in try Measure.correlate(signal: signal, kernel: kernel, stride: 1) }
+        add(.conv1d, "seed 000 stride 3", "[10]*[3] /3") { _ in try Measure.correlate(signal: signal, kernel: kernel, stride: 3) }
         add(.conv1d, "long signal", "[65536]*[33]") { g in
-            try Measure.conv1d(signal: R.randn([65536], &g), kernel: R.randn([33], &g), stride: 1)
+            try Measure.correlate(signal: R.randn([65536], &g), kernel: R.randn([33], &g), stride: 1)
         }
 
         // conv2d and patchify

@@ -192,14 +192,14 @@ public enum Measure {
     }
 
     /// conv1d (seed form): γ_K·|windows|·|kernel| + u·|out|.
-    public static func conv1d(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
-        let (engine, blas) = try Stopwatch.bestOf { try Attend.conv1d(signal: signal, kernel: kernel, stride: stride) }
+    public static func correlate(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
+        let (engine, blas) = try Stopwatch.bestOf { try Attend.correlate(signal: signal, kernel: kernel, stride: stride) }
         let (sd, kd) = (signal.reference(Double.self), kernel.reference(Double.self))
-        let (exact, reference) = try Stopwatch.measure { try Reference.conv1d(signal: sd, kernel: kd, stride: stride) }
-        let float = try Reference.conv1d(signal: signal.reference(Float.self), kernel: kernel.reference(Float.self), stride: stride)
-        let absProduct = try Reference.conv1d(signal: sd.magnitudes, kernel: kd.magnitudes, stride: stride)
+        let (exact, reference) = try Stopwatch.measure { try Reference.correlate(signal: sd, kernel: kd, stride: stride) }
+        let float = try Reference.correlate(signal: signal.reference(Float.self), kernel: kernel.reference(Float.self), stride: stride)
+        let absProduct = try Reference.correlate(signal: sd.magnitudes, kernel: kd.magnitudes, stride: stride)
         let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: kernel.count)
-        let plan = try conv1dPlan(signal: signal.layout, kernel: kernel.layout, stride: stride, scalar: Float.self)
+        let plan = try correlatePlan(signal: signal.layout, kernel: kernel.layout, stride: stride, scalar: Float.self)
         return CaseMeasurement(
             outputs: [ComparedOutput("out", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))

@@ -40,35 +40,35 @@ struct ConvolutionTests {
 
     @Test("seed 000 Problem 3: signal 10…100 with kernel [0.5, 1, 0.5] gives the printed [40, 60, …, 180]")
     func seedConvolution() throws {
-        expectValues(try conv1d(signal: Self.seedSignal, kernel: Self.seedKernel), shape: [8], [40, 60, 80, 100, 120, 140, 160, 180])
-        expectValues(try conv1d(signal: Self.seedSignal, kernel: Self.seedKernel, stride: 3), shape: [3], [40, 100, 160])
+        expectValues(try correlate(signal: Self.seedSignal, kernel: Self.seedKernel), shape: [8], [40, 60, 80, 100, 120, 140, 160, 180])
+        expectValues(try correlate(signal: Self.seedSignal, kernel: Self.seedKernel, stride: 3), shape: [3], [40, 100, 160])
     }
 
     @Test("the seed's windows: unfold(0, 3, 1) has strides (1, 1) and is copied once for BLAS; unfold(0, 3, 3) has strides (3, 1) and is not")
     func seedWindowsAndPlans() throws {
         #expect(try Self.seedSignal.unfolded(0, size: 3, step: 1).strides == [1, 1])
         #expect(try Self.seedSignal.unfolded(0, size: 3, step: 3).strides == [3, 1])
-        let overlapping = try conv1dPlan(signal: Self.seedSignal.layout, kernel: Self.seedKernel.layout, stride: 1, scalar: Float.self)
+        let overlapping = try correlatePlan(signal: Self.seedSignal.layout, kernel: Self.seedKernel.layout, stride: 1, scalar: Float.self)
         #expect(overlapping.intermediates.first?.shape == [8, 3])
         #expect(overlapping.copies.map(\.operand) == ["windows"])
         #expect(overlapping.copiedBytes == 8 * 3 * 4)
         #expect(overlapping.gemmCalls.count == 1)
-        let disjoint = try conv1dPlan(signal: Self.seedSignal.layout, kernel: Self.seedKernel.layout, stride: 3, scalar: Float.self)
+        let disjoint = try correlatePlan(signal: Self.seedSignal.layout, kernel: Self.seedKernel.layout, stride: 3, scalar: Float.self)
         #expect(disjoint.copies.isEmpty)
         let call = try #require(disjoint.gemmCalls.first)
         #expect((call.m, call.k, call.lda) == (3, 3, 3))   // three windows of 3, rows 3 apart
     }
 
-    @Test("1-D signals of any layout match Reference.conv1d(signal:kernel:stride:)", arguments: [Layout.contiguous, .strided, .expanded])
+    @Test("1-D signals of any layout match Reference.correlate(signal:kernel:stride:)", arguments: [Layout.contiguous, .strided, .expanded])
     func randomSignals(layout: Layout) throws {
         var factory = TensorFactory(seed: 50 &+ UInt64(layout.rawValue.count))
         for (n, k, stride) in [(13, 4, 2), (20, 5, 1), (9, 9, 1), (31, 3, 4), (7, 1, 1)] {
             let signal: Tensor<Float> = factory.randn([n], layout)
             let kernel: Tensor<Float> = factory.randn([k])
-            let exact = try Reference.conv1d(signal: signal.reference, kernel: kernel.reference, stride: stride)
-            let magnitudes = try Reference.conv1d(signal: signal.reference.magnitudes, kernel: kernel.reference.magnitudes, stride: stride)
+            let exact = try Reference.correlate(signal: signal.reference, kernel: kernel.reference, stride: stride)
+            let magnitudes = try Reference.correlate(signal: signal.reference.magnitudes, kernel: kernel.reference.magnitudes, stride: stride)
             expectWithinBound(
-                try conv1d(signal: signal, kernel: kernel, stride: stride), exact,
+                try correlate(signal: signal, kernel: kernel, stride: stride), exact,
                 bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: exact.values, k: k), "N \(n) K \(k) stride \(stride)")
         }
     }
@@ -189,7 +189,7 @@ struct ConvolutionTests {
         #expect(error?.description == "conv2d: bias has shape [3] but weight [4, 3, 3, 3] needs [4] (one per output channel)")
         error = #expect(throws: TensorError.self) { try conv2d(x, weight: Tensor<Float>(shape: [4, 3, 7, 3])) }
         #expect(error?.description.hasPrefix("conv2d: kernel (7, 3), stride (1, 1) and padding (0, 0) do not fit input [1, 3, 5, 5]") == true)
-        error = #expect(throws: TensorError.self) { try conv1d(signal: Tensor<Float>([1, 2]), kernel: Tensor<Float>([1, 2, 3])) }
+        error = #expect(throws: TensorError.self) { try correlate(signal: Tensor<Float>([1, 2]), kernel: Tensor<Float>([1, 2, 3])) }
         #expect(error?.description == "conv1d: signal [2] and kernel [3] with stride 1 do not fit (needs a 1-D signal [N], a 1-D kernel [K] with 1 <= K <= N, and stride >= 1)")
     }
 
@@ -255,9 +255,9 @@ struct ConvolutionTests {
         let signal = try fixture.tensor("signal"), kernel = try fixture.tensor("kernel")
         let stride = try fixture.int("stride")
         let expected = try fixture.expected("out")
-        let magnitudes = try Reference.conv1d(signal: signal.reference.magnitudes, kernel: kernel.reference.magnitudes, stride: stride)
+        let magnitudes = try Reference.correlate(signal: signal.reference.magnitudes, kernel: kernel.reference.magnitudes, stride: stride)
         expectWithinBound(
-            try conv1d(signal: signal, kernel: kernel, stride: stride), expected,
+            try correlate(signal: signal, kernel: kernel, stride: stride), expected,
             bound: ErrorBounds.float.dotProduct(absProduct: magnitudes.values, exact: expected.values, k: kernel.count), fixture.name)
     }
 

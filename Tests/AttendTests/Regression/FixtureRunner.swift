@@ -132,10 +132,10 @@ enum FixtureRunner {
             let stride = try f.int("stride")
             let (s, k) = (try f.tensor("signal"), try f.tensor("kernel"))
             let (rs, rk) = (try f.reference("signal"), try f.reference("kernel"))
-            let magnitude = try Reference.conv1d(signal: rs.magnitudes, kernel: rk.magnitudes, stride: stride)
+            let magnitude = try Reference.correlate(signal: rs.magnitudes, kernel: rk.magnitudes, stride: stride)
             return try single(
-                f, engine: { try Attend.conv1d(signal: s, kernel: k, stride: stride) },
-                reference: { try Reference.conv1d(signal: rs, kernel: rk, stride: stride) },
+                f, engine: { try Attend.correlate(signal: s, kernel: k, stride: stride) },
+                reference: { try Reference.correlate(signal: rs, kernel: rk, stride: stride) },
                 bound: { $0.products(magnitude: magnitude, exact: $1, k: rk.count) })        // K products
         case "conv2d":
             let (stride, padding) = (try f.pair("stride"), try f.pair("padding"))
