@@ -47,7 +47,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 42
 
-    @Option(help: "Number of OpenBLAS threads (default: OpenBLAS's own choice).")
+    @Option(help: "Worker threads Attend runs its GEMMs and attention on; OpenBLAS itself runs one thread per call (default: all cores, Parallelism.threadCount).")
     var threads: Int?
 
     @Option(help: "Multiplies every bound (2 allows twice the derived error).")
@@ -88,7 +88,7 @@ struct Compare: ParsableCommand {
         }
         if let threads {
             guard threads >= 1 else { throw context.error("--threads \(threads)", "expected at least 1 thread") }
-            BLAS.setThreadCount(threads)
+            Parallelism.threadCount = threads
         }
         guard tolerance > 0, tolerance.isFinite else { throw context.error("--tolerance \(tolerance)", "expected a positive factor") }
         let options = CaseOptions(
@@ -159,7 +159,7 @@ struct Compare: ParsableCommand {
         }
         let failed = results.filter { !$0.passed }.count
         var lines = [
-            "attend compare — seed \(seed), OpenBLAS threads \(BLAS.threadCount), tolerance ×\(tolerance == 1 ? "1" : "\(tolerance)")",
+            "attend compare — seed \(seed), threads \(Parallelism.threadCount), tolerance ×\(tolerance == 1 ? "1" : "\(tolerance)")",
             "errors against the reference in Double; err/bound ≤ 1 passes (bounds: attend compare --help)",
             "",
             table.rendered(),

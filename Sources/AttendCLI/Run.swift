@@ -74,7 +74,7 @@ struct RunOptions: ParsableArguments {
         valueName: "blas|reference"))
     var backend: Backend = .blas
 
-    @Option(help: "Number of OpenBLAS threads (default: OpenBLAS's own choice).")
+    @Option(help: "Worker threads Attend runs its GEMMs and attention on; OpenBLAS itself runs one thread per call (default: all cores, Parallelism.threadCount).")
     var threads: Int?
 }
 
@@ -104,7 +104,7 @@ struct RunSession {
         outputs = [OutputFile(option: "--output", path: options.output)] + extraOutputs
         if let threads = options.threads {
             guard threads >= 1 else { throw context.error("--threads \(threads)", "expected a thread count of at least 1") }
-            BLAS.setThreadCount(threads)
+            Parallelism.threadCount = threads
         }
         var seen: [String: OutputFile] = [:]
         for output in outputs {
@@ -131,38 +131,16 @@ struct RunSession {
     func error(_ argument: String, _ message: String) -> CLIError { context.error(argument, message) }
 
     /// Writes the results, in the order of `outputs` (`--output` first, then e.g.
-    /// `--attention-weights`). Each array goes to a temporary file in the target's directory
-    /// first; only when all are written are they renamed into place, so a failure leaves no
-    /// output behind.
+    /// `--attention-weights`), all or nothing (``NPY/write(_:to:)``): a failure leaves no output
+    /// behind.
     func write(_ arrays: [ArrayData]) throws {
         precondition(arrays.count <= outputs.count, "RunSession.write: \(arrays.count) arrays for \(outputs.count) outputs")
-        var staged: [(temporary: URL, target: OutputFile)] = []
-        func discardStaged() {
-            for item in staged { try? FileManager.default.removeItem(at: item.temporary) }
-        }
-        for (array, output) in zip(arrays, outputs) {
-            let temporary = output.url.deletingLastPathComponent()
-                .appendingPathComponent(".\(output.url.lastPathComponent).attend-\(UUID().uuidString).npy")
-            do {
-                try NPY.write(array, to: temporary)
-            } catch {
-                discardStaged()
-                throw context.error(output.label, "cannot be written: \(libraryMessage(error))")
-            }
-            staged.append((temporary, output))
-        }
-        for (index, item) in staged.enumerated() {
-            let status = item.temporary.withUnsafeFileSystemRepresentation { from in
-                item.target.url.withUnsafeFileSystemRepresentation { to -> Int32 in
-                    guard let from, let to else { return -1 }
-                    return rename(from, to)
-                }
-            }
-            if status != 0 {
-                let reason = String(cString: strerror(errno))
-                for later in staged[index...] { try? FileManager.default.removeItem(at: later.temporary) }
-                throw context.error(item.target.label, "cannot be written (\(reason))")
-            }
+        let targets = Array(outputs.prefix(arrays.count))
+        do {
+            try NPY.write(arrays, to: targets.map(\.url))
+        } catch let error as FileFormatError {
+            let output = targets.first { $0.url.lastPathComponent == error.file } ?? targets[0]
+            throw context.error(output.label, libraryMessage(error, argument: output.label))
         }
     }
 

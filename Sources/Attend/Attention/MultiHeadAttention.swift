@@ -6,11 +6,12 @@
 ///
 /// Shapes: query `[B, Lq, E]`, key `[B, Lk, kdim]`, value `[B, Lk, vdim]` → output `[B, Lq, E]`;
 /// `qWeight [H·dk, E]`, `kWeight [H·dk, kdim]`, `vWeight [H·dv, vdim]`, `outWeight [E, H·dv]`.
-/// PyTorch fixes dk = dv = E/H; here `headDimK ≠ headDimV` works too (seed 001's generality).
+/// PyTorch fixes dk = dv = E/H; here `headDimK ≠ headDimV` works too (the per-head widths of Q·Kᵀ and of V are independent).
 ///
 /// Projecting once and splitting the result into heads (`view [B, L, H, d]`,
-/// `transposed(1, 2)`) is the same as H separate per-head projections — seed 001's claim, proven
-/// in the tests. For self-attention (query, key and value the same tensor) Q, K and V come from
+/// `transposed(1, 2)`) is the same as H separate per-head projections: row block h of W_Q
+/// (rows h·dk ..< (h+1)·dk) is head h's projection, so `(x·W_Qᵀ)[…, h·dk + j] = x·(W_Q,h)ᵀ[…, j]`
+/// (proven in the tests). For self-attention (query, key and value the same tensor) Q, K and V come from
 /// ONE fused GEMM against the stacked `[2·H·dk + H·dv, E]` weight.
 public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
     public let embedDim: Int

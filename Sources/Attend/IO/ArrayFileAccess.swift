@@ -43,36 +43,52 @@ enum ArrayFileAccess {
         try replace(url) { temporary in try data.write(to: temporary) }
     }
 
-    /// Creates `url` atomically: `writer` fills a fresh temporary file in the same directory, which is
-    /// then renamed over `url` (rename(2) within one file system is atomic). If `writer` or the rename
-    /// fails, the temporary file is removed and `url` is left as it was.
+    /// Creates `url` atomically (``replaceAll(_:writer:)`` for one file).
     static func replace(_ url: URL, writer: (URL) throws -> Void) throws(FileFormatError) {
-        let destination = url.standardizedFileURL
-        let name = displayName(destination)
-        let directory = destination.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw FileFormatError(file: name, problem: "cannot be written: directory \(directory.path) does not exist", kind: .io)
+        try replaceAll([url]) { _, temporary in try writer(temporary) }
+    }
+
+    /// Creates every file of `urls` or none: `writer(i, temporary)` fills a fresh temporary file in
+    /// the directory of `urls[i]`; only when all are written is each renamed over its target
+    /// (rename(2) within one file system is atomic). If a writer or a rename fails, the remaining
+    /// temporary files are removed; targets renamed before the failure keep their new contents.
+    static func replaceAll(_ urls: [URL], writer: (Int, URL) throws -> Void) throws(FileFormatError) {
+        var staged: [(temporary: URL, destination: URL)] = []
+        func discard(from index: Int) {
+            for item in staged[index...] { try? FileManager.default.removeItem(at: item.temporary) }
         }
-        let temporary = directory
-            .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try writer(temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            if let formatError = error as? FileFormatError { throw formatError }
-            throw FileFormatError(file: name, problem: "cannot be written (\(error.localizedDescription))", kind: .io)
-        }
-        let status = temporary.withUnsafeFileSystemRepresentation { from in
-            destination.withUnsafeFileSystemRepresentation { to -> Int32 in
-                guard let from, let to else { return -1 }
-                return rename(from, to)
+        for (index, url) in urls.enumerated() {
+            let destination = url.standardizedFileURL
+            let name = displayName(destination)
+            let directory = destination.deletingLastPathComponent()
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                discard(from: 0)
+                throw FileFormatError(file: name, problem: "cannot be written: directory \(directory.path) does not exist", kind: .io)
             }
+            let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
+            do {
+                try writer(index, temporary)
+            } catch {
+                try? FileManager.default.removeItem(at: temporary)
+                discard(from: 0)
+                if let formatError = error as? FileFormatError { throw formatError }
+                throw FileFormatError(file: name, problem: "cannot be written (\(error.localizedDescription))", kind: .io)
+            }
+            staged.append((temporary, destination))
         }
-        if status != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw FileFormatError(file: name, problem: "cannot be written (\(reason))", kind: .io)
+        for (index, item) in staged.enumerated() {
+            let status = item.temporary.withUnsafeFileSystemRepresentation { from in
+                item.destination.withUnsafeFileSystemRepresentation { to -> Int32 in
+                    guard let from, let to else { return -1 }
+                    return rename(from, to)
+                }
+            }
+            if status != 0 {
+                let reason = String(cString: strerror(errno))
+                discard(from: index)
+                throw FileFormatError(file: displayName(item.destination), problem: "cannot be written (\(reason))", kind: .io)
+            }
         }
     }
 }

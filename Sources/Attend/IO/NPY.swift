@@ -76,6 +76,18 @@ public enum NPY {
         try ArrayFileAccess.write(encode(array), to: url)
     }
 
+    /// Writes `arrays[i]` to `urls[i]` as `.npy` files, all or nothing: every file is written to a
+    /// temporary file first and renamed into place only when all are written, so a failure leaves
+    /// no partial output (`attend run` writes an output and its attention weights this way).
+    /// - Throws: `FileFormatError` naming the file that could not be written.
+    public static func write(_ arrays: [ArrayData], to urls: [URL]) throws {
+        precondition(arrays.count == urls.count, "NPY.write: \(arrays.count) arrays for \(urls.count) files")
+        for (array, url) in zip(arrays, urls) {
+            try array.validate(file: ArrayFileAccess.displayName(url), name: url.deletingPathExtension().lastPathComponent)
+        }
+        try ArrayFileAccess.replaceAll(urls) { index, temporary in try encode(arrays[index]).write(to: temporary) }
+    }
+
     // MARK: Internal
 
     /// Header length (dict + space padding + newline) that makes `preamble + length` a multiple of 64.

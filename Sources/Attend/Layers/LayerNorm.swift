@@ -4,8 +4,8 @@
 ///     y = (x − mean) / √(var + eps) · weight + bias
 ///
 /// with the mean and the **biased** variance (÷ N) taken over the normalized dimensions, in
-/// Double. (Seed 001's hand-written variant divides by `std + eps` with the unbiased std; it is
-/// not the same function.)
+/// Double. (Dividing by `std + eps` with the unbiased std, a common hand-written variant, is not
+/// the same function.)
 public struct LayerNorm<Scalar: TensorScalar>: Sendable {
     public let normalizedShape: [Int]
     public let eps: Double

@@ -7,7 +7,7 @@
 ///
 /// - Throws: ``TensorError`` naming both shapes and the rule when `x.shape[-1] != in`. When the
 ///   width is a whole multiple of the expected one — the usual sign of mixing up attention heads
-///   and the full width, as in seed 003 — the message says so and how to fix it.
+///   and the full width (a per-head layer fed `[B, L, H·d]`) — the message says so and how to fix it.
 public func linear<Scalar: TensorScalar>(
     _ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil
 ) throws -> Tensor<Scalar> {

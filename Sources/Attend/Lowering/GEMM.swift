@@ -58,16 +58,3 @@ enum GEMM {
         }
     }
 }
-
-/// The BLAS library behind Attend (OpenBLAS through CBLAS).
-public enum BLAS {
-    /// The number of worker threads Attend uses around BLAS calls — an alias of
-    /// ``Parallelism/threadCount``. OpenBLAS itself always runs one thread per call (see
-    /// ``Parallelism`` for why).
-    public static var threadCount: Int { Parallelism.threadCount }
-
-    /// Sets ``Parallelism/threadCount``.
-    public static func setThreadCount(_ count: Int) {
-        Parallelism.threadCount = count
-    }
-}

@@ -4,7 +4,7 @@
 extension Tensor {
     /// Σ over `dims` (all dimensions when empty). `keepDim` keeps them with size 1.
     ///
-    /// Seed 001's (3, 4, 5) example: `sum(dims: [0])` → [4, 5], `[1]` → [3, 5], `[2]` → [3, 4].
+    /// For a `[3, 4, 5]` tensor: `sum(dims: [0])` → `[4, 5]`, `[1]` → `[3, 5]`, `[2]` → `[3, 4]`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
