@@ -49,49 +49,79 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
     }
 
     /// Applies the mask in place to contiguous scores `[..., Lq, Lk]`: adds additive masks and
-    /// sets masked entries to −∞ (so the softmax gives them weight 0).
+    /// sets masked entries to −∞ (so the softmax gives them weight 0), term by term of
+    /// ``resolved(scoresShape:)``.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func apply(to scores: inout Tensor<Scalar>) {
         let shape = scores.shape
         let (lq, lk) = (shape[shape.count - 2], shape[shape.count - 1])
         let pointer = scores.storage.pointer
-        switch self {
-        case .none:
-            return
-        case .causal:
-            for row in 0..<(scores.count / Swift.max(lq * lk, 1)) * lq {
-                let i = row % lq
-                let base = row * lk
-                for j in Swift.min(i + 1, lk)..<lk { pointer[base + j] = -.infinity }
-            }
-        case .mayAttend(let mask):
-            Self.maskWhere(mask, equals: false, shape: shape, pointer)
-        case .keyPadding(let mask):
-            // [B, Lk] → [B, 1, …, 1, Lk] over the scores' dimensions.
-            let aligned = try! BoolTensor(
-                shape: [mask.shape[0]] + Array(repeating: 1, count: shape.count - 2) + [mask.shape[1]],
-                elements: mask.elements)
-            Self.maskWhere(aligned, equals: true, shape: shape, pointer)
-        case .additive(let mask):
-            StridedLoop(shape: shape, strides: [mask.broadcastStrides(to: shape), scores.strides])
-                .forEachRow(baseOffsets: [mask.offset, 0]) { starts, n, inner in
-                    let source = mask.storage.pointer
-                    var m = starts[0], s = starts[1]
-                    for _ in 0..<n {
-                        pointer[s] += source[m]
-                        m += inner[0]
-                        s += inner[1]
-                    }
+        for term in resolved(scoresShape: shape) {
+            switch term {
+            case .causal:
+                for row in 0..<(scores.count / Swift.max(lq * lk, 1)) * lq {
+                    let i = row % lq
+                    let base = row * lk
+                    for j in Swift.min(i + 1, lk)..<lk { pointer[base + j] = -.infinity }
                 }
-        case .all(let masks):
-            for mask in masks { mask.apply(to: &scores) }
+            case .flags(let mask, let strides, let maskedWhen):
+                Self.maskWhere(mask, strides: strides, equals: maskedWhen, shape: shape, pointer)
+            case .additive(let mask, let strides):
+                StridedLoop(shape: shape, strides: [strides, scores.strides])
+                    .forEachRow(baseOffsets: [mask.offset, 0]) { starts, n, inner in
+                        let source = mask.storage.pointer
+                        var m = starts[0], s = starts[1]
+                        for _ in 0..<n {
+                            pointer[s] += source[m]
+                            m += inner[0]
+                            s += inner[1]
+                        }
+                    }
+            }
         }
     }
 
-    /// Sets scores to −∞ wherever the broadcast boolean mask equals `flag`.
-    private static func maskWhere(_ mask: BoolTensor, equals flag: Bool, shape: [Int], _ pointer: UnsafeMutablePointer<Scalar>) {
-        let maskStrides = mask.broadcastStrides(to: shape)!   // validated before
+    /// One term of a mask resolved against scores `[batch…, Lq, Lk]`, with the strides that
+    /// broadcast it there — what an attention path consumes, so the meaning of each case is
+    /// decided here once.
+    enum ResolvedTerm {
+        /// Key j is masked for query i when j > i (top-left aligned).
+        case causal
+        /// Masked where `mask` (read through `strides`, broadcast to the scores) equals
+        /// `maskedWhen`: false for `.mayAttend`, true for `.keyPadding`.
+        case flags(BoolTensor, strides: [Int], maskedWhen: Bool)
+        /// Added to the scores, read through `strides`.
+        case additive(Tensor<Scalar>, strides: [Int])
+    }
+
+    /// The mask as a flat list of terms against scores of `scoresShape`, validated before (see
+    /// ``validate(scoresShape:op:)``). A key padding mask `[B, Lk]` is aligned to the scores as
+    /// `[B, 1, …, 1, Lk]` here.
+    func resolved(scoresShape: [Int]) -> [ResolvedTerm] {
+        switch self {
+        case .none:
+            return []
+        case .causal:
+            return [.causal]
+        case .mayAttend(let mask):
+            return [.flags(mask, strides: mask.broadcastStrides(to: scoresShape)!, maskedWhen: false)]   // validated
+        case .keyPadding(let mask):
+            let aligned = try! BoolTensor(   // validated: [B, Lk] → [B, 1, …, 1, Lk]
+                shape: [mask.shape[0]] + Array(repeating: 1, count: scoresShape.count - 2) + [mask.shape[1]],
+                elements: mask.elements)
+            return [.flags(aligned, strides: aligned.broadcastStrides(to: scoresShape)!, maskedWhen: true)]
+        case .additive(let mask):
+            return [.additive(mask, strides: mask.broadcastStrides(to: scoresShape))]
+        case .all(let masks):
+            return masks.flatMap { $0.resolved(scoresShape: scoresShape) }
+        }
+    }
+
+    /// Sets scores to −∞ wherever the boolean mask, read through `maskStrides`, equals `flag`.
+    private static func maskWhere(
+        _ mask: BoolTensor, strides maskStrides: [Int], equals flag: Bool, shape: [Int], _ pointer: UnsafeMutablePointer<Scalar>
+    ) {
         mask.elements.withUnsafeBufferPointer { flags in
             StridedLoop(shape: shape, strides: [maskStrides, contiguousStrides(for: shape)])
                 .forEachRow(baseOffsets: [0, 0]) { starts, n, inner in
