@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Foundation
 import Testing
 
@@ -153,17 +154,6 @@ struct RunTests {
         ]
     }
 
-    /// The reference's parameters, split from the stacked in_proj rows (q, then k, then v).
-    static func referenceWeights(_ dict: [String: ReferenceArray<Double>], prefix: String = "", heads: Int) throws -> ReferenceMultiHeadAttentionWeights<Double> {
-        let w = dict[prefix + "in_proj_weight"]!, b = dict[prefix + "in_proj_bias"]!
-        let e = w.shape[1]
-        func rows(_ i: Int) throws -> ReferenceArray<Double> { try Reference.narrow(w, dim: 0, start: i * e, length: e) }
-        func bias(_ i: Int) throws -> ReferenceArray<Double> { try Reference.narrow(b, dim: 0, start: i * e, length: e) }
-        return ReferenceMultiHeadAttentionWeights(
-            numHeads: heads, qWeight: try rows(0), kWeight: try rows(1), vWeight: try rows(2), qBias: try bias(0), kBias: try bias(1),
-            vBias: try bias(2), outWeight: dict[prefix + "out_proj.weight"]!, outBias: dict[prefix + "out_proj.bias"]!)
-    }
-
     @Test("run mha: self-attention from a .safetensors state_dict with a key padding mask, weights averaged over heads")
     func mha() throws {
         let dir = try Scratch()
@@ -177,7 +167,7 @@ struct RunTests {
                  "--output", dir.path("o.npy"), "--attention-weights", dir.path("aw.npy")])
         let mask = ReferenceMask<Double>.all([.causal, .keyPadding(ReferenceArray(shape: [2, 5], values: padding.map { $0 ? 1 : 0 }))])
         let expected = try Reference.multiHeadAttention(
-            query: x, key: x, value: x, weights: try Self.referenceWeights(dict, heads: 4), mask: mask, averageWeights: true)
+            query: x, key: x, value: x, weights: try ReferenceMultiHeadAttentionWeights(stateDict: dict, numHeads: 4), mask: mask, averageWeights: true)
         let tolerance = chainTolerance(longestReduction: 16, scale: maxMagnitude(expected.output))
         try expectArray(dir.read("o.npy"), equals: expected.output, dtype: .float32, tolerance: tolerance)
         try expectArray(dir.read("aw.npy"), equals: expected.weights, dtype: .float32, tolerance: tolerance)
@@ -201,11 +191,7 @@ struct RunTests {
         try NPZ.write(dict.mapValues { ArrayData(shape: $0.shape, float32: $0.values.map { Float($0) }) }, to: URL(fileURLWithPath: dir.path("w.npz")))
         try run(["run", "encoder-layer", "--input", dir.write("x.npy", x), "--weights", dir.path("w.npz"), "--num-heads", "4",
                  "--activation", "gelu", "--norm-first", "--output", dir.path("y.npy")])
-        let weights = ReferenceTransformerEncoderLayerWeights(
-            attention: try Self.referenceWeights(dict, prefix: "self_attn.", heads: 4),
-            linear1Weight: dict["linear1.weight"]!, linear1Bias: dict["linear1.bias"]!, linear2Weight: dict["linear2.weight"]!,
-            linear2Bias: dict["linear2.bias"]!, norm1Weight: dict["norm1.weight"]!, norm1Bias: dict["norm1.bias"]!,
-            norm2Weight: dict["norm2.weight"]!, norm2Bias: dict["norm2.bias"]!)
+        let weights = try ReferenceTransformerEncoderLayerWeights(stateDict: dict, numHeads: 4)
         let expected = try Reference.transformerEncoderLayer(x, weights: weights, activation: .gelu, normFirst: true)
         try expectArray(dir.read("y.npy"), equals: expected, dtype: .float32,
                         tolerance: chainTolerance(longestReduction: f, scale: maxMagnitude(expected)))

@@ -17,7 +17,7 @@ extension FixtureRunner {
         func allow(_ name: String) throws {
             let m = try f.boolTensor(name)
             engine.append(.mayAttend(m))
-            reference.append(.mayAttend(ReferenceArray(shape: m.shape, values: m.elements.map { $0 ? 1 : 0 })))
+            reference.append(.mayAttend(m.reference(Double.self)))
         }
         if f.op == "sdpa" {
             switch try f.string("mask_kind") {
@@ -33,7 +33,7 @@ extension FixtureRunner {
         if f.hasInput("key_padding_mask") {
             let m = try f.boolTensor("key_padding_mask")
             engine.append(.keyPadding(m))
-            reference.append(.keyPadding(ReferenceArray(shape: m.shape, values: m.elements.map { $0 ? 1 : 0 })))
+            reference.append(.keyPadding(m.reference(Double.self)))
         }
         if causal {
             engine.append(.causal)
@@ -80,35 +80,10 @@ extension FixtureRunner {
         var description: String { "no attention weights returned although they were requested" }
     }
 
-    /// The mha and encoder parameters from the case's per-name .npy inputs (the engine loads the
-    /// same parameters from weights.safetensors).
-    static func referenceAttentionWeights(
-        _ f: FixtureCase, prefix: String = "", numHeads: Int
-    ) throws -> ReferenceMultiHeadAttentionWeights<Double> {
-        let q: ReferenceArray<Double>, k: ReferenceArray<Double>, v: ReferenceArray<Double>
-        if f.hasInput(prefix + "in_proj_weight") {
-            let stacked = try f.reference(prefix + "in_proj_weight")                    // [3E, E]
-            let e = stacked.shape[0] / 3
-            q = try Reference.narrow(stacked, dim: 0, start: 0, length: e)
-            k = try Reference.narrow(stacked, dim: 0, start: e, length: e)
-            v = try Reference.narrow(stacked, dim: 0, start: 2 * e, length: e)
-        } else {
-            (q, k, v) = (try f.reference(prefix + "q_proj_weight"), try f.reference(prefix + "k_proj_weight"), try f.reference(prefix + "v_proj_weight"))
-        }
-        var biases: [ReferenceArray<Double>?] = [nil, nil, nil]
-        if f.hasInput(prefix + "in_proj_bias") {
-            let stacked = try f.reference(prefix + "in_proj_bias")                      // [H·dk + H·dk + H·dv]
-            let (wq, wk, wv) = (q.shape[0], k.shape[0], v.shape[0])
-            biases = [
-                try Reference.narrow(stacked, dim: 0, start: 0, length: wq),
-                try Reference.narrow(stacked, dim: 0, start: wq, length: wk),
-                try Reference.narrow(stacked, dim: 0, start: wq + wk, length: wv),
-            ]
-        }
-        return ReferenceMultiHeadAttentionWeights(
-            numHeads: numHeads, qWeight: q, kWeight: k, vWeight: v, qBias: biases[0], kBias: biases[1], vBias: biases[2],
-            outWeight: try f.reference(prefix + "out_proj.weight"),
-            outBias: f.hasInput(prefix + "out_proj.bias") ? try f.reference(prefix + "out_proj.bias") : nil)
+    /// The case's per-name .npy inputs as a reference state_dict (the engine loads the same
+    /// parameters from weights.safetensors).
+    static func referenceStateDict(_ f: FixtureCase, dataInputs: Set<String>) throws -> [String: ReferenceArray<Double>] {
+        try Dictionary(uniqueKeysWithValues: f.inputs.filter { !dataInputs.contains($0.name) }.map { ($0.name, try f.reference($0.name)) })
     }
 
     /// weights.safetensors, read by Attend's reader, holds exactly the case's parameter inputs,
@@ -136,7 +111,8 @@ extension FixtureRunner {
         let key = try f.inputArray("key") == f.inputArray("query") ? query : try f.tensor("key")
         let value = try f.inputArray("value") == f.inputArray("query") ? query : try f.tensor("value")
         let (rq, rk, rv) = (try f.reference("query"), try f.reference("key"), try f.reference("value"))
-        let weights = try referenceAttentionWeights(f, numHeads: heads)
+        let weights = try ReferenceMultiHeadAttentionWeights(
+            stateDict: referenceStateDict(f, dataInputs: ["query", "key", "value", "attn_mask", "key_padding_mask"]), numHeads: heads)
         let mask = try masks(f, causal: f.bool("causal"))
         let engine = Result { try layer(query: query, key: key, value: value, mask: mask.engine, weights: .averaged) }
         let reference = Result {
@@ -185,12 +161,7 @@ extension FixtureRunner {
         let layer = try TransformerEncoderLayer<Float>(
             stateDict: stateDict(f, dataInputs: ["x"]), numHeads: heads, activation: activation, normFirst: normFirst, eps: eps)
         let (x, rx) = (try f.tensor("x"), try f.reference("x"))
-        let weights = ReferenceTransformerEncoderLayerWeights(
-            attention: try referenceAttentionWeights(f, prefix: "self_attn.", numHeads: heads),
-            linear1Weight: try f.reference("linear1.weight"), linear1Bias: try f.reference("linear1.bias"),
-            linear2Weight: try f.reference("linear2.weight"), linear2Bias: try f.reference("linear2.bias"),
-            norm1Weight: try f.reference("norm1.weight"), norm1Bias: try f.reference("norm1.bias"),
-            norm2Weight: try f.reference("norm2.weight"), norm2Bias: try f.reference("norm2.bias"))
+        let weights = try ReferenceTransformerEncoderLayerWeights(stateDict: referenceStateDict(f, dataInputs: ["x"]), numHeads: heads)
         return try single(
             f, engine: { try layer(x) },
             reference: {
