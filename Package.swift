@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        // Documentation only: `swift package generate-documentation` (scripts/docs.sh). A command
+        // plugin, so `swift build` never compiles it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: - Implementation details
@@ -55,5 +58,8 @@ let package = Package(
         .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference"]),
+        // The DocC articles' code: every snippet compiled and run (scripts/check_doc_snippets.py
+        // checks the articles show exactly this code).
+        .testTarget(name: "AttendDocumentationTests", dependencies: ["Attend", "AttendReference"]),
     ]
 )
