@@ -130,23 +130,36 @@ struct RunSession {
     func error(_ argument: String, _ message: String) -> CLIError { context.error(argument, message) }
 
     /// Writes the results, in the order of `outputs` (`--output` first, then e.g.
-    /// `--attention-weights`). Each array goes to a temporary file in the target's directory
-    /// first; only when all are written are they renamed into place, so a failure leaves no
-    /// output behind.
-    func write(_ arrays: [ArrayData]) throws {
+    /// `--attention-weights`), and any `extra` files (e.g. a `--heatmap` picture). Each goes to
+    /// a temporary file in the target's directory first; only when all are written are they
+    /// renamed into place, so a failure leaves no output behind.
+    func write(_ arrays: [ArrayData], extra: [(bytes: Data, target: OutputFile)] = []) throws {
         precondition(arrays.count <= outputs.count, "RunSession.write: \(arrays.count) arrays for \(outputs.count) outputs")
         var staged: [(temporary: URL, target: OutputFile)] = []
         func discardStaged() {
             for item in staged { try? FileManager.default.removeItem(at: item.temporary) }
         }
+        func temporary(for output: OutputFile) -> URL {
+            output.url.deletingLastPathComponent()
+                .appendingPathComponent(".\(output.url.lastPathComponent).attend-\(UUID().uuidString).tmp")
+        }
         for (array, output) in zip(arrays, outputs) {
-            let temporary = output.url.deletingLastPathComponent()
-                .appendingPathComponent(".\(output.url.lastPathComponent).attend-\(UUID().uuidString).npy")
+            let temporary = temporary(for: output)
             do {
                 try NPY.write(array, to: temporary)
             } catch {
                 discardStaged()
                 throw context.error(output.label, "cannot be written: \(libraryMessage(error))")
+            }
+            staged.append((temporary, output))
+        }
+        for (bytes, output) in extra {
+            let temporary = temporary(for: output)
+            do {
+                try bytes.write(to: temporary)
+            } catch {
+                discardStaged()
+                throw context.error(output.label, "cannot be written: \(error.localizedDescription)")
             }
             staged.append((temporary, output))
         }
