@@ -28,9 +28,19 @@ output="$(cd "$output" && pwd)"
 # The libraries with a catalog (Sources/<Target>/<Target>.docc).
 for target in Attend; do
   rm -rf "$output/$target"
+  log="$output/$target.log"
   swift package --allow-writing-to-directory "$output" \
     generate-documentation --target "$target" \
     --transform-for-static-hosting --output-path "$output/$target" \
-    ${extra[@]+"${extra[@]}"}
+    ${extra[@]+"${extra[@]}"} 2>&1 | tee "$log"
+  # The catalog itself (articles, links, images) must be warning-free. Warnings about the
+  # source files' doc comments are counted and reported, not fatal (yet).
+  catalog_warnings=$(grep -A1 '^warning:' "$log" | grep -c -E -- '--> [^ ]*\.md:' || true)
+  source_warnings=$(grep -c '^warning:' "$log" || true)
+  echo "docs.sh: $target: $catalog_warnings warning(s) in the catalog, $source_warnings in total (doc comments included)"
+  if [ "$catalog_warnings" -gt 0 ]; then
+    echo "docs.sh: fix the catalog warnings above (Sources/$target/$target.docc)" >&2
+    exit 1
+  fi
   echo "docs.sh: $target → $output/$target (open /documentation/$(echo "$target" | tr '[:upper:]' '[:lower:]')/ through a web server)"
 done

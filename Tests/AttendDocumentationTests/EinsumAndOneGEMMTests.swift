@@ -16,8 +16,8 @@ struct EinsumAndOneGEMMTests {
         var generator = SeededGenerator(seed: 42)
         let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
         let k = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
-        let viaMatmul = try matmul(q, k.transposed(-2, -1))             // [B, H, L, D] · [B, H, D, L] → [B, H, L, L]
-        let viaEinsum = try einsum("bhld,bhmd->bhlm", q, k)             // [B, H, L, L]: d is summed
+        let viaMatmul = try matmul(q, k.transposed(-2, -1))   // [B, H, L, D] · [B, H, D, L] → [B, H, L, L]
+        let viaEinsum = try einsum("bhld,bhmd->bhlm", q, k)              // [B, H, L, L]: d is summed
         // snippet-end
         #expect(viaMatmul.shape == [2, 4, 10, 10])
         #expect(viaEinsum.shape == [2, 4, 10, 10])
@@ -38,8 +38,8 @@ struct EinsumAndOneGEMMTests {
         let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
         let k = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
         let plan = try einsumPlan("bhld,bhmd->bhlm", q, k)
-        let call = plan.gemmCalls[0]        // cblas_sgemm M=10 N=10 K=32 transB=T × 8 (batched)
-        let copies = plan.copies            // []: K is read through its strides
+        let call = plan.gemmCalls[0]   // cblas_sgemm M=10 N=10 K=32 transB=T × 8 (batched)
+        let copies = plan.copies   // []: K is read through its strides
         // snippet-end
         #expect(plan.gemmCalls.count == 1)
         #expect(call.routine == "cblas_sgemm")
@@ -55,11 +55,11 @@ struct EinsumAndOneGEMMTests {
     func declarative() throws {
         // snippet: einsum-declarative
         var generator = SeededGenerator(seed: 1)
-        let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)      // [B, H, L, D]
-        let kByPosition = Tensor<Float>.randn([2, 10, 4, 32], using: &generator)   // [B, L, H, D], straight from a projection
-        let scores = try einsum("bhld,bmhd->bhlm", q, kByPosition)          // [B, H, L, L]
-        let sameWithMatmul = try matmul(q, kByPosition.permuted(0, 2, 3, 1))   // [B, H, D, L] by hand
-        let plan = try einsumPlan("bhld,bmhd->bhlm", q, kByPosition)        // still one sgemm
+        let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)             // [B, H, L, D]
+        let kByPosition = Tensor<Float>.randn([2, 10, 4, 32], using: &generator)   // [B, L, H, D]
+        let scores = try einsum("bhld,bmhd->bhlm", q, kByPosition)                 // [B, H, L, L]
+        let sameWithMatmul = try matmul(q, kByPosition.permuted(0, 2, 3, 1))       // [B, H, D, L] by hand
+        let plan = try einsumPlan("bhld,bmhd->bhlm", q, kByPosition)               // still one sgemm
         // snippet-end
         #expect(scores.shape == [2, 4, 10, 10])
         #expect(sameWithMatmul.shape == [2, 4, 10, 10])
@@ -80,11 +80,11 @@ struct EinsumAndOneGEMMTests {
     @Test("implicit output, traces and chained contractions")
     func notation() throws {
         // snippet: einsum-notation
-        let m = try Tensor<Float>(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])   // [2, 3]
-        let square = try Tensor<Float>(shape: [2, 2], scalars: [1, 2, 3, 4])    // [2, 2]
-        let product = try einsum("ij,jk", square, m)       // [2, 3]: implicit output, the letters left over in order
-        let trace = try einsum("ii->", square)             // []: 1 + 4
-        let columnSums = try einsum("ij->j", m)            // [3]
+        let m = try Tensor<Float>(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])     // [2, 3]
+        let square = try Tensor<Float>(shape: [2, 2], scalars: [1, 2, 3, 4])      // [2, 2]
+        let product = try einsum("ij,jk", square, m)   // [2, 3]: implicit output "ik"
+        let trace = try einsum("ii->", square)                                    // []: 1 + 4
+        let columnSums = try einsum("ij->j", m)                                   // [3]
         let chained = try einsum("ij,jk,kl->il", square, m, m.transposed(0, 1))   // [2, 2]: two GEMMs
         // snippet-end
         #expect(product.shape == [2, 3])

@@ -12,8 +12,9 @@ struct LandingPageTests {
         let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
         let k = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
         let v = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
-        let scores = try einsum("bhld,bhmd->bhlm", q, k)                 // [B, H, L, L]: one batched sgemm
-        let out = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .causal).output   // [B, H, L, D]
+        let scores = try einsum("bhld,bhmd->bhlm", q, k)   // [B, H, L, L]: one batched sgemm
+        let out = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .causal)   // fused
+            .output   // [B, H, L, D]
         // snippet-end
         #expect(scores.shape == [2, 4, 10, 10])
         #expect(out.shape == [2, 4, 10, 32])

@@ -43,10 +43,10 @@ struct ReductionsAndSoftmaxTests {
     func negativeDims() throws {
         let x = try Self.seedTensor()
         // snippet: reductions-negative-dims
-        let last = try x.sum(dim: -1)        // same as dim 2: [3, 4]
-        let middle = try x.sum(dim: -2)      // same as dim 1: [3, 5]
-        let first = try x.sum(dim: -3)       // same as dim 0: [4, 5]
-        let both = try x.sum(dims: [0, -1])  // dims 0 and 2 at once: [4], each 15 + 150 + 1500
+        let last = try x.sum(dim: -1)         // same as dim 2: [3, 4]
+        let middle = try x.sum(dim: -2)       // same as dim 1: [3, 5]
+        let first = try x.sum(dim: -3)        // same as dim 0: [4, 5]
+        let both = try x.sum(dims: [0, -1])   // dims 0 and 2 at once: [4], each 15 + 150 + 1500
         // snippet-end
         #expect(last == (try x.sum(dim: 2)))
         #expect(middle == (try x.sum(dim: 1)))
@@ -77,8 +77,8 @@ struct ReductionsAndSoftmaxTests {
     func softmaxAlongDims() throws {
         let x = try Self.seedTensor()
         // snippet: reductions-softmax
-        let alongRows = try x.softmax(dim: -1)    // [3, 4, 5]: each row of 5 sums to 1
-        let alongBatch = try x.softmax(dim: 0)    // [3, 4, 5]: each stack of 3 (x, 10x, 100x) sums to 1
+        let alongRows = try x.softmax(dim: -1)   // [3, 4, 5]: each row of 5 sums to 1
+        let alongBatch = try x.softmax(dim: 0)   // [3, 4, 5]: each stack of 3 (x, 10x, 100x) sums to 1
         // snippet-end
         #expect(alongRows.shape == [3, 4, 5])
         #expect(alongBatch.shape == [3, 4, 5])
@@ -101,8 +101,8 @@ struct ReductionsAndSoftmaxTests {
     @Test("softmax of huge logits and of an all -inf line")
     func softmaxEdges() throws {
         // snippet: reductions-softmax-edges
-        let huge = try Tensor<Float>([1000, 1001, 1002]).softmax()           // [3]: finite, the max is subtracted first
-        let masked = try Tensor<Float>([0, -.infinity, 0]).softmax()         // [0.5, 0, 0.5]
+        let huge = try Tensor<Float>([1000, 1001, 1002]).softmax()   // [3]: finite (max subtracted)
+        let masked = try Tensor<Float>([0, -.infinity, 0]).softmax()            // [0.5, 0, 0.5]
         let allMasked = try Tensor<Float>([-.infinity, -.infinity]).softmax()   // [0, 0], not NaN
         // snippet-end
         let e = [Foundation.exp(-2.0), Foundation.exp(-1.0), 1]
