@@ -13,9 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
-        // Documentation only: `swift package generate-documentation` (scripts/docs.sh). A command
-        // plugin, so `swift build` never compiles it.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: - Implementation details
@@ -63,3 +60,11 @@ let package = Package(
         .testTarget(name: "AttendDocumentationTests", dependencies: ["Attend", "AttendReference"]),
     ]
 )
+
+// Documentation: `swift package generate-documentation` comes from swift-docc-plugin, added only
+// when ATTEND_DOCS is set (scripts/docs.sh sets it). Otherwise every clean `swift build` would
+// compile the plugin's two scripts (~11 s of CPU, measured) and every package depending on Attend
+// would fetch it and swift-docc-symbolkit.
+if Context.environment["ATTEND_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

@@ -29,7 +29,7 @@ output="$(cd "$output" && pwd)"
 for target in Attend; do
   rm -rf "$output/$target"
   log="$output/$target.log"
-  swift package --allow-writing-to-directory "$output" \
+  ATTEND_DOCS=1 swift package --allow-writing-to-directory "$output" \
     generate-documentation --target "$target" \
     --transform-for-static-hosting --output-path "$output/$target" \
     ${extra[@]+"${extra[@]}"} 2>&1 | tee "$log"
