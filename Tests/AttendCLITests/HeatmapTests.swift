@@ -130,6 +130,19 @@ struct HeatmapTests {
         for (shown, actual) in zip(drawn, slice) { #expect(Swift.abs(shown - Double(actual)) <= 0.005 + 1e-9) }
     }
 
+    @Test("labels are escaped: <s>, & and quotes survive as text and the file still parses")
+    func escaping() throws {
+        let dir = try Scratch()
+        var data = TestData(seed: 35)
+        let x = try dir.write("x.npy", data.randn([1, 4, 5]))
+        let labels = ["<s>", "a&b", "\"q\"", "it's"]
+        try run(["run", "sdpa", "--query", x, "--key", x, "--value", x, "--output", dir.path("out.npy"), "--heatmap", dir.path("w.svg"),
+                 "--heatmap-labels", labels.joined(separator: ",")])
+        let svg = try ParsedSVG(contentsOf: URL(fileURLWithPath: dir.path("w.svg")))
+        #expect(svg.texts["row-label"] == labels)
+        #expect(svg.texts["column-label"] == labels)
+    }
+
     @Test("mha --heatmap draws one head of the per-head weights while --attention-weights keeps the average",
           arguments: ["blas", "reference"])
     func mha(backend: String) throws {
