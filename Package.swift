@@ -66,5 +66,16 @@ let package = Package(
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
         .testTarget(name: "AttendVerificationTests", dependencies: ["AttendVerification", "Attend", "AttendReference"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
+        // The DocC articles' code: every snippet compiled and run (scripts/check_doc_snippets.py
+        // checks the articles show exactly this code).
+        .testTarget(name: "AttendDocumentationTests", dependencies: ["Attend", "AttendReference"]),
     ]
 )
+
+// Documentation: `swift package generate-documentation` comes from swift-docc-plugin, added only
+// when ATTEND_DOCS is set (scripts/docs.sh sets it). Otherwise every clean `swift build` would
+// compile the plugin's two scripts (~11 s of CPU, measured) and every package depending on Attend
+// would fetch it and swift-docc-symbolkit.
+if Context.environment["ATTEND_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

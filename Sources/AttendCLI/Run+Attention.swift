@@ -108,14 +108,15 @@ struct RunSDPA: ParsableCommand {
     @Option(parsing: .unconditional, help: "Multiplies Q·Kᵀ (default 1/√Dk).") var scale: Double?
     @Option(name: .customLong("attention-weights"), help: ArgumentHelp("Also write the weights [..., Lq, Lk].", valueName: "w.npy"))
     var attentionWeights: String?
+    @OptionGroup var heatmap: HeatmapOptions
     @OptionGroup var options: RunOptions
 
     func run() throws {
         let extra = attentionWeights.map { [OutputFile(option: "--attention-weights", path: $0)] } ?? []
-        let session = try RunSession(op: "sdpa", options: options, extraOutputs: extra)
+        let session = try RunSession(op: "sdpa", options: options, extraOutputs: extra + heatmap.outputs)
         let (qFile, kFile, vFile) = (InputFile("--query", query), InputFile("--key", key), InputFile("--value", value))
         let qkvLabel = "\(qFile.label), \(kFile.label), \(vFile.label)"
-        let wantsWeights = attentionWeights != nil
+        let wantsWeights = attentionWeights != nil || heatmap.isRequested
         let causal = causal, scale = scale
 
         /// Checks q, k, v with the engine's shape rules (same message on both backends) and
@@ -129,6 +130,7 @@ struct RunSDPA: ParsableCommand {
             }
         }
         try session.run(
+            heatmap: heatmap, op: "sdpa",
             blas: {
                 let q = try session.loader.floatTensor(qFile), k = try session.loader.floatTensor(kFile)
                 let v = try session.loader.floatTensor(vFile)
@@ -185,16 +187,18 @@ struct RunMHA: ParsableCommand {
     var attentionWeights: String?
     @Flag(name: .customLong("per-head"), help: "Write per-head weights [B, H, Lq, Lk] instead of their average.")
     var perHead = false
+    @OptionGroup var heatmap: HeatmapOptions
     @OptionGroup var options: RunOptions
 
     func run() throws {
         let extra = attentionWeights.map { [OutputFile(option: "--attention-weights", path: $0)] } ?? []
-        let session = try RunSession(op: "mha", options: options, extraOutputs: extra)
+        let session = try RunSession(op: "mha", options: options, extraOutputs: extra + heatmap.outputs)
         let (qFile, kFile, vFile) = (InputFile("--query", query), InputFile("--key", key), InputFile("--value", value))
         let weightsFile = InputFile("--weights", weights)
         let layerLabel = "\(weightsFile.label) (--num-heads \(numHeads))"
         let qkvLabel = "\(qFile.label), \(kFile.label), \(vFile.label)"
-        let wantsWeights = attentionWeights != nil, perHead = perHead, numHeads = numHeads
+        // A heatmap draws one head: it needs the per-head weights.
+        let wantsWeights = attentionWeights != nil || heatmap.isRequested, perHead = perHead || heatmap.isRequested, numHeads = numHeads
         guard numHeads >= 1 else { throw session.error("--num-heads \(numHeads)", "expected at least 1 head") }
 
         /// Loads query, key and value, reading a file named more than once only once (so the
@@ -211,6 +215,7 @@ struct RunMHA: ParsableCommand {
             try masks.validate(scoresShape: [q[0], numHeads, q[1], k[1]], session: session)
         }
         try session.run(
+            heatmap: heatmap, op: "mha", averagingHeadsForOutput: heatmap.isRequested && !self.perHead,
             blas: {
                 let dict = try session.loader.stateDict(weightsFile, as: Float.self)
                 let layer = try session.attributing(to: layerLabel) { try MultiHeadAttention<Float>(stateDict: dict, numHeads: numHeads) }

@@ -131,13 +131,13 @@ struct RunSession {
     func error(_ argument: String, _ message: String) -> CLIError { context.error(argument, message) }
 
     /// Writes the results, in the order of `outputs` (`--output` first, then e.g.
-    /// `--attention-weights`), all or nothing (``NPY/write(_:to:)``): a failure leaves no output
-    /// behind.
-    func write(_ arrays: [ArrayData]) throws {
+    /// `--attention-weights`), and any `extra` files (a `--heatmap` picture), all or nothing
+    /// (``NPY/write(_:to:alongWith:)``): a failure leaves no output behind.
+    func write(_ arrays: [ArrayData], extra: [(bytes: Data, target: OutputFile)] = []) throws {
         precondition(arrays.count <= outputs.count, "RunSession.write: \(arrays.count) arrays for \(outputs.count) outputs")
-        let targets = Array(outputs.prefix(arrays.count))
+        let targets = Array(outputs.prefix(arrays.count)) + extra.map(\.target)
         do {
-            try NPY.write(arrays, to: targets.map(\.url))
+            try NPY.write(arrays, to: targets.prefix(arrays.count).map(\.url), alongWith: extra.map { ($0.bytes, $0.target.url) })
         } catch let error as FileFormatError {
             let output = targets.first { $0.url.lastPathComponent == error.file } ?? targets[0]
             throw context.error(output.label, libraryMessage(error, argument: output.label))

@@ -79,13 +79,16 @@ public enum NPY {
     /// Writes `arrays[i]` to `urls[i]` as `.npy` files, all or nothing: every file is written to a
     /// temporary file first and renamed into place only when all are written, so a failure leaves
     /// no partial output (`attend run` writes an output and its attention weights this way).
+    /// `extra` files (say, a picture of the same result) are written in the same all-or-nothing step.
     /// - Throws: `FileFormatError` naming the file that could not be written.
-    public static func write(_ arrays: [ArrayData], to urls: [URL]) throws {
+    public static func write(_ arrays: [ArrayData], to urls: [URL], alongWith extra: [(contents: Data, url: URL)] = []) throws {
         precondition(arrays.count == urls.count, "NPY.write: \(arrays.count) arrays for \(urls.count) files")
         for (array, url) in zip(arrays, urls) {
             try array.validate(file: ArrayFileAccess.displayName(url), name: url.deletingPathExtension().lastPathComponent)
         }
-        try ArrayFileAccess.replaceAll(urls) { index, temporary in try encode(arrays[index]).write(to: temporary) }
+        try ArrayFileAccess.replaceAll(urls + extra.map(\.url)) { index, temporary in
+            try (index < arrays.count ? encode(arrays[index]) : extra[index - arrays.count].contents).write(to: temporary)
+        }
     }
 
     // MARK: Internal

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the DocC documentation as a static website (offline; swift-docc-plugin is a package
+# dependency): one folder per catalog under the output directory, default .build/docs/
+# (inside .build/, so never committed). View it through any static web server, e.g.
+#
+#   scripts/docs.sh && python3 -m http.server --directory .build/docs/Attend 8000
+#   → http://localhost:8000/documentation/attend/
+#
+# (the pages load their content with JavaScript, which browsers refuse over file://).
+# Options: --output DIR; --analyze (also print DocC's notes, e.g. undocumented symbols);
+# --coverage (write documentation-coverage.json and print the per-symbol coverage summary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+output=.build/docs
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --output) output="$2"; shift 2 ;;
+    --analyze) extra+=(--analyze); shift ;;
+    --coverage) extra+=(--experimental-documentation-coverage --coverage-summary-level detailed); shift ;;
+    *) echo "docs.sh: unknown argument $1 (expected --output DIR, --analyze, --coverage)" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$output"
+output="$(cd "$output" && pwd)"
+
+# The libraries with a catalog (Sources/<Target>/<Target>.docc).
+for target in Attend; do
+  rm -rf "$output/$target"
+  log="$output/$target.log"
+  ATTEND_DOCS=1 swift package --allow-writing-to-directory "$output" \
+    generate-documentation --target "$target" \
+    --transform-for-static-hosting --output-path "$output/$target" \
+    ${extra[@]+"${extra[@]}"} 2>&1 | tee "$log"
+  # The catalog itself (articles, links, images) must be warning-free. Warnings about the
+  # source files' doc comments are counted and reported, not fatal (yet).
+  catalog_warnings=$(grep -A1 '^warning:' "$log" | grep -c -E -- '--> [^ ]*\.md:' || true)
+  source_warnings=$(grep -c '^warning:' "$log" || true)
+  echo "docs.sh: $target: $catalog_warnings warning(s) in the catalog, $source_warnings in total (doc comments included)"
+  if [ "$catalog_warnings" -gt 0 ]; then
+    echo "docs.sh: fix the catalog warnings above (Sources/$target/$target.docc)" >&2
+    exit 1
+  fi
+  echo "docs.sh: $target → $output/$target (open /documentation/$(echo "$target" | tr '[:upper:]' '[:lower:]')/ through a web server)"
+done
