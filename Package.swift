@@ -7,6 +7,7 @@ let package = Package(
         // MARK: - Public API
         .library(name: "Attend", targets: ["Attend"]),
         .library(name: "AttendReference", targets: ["AttendReference"]),
+        .library(name: "AttendModels", targets: ["AttendModels"]),
         .executable(name: "attend", targets: ["AttendCLI"]),
     ],
     dependencies: [
@@ -40,6 +41,8 @@ let package = Package(
             name: "AttendReference",
             dependencies: [.product(name: "RealModule", package: "swift-numerics")]
         ),
+        // Tokenizers and pretrained models, built only on Attend's public API.
+        .target(name: "AttendModels", dependencies: ["Attend"]),
 
         // MARK: - Command-line tool
         .executableTarget(
@@ -47,6 +50,7 @@ let package = Package(
             dependencies: [
                 "Attend",
                 "AttendReference",
+                "AttendModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +58,7 @@ let package = Package(
         // MARK: - Unit test bundles
         .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
+        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference"]),
     ]
 )
