@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Attend", targets: ["Attend"]),
         .library(name: "AttendReference", targets: ["AttendReference"]),
         .library(name: "AttendVerification", targets: ["AttendVerification"]),
+        .library(name: "AttendModels", targets: ["AttendModels"]),
         .executable(name: "attend", targets: ["AttendCLI"]),
     ],
     dependencies: [
@@ -41,6 +42,8 @@ let package = Package(
             name: "AttendReference",
             dependencies: [.product(name: "RealModule", package: "swift-numerics")]
         ),
+        // Tokenizers and pretrained models, built only on Attend's public API.
+        .target(name: "AttendModels", dependencies: ["Attend"]),
 
         // The verification idea, once: error bounds and their propagation, error measurement,
         // the engine ↔ reference bridges and the `attend compare` cases. Imported by the tool and
@@ -57,6 +60,7 @@ let package = Package(
                 "Attend",
                 "AttendReference",
                 "AttendVerification",
+                "AttendModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +69,7 @@ let package = Package(
         .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference", "AttendVerification"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
         .testTarget(name: "AttendVerificationTests", dependencies: ["AttendVerification", "Attend", "AttendReference"]),
+        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
         // The DocC articles' code: every snippet compiled and run (scripts/check_doc_snippets.py
         // checks the articles show exactly this code).

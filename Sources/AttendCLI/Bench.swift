@@ -20,6 +20,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the (1, 8, 16384, 64) long-sequence case.") var skipLong = false
     @Flag(help: "One JSON object per case per line instead of a table.") var json = false
     @Flag(help: "Skip the sgemm reference measurement (no %sgemm column); for scripts that measure it once.") var skipSgemm = false
+    @Option(help: "Sentences (one a line) for the 'embed batch32x20' case instead of generated ones.") var embedBatch: String?
+    @Option(help: "Sentences (one a line) for the 'embed mixed1000' case instead of generated ones.") var embedMixed: String?
 
     static let grid: [(b: Int, h: Int, l: Int, d: Int)] = [
         (2, 4, 10, 32), (32, 8, 10, 32), (1, 8, 128, 64), (4, 8, 256, 64), (2, 12, 512, 64),
@@ -56,6 +58,7 @@ struct Bench: ParsableCommand {
                       + String(format: "  %8.0f", peak))
             }
         }
+        try runEmbeddingCases()   // Bench+Embedding.swift
     }
 
     /// Median ms of one case and its useful flop count.

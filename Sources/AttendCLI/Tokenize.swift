@@ -1,0 +1,55 @@
+import ArgumentParser
+import AttendModels
+import Foundation
+
+/// `attend tokenize "text"`: the token ids and token strings of a model's tokenizer.
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the token ids and tokens of a text.",
+        discussion: """
+            --model picks the tokenizer: minilm (default; all-MiniLM-L6-v2's BERT WordPiece, fetched by \
+            `python3 scripts/fetch_model.py minilm`) or a model folder.
+            """)
+
+    @Argument(help: "The text to tokenize.") var text: String
+    @Option(help: "Model name (minilm) or folder.") var model: String?
+    @Flag(help: #"Print {"ids": […], "tokens": […]}."#) var json = false
+
+    func run() throws {
+        let (choice, kind) = ModelChoice.resolve(model)
+        let ids: [Int], tokens: [String]
+        switch kind {
+        case .bertWordPiece:
+            let tokenizer = try loadModel(choice, command: "attend tokenize") {
+                try BertTokenizer(directory: choice.directory, model: choice.cacheName)
+            }
+            (ids, tokens) = { let t = tokenizer.tokenize(text); return (t.ids, t.tokens) }()
+        }
+        if json {
+            struct Output: Encodable { var ids: [Int], tokens: [String] }
+            print(try jsonText(Output(ids: ids, tokens: tokens)))
+        } else {
+            var table = TextTable([("#", .right), ("id", .right), ("token", .left)])
+            for (i, (id, token)) in zip(ids, tokens).enumerated() { table.append(["\(i)", "\(id)", token]) }
+            print(table.rendered())
+        }
+    }
+}
+
+/// Loads a model, turning a ``ModelError`` (or any other) into the one-line `CLIError` (exit 2).
+func loadModel<T>(_ choice: ModelChoice, command: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ModelError {
+        throw CLIError("\(command): \(error.description)")
+    } catch {
+        throw CLIError("\(command): --model \(choice.name): \(libraryMessage(error))")
+    }
+}
+
+/// A value as compact JSON (JSONEncoder; `/` not escaped).
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

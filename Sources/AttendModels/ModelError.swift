@@ -1,0 +1,34 @@
+import Foundation
+
+/// A model folder that cannot be used: missing, incomplete, or with a file that does not say
+/// what the loader needs. The message names the folder, the file and the problem, and — for a
+/// missing model — the command that fetches it.
+public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The folder does not exist.
+        case missingDirectory
+        /// A required file is not in the folder.
+        case missingFile(String)
+        /// A file is present but unusable (bad JSON, a missing key, a tensor of the wrong shape…).
+        case invalidFile(String)
+    }
+
+    public let kind: Kind
+    public let directory: String
+    public let description: String
+
+    init(_ kind: Kind, directory: URL, model: String = "minilm", _ detail: String = "") {
+        self.kind = kind
+        self.directory = directory.path
+        let fetch = ModelCache.fetchCommand(for: model)
+        switch kind {
+        case .missingDirectory:
+            description = "model: no model folder at \(directory.path); fetch it with `\(fetch)` (or pass --model DIR)"
+        case .missingFile(let file):
+            description = "model: \(directory.path) has no \(file)\(detail.isEmpty ? "" : " (\(detail))"); "
+                + "the folder is incomplete — fetch it again with `\(fetch)`"
+        case .invalidFile(let file):
+            description = "model: \(directory.appendingPathComponent(file).path): \(detail)"
+        }
+    }
+}

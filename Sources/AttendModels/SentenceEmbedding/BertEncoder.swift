@@ -1,0 +1,163 @@
+import Attend
+import Foundation
+
+/// A BERT encoder built from Attend's layers, with Hugging Face `BertModel` weights:
+///
+///     x₀ = LayerNorm(E_word[ids] + E_pos[0..<L] + E_type[0])                 // [B, L, E]
+///     xᵢ = TransformerEncoderLayer(post-norm)(xᵢ₋₁, keyPadding)               // [B, L, E]
+///        = LayerNorm₂(h + W₂·act(W₁·h)),  h = LayerNorm₁(x + MHA(x, x, x))
+///
+/// Weight names (with an optional `bert.` prefix) map onto the layers:
+///
+///     embeddings.{word,position,token_type}_embeddings.weight   the three tables
+///     embeddings.LayerNorm.{weight,bias}                        embeddingNorm
+///     encoder.layer.N.attention.self.{query,key,value}.*        layers[N].selfAttention q/k/v
+///     encoder.layer.N.attention.output.dense.*                  layers[N].selfAttention out
+///     encoder.layer.N.attention.output.LayerNorm.*              layers[N].norm1
+///     encoder.layer.N.intermediate.dense.*                      layers[N].feedForward.linear1
+///     encoder.layer.N.output.dense.*                            layers[N].feedForward.linear2
+///     encoder.layer.N.output.LayerNorm.*                        layers[N].norm2
+///
+/// `embeddings.position_ids` and `pooler.*` are not used for sentence embeddings; any other
+/// entry is an error, as is a missing one.
+public struct BertEncoder: Sendable {
+    public let configuration: BertConfiguration
+    public let wordEmbeddings: Tensor<Float>        // [vocab, E]
+    public let positionEmbeddings: Tensor<Float>    // [maxPositions, E]
+    public let tokenTypeEmbeddings: Tensor<Float>   // [types, E]
+    public let embeddingNorm: LayerNorm<Float>
+    public let layers: [TransformerEncoderLayer<Float>]
+
+    /// Loads `model.safetensors` of a model folder whose `config.json` is `configuration`.
+    /// - Throws: ``ModelError`` naming the missing, unexpected or mis-shaped tensor.
+    public init(directory: URL, configuration: BertConfiguration, model: String = "minilm") throws {
+        let folder = try ModelFolder(directory, model: model)
+        let file = "model.safetensors"
+        guard folder.has(file) else { throw folder.missing(file) }
+        let arrays: [String: ArrayData]
+        do {
+            arrays = try SafeTensors.read(contentsOf: folder.file(file))
+        } catch {
+            throw folder.invalid(file, "\(error)")
+        }
+        try self.init(arrays: arrays, configuration: configuration, folder: folder)
+    }
+
+    init(arrays: [String: ArrayData], configuration c: BertConfiguration, folder: ModelFolder) throws {
+        let file = "model.safetensors"
+        let prefix = arrays["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
+        var used: Set<String> = []
+        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor<Float> {
+            guard let array = arrays[prefix + name] else {
+                throw folder.invalid(file, "has no tensor \(prefix + name)")
+            }
+            guard array.shape == shape else {
+                throw folder.invalid(file, "tensor \(prefix + name) has shape \(array.shape) but config.json implies \(shape)")
+            }
+            used.insert(prefix + name)
+            do {
+                return try Tensor<Float>(array, name: "\(file) [\(prefix + name)]")
+            } catch {
+                throw folder.invalid(file, "\(error)")
+            }
+        }
+        let (e, f) = (c.hiddenSize, c.intermediateSize)
+        do {
+            wordEmbeddings = try tensor("embeddings.word_embeddings.weight", [c.vocabularySize, e])
+            positionEmbeddings = try tensor("embeddings.position_embeddings.weight", [c.maxPositions, e])
+            tokenTypeEmbeddings = try tensor("embeddings.token_type_embeddings.weight", [c.typeVocabularySize, e])
+            func norm(_ name: String) throws -> LayerNorm<Float> {
+                try LayerNorm(normalizedShape: [e], eps: c.layerNormEps, weight: tensor(name + ".weight", [e]), bias: tensor(name + ".bias", [e]))
+            }
+            func dense(_ name: String, out: Int, in width: Int) throws -> Linear<Float> {
+                try Linear(weight: tensor(name + ".weight", [out, width]), bias: tensor(name + ".bias", [out]))
+            }
+            embeddingNorm = try norm("embeddings.LayerNorm")
+            var layers: [TransformerEncoderLayer<Float>] = []
+            for n in 0..<c.layerCount {
+                let p = "encoder.layer.\(n)."
+                let (q, k, v) = try (
+                    dense(p + "attention.self.query", out: e, in: e), dense(p + "attention.self.key", out: e, in: e),
+                    dense(p + "attention.self.value", out: e, in: e))
+                let out = try dense(p + "attention.output.dense", out: e, in: e)
+                let attention = try MultiHeadAttention(
+                    numHeads: c.headCount, qWeight: q.weight, kWeight: k.weight, vWeight: v.weight,
+                    qBias: q.bias, kBias: k.bias, vBias: v.bias, outWeight: out.weight, outBias: out.bias)
+                let feedForward = try FeedForward(
+                    linear1: dense(p + "intermediate.dense", out: f, in: e), linear2: dense(p + "output.dense", out: e, in: f),
+                    activation: c.activation)
+                layers.append(
+                    try TransformerEncoderLayer(
+                        selfAttention: attention, feedForward: feedForward,
+                        norm1: norm(p + "attention.output.LayerNorm"), norm2: norm(p + "output.LayerNorm"), normFirst: false))
+            }
+            self.layers = layers
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw folder.invalid(file, "\(error)")
+        }
+        let ignored = arrays.keys.filter { name in
+            let local = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
+            return local == "embeddings.position_ids" || local.hasPrefix("pooler.") || !name.hasPrefix(prefix)
+        }
+        let unexpected = Set(arrays.keys).subtracting(used).subtracting(ignored).sorted()
+        guard unexpected.isEmpty else {
+            throw folder.invalid(
+                file, "has tensors a \(c.layerCount)-layer BERT does not use: \(unexpected.prefix(5).joined(separator: ", "))"
+                    + (unexpected.count > 5 ? " … (\(unexpected.count) in all)" : "") + "; does config.json match the weights?")
+        }
+        configuration = c
+    }
+
+    /// The last hidden states of a batch of token id sequences, padded on the right to the
+    /// longest one; padded keys are masked out of attention (their own rows are computed but
+    /// meaningless).
+    ///
+    /// - Parameter sequences: B sequences of ids, each 1…`maxPositions` long.
+    /// - Returns: `[B, L, E]` with L the longest sequence.
+    /// - Throws: ``TensorError`` for an empty sequence, one longer than the position table, or an
+    ///   id outside the vocabulary.
+    public func callAsFunction(_ sequences: [[Int]]) throws -> Tensor<Float> {
+        let op = "BertEncoder"
+        let e = configuration.hiddenSize
+        let b = sequences.count
+        let l = sequences.map(\.count).max() ?? 0
+        guard b > 0, sequences.allSatisfy({ !$0.isEmpty }) else {
+            throw TensorError(op: op, "needs at least one sequence and every sequence at least one token ([CLS] … [SEP])")
+        }
+        guard l <= configuration.maxPositions else {
+            throw TensorError(op: op, "a sequence of \(l) tokens exceeds max_position_embeddings \(configuration.maxPositions)")
+        }
+        let vocabulary = configuration.vocabularySize
+        if let bad = sequences.lazy.flatMap({ $0 }).first(where: { !(0..<vocabulary).contains($0) }) {
+            throw TensorError(op: op, "token id \(bad) is outside the vocabulary 0..<\(vocabulary)")
+        }
+        // Embedding sum, gathered row by row: x[b, t] = word[id] + pos[t] + type[0].
+        var summed = [Float](repeating: 0, count: b * l * e)                             // [B, L, E]
+        wordEmbeddings.withUnsafeBufferPointer { word in
+            positionEmbeddings.withUnsafeBufferPointer { position in
+                tokenTypeEmbeddings.withUnsafeBufferPointer { type in
+                    summed.withUnsafeMutableBufferPointer { x in
+                        for (row, ids) in sequences.enumerated() {
+                            for t in 0..<l {
+                                let id = t < ids.count ? ids[t] : ids[ids.count - 1]
+                                let out = (row * l + t) * e, w = id * e, p = t * e
+                                for j in 0..<e { x[out + j] = word[w + j] + position[p + j] + type[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var x = try embeddingNorm(Tensor(shape: [b, l, e], scalars: summed))             // [B, L, E]
+        let padded = sequences.contains { $0.count < l }
+        let mask: AttentionMask<Float> = padded
+            ? .keyPadding(try BoolTensor(shape: [b, l], elements: sequences.flatMap { ids in (0..<l).map { $0 >= ids.count } }))
+            : .none                                                                      // [B, L], true = padding
+        for layer in layers {
+            x = try layer(x, mask: mask)                                                 // [B, L, E]
+        }
+        return x
+    }
+}

@@ -1,0 +1,68 @@
+import Attend
+import AttendModels
+import Foundation
+import Testing
+
+@Suite("all-MiniLM-L6-v2 sentence embeddings against the NumPy reference", .serialized)
+struct SentenceEmbeddingTests {
+    @Test("every fixture embedding is within 1e-4 max abs and cosine ≥ 0.99999 of the float64 reference")
+    func embeddingsMatchReference() throws {
+        let fixture = try MiniLMFixture.load()
+        let embedder = try MiniLMModel.embedder()
+        // Batches of 4 after sorting by length: only the last pads to the truncated 256-token input.
+        let got = try embedder.embed(fixture.cases.map(\.text), batchSize: 4)
+        for (c, e) in zip(fixture.cases, got) {
+            try #require(e.count == c.embedding.count, "width of \(c.text.debugDescription)")
+            let maxAbs = zip(e, c.embedding).map { abs(Double($0) - $1) }.max() ?? .infinity
+            let cosine = SemanticSearch.cosine(e, c.embedding.map(Float.init))
+            #expect(maxAbs <= 1e-4, "max |Δ| \(maxAbs) for \(c.text.debugDescription)")
+            #expect(cosine >= 0.99999, "cosine \(cosine) for \(c.text.debugDescription)")
+        }
+    }
+
+    @Test("a sentence's embedding does not depend on its batch (within the documented bound)")
+    func batchInvariance() throws {
+        let fixture = try MiniLMFixture.load()
+        let embedder = try MiniLMModel.embedder()
+        let texts = fixture.cases.map(\.text)
+        let alone = try texts.map { try embedder.embed([$0])[0] }
+        // The 256-token input is last after sorting, so: all but it in one batch (padded to the
+        // next longest), batches of 3 (its batch pads two short ones to 256), and each short text
+        // next to the second-longest one.
+        let long = texts.indices.max { texts[$0].count < texts[$1].count }!
+        let others = texts.indices.filter { $0 != long }
+        let together = try embedder.embed(others.map { texts[$0] }, batchSize: others.count)
+        let threes = try embedder.embed(texts, batchSize: 3)
+        let second = others.max { texts[$0].count < texts[$1].count }!
+        let paired = try others.map { try embedder.embed([texts[$0], texts[second]], batchSize: 2)[0] }
+        var worst: Float = 0
+        for (variant, indices) in [(together, others), (threes, Array(texts.indices)), (paired, others)] {
+            for (a, i) in zip(variant, indices) {
+                worst = max(worst, zip(a, alone[i]).map { abs($0 - $1) }.max()!)
+            }
+        }
+        #expect(worst <= SentenceEmbedder.batchInvarianceBound, "largest batched-vs-alone difference \(worst)")
+    }
+
+    @Test("semantic search ranks the corpus in the reference's order")
+    func searchOrder() throws {
+        let fixture = try MiniLMFixture.load()
+        let embedder = try MiniLMModel.embedder()
+        let corpus = try embedder.embed(fixture.search.corpus)
+        let query = try embedder.embed(fixture.search.query)
+        let ranked = SemanticSearch.rank(query: query, corpus: corpus, top: corpus.count)
+        #expect(ranked.map(\.index) == fixture.search.order)
+        for (match, expected) in zip(ranked, fixture.search.scores) {
+            #expect(abs(Double(match.score) - expected) <= 1e-4)
+        }
+        #expect(SemanticSearch.rank(query: query, corpus: corpus, top: 3).map(\.index) == Array(fixture.search.order.prefix(3)))
+    }
+
+    @Test("the configuration comes from the folder's files")
+    func configuration() throws {
+        let c = try BertConfiguration(directory: MiniLMModel.requireDirectory())
+        #expect(c.hiddenSize == 384 && c.layerCount == 6 && c.headCount == 12 && c.intermediateSize == 1536)
+        #expect(c.layerNormEps == 1e-12 && c.activation == .gelu && c.pooling == .mean && c.normalize)
+        #expect(c.maxSequenceLength == 256)
+    }
+}
