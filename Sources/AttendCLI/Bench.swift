@@ -23,6 +23,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "One JSON object per case per line instead of a table.") var json = false
     @Flag(help: "Skip the sgemm reference measurement (no %sgemm column); for scripts that measure it once.") var skipSgemm = false
     @Flag(help: "Skip the FMA peak measurement (no %peak column); for scripts that measure it once.") var skipPeak = false
+    @Flag(help: "List the cases (one JSON object each: case, b, h, lq, l, d, name) without running them.") var list = false
 
     static let grid: [(b: Int, h: Int, l: Int, d: Int)] = [
         (2, 4, 10, 32), (32, 8, 10, 32), (1, 8, 128, 64), (4, 8, 256, 64), (2, 12, 512, 64),
@@ -31,6 +32,12 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let threads { Parallelism.threadCount = threads }
+        if list {
+            for (kind, (b, h, l, d)) in cases() where filter.map({ Self.name(kind, b, h, l, d).contains($0) }) ?? true {
+                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"lq":\#(kind == "decode" ? 1 : l),"l":\#(l),"d":\#(d),"name":"\#(Self.name(kind, b, h, l, d))"}"#)
+            }
+            return
+        }
         let sgemm = skipSgemm ? Double.nan : try Self.measureSGEMM()
         let peakISA = FMAPeak.selected
         let fmaPeak = skipPeak ? Double.nan : FMAPeak.gigaflops(peakISA, threads: Parallelism.threadCount)
@@ -48,16 +55,10 @@ struct Bench: ParsableCommand {
                 print(#"{"case":"sgemm","m":2048,"n":2048,"k":2048,"gflops":\#(sgemm),"threads":\#(Parallelism.threadCount)}"#)
             }
         }
-        var cases: [(String, (Int, Int, Int, Int), Int)] = []   // name, shape, repeats override
-        for shape in Self.grid {
-            for kind in ["sdpa", "causal", "mha"] { cases.append((kind, shape, 0)) }
-        }
-        // Decode: one new query against a key/value history of L (text generation with a KV cache).
-        for l in Self.decodeLengths { cases.append(("decode", (1, 8, l, 64), 0)) }
-        if !skipLong { cases.append(("sdpa", (1, 8, 16384, 64), 1)) }
-        for (kind, (b, h, l, d), fixedRepeats) in cases {
-            let name = "\(kind) (\(b),\(h),\(l),\(d))"
+        for (kind, (b, h, l, d)) in cases() {
+            let name = Self.name(kind, b, h, l, d)
             if let filter, !name.contains(filter) { continue }
+            let fixedRepeats = l > 4096 ? 1 : 0
             let (milliseconds, flops) = try Self.time(kind: kind, b: b, h: h, l: l, d: d, repeats: fixedRepeats > 0 ? fixedRepeats : repeats)
             let gflops = flops / milliseconds / 1e6
             let peak = Self.peakResidentMegabytes()
@@ -73,6 +74,21 @@ struct Bench: ParsableCommand {
             }
         }
     }
+
+    /// The cases in order: the grid × (sdpa, causal, mha), the decode shapes, the long sequence.
+    func cases() -> [(String, (Int, Int, Int, Int))] {
+        var cases: [(String, (Int, Int, Int, Int))] = []
+        for shape in Self.grid {
+            for kind in ["sdpa", "causal", "mha"] { cases.append((kind, shape)) }
+        }
+        // Decode: one new query against a key/value history of L (text generation with a KV cache).
+        for l in Self.decodeLengths { cases.append(("decode", (1, 8, l, 64))) }
+        if !skipLong { cases.append(("sdpa", (1, 8, 16384, 64))) }
+        return cases
+    }
+
+    /// `sdpa (2,4,10,32)`; decode cases show L, the key/value length (Lq = 1).
+    static func name(_ kind: String, _ b: Int, _ h: Int, _ l: Int, _ d: Int) -> String { "\(kind) (\(b),\(h),\(l),\(d))" }
 
     /// Key/value history lengths of the decode cases (Lq = 1, H = 8, D = 64).
     static let decodeLengths = [512, 4096]
