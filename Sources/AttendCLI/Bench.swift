@@ -44,7 +44,10 @@ struct Bench: ParsableCommand {
         if !json {
             print("attend bench — \(Self.machine()), \(Parallelism.threadCount) threads, \(Self.today())")
             print(Doctor.oneLine())
-            if !skipPeak { print(String(format: "FMA peak (%@, %d workers): %.1f GFLOPS", peakISA.rawValue, Parallelism.threadCount, fmaPeak)) }
+            if !skipPeak {
+                let cores = min(Parallelism.threadCount, ProcessInfo.processInfo.activeProcessorCount)
+                print(String(format: "FMA peak (%@, %d core%@, thread CPU time): %.1f GFLOPS", peakISA.rawValue, cores, cores == 1 ? "" : "s", fmaPeak))
+            }
             if !skipSgemm { print(String(format: "sgemm 2048³: %.1f GFLOPS", sgemm)) }
             print("case".padding(toLength: 30, withPad: " ", startingAt: 0) + "      ms     GFLOPS   %peak  %sgemm   peak MB")
         } else {

@@ -37,6 +37,8 @@ import Glibc
 //   ``OpenBLASThreads/useOne()`` before the first GEMM any op issues. Re-initializing OpenBLAS while
 //   another thread is inside it would crash that thread, so a program that calls OpenBLAS itself,
 //   on other threads, before Attend's first op should read ``OpenBLASCoreSelection/status`` first.
+//   (The same holds for `setenv`, which glibc does not synchronize with `getenv` on other threads;
+//   both happen only when a fallback is found, i.e. on a machine that needs it.)
 
 /// What OpenBLAS runs and what Attend did about it (see ``OpenBLASCoreSelection``).
 public struct OpenBLASCoreStatus: Sendable, Equatable {
