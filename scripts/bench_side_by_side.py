@@ -184,6 +184,8 @@ def child_environment(library, path, threads):
             env["ATEN_CPU_CAPABILITY"] = "avx2"
             env["MKL_ENABLE_INSTRUCTIONS"] = "AVX2"
     elif library == "attend" and path == "avx2":
+        # OpenBLAS's AVX2 kernels and the AVX2 peak. (Attend's own AVX-512 kernels, once they
+        # exist, get switched off here by their environment variable too.)
         env["OPENBLAS_CORETYPE"] = "Haswell"
         env["ATTEND_FMA_PEAK_ISA"] = "avx2"
     return env

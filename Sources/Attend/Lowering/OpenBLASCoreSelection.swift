@@ -31,7 +31,8 @@ import Glibc
 // - The replacement is the newest core whose instructions the CPU certainly runs: `SkylakeX` when
 //   the Skylake-SP AVX-512 subsets (F, CD, BW, DQ, VL) are usable, else `Haswell` with AVX2 + FMA
 //   (never a core needing instructions CPUID + XGETBV do not confirm). Afterwards the reported core
-//   must be the requested one; if it is not, OpenBLAS's own choice is restored.
+//   must be the requested one; if it is not (a build without AVX-512 kernels maps SkylakeX to
+//   Haswell), the next candidate is tried, and if none is accepted OpenBLAS's own choice is restored.
 // - A user's own `OPENBLAS_CORETYPE` always wins: Attend then changes nothing (``status`` says so).
 // - It runs once, inside a `static let` (thread-safe, once per process), called from
 //   ``OpenBLASThreads/useOne()`` before the first GEMM any op issues. Re-initializing OpenBLAS while
@@ -60,6 +61,9 @@ public struct OpenBLASCoreStatus: Sendable, Equatable {
     /// The core this CPU should run according to CPUID (`SkylakeX`, `Haswell`), nil when the CPU
     /// has no AVX2 + FMA (then OpenBLAS's own choice stands).
     public let expectedCore: String?
+    /// The core Attend asked OpenBLAS for (`OPENBLAS_CORETYPE` during the re-initialization), nil
+    /// when it did not re-initialize.
+    public let requestedCore: String?
     /// The core OpenBLAS runs now (`openblas_get_corename()`).
     public let activeCore: String
     public let action: Action
@@ -111,12 +115,14 @@ public enum OpenBLASCoreSelection {
         "bulldozer", "piledriver", "steamroller", "excavator",
     ]
 
-    /// The core OpenBLAS should run on `cpu` (see the table above).
-    static func expectedCore(for cpu: CPUFeatures) -> String? {
-        if cpu.hasAVX512Skylake { return "SkylakeX" }
-        if cpu.hasAVX2FMA { return "Haswell" }
-        return nil
+    /// The cores `cpu` certainly runs that replace a fallback, best first (see the table above).
+    static func candidateCores(for cpu: CPUFeatures) -> [String] {
+        guard cpu.hasAVX2FMA else { return [] }
+        return cpu.hasAVX512Skylake ? ["SkylakeX", "Haswell"] : ["Haswell"]
     }
+
+    /// The core OpenBLAS should run on `cpu` (see the table above).
+    static func expectedCore(for cpu: CPUFeatures) -> String? { candidateCores(for: cpu).first }
 
     /// True when `core` (as `openblas_get_corename()` spells it) is a pre-AVX2 core while `cpu`
     /// runs AVX2 + FMA.
@@ -154,19 +160,25 @@ public enum OpenBLASCoreSelection {
     static func select(cpu: CPUFeatures, userCoreType: String?) -> OpenBLASCoreStatus {
         let reported = currentCore()
         let expected = expectedCore(for: cpu)
+        var requested: String?
         func status(_ action: OpenBLASCoreStatus.Action) -> OpenBLASCoreStatus {
-            OpenBLASCoreStatus(detectedCore: reported, expectedCore: expected, activeCore: currentCore(), action: action, config: config())
+            OpenBLASCoreStatus(
+                detectedCore: reported, expectedCore: expected, requestedCore: requested, activeCore: currentCore(), action: action,
+                config: config())
         }
         if let userCoreType, !userCoreType.isEmpty { return status(.userChoice(userCoreType)) }
-        guard let target = correction(reported: reported, cpu: cpu, userCoreType: nil) else { return status(.kept) }
-        guard let active = reinitialize(as: target) else {
-            return status(.uncorrectable("this OpenBLAS has no gotoblas_dynamic_init/quit (not a DYNAMIC_ARCH build)"))
+        guard correction(reported: reported, cpu: cpu, userCoreType: nil) != nil else { return status(.kept) }
+        var refused: [String] = []
+        for candidate in candidateCores(for: cpu) {
+            requested = candidate
+            guard let active = reinitialize(as: candidate) else {
+                return status(.uncorrectable("this OpenBLAS has no gotoblas_dynamic_init/quit (not a DYNAMIC_ARCH build)"))
+            }
+            if active.lowercased() == candidate.lowercased() { return status(.corrected) }
+            refused.append("\(candidate) (it reported \(active))")
         }
-        if active.lowercased() != target.lowercased() {
-            _ = reinitialize(as: nil)
-            return status(.uncorrectable("OpenBLAS did not accept OPENBLAS_CORETYPE=\(target) (it reported \(active))"))
-        }
-        return status(.corrected)
+        _ = reinitialize(as: nil)
+        return status(.uncorrectable("OpenBLAS did not accept OPENBLAS_CORETYPE=\(refused.joined(separator: ", "))"))
     }
 
     /// Re-runs OpenBLAS's kernel selection with `OPENBLAS_CORETYPE` = `core` (nil: unset, OpenBLAS's

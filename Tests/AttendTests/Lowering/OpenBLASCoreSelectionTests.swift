@@ -39,6 +39,17 @@ struct OpenBLASCoreSelectionTests {
         #expect(OpenBLASCoreSelection.expectedCore(for: cpu) == expected, "\(cpu.isaNames)")
     }
 
+    @Test("the cores tried in place of a fallback, best first, are only ones the CPU runs", arguments: [
+        (CPUGeneration.skylakeX, ["SkylakeX", "Haswell"]),
+        (CPUGeneration.knightsLanding, ["Haswell"]),
+        (CPUGeneration.haswell, ["Haswell"]),
+        (CPUGeneration.avx2WithoutFMA, []),
+        (CPUGeneration.sandyBridge, []),
+    ] as [(CPUFeatures, [String])])
+    func candidates(cpu: CPUFeatures, cores: [String]) {
+        #expect(OpenBLASCoreSelection.candidateCores(for: cpu) == cores)
+    }
+
     @Test("a fallback is a pre-AVX2 core on a CPU with AVX2 + FMA; AVX2-class and unknown cores never are", arguments: [
         ("Prescott", CPUGeneration.skylakeX, true),
         ("prescott", CPUGeneration.haswell, true),
