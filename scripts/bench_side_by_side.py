@@ -1,17 +1,32 @@
 #!/usr/bin/env python3
-"""Runs the `attend bench` grid next to NumPy and PyTorch with the same thread count and prints
-Attend's time as a ratio to each (ratio > 1: Attend is faster).
+"""Attend, NumPy and PyTorch on the `attend bench` grid, each library in its own process.
 
-    python3 scripts/bench_side_by_side.py [--threads 2] [--skip-long] [--case sdpa]
+    python3 scripts/bench_side_by_side.py [--threads 2] [--rounds 3] [--quick] [--skip-long] [--case sdpa]
 
-- Attend: `scripts/attend bench --json` (release build; installs OpenBLAS if needed).
+How it keeps one library (or one noisy moment) from deciding a row:
+- Every measurement is a fresh process of one library for one case: `attend bench --case NAME`,
+  or this script with `--worker numpy|torch`. NumPy's OpenBLAS threads, which spin after each
+  call, never share a process (or its cores' spare time) with PyTorch's OpenMP threads.
+- The same thread count is pinned for everyone: OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+  MKL_NUM_THREADS in every child's environment, `torch.set_num_threads`, `attend --threads`.
+- Cases are interleaved: each round runs every case once per library, back to back (the
+  library order rotating), and a row keeps each library's best median over the rounds.
+- %peak is Attend's GFLOPS over the FMA peak of its worker threads that `attend doctor` measures
+  for the ISA of the table (thread CPU time: the peak does not move with the machine's load).
+
+Two tables. The native path: the machine's widest ISA (NumPy with OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE removed from its environment, so a current NumPy picks its own kernels; PyTorch
+with ATEN_CPU_CAPABILITY and MKL_ENABLE_INSTRUCTIONS removed). The AVX2 path, on an AVX-512
+machine: Attend and NumPy with OPENBLAS_CORETYPE=Haswell (Attend's peak with
+ATTEND_FMA_PEAK_ISA=avx2), PyTorch with ATEN_CPU_CAPABILITY=avx2 and MKL_ENABLE_INSTRUCTIONS=AVX2.
+On an AVX2 machine the native path is the AVX2 path: one table, and a note.
+
+- Attend: ATTEND_BIN, or the release build (`swift build -c release --product attend` is run once).
 - NumPy: hand-written attention, what the seeds write: softmax(q @ kᵀ · scale) @ v, and for MHA the
-  four projections around it. Always available.
-- PyTorch: `F.scaled_dot_product_attention` and `nn.MultiheadAttention(batch_first=True)` in eval
-  mode with `need_weights=False`, under `torch.inference_mode()`, when torch is installed
-  (`pip install torch`; the CPU build is enough).
-Timing: median of repeated runs after a warm-up, like `attend bench`. Thread counts are set before
-NumPy/PyTorch load (OMP/OPENBLAS/MKL_NUM_THREADS, torch.set_num_threads).
+  four projections around it.
+- PyTorch (when installed): `F.scaled_dot_product_attention` and
+  `nn.MultiheadAttention(batch_first=True)` in eval mode, `need_weights=False`, under
+  `torch.inference_mode()`.
 """
 import argparse
 import json
@@ -20,33 +35,32 @@ import subprocess
 import sys
 import time
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--threads", type=int, default=os.cpu_count())
-parser.add_argument("--skip-long", action="store_true", help="skip the (1, 8, 16384, 64) case")
-parser.add_argument("--case", default=None, help="only cases whose name contains this")
-parser.add_argument("--budget", type=float, default=0.5, help="seconds of timed runs per case")
-args = parser.parse_args()
-
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
-
-import numpy as np  # noqa: E402  (after the thread settings)
-
-try:
-    import torch  # noqa: E402
-    import torch.nn.functional as F  # noqa: E402
-
-    torch.set_num_threads(args.threads)
-except ImportError:
-    torch = None
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+QUICK_CASES = ("sdpa (2,4,10,32)", "mha (2,4,10,32)", "causal (1,8,128,64)", "decode (1,8,512,64)")
 
 
-def median_ms(work):
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every case (best median kept)")
+    parser.add_argument("--budget", type=float, default=0.5, help="seconds of timed runs per case and process")
+    parser.add_argument("--skip-long", action="store_true", help="skip the (1, 8, 16384, 64) case")
+    parser.add_argument("--case", default=None, help="only cases whose name contains this")
+    parser.add_argument("--quick", action="store_true", help=f"smoke test: {', '.join(QUICK_CASES)}; 1 round, 0.1 s budget")
+    parser.add_argument("--path", choices=("auto", "native", "avx2"), default="auto",
+                        help="auto: native, plus AVX2 on an AVX-512 machine; or just one of them")
+    parser.add_argument("--worker", choices=("numpy", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+# MARK: - Workers (one library, one case, one process)
+
+def median_ms(work, budget):
     work()
     samples, spent = [], 0.0
-    while len(samples) < 3 or (spent < args.budget and len(samples) < 200):
+    while len(samples) < 3 or (spent < budget and len(samples) < 200):
         start = time.perf_counter()
         work()
         elapsed = time.perf_counter() - start
@@ -56,7 +70,7 @@ def median_ms(work):
     return samples[len(samples) // 2]
 
 
-def numpy_case(kind, b, h, l, d):
+def numpy_case(np, kind, b, h, lq, l, d):
     rng = np.random.default_rng(1)
     if kind == "mha":
         e = h * d
@@ -71,8 +85,9 @@ def numpy_case(kind, b, h, l, d):
             o = (s / s.sum(-1, keepdims=True)) @ v
             return o.transpose(0, 2, 1, 3).reshape(b, l, e) @ w[3].T
         return work
-    q, k, v = (rng.standard_normal((b, h, l, d), dtype=np.float32) for _ in range(3))
-    causal = np.triu(np.full((l, l), -np.inf, dtype=np.float32), 1) if kind == "causal" else None
+    q = rng.standard_normal((b, h, lq, d), dtype=np.float32)
+    k, v = (rng.standard_normal((b, h, l, d), dtype=np.float32) for _ in range(2))
+    causal = np.triu(np.full((lq, l), -np.inf, dtype=np.float32), 1) if kind == "causal" else None
 
     def work():
         s = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(d))
@@ -83,7 +98,7 @@ def numpy_case(kind, b, h, l, d):
     return work
 
 
-def torch_case(kind, b, h, l, d):
+def torch_case(torch, kind, b, h, lq, l, d):
     g = torch.Generator().manual_seed(1)
     if kind == "mha":
         e = h * d
@@ -94,42 +109,221 @@ def torch_case(kind, b, h, l, d):
             with torch.inference_mode():
                 return layer(x, x, x, need_weights=False)
         return work
-    q, k, v = (torch.randn(b, h, l, d, generator=g) for _ in range(3))
+    q = torch.randn(b, h, lq, d, generator=g)
+    k, v = (torch.randn(b, h, l, d, generator=g) for _ in range(2))
+    sdpa = torch.nn.functional.scaled_dot_product_attention
 
     def work():
         with torch.inference_mode():
-            return F.scaled_dot_product_attention(q, k, v, is_causal=(kind == "causal"))
+            return sdpa(q, k, v, is_causal=(kind == "causal"))
     return work
 
 
-# ATTEND_BIN names an already built `attend` (skips the build); otherwise scripts/attend builds it.
-attend = os.environ.get("ATTEND_BIN") or os.path.join(ROOT, "scripts", "attend")
+def peak_rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
 
 
-def attend_bench(*extra):
-    command = [attend, "bench", "--json", "--threads", str(args.threads), *extra]
-    lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+def blas_pools():
+    """What threadpoolctl sees in this process: each BLAS/OpenMP library, version, kernel core."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return "threadpoolctl not installed"
+    pools = []
+    for pool in threadpoolctl.threadpool_info():
+        text = f"{pool.get('internal_api')} {pool.get('version') or ''}".strip()
+        if pool.get("architecture"):
+            text += f" core {pool['architecture']}"
+        pools.append(f"{text} ({pool.get('num_threads')} threads)")
+    return ", ".join(pools) or "no BLAS pool found"
 
 
-# The case list (and the sgemm reference, measured once); then each case is timed by Attend,
-# NumPy and PyTorch back to back, so a noisy neighbour on a shared machine hits all three alike.
-listing = attend_bench("--repeats", "1", *(["--skip-long"] if args.skip_long else []), *(["--case", args.case] if args.case else []))
-sgemm = next(r for r in listing if r["case"] == "sgemm")
-print(f"side by side — {args.threads} threads, {time.strftime('%Y-%m-%d')}, numpy {np.__version__}, "
-      f"torch {torch.__version__ if torch else 'not installed'}; attend sgemm 2048³ {sgemm['gflops']:.0f} GFLOPS")
-print(f"{'case':<24}{'attend ms':>11}{'numpy ms':>11}{'torch ms':>11}{'vs numpy':>10}{'vs torch':>10}{'%sgemm':>8}{'peak MB':>9}")
-for entry in listing:
-    if entry["case"] == "sgemm":
-        continue
-    kind, b, h, l, d = entry["case"], entry["b"], entry["h"], entry["l"], entry["d"]
-    name = f"{kind} ({b},{h},{l},{d})"
-    long_case = l > 4096
-    r = attend_bench("--skip-sgemm", "--case", name, *(["--repeats", "1"] if long_case else []))[0]
-    np_ms = None if long_case else median_ms(numpy_case(kind, b, h, l, d))
-    t_ms = median_ms(torch_case(kind, b, h, l, d)) if torch else None
-    fmt = lambda x: f"{x:11.3f}" if x is not None else f"{'—':>11}"
-    ratio = lambda x: f"{x / r['ms']:9.2f}×" if x is not None else f"{'—':>10}"
-    percent = 100 * r["gflops"] / sgemm["gflops"]
-    print(f"{name:<24}{r['ms']:11.3f}{fmt(np_ms)}{fmt(t_ms)}{ratio(np_ms)}{ratio(t_ms)}{percent:7.0f}%{r['peak_rss_mb']:9.0f}")
-    sys.stdout.flush()
+def worker(args):
+    """Runs one case (or, with the spec "probe", describes the library) and prints one JSON line."""
+    spec = json.loads(args.spec)
+    if args.worker == "numpy":
+        import numpy as np
+        if spec == "probe":
+            result = {"version": np.__version__, "blas": blas_pools()}
+        else:
+            ms = median_ms(numpy_case(np, spec["case"], spec["b"], spec["h"], spec["lq"], spec["l"], spec["d"]), args.budget)
+            result = {"ms": ms, "peak_rss_mb": peak_rss_mb()}
+    else:
+        import torch
+        torch.set_num_threads(args.threads)
+        if spec == "probe":
+            capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "?"
+            result = {"version": torch.__version__, "capability": capability, "threads": torch.get_num_threads(),
+                      "blas": blas_pools()}
+        else:
+            ms = median_ms(torch_case(torch, spec["case"], spec["b"], spec["h"], spec["lq"], spec["l"], spec["d"]), args.budget)
+            result = {"ms": ms, "peak_rss_mb": peak_rss_mb()}
+    print(json.dumps(result))
+
+
+# MARK: - Driver (imports neither library)
+
+def child_environment(library, path, threads):
+    env = dict(os.environ)
+    for name in THREAD_VARIABLES:
+        env[name] = str(threads)
+    if library == "numpy":
+        # A current NumPy picks its own kernels; variables set for an older OpenBLAS slow it down.
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+        if path == "avx2":
+            env["OPENBLAS_CORETYPE"] = "Haswell"
+    elif library == "torch":
+        env.pop("ATEN_CPU_CAPABILITY", None)
+        env.pop("MKL_ENABLE_INSTRUCTIONS", None)
+        if path == "avx2":
+            env["ATEN_CPU_CAPABILITY"] = "avx2"
+            env["MKL_ENABLE_INSTRUCTIONS"] = "AVX2"
+    elif library == "attend" and path == "avx2":
+        # OpenBLAS's AVX2 kernels and the AVX2 peak. (Attend's own AVX-512 kernels, once they
+        # exist, get switched off here by their environment variable too.)
+        env["OPENBLAS_CORETYPE"] = "Haswell"
+        env["ATTEND_FMA_PEAK_ISA"] = "avx2"
+    return env
+
+
+def run_json_lines(command, env):
+    completed = subprocess.run(command, env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {completed.returncode}: {completed.stderr.strip()}")
+    return [json.loads(line) for line in completed.stdout.splitlines() if line.strip().startswith("{")]
+
+
+def attend_binary():
+    if os.environ.get("ATTEND_BIN"):
+        return os.environ["ATTEND_BIN"]
+    subprocess.run([os.path.join(ROOT, "scripts", "setup.sh")], check=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "attend"], cwd=ROOT, check=True,
+                   stdout=sys.stderr)
+    return os.path.join(ROOT, ".build", "release", "attend")
+
+
+def torch_available():
+    try:
+        import importlib.util
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:
+        return False
+
+
+class Runner:
+    def __init__(self, args, attend):
+        self.args, self.attend = args, attend
+        self.libraries = ["attend", "numpy"] + (["torch"] if torch_available() else [])
+
+    def python_worker(self, library, path, spec, budget):
+        command = [sys.executable, os.path.abspath(__file__), "--worker", library, "--threads", str(self.args.threads),
+                   "--budget", str(budget), "--spec", json.dumps(spec)]
+        return run_json_lines(command, child_environment(library, path, self.args.threads))[0]
+
+    def attend_case(self, path, case, budget_repeats):
+        command = [self.attend, "bench", "--json", "--skip-sgemm", "--skip-peak", "--threads", str(self.args.threads),
+                   "--case", case["name"], *budget_repeats]
+        lines = run_json_lines(command, child_environment("attend", path, self.args.threads))
+        return next(line for line in lines if Runner.name(line) == case["name"])
+
+    @staticmethod
+    def name(line):
+        return f"{line['case']} ({line['b']},{line['h']},{line['l']},{line['d']})"
+
+    def measure(self, library, path, case):
+        long_case = case["l"] > 4096
+        if library == "attend":
+            repeats = ["--repeats", "1"] if long_case else (["--repeats", "3"] if self.args.quick else [])
+            return self.attend_case(path, case, repeats)
+        if library == "numpy" and long_case:
+            return None   # the materialized scores alone would need B·H·L²·4 bytes (8.6 GB)
+        return self.python_worker(library, path, case, 0.0 if long_case else self.args.budget)
+
+    def table(self, path, cases, native_isa):
+        env = child_environment("attend", path, self.args.threads)
+        doctor = run_json_lines([self.attend, "doctor", "--json", "--threads", str(self.args.threads)], env)[0]
+        probes = {library: self.python_worker(library, path, "probe", 0) for library in self.libraries if library != "attend"}
+        isa = "avx2" if path == "avx2" else native_isa
+        peak = doctor["peak_gflops_workers"]
+        print(f"\n{path} path — ISA {isa}; Attend: OpenBLAS {doctor['openblas_version']} core {doctor['openblas_core']} "
+              f"({doctor['openblas_action']}), kernels {doctor['kernel_path']}, FMA peak {doctor['peak_isa']} on "
+              f"{min(self.args.threads, doctor['cores'])} workers {peak:.0f} GFLOPS")
+        if doctor.get("openblas_coretype_env") and path != "avx2":
+            print(f"  note: OPENBLAS_CORETYPE={doctor['openblas_coretype_env']} is set in this environment; Attend keeps it "
+                  "(the user's choice), NumPy runs without it")
+        print(f"  NumPy {probes['numpy']['version']}: {probes['numpy']['blas']}")
+        if "torch" in probes:
+            t = probes["torch"]
+            print(f"  PyTorch {t['version']}: capability {t['capability']}, {t['threads']} threads; {t['blas']}")
+        else:
+            print("  PyTorch: not installed (pip install torch)")
+
+        best = {}   # (case name, library) → best result over rounds
+        for round_index in range(self.args.rounds):
+            for case_index, case in enumerate(cases):
+                if case["l"] > 4096 and round_index > 0:
+                    continue   # seconds per run: one round is enough
+                shift = (round_index + case_index) % len(self.libraries)
+                for library in self.libraries[shift:] + self.libraries[:shift]:
+                    result = self.measure(library, path, case)
+                    key = (case["name"], library)
+                    if result is not None and (key not in best or result["ms"] < best[key]["ms"]):
+                        best[key] = result
+            print(f"  round {round_index + 1}/{self.args.rounds} done", file=sys.stderr)
+
+        print(f"{'case':<24}{'attend ms':>11}{'numpy ms':>11}{'torch ms':>11}{'vs numpy':>10}{'vs torch':>10}"
+              f"{'GFLOPS':>9}{'%peak':>7}{'peak MB':>9}")
+        for case in cases:
+            a = best[(case["name"], "attend")]
+            n = best.get((case["name"], "numpy"))
+            t = best.get((case["name"], "torch"))
+            fmt = lambda r: f"{r['ms']:11.3f}" if r else f"{'—':>11}"
+            ratio = lambda r: f"{r['ms'] / a['ms']:9.2f}×" if r else f"{'—':>10}"
+            percent = 100 * a["gflops"] / peak if peak else float("nan")
+            print(f"{case['name']:<24}{a['ms']:11.3f}{fmt(n)}{fmt(t)}{ratio(n)}{ratio(t)}{a['gflops']:9.1f}{percent:6.0f}%"
+                  f"{a['peak_rss_mb']:9.0f}")
+            sys.stdout.flush()
+
+
+def main():
+    args = parse_arguments()
+    if args.worker:
+        worker(args)
+        return
+    if args.quick:
+        args.rounds, args.budget, args.skip_long = 1, 0.1, True
+    attend = attend_binary()
+    listing = run_json_lines([attend, "bench", "--list", *(["--skip-long"] if args.skip_long else [])], dict(os.environ))
+    cases = [c for c in listing if (not args.case or args.case in c["name"]) and (not args.quick or c["name"] in QUICK_CASES)]
+    if not cases:
+        sys.exit(f"no case matches --case {args.case}")
+    doctor = run_json_lines([attend, "doctor", "--json", "--skip-peak"], dict(os.environ))[0]
+    native_isa = "avx512" if "avx512f" in doctor["isa"] else "avx2" if "avx2" in doctor["isa"] else "sse"
+    load = os.getloadavg()
+    print(f"side by side — {time.strftime('%Y-%m-%d %H:%M')} · {doctor['cpu']} ({doctor['vendor']} family {doctor['family']} "
+          f"model {doctor['model']}), {doctor['cores']} cores · {args.threads} threads for every library · "
+          f"best of {args.rounds} round{'s' if args.rounds > 1 else ''} of medians, each library in its own process per case")
+    print(f"load average at start {load[0]:.1f} (cores {doctor['cores']})"
+          + (" — the machine is busy: absolute times are inflated, ratios from interleaved runs less so"
+             if load[0] > 0.5 * doctor["cores"] else ""))
+    print("ratios: their time / Attend's (> 1: Attend is faster); %peak: Attend's GFLOPS / FMA peak of its workers; "
+          "peak MB: Attend's process")
+
+    runner = Runner(args, attend)
+    paths = ["native"] if args.path == "native" else ["avx2"] if args.path == "avx2" else \
+        (["native", "avx2"] if native_isa == "avx512" else ["native"])
+    for path in paths:
+        runner.table(path, cases, native_isa)
+    if args.path == "auto" and native_isa != "avx512":
+        print(f"\nThe native path of this machine is {native_isa.upper()}, so it is also the AVX2 table; "
+              "the AVX-512 table needs an AVX-512 machine.")
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,11 +5,13 @@ import Foundation
 /// `attend bench`: the fixed attention grid, timed.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time SDPA, causal SDPA and multi-head attention on a fixed grid of (B, H, L, D).",
+        abstract: "Time SDPA, causal SDPA, decode (Lq = 1) and multi-head attention on a fixed grid of (B, H, L, D).",
         discussion: """
             Per case: median milliseconds of repeated runs after a warm-up, GFLOPS (SDPA: 4·B·H·L²·D; \
-            causal: half; MHA adds its four projections, 8·B·L·E²), the same as a percentage of the sgemm \
-            GFLOPS measured in this run on a 2048³ matrix product, and the process's peak resident memory \
+            causal: half; decode, one query against L keys: 4·B·H·L·D; MHA adds its four projections, \
+            8·B·L·E²), the same as a percentage of the FMA peak of the worker threads measured in this run \
+            (%peak; see attend doctor; ATTEND_FMA_PEAK_ISA picks the ISA) and of the sgemm GFLOPS \
+            measured in this run on a 2048³ matrix product (%sgemm), and the process's peak resident memory \
             so far (run one case with --case to get that case's peak alone). Attention runs the fused tiled kernel. Compare against PyTorch and NumPy with \
             scripts/bench_side_by_side.py.
             """)
@@ -22,6 +24,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the sgemm reference measurement (no %sgemm column); for scripts that measure it once.") var skipSgemm = false
     @Option(help: "Sentences (one a line) for the 'embed batch32x20' case instead of generated ones.") var embedBatch: String?
     @Option(help: "Sentences (one a line) for the 'embed mixed1000' case instead of generated ones.") var embedMixed: String?
+    @Flag(help: "Skip the FMA peak measurement (no %peak column); for scripts that measure it once.") var skipPeak = false
+    @Flag(help: "List the cases (one JSON object each: case, b, h, lq, l, d, name) without running them.") var list = false
 
     static let grid: [(b: Int, h: Int, l: Int, d: Int)] = [
         (2, 4, 10, 32), (32, 8, 10, 32), (1, 8, 128, 64), (4, 8, 256, 64), (2, 12, 512, 64),
@@ -30,30 +34,46 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let threads { Parallelism.threadCount = threads }
+        if list {
+            for (kind, (b, h, l, d)) in cases() where filter.map({ Self.name(kind, b, h, l, d).contains($0) }) ?? true {
+                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"lq":\#(kind == "decode" ? 1 : l),"l":\#(l),"d":\#(d),"name":"\#(Self.name(kind, b, h, l, d))"}"#)
+            }
+            return
+        }
         let sgemm = skipSgemm ? Double.nan : try Self.measureSGEMM()
+        let peakISA = FMAPeak.selected
+        let fmaPeak = skipPeak ? Double.nan : FMAPeak.gigaflops(peakISA, threads: Parallelism.threadCount)
         if !json {
             print("attend bench — \(Self.machine()), \(Parallelism.threadCount) threads, \(Self.today())")
+            print(Doctor.oneLine())
+            if !skipPeak {
+                let cores = min(Parallelism.threadCount, ProcessInfo.processInfo.activeProcessorCount)
+                print(String(format: "FMA peak (%@, %d core%@, thread CPU time): %.1f GFLOPS", peakISA.rawValue, cores, cores == 1 ? "" : "s", fmaPeak))
+            }
             if !skipSgemm { print(String(format: "sgemm 2048³: %.1f GFLOPS", sgemm)) }
-            print("case".padding(toLength: 30, withPad: " ", startingAt: 0) + "      ms     GFLOPS  %sgemm   peak MB")
-        } else if !skipSgemm {
-            print(#"{"case":"sgemm","m":2048,"n":2048,"k":2048,"gflops":\#(sgemm),"threads":\#(Parallelism.threadCount)}"#)
+            print("case".padding(toLength: 30, withPad: " ", startingAt: 0) + "      ms     GFLOPS   %peak  %sgemm   peak MB")
+        } else {
+            if !skipPeak {
+                print(#"{"case":"fma_peak","isa":"\#(peakISA.rawValue)","gflops":\#(fmaPeak),"threads":\#(Parallelism.threadCount)}"#)
+            }
+            if !skipSgemm {
+                print(#"{"case":"sgemm","m":2048,"n":2048,"k":2048,"gflops":\#(sgemm),"threads":\#(Parallelism.threadCount)}"#)
+            }
         }
-        var cases: [(String, (Int, Int, Int, Int), Int)] = []   // name, shape, repeats override
-        for shape in Self.grid {
-            for kind in ["sdpa", "causal", "mha"] { cases.append((kind, shape, 0)) }
-        }
-        if !skipLong { cases.append(("sdpa", (1, 8, 16384, 64), 1)) }
-        for (kind, (b, h, l, d), fixedRepeats) in cases {
-            let name = "\(kind) (\(b),\(h),\(l),\(d))"
+        for (kind, (b, h, l, d)) in cases() {
+            let name = Self.name(kind, b, h, l, d)
             if let filter, !name.contains(filter) { continue }
+            let fixedRepeats = l > 4096 ? 1 : 0
             let (milliseconds, flops) = try Self.time(kind: kind, b: b, h: h, l: l, d: d, repeats: fixedRepeats > 0 ? fixedRepeats : repeats)
             let gflops = flops / milliseconds / 1e6
             let peak = Self.peakResidentMegabytes()
             if json {
-                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"l":\#(l),"d":\#(d),"ms":\#(milliseconds),"gflops":\#(gflops),"percent_of_sgemm":\#(skipSgemm ? "null" : String(100 * gflops / sgemm)),"peak_rss_mb":\#(peak),"threads":\#(Parallelism.threadCount)}"#)
+                let lq = kind == "decode" ? 1 : l
+                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"lq":\#(lq),"l":\#(l),"d":\#(d),"ms":\#(milliseconds),"gflops":\#(gflops),"percent_of_peak":\#(skipPeak ? "null" : String(100 * gflops / fmaPeak)),"percent_of_sgemm":\#(skipSgemm ? "null" : String(100 * gflops / sgemm)),"peak_rss_mb":\#(peak),"threads":\#(Parallelism.threadCount)}"#)
             } else {
                 print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
                       + String(format: "%9.3f  %9.1f  ", milliseconds, gflops)
+                      + (skipPeak ? "     —" : String(format: "%5.0f%%", 100 * gflops / fmaPeak)) + "  "
                       + (skipSgemm ? "     —" : String(format: "%5.0f%%", 100 * gflops / sgemm))
                       + String(format: "  %8.0f", peak))
             }
@@ -61,7 +81,25 @@ struct Bench: ParsableCommand {
         try runEmbeddingCases()   // Bench+Embedding.swift
     }
 
-    /// Median ms of one case and its useful flop count.
+    /// The cases in order: the grid × (sdpa, causal, mha), the decode shapes, the long sequence.
+    func cases() -> [(String, (Int, Int, Int, Int))] {
+        var cases: [(String, (Int, Int, Int, Int))] = []
+        for shape in Self.grid {
+            for kind in ["sdpa", "causal", "mha"] { cases.append((kind, shape)) }
+        }
+        // Decode: one new query against a key/value history of L (text generation with a KV cache).
+        for l in Self.decodeLengths { cases.append(("decode", (1, 8, l, 64))) }
+        if !skipLong { cases.append(("sdpa", (1, 8, 16384, 64))) }
+        return cases
+    }
+
+    /// `sdpa (2,4,10,32)`; decode cases show L, the key/value length (Lq = 1).
+    static func name(_ kind: String, _ b: Int, _ h: Int, _ l: Int, _ d: Int) -> String { "\(kind) (\(b),\(h),\(l),\(d))" }
+
+    /// Key/value history lengths of the decode cases (Lq = 1, H = 8, D = 64).
+    static let decodeLengths = [512, 4096]
+
+    /// Median ms of one case and its useful flop count (decode: Lq = 1, Lk = l).
     static func time(kind: String, b: Int, h: Int, l: Int, d: Int, repeats: Int?) throws -> (Double, Double) {
         var generator = SeededGenerator(seed: 1)
         let e = h * d
@@ -74,11 +112,13 @@ struct Bench: ParsableCommand {
             flops += 8 * Double(b * l) * Double(e) * Double(e)
             work = { _ = try layer(query: x, key: x, value: x) }
         default:
-            let q = Tensor<Float>.randn([b, h, l, d], using: &generator)
+            let lq = kind == "decode" ? 1 : l
+            let q = Tensor<Float>.randn([b, h, lq, d], using: &generator)   // [B, H, Lq, D]
             let k = Tensor<Float>.randn([b, h, l, d], using: &generator)
             let v = Tensor<Float>.randn([b, h, l, d], using: &generator)
             let mask: AttentionMask<Float> = kind == "causal" ? .causal : .none
             if kind == "causal" { flops /= 2 }
+            if kind == "decode" { flops = 4 * Double(b * h) * Double(l) * Double(d) }
             work = { _ = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask) }
         }
         try work()   // warm-up

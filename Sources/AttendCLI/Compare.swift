@@ -160,6 +160,7 @@ struct Compare: ParsableCommand {
         let failed = results.filter { !$0.passed }.count
         var lines = [
             "attend compare — seed \(seed), threads \(Parallelism.threadCount), tolerance ×\(tolerance == 1 ? "1" : "\(tolerance)")",
+            Doctor.oneLine(),
             "errors against the reference in Double; err/bound ≤ 1 passes (bounds: attend compare --help)",
             "",
             table.rendered(),

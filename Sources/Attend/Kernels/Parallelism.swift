@@ -80,11 +80,13 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// Puts OpenBLAS in single-threaded mode once (see ``Parallelism``).
+/// Puts OpenBLAS in single-threaded mode once (see ``Parallelism``), after the one-time check
+/// that it runs the kernels this CPU has (``OpenBLASCoreSelection``).
 enum OpenBLASThreads {
     private static let done = Atomic<Bool>(false)
 
     static func useOne() {
+        OpenBLASCoreSelection.ensureSelected()
         if !done.load(ordering: .relaxed) {
             openblas_set_num_threads(1)
             done.store(true, ordering: .relaxed)

@@ -29,8 +29,9 @@ enum AttendTool {
     }
 
     /// Runs `attend arguments…` to completion, capturing both streams (through files, so a
-    /// large output cannot fill a pipe and block the child).
-    static func run(_ arguments: [String]) throws -> Outcome {
+    /// large output cannot fill a pipe and block the child). `environment` adds to (or, with
+    /// nil values, removes from) this process's environment for the child.
+    static func run(_ arguments: [String], environment: [String: String?] = [:]) throws -> Outcome {
         let scratch = FileManager.default.temporaryDirectory
         let outURL = scratch.appendingPathComponent("attend-stdout-\(UUID().uuidString)")
         let errURL = scratch.appendingPathComponent("attend-stderr-\(UUID().uuidString)")
@@ -43,6 +44,11 @@ enum AttendTool {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            var variables = ProcessInfo.processInfo.environment
+            for (name, value) in environment { variables[name] = value }
+            process.environment = variables
+        }
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
