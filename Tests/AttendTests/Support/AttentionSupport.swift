@@ -13,6 +13,7 @@ func referenceMask(_ mask: AttentionMask<Float>) -> ReferenceMask<Double> {
     switch mask {
     case .none: return .none
     case .causal: return .causal
+    case .causalFromEnd: return .causalFromEnd
     case .mayAttend(let m): return .allow(array(m))
     case .keyPadding(let m): return .keyPadding(array(m))
     case .additive(let t): return .additive(t.reference)

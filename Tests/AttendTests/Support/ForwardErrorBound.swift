@@ -148,7 +148,7 @@ struct ForwardErrorBound {
         switch mask {
         case .additive(let m): return [m]
         case .all(let masks): return masks.flatMap(additiveTerms)
-        case .none, .causal, .allow, .keyPadding: return []
+        case .none, .causal, .causalFromEnd, .allow, .keyPadding: return []
         }
     }
 
