@@ -7,6 +7,7 @@ let package = Package(
         // MARK: - Public API
         .library(name: "Attend", targets: ["Attend"]),
         .library(name: "AttendReference", targets: ["AttendReference"]),
+        .library(name: "AttendModels", targets: ["AttendModels"]),
         .executable(name: "attend", targets: ["AttendCLI"]),
     ],
     dependencies: [
@@ -41,12 +42,16 @@ let package = Package(
             dependencies: [.product(name: "RealModule", package: "swift-numerics")]
         ),
 
+        // Tokenizers and pretrained models, built only on Attend's public API.
+        .target(name: "AttendModels", dependencies: ["Attend"]),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "AttendCLI",
             dependencies: [
                 "Attend",
                 "AttendReference",
+                "AttendModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,5 +60,6 @@ let package = Package(
         .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference"]),
+        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend", "AttendReference"]),
     ]
 )

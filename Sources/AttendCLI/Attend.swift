@@ -18,10 +18,12 @@ struct AttendCommand: ParsableCommand {
             attend run       one op on your own .npy files (see 'attend run --help')
             attend explain   the BLAS calls and copies an op will make, without running it
             attend bench     SDPA, causal SDPA and multi-head attention timed on a fixed grid
+            attend inspect   the tensors and metadata of a .gguf, .safetensors or .npz file
+            attend generate  text from SmolLM2-135M-Instruct with a KV-cached decoder
 
             Exit status: 0 success, 1 a compare case exceeded its error bound, 2 bad input or usage.
             """,
-        subcommands: [Compare.self, Run.self, Explain.self, Bench.self])
+        subcommands: [Compare.self, Run.self, Explain.self, Bench.self, Inspect.self, Generate.self])
 
     /// Parses, runs, and maps every outcome to the exit statuses above (ArgumentParser's own
     /// default for usage errors is 64; this tool promises 2).
