@@ -23,11 +23,12 @@ struct Generate: ParsableCommand {
     @Option(help: "Repetition penalty (1 = none).") var repetitionPenalty = 1.0
     @Option(help: "Seed of the sampling generator.") var seed: UInt64 = 0
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Dequantize every weight to float32 at load (the plain GEMM path) instead of keeping the GGUF blocks.") var dequantize = false
     @Flag(help: "Print {\"prompt_ids\": […], \"generated_ids\": […], \"text\": \"…\"} instead of streaming the text.") var json = false
 
     func run() throws {
         if let threads { Parallelism.threadCount = threads }
-        let generator = try SmolLM2Command.loadGenerator(command: "attend generate")
+        let generator = try SmolLM2Command.loadGenerator(command: "attend generate", weights: dequantize ? .dequantized : .quantized)
         let sampler: Sampler
         do {
             sampler = try Sampler(temperature: temperature, topK: topK, topP: topP, repetitionPenalty: repetitionPenalty, seed: seed)
@@ -72,8 +73,13 @@ struct Generate: ParsableCommand {
 /// Loading SmolLM2 for the commands that use it.
 enum SmolLM2Command {
     /// The model's tokenizer and decoder; a missing model is a `CLIError` naming the fetch script.
-    static func loadGenerator(command: String) throws -> TextGenerator {
-        try TextGenerator(gguf: loadFile(command: command))
+    static func loadGenerator(command: String, weights: WeightFormat = .quantized) throws -> TextGenerator {
+        let file = try loadFile(command: command)
+        do {
+            return try TextGenerator(gguf: file, weights: weights)
+        } catch {
+            throw CLIError("\(command): \(error)")
+        }
     }
 
     static func loadFile(command: String) throws -> GGUFFile {

@@ -1,4 +1,7 @@
-/// Dequantization of GGUF blocks into `Float` (layouts in ``GGUFTensorType``).
+import _AttendKernels
+
+/// Dequantization of GGUF blocks into `Float` (layouts in ``GGUFTensorType``); the block types
+/// run in C (`quant_matvec_portable.c`), so loading is fast in debug builds too.
 enum GGUFDequantization {
     /// Decodes `count` elements (a whole number of blocks) of `type` from `source` into `destination`.
     static func dequantize(
@@ -11,34 +14,11 @@ enum GGUFDequantization {
         case .f16:
             for i in 0..<count { destination[i] = half(source, 2 * i) }
         case .q8_0:
-            for b in 0..<blocks {
-                let block = source + b * 34
-                let d = half(block, 0)
-                let out = destination + b * 32
-                for j in 0..<32 { out[j] = d * Float(Int8(bitPattern: block.load(fromByteOffset: 2 + j, as: UInt8.self))) }
-            }
+            attend_dequantize_q8_0(source.assumingMemoryBound(to: UInt8.self), blocks, destination)
         case .q4_0:
-            for b in 0..<blocks {
-                let block = source + b * 18
-                let d = half(block, 0)
-                let out = destination + b * 32
-                for j in 0..<16 {
-                    let byte = block.load(fromByteOffset: 2 + j, as: UInt8.self)
-                    out[j] = d * Float(Int(byte & 0x0F) - 8)
-                    out[j + 16] = d * Float(Int(byte >> 4) - 8)
-                }
-            }
+            attend_dequantize_q4_0(source.assumingMemoryBound(to: UInt8.self), blocks, destination)
         case .q4_1:
-            for b in 0..<blocks {
-                let block = source + b * 20
-                let d = half(block, 0), m = half(block, 2)
-                let out = destination + b * 32
-                for j in 0..<16 {
-                    let byte = block.load(fromByteOffset: 4 + j, as: UInt8.self)
-                    out[j] = d * Float(byte & 0x0F) + m
-                    out[j + 16] = d * Float(byte >> 4) + m
-                }
-            }
+            attend_dequantize_q4_1(source.assumingMemoryBound(to: UInt8.self), blocks, destination)
         }
     }
 

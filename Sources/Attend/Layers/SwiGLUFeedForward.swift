@@ -30,10 +30,15 @@ public struct SwiGLUFeedForward<Scalar: TensorScalar>: Sendable {
     }
 }
 
-/// silu(g) ⊙ u for two contiguous tensors of one shape.
+/// silu(g) ⊙ u = g / (1 + e⁻ᵍ) · u elementwise — SwiGLU's gate, for decoders whose projections
+/// are not ``Linear`` (e.g. ``QuantizedLinear``).
+/// - Throws: ``TensorError`` when the shapes differ.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-func siluGated<Scalar: TensorScalar>(_ g: Tensor<Scalar>, _ u: Tensor<Scalar>) -> Tensor<Scalar> {
+public func siluGated<Scalar: TensorScalar>(_ g: Tensor<Scalar>, _ u: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    guard g.shape == u.shape else {
+        throw TensorError(op: "siluGated", "gate \(describe(g.shape)) and up \(describe(u.shape)) must have the same shape")
+    }
     let gc = g.contiguous(), uc = u.contiguous()
     let result = Tensor<Scalar>(shape: g.shape)
     withExtendedLifetime((gc, uc)) {

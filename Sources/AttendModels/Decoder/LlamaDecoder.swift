@@ -19,19 +19,20 @@ import Attend
 public struct LlamaDecoder: Sendable {
     public struct Layer: Sendable {
         public var attentionNorm: RMSNorm<Float>
-        public var query: Linear<Float>, key: Linear<Float>, value: Linear<Float>, output: Linear<Float>
+        public var query: Projection, key: Projection, value: Projection, output: Projection
         public var feedForwardNorm: RMSNorm<Float>
-        public var feedForward: SwiGLUFeedForward<Float>
+        /// SwiGLU: down(silu(gate·x) ⊙ up·x).
+        public var gate: Projection, up: Projection, down: Projection
     }
 
     public let configuration: LlamaConfiguration
     /// `[vocabulary, d]`, also the output head.
-    public let embedding: Tensor<Float>
+    public let embedding: Projection
     public let layers: [Layer]
     public let finalNorm: RMSNorm<Float>
     public let rotary: RotaryEmbedding
 
-    public init(configuration: LlamaConfiguration, embedding: Tensor<Float>, layers: [Layer], finalNorm: RMSNorm<Float>) throws {
+    public init(configuration: LlamaConfiguration, embedding: Projection, layers: [Layer], finalNorm: RMSNorm<Float>) throws {
         guard embedding.shape == [configuration.vocabularySize, configuration.modelDimension] else {
             throw ModelError("LlamaDecoder: embedding \(embedding.shape) must be [vocabulary \(configuration.vocabularySize), d \(configuration.modelDimension)]")
         }
@@ -39,7 +40,7 @@ public struct LlamaDecoder: Sendable {
             throw ModelError("LlamaDecoder: \(layers.count) layers given, the configuration has \(configuration.layerCount)")
         }
         self.configuration = configuration
-        self.embedding = embedding.contiguous()
+        self.embedding = embedding
         self.layers = layers
         self.finalNorm = finalNorm
         rotary = try RotaryEmbedding(dimension: configuration.headDimension, base: configuration.ropeBase, pairing: .adjacent)
@@ -70,7 +71,7 @@ public struct LlamaDecoder: Sendable {
             throw ModelError("LlamaDecoder.forward: \(past) cached + \(ids.count) new positions exceed the cache capacity \(cache[0].capacity)")
         }
         let n = ids.count, d = c.modelDimension, dh = c.headDimension
-        var x = try gatherRows(ids).view([1, n, d])                                          // [1, L, d]
+        var x = try embedding.rows(ids).view([1, n, d])                                       // [1, L, d]
         for (index, layer) in layers.enumerated() {
             let h = try layer.attentionNorm(x)                                                  // [1, L, d]
             let q = try layer.query(h).view([1, n, c.headCount, dh]).permuted(0, 2, 1, 3)        // [1, H, L, Dh]
@@ -83,42 +84,40 @@ public struct LlamaDecoder: Sendable {
                 queries: qr, keys: cache[index].keys, values: cache[index].values, mask: .causalFromEnd)   // [1, H, L, Dh]
             let merged = try a.permuted(0, 2, 1, 3).reshaped([1, n, d])                          // [1, L, d]
             x = try x + layer.output(merged)
-            x = try x + layer.feedForward(layer.feedForwardNorm(x))
+            let h2 = try layer.feedForwardNorm(x)
+            x = try x + layer.down(siluGated(layer.gate(h2), layer.up(h2)))
         }
         let last = allPositions ? x : try x.narrowed(1, start: n - 1, length: 1)               // [1, L or 1, d]
         let normed = try finalNorm(last)
-        return try linear(normed, weight: embedding).view([allPositions ? n : 1, c.vocabularySize])
-    }
-
-    /// Rows `ids` of the embedding, `[L, d]`.
-    private func gatherRows(_ ids: [Int]) throws -> Tensor<Float> {
-        let d = configuration.modelDimension
-        var scalars = [Float](repeating: 0, count: ids.count * d)
-        embedding.withUnsafeBufferPointer { table in
-            for (row, id) in ids.enumerated() {
-                for e in 0..<d { scalars[row * d + e] = table[id * d + e] }
-            }
-        }
-        return try Tensor(shape: [ids.count, d], scalars: scalars)
+        return try embedding(normed).view([allPositions ? n : 1, c.vocabularySize])
     }
 }
 
 extension LlamaDecoder {
-    /// The decoder a `llama` GGUF file describes, every weight dequantized to Float. Tensor names
+    /// The decoder a `llama` GGUF file describes, block-quantized matrices kept in their blocks
+    /// (``WeightFormat/quantized``) or dequantized to float32. Tensor names
     /// are llama.cpp's: `token_embd`, `blk.N.{attn_norm, attn_q, attn_k, attn_v, attn_output,
     /// ffn_norm, ffn_gate, ffn_up, ffn_down}`, `output_norm`, and `output` when the head is not tied.
     /// - Throws: ``ModelError`` or `FileFormatError` naming the missing or misshapen tensor.
-    public init(gguf file: GGUFFile) throws {
+    public init(gguf file: GGUFFile, weights format: WeightFormat = .quantized) throws {
         let c = try LlamaConfiguration(gguf: file)
-        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor<Float> {
+        func check(_ name: String, _ shape: [Int]) throws -> GGUFTensorInfo {
             guard let info = file.tensorInfo(named: name) else { throw ModelError("\(file.name) has no tensor \"\(name)\"") }
             guard info.shape == shape else {
                 throw ModelError("\(file.name): tensor \"\(name)\" has shape \(info.shape) (row-major); expected \(shape)")
             }
+            return info
+        }
+        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor<Float> {
+            _ = try check(name, shape)
             return try file.tensor(named: name)
         }
-        func projection(_ name: String, out: Int, in inFeatures: Int) throws -> Linear<Float> {
-            try Linear(weight: tensor(name, [out, inFeatures]), bias: nil)
+        func projection(_ name: String, out: Int, in inFeatures: Int) throws -> Projection {
+            let info = try check(name, [out, inFeatures])
+            if format == .quantized, [.q8_0, .q4_0, .q4_1].contains(info.type) {
+                return .quantized(try QuantizedLinear(gguf: file, tensor: name))
+            }
+            return .dense(try Linear(weight: file.tensor(named: name), bias: nil))
         }
         let d = c.modelDimension, f = c.feedForwardDimension, dh = c.headDimension
         var layers: [Layer] = []
@@ -131,16 +130,15 @@ extension LlamaDecoder {
                 value: try projection(p + "attn_v.weight", out: c.keyValueHeadCount * dh, in: d),
                 output: try projection(p + "attn_output.weight", out: d, in: c.headCount * dh),
                 feedForwardNorm: try RMSNorm(weight: tensor(p + "ffn_norm.weight", [d]), eps: c.rmsNormEpsilon),
-                feedForward: try SwiGLUFeedForward(
-                    gate: projection(p + "ffn_gate.weight", out: f, in: d),
-                    up: projection(p + "ffn_up.weight", out: f, in: d),
-                    down: projection(p + "ffn_down.weight", out: d, in: f))))
+                gate: try projection(p + "ffn_gate.weight", out: f, in: d),
+                up: try projection(p + "ffn_up.weight", out: f, in: d),
+                down: try projection(p + "ffn_down.weight", out: d, in: f)))
         }
         if file.tensorInfo(named: "output.weight") != nil {
             throw ModelError("\(file.name) has a separate output.weight; only a head tied to token_embd is implemented")
         }
         try self.init(
-            configuration: c, embedding: tensor("token_embd.weight", [c.vocabularySize, d]), layers: layers,
+            configuration: c, embedding: projection("token_embd.weight", out: c.vocabularySize, in: d), layers: layers,
             finalNorm: RMSNorm(weight: tensor("output_norm.weight", [d]), eps: c.rmsNormEpsilon))
     }
 }

@@ -18,9 +18,9 @@ public struct TextGenerator: Sendable {
     }
 
     /// Tokenizer and decoder from one GGUF file.
-    public init(gguf file: GGUFFile) throws {
+    public init(gguf file: GGUFFile, weights: WeightFormat = .quantized) throws {
         try self.init(
-            tokenizer: BytePairEncoding(gguf: file), decoder: LlamaDecoder(gguf: file),
+            tokenizer: BytePairEncoding(gguf: file), decoder: LlamaDecoder(gguf: file, weights: weights),
             endOfSequence: file[metadata: "tokenizer.ggml.eos_token_id"]?.intValue,
             chatTemplate: file[metadata: "tokenizer.chat_template"]?.stringValue)
     }
