@@ -23,6 +23,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Repetition penalty (1 = none).") var repetitionPenalty = 1.0
     @Option(help: "Seed of the sampling generator.") var seed: UInt64 = 0
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Keep generating after the end-of-sequence token (benchmarks: always --max-tokens steps).") var ignoreEos = false
     @Flag(help: "Dequantize every weight to float32 at load (the plain GEMM path) instead of keeping the GGUF blocks.") var dequantize = false
     @Flag(help: "Print {\"prompt_ids\": […], \"generated_ids\": […], \"text\": \"…\"} instead of streaming the text.") var json = false
 
@@ -47,7 +48,7 @@ struct Generate: ParsableCommand {
         let ids = generator.tokenizer.encode(text)
         let result: TextGenerator.Result
         do {
-            result = try generator.generate(promptIDs: ids, maxTokens: maxTokens, sampler: sampler) { piece in
+            result = try generator.generate(promptIDs: ids, maxTokens: maxTokens, sampler: sampler, stopAtEndOfSequence: !ignoreEos) { piece in
                 if !json, !piece.isEmpty {
                     FileHandle.standardOutput.write(Data(piece.utf8))
                 }
@@ -62,11 +63,15 @@ struct Generate: ParsableCommand {
         } else {
             print("")
         }
-        let decoded = Swift.max(result.generatedIDs.count - 1, 0)
+        // Step n (1-based) is the decode step that runs with n − 1 generated tokens behind it.
+        var steps = ""
+        for n in [16, 128, 512] where result.stepSeconds.count >= n {
+            steps += String(format: "; step %d %.2f ms", n, 1000 * result.stepSeconds[n - 1])
+        }
         StandardError.writeLine(String(
             format: "prompt: %d tokens, %.1f tokens/s; decode: %d tokens, %.1f tokens/s",
-            ids.count, Double(ids.count) / result.prefillSeconds, decoded,
-            result.stepSeconds.isEmpty ? 0 : Double(result.stepSeconds.count) / result.stepSeconds.reduce(0, +)))
+            ids.count, Double(ids.count) / result.prefillSeconds, result.stepSeconds.count,
+            result.stepSeconds.isEmpty ? 0 : Double(result.stepSeconds.count) / result.stepSeconds.reduce(0, +)) + steps)
     }
 }
 

@@ -92,6 +92,13 @@ public struct GGUFFile: Sendable {
         }
     }
 
+    /// The tensor's encoded bytes as a slice of the file's (memory-mapped) data — no copy.
+    func rawData(of tensorName: String) throws(FileFormatError) -> Data {
+        let info = try requireTensor(tensorName)
+        let start = bytes.startIndex + dataStart + info.offset
+        return bytes[start..<(start + info.byteCount)]
+    }
+
     private func requireTensor(_ tensorName: String) throws(FileFormatError) -> GGUFTensorInfo {
         guard let info = tensorInfo(named: tensorName) else {
             throw .invalidArgument(name, "has no tensor named \(HeaderJSON.quoted(tensorName)) (it has \(tensors.count) tensors)")

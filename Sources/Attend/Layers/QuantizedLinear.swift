@@ -16,7 +16,8 @@ public struct QuantizedLinear: Sendable {
     public let type: GGUFTensorType
     public let outFeatures: Int
     public let inFeatures: Int
-    /// `outFeatures` rows of `inFeatures / 32` blocks, as in the file.
+    /// `outFeatures` rows of `inFeatures / 32` blocks, as in the file: a slice of the GGUF file's
+    /// memory-mapped bytes, not a copy.
     let blocks: Data
 
     /// The 2-D tensor `name` of a GGUF file (`ne = [in, out]`, row-major `[out, in]`).
@@ -32,7 +33,7 @@ public struct QuantizedLinear: Sendable {
         type = info.type
         outFeatures = info.dimensions[1]
         inFeatures = info.dimensions[0]
-        blocks = try file.withRawBytes(of: name) { Data($0) }
+        blocks = try file.rawData(of: name)
     }
 
     /// Bytes of one weight row.

@@ -39,9 +39,10 @@ public struct TextGenerator: Sendable {
 
     /// Generates up to `maxTokens` ids after `promptIDs`, stopping after the end-of-sequence id
     /// (which ends `generatedIDs` but adds no text); `onText` receives the text as it becomes
-    /// complete (never half a character).
+    /// complete (never half a character). `stopAtEndOfSequence: false` always runs `maxTokens`
+    /// steps (for benchmarks).
     public func generate(
-        promptIDs: [Int], maxTokens: Int, sampler: Sampler, onText: (String) -> Void = { _ in }
+        promptIDs: [Int], maxTokens: Int, sampler: Sampler, stopAtEndOfSequence: Bool = true, onText: (String) -> Void = { _ in }
     ) throws -> Result {
         guard !promptIDs.isEmpty else { throw ModelError("generate: the prompt has no tokens") }
         guard maxTokens >= 0 else { throw ModelError("generate: max tokens \(maxTokens) is negative") }
@@ -56,7 +57,7 @@ public struct TextGenerator: Sendable {
         while generated.count < maxTokens {
             let id = sampler.next(logits: logits, history: promptIDs + generated)
             generated.append(id)
-            if id == endOfSequence { break }   // its text (<|im_end|>) is not part of the answer
+            if stopAtEndOfSequence, id == endOfSequence { break }   // its text (<|im_end|>) is not part of the answer
             let piece = stream.append(try tokenizer.bytes(of: [id]))
             text += piece
             onText(piece)
