@@ -53,6 +53,7 @@ let package = Package(
             dependencies: ["Attend", "AttendReference", .product(name: "RealModule", package: "swift-numerics")]
         ),
 
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "AttendCLI",
@@ -69,7 +70,7 @@ let package = Package(
         .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference", "AttendVerification"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
         .testTarget(name: "AttendVerificationTests", dependencies: ["AttendVerification", "Attend", "AttendReference"]),
-        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend"]),
+        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend", "AttendReference"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
         // The DocC articles' code: every snippet compiled and run (scripts/check_doc_snippets.py
         // checks the articles show exactly this code).

@@ -20,11 +20,16 @@ struct AttendCommand: ParsableCommand {
             attend bench     SDPA, causal SDPA and multi-head attention timed on a fixed grid
             attend embed     sentence embeddings (all-MiniLM-L6-v2), similarities, semantic search
             attend tokenize  a model's token ids and tokens for a text
+            attend generate  text from SmolLM2-135M-Instruct with a KV-cached decoder
+            attend inspect   the tensors and metadata of a .gguf, .safetensors or .npz file
             attend doctor    CPU, OpenBLAS kernel core (corrected if it fell back), threads, measured FMA peak
 
             Exit status: 0 success, 1 a compare case exceeded its error bound, 2 bad input or usage.
             """,
-        subcommands: [Compare.self, Run.self, Explain.self, Bench.self, Embed.self, Tokenize.self, Doctor.self])
+        subcommands: [
+            Compare.self, Run.self, Explain.self, Bench.self, Embed.self, Tokenize.self, Generate.self, Inspect.self,
+            Doctor.self,
+        ])
 
     /// Parses, runs, and maps every outcome to the exit statuses above (ArgumentParser's own
     /// default for usage errors is 64; this tool promises 2).

@@ -46,7 +46,10 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         if let threads { Parallelism.threadCount = threads }
-        let (choice, _) = ModelChoice.resolve(model)
+        let (choice, kind) = ModelChoice.resolve(model)
+        guard kind == .bertWordPiece else {
+            throw CLIError("\(Self.command): --model \(choice.name) is a text-generation model, not a sentence-embedding one")
+        }
         let embedder = try loadModel(choice, command: Self.command) {
             try SentenceEmbedder(directory: choice.directory, model: choice.cacheName)
         }

@@ -17,6 +17,8 @@ struct ModelChoice {
     enum Kind {
         /// A BERT WordPiece folder (vocab.txt, tokenizer.json / tokenizer_config.json).
         case bertWordPiece
+        /// A GGUF file whose metadata carries a GPT-2 byte-level BPE tokenizer (SmolLM2).
+        case ggufBytePairEncoding
     }
 
     /// The kind of model `name` is, and where it lives.
@@ -24,6 +26,8 @@ struct ModelChoice {
         switch option ?? defaultName {
         case "minilm":
             return (ModelChoice(name: "minilm", cacheName: "minilm", directory: ModelCache.directory(for: "minilm")), .bertWordPiece)
+        case "smollm2":
+            return (ModelChoice(name: "smollm2", cacheName: "smollm2", directory: ModelCache.directory(for: "smollm2")), .ggufBytePairEncoding)
         case let path:
             // A folder: a BERT sentence-transformers layout.
             return (ModelChoice(name: path, cacheName: defaultName, directory: URL(fileURLWithPath: path, isDirectory: true)), .bertWordPiece)

@@ -8,11 +8,13 @@ struct Tokenize: ParsableCommand {
         abstract: "Print the token ids and tokens of a text.",
         discussion: """
             --model picks the tokenizer: minilm (default; all-MiniLM-L6-v2's BERT WordPiece, fetched by \
-            `python3 scripts/fetch_model.py minilm`) or a model folder.
+            `python3 scripts/fetch_model.py minilm`), smollm2 (SmolLM2's byte-level BPE from its GGUF \
+            metadata, fetched by `python3 scripts/fetch_model.py smollm2`; special tokens such as \
+            <|im_start|> written in the text are kept whole) or a model folder.
             """)
 
     @Argument(help: "The text to tokenize.") var text: String
-    @Option(help: "Model name (minilm) or folder.") var model: String?
+    @Option(help: "Model name (minilm, smollm2) or folder.") var model: String?
     @Flag(help: #"Print {"ids": […], "tokens": […]}."#) var json = false
 
     func run() throws {
@@ -24,6 +26,8 @@ struct Tokenize: ParsableCommand {
                 try BertTokenizer(directory: choice.directory, model: choice.cacheName)
             }
             (ids, tokens) = { let t = tokenizer.tokenize(text); return (t.ids, t.tokens) }()
+        case .ggufBytePairEncoding:
+            (ids, tokens) = try SmolLM2Tokenize.tokens(of: text)
         }
         if json {
             struct Output: Encodable { var ids: [Int], tokens: [String] }

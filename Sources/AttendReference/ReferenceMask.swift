@@ -9,6 +9,9 @@ public indirect enum ReferenceMask<Scalar: ReferenceScalar>: Sendable {
   /// Top-left aligned causal mask: query i may attend key j iff j <= i (PyTorch
   /// `tril(ones(Lq, Lk))`, also when Lq != Lk).
   case causal
+  /// Bottom-right aligned causal mask: with past = Lk - Lq, query i may attend key j iff
+  /// j <= past + i (PyTorch's `CausalBias(LOWER_RIGHT)`; a query block continuing a history).
+  case causalFromEnd
   /// Boolean mask as 0/1 values, 1 = MAY attend (PyTorch SDPA convention), broadcastable to the
   /// scores [..., Lq, Lk].
   case mayAttend(ReferenceArray<Scalar>)
@@ -54,6 +57,12 @@ public struct ResolvedMask<Scalar: ReferenceScalar>: Sendable {
         let i = (n / lk) % lq
         let j = n % lk
         if j > i { allowed[n] = false }
+      }
+    case .causalFromEnd:
+      for n in 0..<allowed.count {
+        let i = (n / lk) % lq
+        let j = n % lk
+        if j > lk - lq + i { allowed[n] = false }
       }
     case .mayAttend(let m):
       try Reference.checkBroadcastable(m.shape, to: scoresShape, op: op, what: "mayAttend mask")

@@ -11,6 +11,12 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
     /// top-left also when Lq ≠ Lk (so with Lq > Lk the last queries see every key, and with
     /// Lq < Lk the later keys are never seen by anyone).
     case causal
+    /// Causal with the diagonal aligned at the bottom-right, for a query block that continues a
+    /// history: with `past = Lk − Lq`, query i (absolute position past + i) may attend key j iff
+    /// j ≤ past + i — PyTorch's `CausalBias(LOWER_RIGHT)`, `tril(ones(Lq, Lk), diagonal: Lk − Lq)`.
+    /// Equals ``causal`` when Lq = Lk; with Lq = 1 the one query sees every key (a decode step).
+    /// With Lq > Lk the first Lq − Lk queries see no key (zero output).
+    case causalFromEnd
     /// `true` = MAY attend (PyTorch `scaled_dot_product_attention`'s boolean `attn_mask`),
     /// broadcastable to `[..., Lq, Lk]`.
     case mayAttend(BoolTensor)
@@ -28,7 +34,7 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
     func validate(scoresShape: [Int], op: String) throws {
         let (lq, lk) = (scoresShape[scoresShape.count - 2], scoresShape[scoresShape.count - 1])
         switch self {
-        case .none, .causal:
+        case .none, .causal, .causalFromEnd:
             return
         case .mayAttend(let mask):
             guard mask.broadcastStrides(to: scoresShape) != nil else {
@@ -59,11 +65,11 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
         let pointer = scores.storage.pointer
         for term in resolved(scoresShape: shape) {
             switch term {
-            case .causal:
+            case .causal(let offset):
                 for row in 0..<(scores.count / Swift.max(lq * lk, 1)) * lq {
                     let i = row % lq
                     let base = row * lk
-                    for j in Swift.min(i + 1, lk)..<lk { pointer[base + j] = -.infinity }
+                    for j in Swift.min(Swift.max(i + offset + 1, 0), lk)..<lk { pointer[base + j] = -.infinity }
                 }
             case .flags(let mask, let strides, let maskedWhen):
                 Self.maskWhere(mask, strides: strides, equals: maskedWhen, shape: shape, pointer)
@@ -86,8 +92,9 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
     /// broadcast it there — what an attention path consumes, so the meaning of each case is
     /// decided here once.
     enum ResolvedTerm {
-        /// Key j is masked for query i when j > i (top-left aligned).
-        case causal
+        /// Key j is masked for query i when j > i + offset: offset 0 for ``AttentionMask/causal``
+        /// (top-left aligned), Lk − Lq for ``AttentionMask/causalFromEnd`` (bottom-right).
+        case causal(offset: Int)
         /// Masked where `mask` (read through `strides`, broadcast to the scores) equals
         /// `maskedWhen`: false for `.mayAttend`, true for `.keyPadding`.
         case flags(BoolTensor, strides: [Int], maskedWhen: Bool)
@@ -103,7 +110,9 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
         case .none:
             return []
         case .causal:
-            return [.causal]
+            return [.causal(offset: 0)]
+        case .causalFromEnd:
+            return [.causal(offset: scoresShape[scoresShape.count - 1] - scoresShape[scoresShape.count - 2])]
         case .mayAttend(let mask):
             return [.flags(mask, strides: mask.broadcastStrides(to: scoresShape)!, maskedWhen: false)]   // validated
         case .keyPadding(let mask):
@@ -140,6 +149,7 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
         switch self {
         case .none: return "none"
         case .causal: return "causal (top-left)"
+        case .causalFromEnd: return "causal (bottom-right)"
         case .mayAttend(let m): return "mayAttend \(describe(m.shape))"
         case .additive(let m): return "additive \(describe(m.shape))"
         case .keyPadding(let m): return "keyPadding \(describe(m.shape))"

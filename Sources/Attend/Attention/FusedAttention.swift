@@ -45,7 +45,8 @@ struct FusedAttention<Scalar: TensorScalar> {
 
     /// One component of the mask, resolved against the scores' shape `[batch…, Lq, Lk]`.
     enum MaskTerm {
-        case causal
+        /// Query i sees key j iff j ≤ i + offset (0: top-left aligned; Lk − Lq: bottom-right).
+        case causal(offset: Int)
         /// Masked where the flag equals `maskedWhen`.
         case flags(UnsafePointer<Bool>, batch: [Int], row: Int, column: Int, maskedWhen: Bool)
         case additive(UnsafePointer<Scalar>, batch: [Int], row: Int, column: Int)
@@ -100,14 +101,15 @@ struct FusedAttention<Scalar: TensorScalar> {
             m[i] = -.infinity
             l[i] = 0
         }
-        let causal = terms.contains { if case .causal = $0 { true } else { false } }
+        // The causal diagonal's offset (the smallest when several causal terms are given).
+        let causalOffset = terms.compactMap { if case .causal(let offset) = $0 { offset } else { nil } }.min()
         let routine = GEMM.routine(for: Scalar.self)
         var first = true
         var k0 = 0
         while k0 < lk {
-            // Top-left causal: query i sees keys ≤ i, so a block starting after the last row's
-            // index is fully masked — and so is every later one.
-            if causal, k0 > q0 + rows - 1 { break }
+            // Causal: query i sees keys ≤ i + offset, so a block starting after the last row's
+            // index plus the offset is fully masked — and so is every later one.
+            if let causalOffset, k0 > q0 + rows - 1 + causalOffset { break }
             let cols = Swift.min(bk, lk - k0)
             GEMM.call(
                 GEMMCall(routine: routine, m: rows, n: cols, k: dk, transA: false, transB: true,
@@ -155,9 +157,9 @@ struct FusedAttention<Scalar: TensorScalar> {
     private func applyMask(_ s: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, q0: Int, k0: Int, batchIndex: [Int], ld: Int) {
         for term in terms {
             switch term {
-            case .causal:
+            case .causal(let offset):
                 for i in 0..<rows {
-                    let first = Swift.max(q0 + i + 1 - k0, 0)
+                    let first = Swift.max(q0 + i + 1 + offset - k0, 0)
                     if first < cols { for j in first..<cols { s[i * ld + j] = -.infinity } }
                 }
             case .flags(let flags, let batch, let row, let column, let maskedWhen):

@@ -26,6 +26,12 @@ public enum SafeTensors {
         try decodeWithMetadata(data, name: name).arrays
     }
 
+    /// The `"__metadata__"` strings of a `.safetensors` file (nil when it has none).
+    /// - Throws: `FileFormatError` naming the file and the problem.
+    public static func metadata(contentsOf url: URL) throws -> [String: String]? {
+        try decodeWithMetadata(ArrayFileAccess.read(url), name: ArrayFileAccess.displayName(url)).metadata
+    }
+
     /// Encodes named arrays, with optional string metadata, as a `.safetensors` file.
     /// - Throws: `FileFormatError` (kind `.invalidArgument`) if an array is inconsistent or is named
     ///   `"__metadata__"`.

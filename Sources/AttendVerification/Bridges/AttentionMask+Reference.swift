@@ -13,6 +13,7 @@ extension AttentionMask {
         switch self {
         case .none: return .none
         case .causal: return .causal
+        case .causalFromEnd: return .causalFromEnd
         case .mayAttend(let m): return .mayAttend(m.reference(R.self))
         case .additive(let t): return .additive(t.reference(R.self))
         case .keyPadding(let m): return .keyPadding(m.reference(R.self))
@@ -34,6 +35,7 @@ extension AttentionMask {
         switch self {
         case .none: return "none"
         case .causal: return "causal"
+        case .causalFromEnd: return "causal from end"
         case .mayAttend(let m): return "bool \(formatShape(m.shape))"
         case .additive(let m): return "float \(formatShape(m.shape))"
         case .keyPadding(let m): return "key padding \(formatShape(m.shape))"

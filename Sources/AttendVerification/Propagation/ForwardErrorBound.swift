@@ -149,7 +149,7 @@ public struct ForwardErrorBound: Sendable {
         switch mask {
         case .additive(let m): return [m]
         case .all(let masks): return masks.flatMap(additiveTerms)
-        case .none, .causal, .mayAttend, .keyPadding: return []
+        case .none, .causal, .causalFromEnd, .mayAttend, .keyPadding: return []
         }
     }
 

@@ -1,0 +1,125 @@
+import Foundation
+import _AttendKernels
+
+/// y = x·Wᵀ with the weight `[out, in]` kept in its GGUF block format (Q8_0, Q4_0 or Q4_1; see
+/// ``GGUFTensorType``) — 4.5 to 8.5 bits per weight in memory instead of 32.
+///
+///     x [..., in] → [..., out]
+///
+/// One input row (a decode step) runs a matrix-vector kernel that dequantizes the blocks in
+/// registers and accumulates in float32 against float32 activations (AVX2 + FMA when the CPU has
+/// it, portable C otherwise; `ATTEND_PORTABLE_KERNELS=1` forces the portable one), the output rows
+/// spread over ``Parallelism/threadCount`` workers. Several input rows (a prompt) dequantize panels
+/// of weight rows to float32 and run `sgemm` on each (see `QuantizedPanelLowering`). Both compute
+/// float32 math on exactly the dequantized weights, differing only in the order of the additions.
+public struct QuantizedLinear: Sendable {
+    public let type: GGUFTensorType
+    public let outFeatures: Int
+    public let inFeatures: Int
+    /// `outFeatures` rows of `inFeatures / 32` blocks, as in the file: a slice of the GGUF file's
+    /// memory-mapped bytes, not a copy.
+    let blocks: Data
+
+    /// The 2-D tensor `name` of a GGUF file (`ne = [in, out]`, row-major `[out, in]`).
+    /// - Throws: `FileFormatError` when the tensor is missing; ``TensorError`` when it is not 2-D
+    ///   or not in a block format this layer multiplies.
+    public init(gguf file: GGUFFile, tensor name: String) throws {
+        guard let info = file.tensorInfo(named: name) else {
+            throw FileFormatError.invalidArgument(file.name, "has no tensor named \(HeaderJSON.quoted(name))")
+        }
+        guard info.dimensions.count == 2, [.q8_0, .q4_0, .q4_1].contains(info.type) else {
+            throw TensorError(op: "QuantizedLinear", "tensor \(HeaderJSON.quoted(name)) is \(info.type.name) \(describe(info.shape)); expected a 2-D Q8_0, Q4_0 or Q4_1 weight (use Linear for float weights)")
+        }
+        type = info.type
+        outFeatures = info.dimensions[1]
+        inFeatures = info.dimensions[0]
+        blocks = try file.rawData(of: name)
+    }
+
+    /// Bytes of one weight row.
+    var rowBytes: Int { inFeatures / type.blockSize * type.blockBytes }
+
+    /// The weight dequantized, `[out, in]`.
+    public func dequantized() -> Tensor<Float> { dequantizedRows(Array(0..<outFeatures)) }
+
+    /// Rows `rows` of the weight dequantized, `[rows.count, in]` — an embedding lookup when the
+    /// weight is a token table.
+    /// - Precondition: every row index is in `0..<outFeatures`.
+    public func dequantizedRows(_ rows: [Int]) -> Tensor<Float> {
+        let result = Tensor<Float>(shape: [rows.count, inFeatures])
+        blocks.withUnsafeBytes { raw in
+            for (i, row) in rows.enumerated() {
+                precondition((0..<outFeatures).contains(row), "QuantizedLinear.dequantizedRows: row \(row) outside 0..<\(outFeatures)")
+                GGUFDequantization.dequantize(type, from: raw.baseAddress! + row * rowBytes, count: inFeatures,
+                                              into: result.storage.pointer + i * inFeatures)
+            }
+        }
+        return result
+    }
+
+    /// x·Wᵀ for `x [..., in]`.
+    /// - Throws: ``TensorError`` when the last dimension of `x` is not `in`.
+    public func callAsFunction(_ x: Tensor<Float>) throws -> Tensor<Float> {
+        guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
+            throw TensorError(op: "QuantizedLinear", linearMismatchMessage(input: x.shape, weight: [outFeatures, inFeatures]))
+        }
+        let rows = x.count / Swift.max(inFeatures, 1)
+        let input = x.contiguous()
+        var result = Tensor<Float>(shape: Array(x.shape.dropLast()) + [outFeatures])
+        guard rows > 0, outFeatures > 0 else { return result }
+        withExtendedLifetime(input) {
+            let source = UnsafePointer(input.storage.pointer + input.offset)
+            if rows < QuantizedPanelLowering.minimumRows {
+                for r in 0..<rows { matrixVector(source + r * inFeatures, into: result.storage.pointer + r * outFeatures) }
+            } else {
+                QuantizedPanelLowering.run(self, x: source, rows: rows, into: result.storage.pointer)
+            }
+        }
+        result.makeUniqueAndWritable()
+        return result
+    }
+
+    /// y = W·x for one row `x [in]` into `y [out]`.
+    func matrixVector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let blockCount = inFeatures / 32
+        var sums = [Float](repeating: 0, count: blockCount)
+        for b in 0..<blockCount {
+            var s: Float = 0
+            for j in 0..<32 { s += x[b * 32 + j] }
+            sums[b] = s
+        }
+        let chunk = 64
+        let chunks = (outFeatures + chunk - 1) / chunk
+        // Memory-bound: worth a second worker once the weight is a few hundred KB.
+        let work = outFeatures * inFeatures >= 1 << 18 ? Double.infinity : 0
+        let kernel = QuantizedMatVecKernel.select(type)
+        let cols = inFeatures, total = outFeatures
+        sums.withUnsafeBufferPointer { xsum in
+            blocks.withUnsafeBytes { raw in
+                let pointers = UncheckedSendable((raw.baseAddress!.assumingMemoryBound(to: UInt8.self), x, xsum.baseAddress!, y))
+                Parallelism.forEach(items: chunks, flops: work, setUp: { _ in () }, { _, item in
+                    let (w, x, xsum, y) = pointers.value
+                    kernel(w, cols, x, xsum, y, item * chunk, Swift.min((item + 1) * chunk, total))
+                }, tearDown: { _ in })
+            }
+        }
+    }
+}
+
+/// The matrix-vector kernel for a block type: AVX2 + FMA or portable (see ``VectorKernels``).
+enum QuantizedMatVecKernel {
+    typealias Function = @convention(c) (
+        UnsafePointer<UInt8>?, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int, Int) -> Void
+
+    static func select(_ type: GGUFTensorType, avx2: Bool = VectorKernels.avx2) -> Function {
+        switch (type, avx2) {
+        case (.q8_0, true): attend_matvec_q8_0_avx2
+        case (.q8_0, false): attend_matvec_q8_0_portable
+        case (.q4_0, true): attend_matvec_q4_0_avx2
+        case (.q4_0, false): attend_matvec_q4_0_portable
+        case (.q4_1, true): attend_matvec_q4_1_avx2
+        case (.q4_1, false): attend_matvec_q4_1_portable
+        case (.f32, _), (.f16, _): preconditionFailure("QuantizedMatVecKernel: \(type.name) is not a block type")
+        }
+    }
+}

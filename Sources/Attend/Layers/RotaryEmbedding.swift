@@ -1,0 +1,80 @@
+import RealModule
+
+/// Rotary position embedding (RoFormer, Su et al. 2021): the features of a vector at position p
+/// are taken in pairs and pair i is rotated by the angle θᵢ·p with θᵢ = base^(−2i/D), i < D/2:
+///
+///     (x₁, x₂) → (x₁·cos θᵢp − x₂·sin θᵢp,  x₁·sin θᵢp + x₂·cos θᵢp)
+///
+/// so that ⟨RoPE(q, p), RoPE(k, p′)⟩ depends only on p − p′. Which features form pair i:
+/// - ``Pairing/adjacent``: (x[2i], x[2i+1]) — the original paper, GPT-J, and llama.cpp /
+///   GGUF files (llama.cpp's converter permutes the Q and K projection rows so that this form
+///   gives Hugging Face's result);
+/// - ``Pairing/halfSplit``: (x[i], x[i + D/2]) — Hugging Face's Llama (`rotate_half`).
+///
+/// The two agree once the features are permuted; applying the wrong one to a model's weights
+/// gives plausible-looking but wrong attention. Angles are computed in Double.
+/// - SeeAlso: `Reference.rotaryEmbedding` in AttendReference.
+public struct RotaryEmbedding: Sendable {
+    public enum Pairing: String, Sendable, CaseIterable {
+        case adjacent, halfSplit
+    }
+
+    /// D, the rotated feature count (even).
+    public let dimension: Int
+    public let base: Double
+    public let pairing: Pairing
+
+    /// - Throws: ``TensorError`` when `dimension` is not positive and even or `base` is not > 0.
+    public init(dimension: Int, base: Double = 10_000, pairing: Pairing) throws {
+        guard dimension > 0, dimension % 2 == 0, base > 0, base.isFinite else {
+            throw TensorError(op: "RotaryEmbedding", "dimension \(dimension) must be positive and even and base \(base) positive")
+        }
+        self.dimension = dimension
+        self.base = base
+        self.pairing = pairing
+    }
+
+    /// Rotates `x [..., L, D]`; row l (along dimension −2) is at position `positionOffset + l`
+    /// (the offset is the cached history's length when decoding).
+    /// - Throws: ``TensorError`` when the last dimension is not D or the offset is negative.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func callAsFunction<Scalar: TensorScalar>(_ x: Tensor<Scalar>, positionOffset: Int = 0) throws -> Tensor<Scalar> {
+        guard x.rank >= 2, x.shape[x.rank - 1] == dimension else {
+            throw TensorError(op: "RotaryEmbedding", "input \(describe(x.shape)) must be [..., L, D] with D = \(dimension)")
+        }
+        guard positionOffset >= 0 else { throw TensorError(op: "RotaryEmbedding", "position offset \(positionOffset) is negative") }
+        let length = x.shape[x.rank - 2], half = dimension / 2
+        // cos/sin table [L, D/2].
+        var cosines = [Scalar](repeating: 0, count: length * half), sines = cosines
+        for l in 0..<length {
+            for i in 0..<half {
+                let angle = Double(positionOffset + l) * Self.frequency(i, dimension: dimension, base: base)
+                cosines[l * half + i] = Scalar(Double.cos(angle))
+                sines[l * half + i] = Scalar(Double.sin(angle))
+            }
+        }
+        let source = x.contiguous()
+        let result = Tensor<Scalar>(shape: x.shape)
+        let (first, second) = pairing == .adjacent ? ((0..<half).map { 2 * $0 }, (0..<half).map { 2 * $0 + 1 })
+                                                   : (Array(0..<half), (0..<half).map { $0 + half })
+        withExtendedLifetime(source) {
+            let input = source.storage.pointer + source.offset, output = result.storage.pointer
+            for row in 0..<(x.count / dimension) {
+                let l = row % length, base = row * dimension
+                for i in 0..<half {
+                    let c = cosines[l * half + i], s = sines[l * half + i]
+                    let a = input[base + first[i]], b = input[base + second[i]]
+                    output[base + first[i]] = a * c - b * s
+                    output[base + second[i]] = a * s + b * c
+                }
+            }
+        }
+        return result
+    }
+
+    /// θᵢ = base^(−2i/D).
+    static func frequency(_ i: Int, dimension: Int, base: Double) -> Double {
+        1 / Double.pow(base, Double(2 * i) / Double(dimension))
+    }
+}

@@ -1,0 +1,49 @@
+/// The gated feed-forward block of Llama-family decoders (Shazeer's SwiGLU):
+///
+///     y = down( silu(gate(x)) ⊙ up(x) ),     silu(z) = z · σ(z) = z / (1 + e⁻ᶻ)
+///
+/// `x [..., D]`; gate and up are `[F, D]`, down `[D, F]` (no biases in Llama, but any given are
+/// applied). Three GEMMs; the gate and its product with up are one elementwise pass.
+/// - SeeAlso: `Reference.swiGLUFeedForward` in AttendReference.
+public struct SwiGLUFeedForward<Scalar: TensorScalar>: Sendable {
+    public var gate: Linear<Scalar>
+    public var up: Linear<Scalar>
+    public var down: Linear<Scalar>
+
+    /// - Throws: ``TensorError`` when the three projections do not chain `D → F → D`.
+    public init(gate: Linear<Scalar>, up: Linear<Scalar>, down: Linear<Scalar>) throws {
+        guard gate.weight.shape == up.weight.shape, down.weight.shape == [gate.weight.shape[1], gate.weight.shape[0]] else {
+            throw TensorError(
+                op: "SwiGLUFeedForward",
+                "gate \(describe(gate.weight.shape)) and up \(describe(up.weight.shape)) must both be [F, D] and down \(describe(down.weight.shape)) [D, F]")
+        }
+        self.gate = gate
+        self.up = up
+        self.down = down
+    }
+
+    /// `x [..., D]` → `[..., D]`.
+    public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        let g = try gate(x)   // [..., F]
+        let u = try up(x)     // [..., F]
+        return try down(siluGated(g, u))
+    }
+}
+
+/// silu(g) ⊙ u = g / (1 + e⁻ᵍ) · u elementwise — SwiGLU's gate, for decoders whose projections
+/// are not ``Linear`` (e.g. ``QuantizedLinear``).
+/// - Throws: ``TensorError`` when the shapes differ.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+public func siluGated<Scalar: TensorScalar>(_ g: Tensor<Scalar>, _ u: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    guard g.shape == u.shape else {
+        throw TensorError(op: "siluGated", "gate \(describe(g.shape)) and up \(describe(u.shape)) must have the same shape")
+    }
+    let gc = g.contiguous(), uc = u.contiguous()
+    let result = Tensor<Scalar>(shape: g.shape)
+    withExtendedLifetime((gc, uc)) {
+        let a = gc.storage.pointer + gc.offset, b = uc.storage.pointer + uc.offset, out = result.storage.pointer
+        for i in 0..<g.count { out[i] = a[i] / (1 + Scalar.exp(-a[i])) * b[i] }
+    }
+    return result
+}

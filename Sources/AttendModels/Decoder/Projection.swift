@@ -1,0 +1,47 @@
+import Attend
+
+/// One weight matrix of the decoder, `[out, in]`, either as float32 (``Linear``, every product a
+/// GEMM) or kept in its GGUF block format (``QuantizedLinear``: matrix-vector kernels for a decode
+/// step, dequantized panels and GEMMs for a prompt). `callAsFunction(x)` = x·Wᵀ.
+public enum Projection: Sendable {
+    case dense(Linear<Float>)
+    case quantized(QuantizedLinear)
+
+    public func callAsFunction(_ x: Tensor<Float>) throws -> Tensor<Float> {
+        switch self {
+        case .dense(let linear): try linear(x)
+        case .quantized(let layer): try layer(x)
+        }
+    }
+
+    /// `[out, in]`.
+    public var shape: [Int] {
+        switch self {
+        case .dense(let linear): linear.weight.shape
+        case .quantized(let layer): [layer.outFeatures, layer.inFeatures]
+        }
+    }
+
+    /// Rows of the weight as float32 `[rows.count, in]` (an embedding lookup).
+    func rows(_ ids: [Int]) throws -> Tensor<Float> {
+        switch self {
+        case .dense(let linear):
+            let d = linear.weight.shape[1]
+            var scalars = [Float](repeating: 0, count: ids.count * d)
+            linear.weight.withUnsafeBufferPointer { table in
+                for (row, id) in ids.enumerated() { for e in 0..<d { scalars[row * d + e] = table[id * d + e] } }
+            }
+            return try Tensor(shape: [ids.count, d], scalars: scalars)
+        case .quantized(let layer):
+            return layer.dequantizedRows(ids)
+        }
+    }
+}
+
+/// How a decoder keeps the weights of a GGUF file in memory.
+public enum WeightFormat: String, Sendable, CaseIterable {
+    /// Block-quantized matrices stay in their GGUF blocks (norms stay float32).
+    case quantized
+    /// Every weight dequantized to float32 (the plain GEMM path, for comparison).
+    case dequantized
+}

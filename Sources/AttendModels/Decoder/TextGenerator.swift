@@ -1,0 +1,78 @@
+import Attend
+import Foundation
+
+/// A tokenizer and a decoder together: prompt text in, tokens out one at a time.
+public struct TextGenerator: Sendable {
+    public let tokenizer: BytePairEncoding
+    public let decoder: LlamaDecoder
+    /// The end-of-sequence id (`tokenizer.ggml.eos_token_id`).
+    public let endOfSequence: Int?
+    /// The model's chat template text, if it has one.
+    public let chatTemplate: String?
+
+    public init(tokenizer: BytePairEncoding, decoder: LlamaDecoder, endOfSequence: Int?, chatTemplate: String?) {
+        self.tokenizer = tokenizer
+        self.decoder = decoder
+        self.endOfSequence = endOfSequence
+        self.chatTemplate = chatTemplate
+    }
+
+    /// Tokenizer and decoder from one GGUF file.
+    public init(gguf file: GGUFFile, weights: WeightFormat = .quantized) throws {
+        try self.init(
+            tokenizer: BytePairEncoding(gguf: file), decoder: LlamaDecoder(gguf: file, weights: weights),
+            endOfSequence: file[metadata: "tokenizer.ggml.eos_token_id"]?.intValue,
+            chatTemplate: file[metadata: "tokenizer.chat_template"]?.stringValue)
+    }
+
+    /// What a generation produced, with its timings.
+    public struct Result: Sendable {
+        public var promptIDs: [Int]
+        public var generatedIDs: [Int]
+        public var text: String
+        /// Seconds spent on the prompt (prefill) and on the decode steps.
+        public var prefillSeconds: Double
+        public var decodeSeconds: Double
+        /// Seconds of each decode step, in order.
+        public var stepSeconds: [Double]
+    }
+
+    /// Generates up to `maxTokens` ids after `promptIDs`, stopping after the end-of-sequence id
+    /// (which ends `generatedIDs` but adds no text); `onText` receives the text as it becomes
+    /// complete (never half a character). `stopAtEndOfSequence: false` always runs `maxTokens`
+    /// steps (for benchmarks).
+    public func generate(
+        promptIDs: [Int], maxTokens: Int, sampler: Sampler, stopAtEndOfSequence: Bool = true, onText: (String) -> Void = { _ in }
+    ) throws -> Result {
+        guard !promptIDs.isEmpty else { throw DecoderModelError("generate: the prompt has no tokens") }
+        guard maxTokens >= 0 else { throw DecoderModelError("generate: max tokens \(maxTokens) is negative") }
+        var sampler = sampler
+        var cache = decoder.makeCache(capacity: promptIDs.count + maxTokens)
+        var stream = StreamingTextDecoder()
+        var generated: [Int] = [], text = "", steps: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        var logits = try decoder.forward(promptIDs, cache: &cache).scalars
+        let prefillEnd = DispatchTime.now().uptimeNanoseconds
+        var stepStart = prefillEnd
+        while generated.count < maxTokens {
+            let id = sampler.next(logits: logits, history: promptIDs + generated)
+            generated.append(id)
+            if stopAtEndOfSequence, id == endOfSequence { break }   // its text (<|im_end|>) is not part of the answer
+            let piece = stream.append(try tokenizer.bytes(of: [id]))
+            text += piece
+            onText(piece)
+            if generated.count == maxTokens { break }
+            logits = try decoder.forward([id], cache: &cache).scalars
+            let now = DispatchTime.now().uptimeNanoseconds
+            steps.append(Double(now - stepStart) * 1e-9)
+            stepStart = now
+        }
+        let rest = stream.finish()
+        text += rest
+        onText(rest)
+        let end = DispatchTime.now().uptimeNanoseconds
+        return Result(
+            promptIDs: promptIDs, generatedIDs: generated, text: text,
+            prefillSeconds: Double(prefillEnd - start) * 1e-9, decodeSeconds: Double(end - prefillEnd) * 1e-9, stepSeconds: steps)
+    }
+}

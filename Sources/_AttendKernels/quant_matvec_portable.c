@@ -1,0 +1,109 @@
+// Portable C matrix-vector products over quantized rows (see attend_quant_matvec.h).
+#include "attend_quant_matvec.h"
+#include <string.h>
+
+// No fused multiply-adds: d·q + m rounds twice, the same on every machine.
+#pragma STDC FP_CONTRACT OFF
+
+float attend_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exponent = (h >> 10) & 0x1Fu, fraction = h & 0x3FFu;
+    uint32_t bits;
+    if (exponent == 0) {
+        float magnitude = (float)fraction * 0x1p-24f;   // zero or subnormal, exact
+        return sign ? -magnitude : magnitude;
+    } else if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | (fraction << 13);
+    } else {
+        bits = sign | ((exponent + 112u) << 23) | (fraction << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline float half_at(const uint8_t *p) { return attend_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
+
+void attend_matvec_q8_0_portable(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin, long row_end) {
+    (void)xsum;
+    long blocks = cols / 32;
+    for (long r = row_begin; r < row_end; r++) {
+        const uint8_t *row = w + r * blocks * 34;
+        float acc = 0;
+        for (long b = 0; b < blocks; b++) {
+            const uint8_t *block = row + b * 34;
+            const int8_t *q = (const int8_t *)(block + 2);
+            const float *xb = x + b * 32;
+            float s = 0;
+            for (int j = 0; j < 32; j++) s += (float)q[j] * xb[j];
+            acc += half_at(block) * s;
+        }
+        y[r] = acc;
+    }
+}
+
+void attend_matvec_q4_0_portable(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin, long row_end) {
+    long blocks = cols / 32;
+    for (long r = row_begin; r < row_end; r++) {
+        const uint8_t *row = w + r * blocks * 18;
+        float acc = 0;
+        for (long b = 0; b < blocks; b++) {
+            const uint8_t *block = row + b * 18;
+            const float *xb = x + b * 32;
+            float s = 0;
+            for (int j = 0; j < 16; j++) {
+                s += (float)(block[2 + j] & 0x0F) * xb[j];
+                s += (float)(block[2 + j] >> 4) * xb[j + 16];
+            }
+            acc += half_at(block) * (s - 8 * xsum[b]);
+        }
+        y[r] = acc;
+    }
+}
+
+void attend_matvec_q4_1_portable(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin, long row_end) {
+    long blocks = cols / 32;
+    for (long r = row_begin; r < row_end; r++) {
+        const uint8_t *row = w + r * blocks * 20;
+        float acc = 0;
+        for (long b = 0; b < blocks; b++) {
+            const uint8_t *block = row + b * 20;
+            const float *xb = x + b * 32;
+            float s = 0;
+            for (int j = 0; j < 16; j++) {
+                s += (float)(block[4 + j] & 0x0F) * xb[j];
+                s += (float)(block[4 + j] >> 4) * xb[j + 16];
+            }
+            acc += half_at(block) * s + half_at(block + 2) * xsum[b];
+        }
+        y[r] = acc;
+    }
+}
+
+void attend_dequantize_q8_0(const uint8_t *w, long blocks, float *y) {
+    for (long b = 0; b < blocks; b++, w += 34, y += 32) {
+        float d = half_at(w);
+        const int8_t *q = (const int8_t *)(w + 2);
+        for (int j = 0; j < 32; j++) y[j] = d * (float)q[j];
+    }
+}
+
+void attend_dequantize_q4_0(const uint8_t *w, long blocks, float *y) {
+    for (long b = 0; b < blocks; b++, w += 18, y += 32) {
+        float d = half_at(w);
+        for (int j = 0; j < 16; j++) {
+            y[j] = d * (float)((int)(w[2 + j] & 0x0F) - 8);
+            y[j + 16] = d * (float)((int)(w[2 + j] >> 4) - 8);
+        }
+    }
+}
+
+void attend_dequantize_q4_1(const uint8_t *w, long blocks, float *y) {
+    for (long b = 0; b < blocks; b++, w += 20, y += 32) {
+        float d = half_at(w), m = half_at(w + 2);
+        for (int j = 0; j < 16; j++) {
+            y[j] = d * (float)(w[4 + j] & 0x0F) + m;
+            y[j + 16] = d * (float)(w[4 + j] >> 4) + m;
+        }
+    }
+}
