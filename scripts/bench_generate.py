@@ -89,7 +89,7 @@ def main():
         short = [attend(PROMPT16, 128, args.threads, extra) for _ in range(args.repeats)]
         longer = [attend(long_prompt(512), 1, args.threads, extra) for _ in range(args.repeats)]
         rows.append((label, best(short, "decode_tps"), best(longer, "prompt_tps")))
-    steps = [attend(PROMPT16, 512, args.threads) for _ in range(max(1, args.repeats - 1))]
+    steps = [attend(PROMPT16, 513, args.threads) for _ in range(max(1, args.repeats - 1))]
     if not args.skip_hf:
         short = [hf(PROMPT16, 128, args.threads) for _ in range(args.repeats)]
         longer = [hf(long_prompt(512), 1, args.threads) for _ in range(max(1, args.repeats - 1))]
