@@ -45,7 +45,8 @@ struct FusedAttention<Scalar: TensorScalar> {
 
     /// One component of the mask, resolved against the scores' shape `[batch…, Lq, Lk]`.
     enum MaskTerm {
-        case causal
+        /// Query i may attend key j iff j ≤ i + offset (0: `.causal`, top-left; Lk − Lq: bottom-right).
+        case causal(offset: Int)
         /// Masked where the flag equals `maskedWhen`.
         case flags(UnsafePointer<Bool>, batch: [Int], row: Int, column: Int, maskedWhen: Bool)
         case additive(UnsafePointer<Scalar>, batch: [Int], row: Int, column: Int)
@@ -58,7 +59,14 @@ struct FusedAttention<Scalar: TensorScalar> {
         let bq = Swift.min(FusedAttentionTiling.queryBlock, lq), bk = Swift.min(FusedAttentionTiling.keyBlock, lk)
         let queryBlocks = (lq + bq - 1) / bq
         let batchCount = batchShape.product
-        let causal = terms.contains { if case .causal = $0 { true } else { false } }
+        if Scalar.self == Float.self, KernelPath.active == .avx2 {
+            runAVX2(
+                q: UnsafeRawPointer(q).assumingMemoryBound(to: Float.self), k: UnsafeRawPointer(k).assumingMemoryBound(to: Float.self),
+                v: UnsafeRawPointer(v).assumingMemoryBound(to: Float.self),
+                output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self))
+            return
+        }
+        let causal = causalOffset != nil
         // Useful flops: 2·Lq·Lk·(Dk + Dv) per batch entry, about half of that when causal.
         let flops = 2 * Double(batchCount) * Double(lq) * Double(lk) * Double(dk + dv) * (causal ? 0.5 : 1)
         let batchStrides = contiguousStrides(for: batchShape)
@@ -88,6 +96,11 @@ struct FusedAttention<Scalar: TensorScalar> {
             tearDown: { $0.deallocate() })
     }
 
+    /// The most restrictive causal offset among the terms (nil: no causal term).
+    var causalOffset: Int? {
+        terms.compactMap { if case .causal(let offset) = $0 { offset } else { nil } }.min()
+    }
+
     /// One query block against all (unskipped) key blocks.
     @inline(__always)
     private func block(
@@ -100,14 +113,14 @@ struct FusedAttention<Scalar: TensorScalar> {
             m[i] = -.infinity
             l[i] = 0
         }
-        let causal = terms.contains { if case .causal = $0 { true } else { false } }
+        let causalOffset = self.causalOffset
         let routine = GEMM.routine(for: Scalar.self)
         var first = true
         var k0 = 0
         while k0 < lk {
-            // Top-left causal: query i sees keys ≤ i, so a block starting after the last row's
-            // index is fully masked — and so is every later one.
-            if causal, k0 > q0 + rows - 1 { break }
+            // Causal: query i sees keys ≤ i + offset, so a block starting after the last row's
+            // limit is fully masked — and so is every later one.
+            if let offset = causalOffset, k0 > q0 + rows - 1 + offset { break }
             let cols = Swift.min(bk, lk - k0)
             GEMM.call(
                 GEMMCall(routine: routine, m: rows, n: cols, k: dk, transA: false, transB: true,
@@ -155,9 +168,9 @@ struct FusedAttention<Scalar: TensorScalar> {
     private func applyMask(_ s: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, q0: Int, k0: Int, batchIndex: [Int], ld: Int) {
         for term in terms {
             switch term {
-            case .causal:
+            case .causal(let offset):
                 for i in 0..<rows {
-                    let first = Swift.max(q0 + i + 1 - k0, 0)
+                    let first = Swift.max(q0 + i + 1 + offset - k0, 0)
                     if first < cols { for j in first..<cols { s[i * ld + j] = -.infinity } }
                 }
             case .flags(let flags, let batch, let row, let column, let maskedWhen):

@@ -121,7 +121,7 @@ func fusedAttention<Scalar: TensorScalar>(
     func resolve(_ mask: AttentionMask<Scalar>) {
         switch mask {
         case .none: break
-        case .causal: terms.append(.causal)
+        case .causal: terms.append(.causal(offset: 0))
         case .mayAttend(let flags), .keyPadding(let flags):
             var aligned = flags
             var maskedWhen = false
