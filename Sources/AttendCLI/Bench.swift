@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
         abstract: "Time SDPA, causal SDPA and multi-head attention on a fixed grid of (B, H, L, D).",
         discussion: """
             Per case: median milliseconds of repeated runs after a warm-up, GFLOPS (SDPA: 4·B·H·L²·D; \
-            causal: half; MHA adds its four projections, 8·B·L·E²), the same as a percentage of the sgemm \
+            causal: half; decode, one query against L keys: 4·B·H·L·D; MHA adds its four projections, 8·B·L·E²), the same as a percentage of the sgemm \
             GFLOPS measured in this run on a 2048³ matrix product, and the process's peak resident memory \
             so far (run one case with --case to get that case's peak alone). Attention runs the fused tiled kernel. Compare against PyTorch and NumPy with \
             scripts/bench_side_by_side.py.
@@ -40,6 +40,8 @@ struct Bench: ParsableCommand {
         for shape in Self.grid {
             for kind in ["sdpa", "causal", "mha"] { cases.append((kind, shape, 0)) }
         }
+        // Decode: one new query against L keys and values (Lq = 1), the KV-cache step.
+        for l in [512, 4096] { cases.append(("decode", (1, 8, l, 64), 0)) }
         if !skipLong { cases.append(("sdpa", (1, 8, 16384, 64), 1)) }
         for (kind, (b, h, l, d), fixedRepeats) in cases {
             let name = "\(kind) (\(b),\(h),\(l),\(d))"
@@ -71,11 +73,12 @@ struct Bench: ParsableCommand {
             flops += 8 * Double(b * l) * Double(e) * Double(e)
             work = { _ = try layer(query: x, key: x, value: x) }
         default:
-            let q = Tensor<Float>.randn([b, h, l, d], using: &generator)
+            let q = Tensor<Float>.randn([b, h, kind == "decode" ? 1 : l, d], using: &generator)
             let k = Tensor<Float>.randn([b, h, l, d], using: &generator)
             let v = Tensor<Float>.randn([b, h, l, d], using: &generator)
             let mask: AttentionMask<Float> = kind == "causal" ? .causal : .none
             if kind == "causal" { flops /= 2 }
+            if kind == "decode" { flops /= Double(l) }
             work = { _ = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask) }
         }
         try work()   // warm-up

@@ -72,7 +72,7 @@ struct FusedAttentionKernelTests {
             queries: q.reference, keys: k.reference, values: v.reference, scale: 1 / Double(40).squareRoot(),
             exactWeights: exact.weights, exactOutput: exact.output, additiveMaskMagnitude: additiveMagnitude(mask))
         let report = ErrorReport(
-            actual: fused.scalars.map(Double.init), expected: materialized.scalars.map(Double.init), bound: bound.output.map { 3 * $0 })
+            actual: fused.scalars.map(Double.init), expected: materialized.scalars.map(Double.init), bound: zip(bound.output, bound.fusedOutput).map(+))
         #expect(report.worstRatio <= 1, "\(KernelPath.active) \(kind): \(report)")
         #expect(!fused.scalars.contains { $0.isNaN })
     }
@@ -91,7 +91,7 @@ struct FusedAttentionKernelTests {
                 let bound = try AttentionBound(
                     queries: q.reference, keys: k.reference, values: v.reference, scale: 1 / 4,
                     exactWeights: exact.weights, exactOutput: exact.output)
-                expectWithinBound(out, exact.output, bound: bound.output.map { 2 * $0 }, "\(KernelPath.active) Lq=\(lq) Lk=\(lk) offset \(offset)")
+                expectWithinBound(out, exact.output, bound: bound.fusedOutput, "\(KernelPath.active) Lq=\(lq) Lk=\(lk) offset \(offset)")
                 // Rows with no visible key (i + offset < 0) are zero.
                 for i in 0..<lq where i + offset < 0 {
                     #expect((0..<8).allSatisfy { out[0, i, $0] == 0 }, "row \(i) offset \(offset)")
