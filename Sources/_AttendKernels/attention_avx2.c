@@ -156,7 +156,7 @@ AVX2 static void block_tiled(const attend_attention_block *b) {
         for (long i = 0; i < rows; i++) line[i] = b->q[i * b->q_row + d] * c;
         for (long i = rows; i < 16 * tiles; i++) line[i] = 0;
     }
-    memset(ot, 0, sizeof(float) * (size_t)(dv * BQ));
+    for (long d = 0; d < dv; d++) memset(ot + d * BQ, 0, sizeof(float) * (size_t)(16 * tiles));
     for (long i = 0; i < BQ; i++) { m[i] = -INFINITY; l[i] = 0; }
 
     const long keys = visible_keys(b);
@@ -223,15 +223,13 @@ AVX2 static void block_tiled(const attend_attention_block *b) {
         }
     }
 
-    // out = Oᵀ / l, transposed once; l = 0 (no visible key) → 0.
+    // out = Oᵀ · (1/l), transposed once; l = 0 (no visible key) → 0. One division per query
+    // (the product rounds once more than o/l would: u·|o|, inside the fused bound).
     for (long i = 0; i < vectors * 8; i += 8) {
         __m256 sum = _mm256_load_ps(l + i);
         __m256 empty = _mm256_cmp_ps(sum, _mm256_setzero_ps(), _CMP_EQ_OQ);
-        __m256 safe = _mm256_blendv_ps(sum, _mm256_set1_ps(1), empty);
-        for (long d = 0; d < dv; d++) {
-            __m256 o = _mm256_andnot_ps(empty, _mm256_div_ps(_mm256_load_ps(ot + d * BQ + i), safe));
-            _mm256_store_ps(ot + d * BQ + i, o);
-        }
+        __m256 inverse = _mm256_andnot_ps(empty, _mm256_div_ps(_mm256_set1_ps(1), _mm256_blendv_ps(sum, _mm256_set1_ps(1), empty)));
+        for (long d = 0; d < dv; d++) _mm256_store_ps(ot + d * BQ + i, _mm256_mul_ps(_mm256_load_ps(ot + d * BQ + i), inverse));
     }
     for (long i = 0; i < rows; i++) {
         float *o = b->out + i * dv;
