@@ -64,7 +64,7 @@ struct Doctor: ParsableCommand {
                 "openblas_action": Self.actionName(status.action),
                 "openblas_corrected": status.corrected, "openblas_core_is_fallback": status.activeCoreIsFallback,
                 "openblas_coretype_env": orNull(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]),
-                "kernel_path": VectorKernelReport.active, "workers": workers, "openblas_threads": Parallelism.openBLASThreadsPerCall,
+                "kernel_path": KernelPath.active.rawValue, "workers": workers, "openblas_threads": Parallelism.openBLASThreadsPerCall,
                 "peak_isa": peakISA.rawValue,
                 "peak_gflops_per_core": orNull(peaks.first { $0.0 == peakISA }?.1),
                 "peak_gflops_workers": orNull(peakWorkers.isFinite ? peakWorkers : nil),
@@ -130,7 +130,7 @@ struct Doctor: ParsableCommand {
         case .uncorrectable(let reason): verdict = "FALLBACK, not corrected: \(reason)"
         }
         lines.append(row("  Attend", verdict))
-        lines.append(row("Attend kernels", "\(VectorKernelReport.active) vector exp/max" + (environment["ATTEND_PORTABLE_KERNELS"] == "1" ? " (ATTEND_PORTABLE_KERNELS=1)" : "")))
+        lines.append(row("Attend kernels", "\(KernelPath.active) (\(KernelPath.selection)); supported: \(KernelPath.supported.map(\.rawValue).joined(separator: ", "))"))
         lines.append(row("Threads", "Attend workers \(workers) (cores \(cores)); OpenBLAS \(Parallelism.openBLASThreadsPerCall) thread per call (Attend parallelizes around it)"))
         let variables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "ATTEND_PORTABLE_KERNELS", "ATTEND_FMA_PEAK_ISA"]
         let set = variables.compactMap { name in environment[name].map { "\(name)=\($0)" } }
@@ -153,6 +153,6 @@ struct Doctor: ParsableCommand {
         let cpu = CPUFeatures.current
         let isa = cpu.avx512f ? "avx512" : cpu.hasAVX2FMA ? "avx2+fma" : cpu.avx ? "avx" : "sse"
         return "\(cpu.brand.isEmpty ? "unknown CPU" : cpu.brand), \(ProcessInfo.processInfo.activeProcessorCount) cores · ISA \(isa) · "
-            + "kernels \(VectorKernelReport.active) · \(OpenBLASCoreSelection.status.summary) · \(Parallelism.threadCount) workers"
+            + "kernels \(KernelPath.active.rawValue) · \(OpenBLASCoreSelection.status.summary) · \(Parallelism.threadCount) workers"
     }
 }

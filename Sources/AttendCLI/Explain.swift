@@ -100,6 +100,7 @@ struct Explain: ParsableCommand {
     func explanation<Scalar: TensorScalar>(_: Scalar.Type) throws -> String {
         var lines: [String] = []
         let plan: LoweringPlan
+        var planTitle = "plan:"
         func list(_ names: [String], _ operands: [ShapeOperand]) {
             lines.append("operands:")
             let width = names.map(\.count).max() ?? 0
@@ -141,6 +142,13 @@ struct Explain: ParsableCommand {
             let parsed = try shapes(operands)
             let (q, k, v) = parsed.count == 1 ? (parsed[0], parsed[0], parsed[0]) : (parsed[0], parsed[1], parsed[2])
             list(["queries", "keys", "values"], [q, k, v])
+            let fused = try context.attributing(to: "q, k, v") {
+                try fusedAttentionPlan(
+                    queries: q.layout, keys: k.layout, values: v.layout, mask: causal ? AttentionMask<Scalar>.causal : .none)
+            }
+            lines.append("fused plan (the default unless the weights are requested; kernel path \(KernelPath.active.rawValue)):")
+            lines.append(fused.description)
+            planTitle = "materialized plan (algorithm .materialized, or when the weights are requested):"
             plan = try context.attributing(to: "q, k, v") {
                 try scaledDotProductAttentionPlan(
                     queries: q.layout, keys: k.layout, values: v.layout, mask: causal ? AttentionMask<Scalar>.causal : .none)
@@ -214,7 +222,7 @@ struct Explain: ParsableCommand {
         default:
             throw CLIError("attend explain: unknown op \"\(op)\"; expected one of \(Self.ops.joined(separator: ", "))")
         }
-        lines.append("plan:")
+        lines.append(planTitle)
         lines.append(plan.description)
         let calls = plan.gemmCalls
         let flops = calls.reduce(0) { $0 + $1.flops }

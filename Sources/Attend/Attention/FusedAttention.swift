@@ -45,7 +45,7 @@ struct FusedAttention<Scalar: TensorScalar> {
 
     /// One component of the mask, resolved against the scores' shape `[batch…, Lq, Lk]`.
     enum MaskTerm {
-        /// Query i sees key j iff j ≤ i + offset (0: top-left aligned; Lk − Lq: bottom-right).
+        /// Query i may attend key j iff j ≤ i + offset (0: `.causal`, top-left; Lk − Lq: bottom-right).
         case causal(offset: Int)
         /// Masked where the flag equals `maskedWhen`.
         case flags(UnsafePointer<Bool>, batch: [Int], row: Int, column: Int, maskedWhen: Bool)
@@ -59,7 +59,14 @@ struct FusedAttention<Scalar: TensorScalar> {
         let bq = Swift.min(FusedAttentionTiling.queryBlock, lq), bk = Swift.min(FusedAttentionTiling.keyBlock, lk)
         let queryBlocks = (lq + bq - 1) / bq
         let batchCount = batchShape.product
-        let causal = terms.contains { if case .causal = $0 { true } else { false } }
+        if Scalar.self == Float.self, KernelPath.active == .avx2 {
+            runAVX2(
+                q: UnsafeRawPointer(q).assumingMemoryBound(to: Float.self), k: UnsafeRawPointer(k).assumingMemoryBound(to: Float.self),
+                v: UnsafeRawPointer(v).assumingMemoryBound(to: Float.self),
+                output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self))
+            return
+        }
+        let causal = causalOffset != nil
         // Useful flops: 2·Lq·Lk·(Dk + Dv) per batch entry, about half of that when causal.
         let flops = 2 * Double(batchCount) * Double(lq) * Double(lk) * Double(dk + dv) * (causal ? 0.5 : 1)
         let batchStrides = contiguousStrides(for: batchShape)
@@ -89,6 +96,11 @@ struct FusedAttention<Scalar: TensorScalar> {
             tearDown: { $0.deallocate() })
     }
 
+    /// The most restrictive causal offset among the terms (nil: no causal term).
+    var causalOffset: Int? {
+        terms.compactMap { if case .causal(let offset) = $0 { offset } else { nil } }.min()
+    }
+
     /// One query block against all (unskipped) key blocks.
     @inline(__always)
     private func block(
@@ -101,15 +113,14 @@ struct FusedAttention<Scalar: TensorScalar> {
             m[i] = -.infinity
             l[i] = 0
         }
-        // The causal diagonal's offset (the smallest when several causal terms are given).
-        let causalOffset = terms.compactMap { if case .causal(let offset) = $0 { offset } else { nil } }.min()
+        let causalOffset = self.causalOffset
         let routine = GEMM.routine(for: Scalar.self)
         var first = true
         var k0 = 0
         while k0 < lk {
             // Causal: query i sees keys ≤ i + offset, so a block starting after the last row's
-            // index plus the offset is fully masked — and so is every later one.
-            if let causalOffset, k0 > q0 + rows - 1 + causalOffset { break }
+            // limit is fully masked — and so is every later one.
+            if let offset = causalOffset, k0 > q0 + rows - 1 + offset { break }
             let cols = Swift.min(bk, lk - k0)
             GEMM.call(
                 GEMMCall(routine: routine, m: rows, n: cols, k: dk, transA: false, transB: true,

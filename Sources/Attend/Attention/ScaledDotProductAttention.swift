@@ -93,8 +93,11 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
 
 /// Sets up and runs ``FusedAttention``: broadcast batch strides, operands BLAS can read (a copy
 /// only when a last dimension is strided), mask terms resolved against `[batch…, Lq, Lk]`.
+/// `causalOffset`, when given, adds a causal term with that diagonal offset (query i may attend
+/// key j iff j ≤ i + offset) to the mask.
 func fusedAttention<Scalar: TensorScalar>(
-    queries: Tensor<Scalar>, keys: Tensor<Scalar>, values: Tensor<Scalar>, mask: AttentionMask<Scalar>, scale: Scalar?
+    queries: Tensor<Scalar>, keys: Tensor<Scalar>, values: Tensor<Scalar>, mask: AttentionMask<Scalar>, scale: Scalar?,
+    causalOffset: Int? = nil
 ) throws -> Tensor<Scalar> {
     let op = "scaledDotProductAttention"
     try checkAttentionShapes(queries.shape, keys.shape, values.shape, op: op)
@@ -151,6 +154,7 @@ func fusedAttention<Scalar: TensorScalar>(
         }
     }
     resolve(mask)
+    if let causalOffset { terms.append(.causal(offset: causalOffset)) }
     defer {
         for case let box as UncheckedSendable<UnsafeMutablePointer<Bool>> in keepAlive { box.value.deallocate() }
     }

@@ -86,15 +86,11 @@ func rowMaximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
     return m
 }
 
-/// Which vector kernels this CPU runs: the AVX2 + FMA versions in `_AttendKernels` (compiled with
-/// per-function target attributes, so the package needs no compiler flags) or the portable Swift
-/// SIMD ones above. Checked once. `ATTEND_PORTABLE_KERNELS=1` in the environment forces the
-/// portable path (how the tests exercise it on AVX2 machines).
+/// Whether the vector exp/max of the sgemm-tiled paths use the AVX2 + FMA versions in
+/// `_AttendKernels` (compiled with per-function target attributes, so the package needs no
+/// compiler flags) or the portable Swift SIMD ones above: the ``KernelPath`` in use.
 enum VectorKernels {
-    static let avx2: Bool = {
-        if let value = getenv("ATTEND_PORTABLE_KERNELS"), String(cString: value) == "1" { return false }
-        return attend_cpu_has_avx2_fma()
-    }()
+    static let avx2: Bool = KernelPath.active == .avx2
 }
 
 /// The AVX2 + FMA kernel through Swift (nil on CPUs without it) — for tests and benchmarks that
