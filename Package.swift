@@ -7,6 +7,8 @@ let package = Package(
         // MARK: - Public API
         .library(name: "Attend", targets: ["Attend"]),
         .library(name: "AttendReference", targets: ["AttendReference"]),
+        // The fuzz harness bodies, for the libFuzzer package in Fuzz/ (scripts/fuzz.sh).
+        .library(name: "_AttendFuzzTargets", targets: ["_AttendFuzzTargets"]),
         .executable(name: "attend", targets: ["AttendCLI"]),
     ],
     dependencies: [
@@ -22,6 +24,13 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // zlib's raw inflate, driven by a bounded loop when reading .npz members.
+        .systemLibrary(
+            name: "Zlib",
+            path: "Modules/Zlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // Vector kernels behind a runtime CPU check (per-function target attributes, no flags).
         .target(name: "_AttendKernels"),
@@ -31,6 +40,7 @@ let package = Package(
             name: "Attend",
             dependencies: [
                 "CBLAS",
+                "Zlib",
                 "_AttendKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -40,6 +50,9 @@ let package = Package(
             name: "AttendReference",
             dependencies: [.product(name: "RealModule", package: "swift-numerics")]
         ),
+
+        // What each fuzz harness does with an input; replayed over the committed corpora by the tests.
+        .target(name: "_AttendFuzzTargets", dependencies: ["Attend"]),
 
         // MARK: - Command-line tool
         .executableTarget(
@@ -52,7 +65,7 @@ let package = Package(
         ),
 
         // MARK: - Unit test bundles
-        .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference"]),
+        .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference", "_AttendFuzzTargets"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference"]),
     ]
