@@ -38,6 +38,11 @@ public enum Parallelism {
     /// Runs `body(worker, item)` for every item in `0..<count`, spreading items dynamically
     /// over up to `threadCount` workers (a shared counter, so uneven items — causal blocks —
     /// balance). `setUp(worker)` runs once per worker before its first item (scratch buffers).
+    ///
+    /// The calling thread is always one of the workers. Helpers are added only from a budget
+    /// shared by every call in the process, so however many threads or tasks call Attend at once,
+    /// at most `max(threadCount, concurrent callers)` threads run Attend's work (no
+    /// oversubscription: a caller that finds the budget spent runs its items alone).
     static func forEach<Scratch>(
         items count: Int, flops: Double,
         setUp: (Int) -> Scratch,
@@ -45,11 +50,17 @@ public enum Parallelism {
         tearDown: (inout Scratch) -> Void
     ) {
         OpenBLASThreads.useOne()
-        let workers = Swift.min(threadCount, count, flops < minimumParallelFlops ? 1 : Int.max)
+        let limit = threadCount
+        let wanted = Swift.min(limit, count, flops < minimumParallelFlops ? 1 : Int.max)
+        let helpers = WorkerBudget.reserve(wanted - 1, limit: limit)
+        defer { WorkerBudget.release(helpers) }
+        let workers = 1 + helpers
         if workers <= 1 {
-            var scratch = setUp(0)
-            for item in 0..<count { body(&scratch, item) }
-            tearDown(&scratch)
+            WorkerBudget.running {
+                var scratch = setUp(0)
+                for item in 0..<count { body(&scratch, item) }
+                tearDown(&scratch)
+            }
             return
         }
         let next = Atomic<Int>(0)
@@ -59,17 +70,69 @@ public enum Parallelism {
                     let task = UncheckedSendable((body, setUp, tearDown))
                     DispatchQueue.concurrentPerform(iterations: workers) { worker in
                         let (body, setUp, tearDown) = task.value
-                        var scratch = setUp(worker)
-                        while true {
-                            let item = next.add(1, ordering: .relaxed).oldValue
-                            if item >= count { break }
-                            body(&scratch, item)
+                        WorkerBudget.running {
+                            var scratch = setUp(worker)
+                            while true {
+                                let item = next.add(1, ordering: .relaxed).oldValue
+                                if item >= count { break }
+                                body(&scratch, item)
+                            }
+                            tearDown(&scratch)
                         }
-                        tearDown(&scratch)
                     }
                 }
             }
         }
+    }
+}
+
+/// The process-wide count of helper threads Attend may add, and of the threads running its work
+/// (with the peak, which the tests read to check that calls from many tasks do not oversubscribe).
+enum WorkerBudget {
+    /// Callers inside `Parallelism.forEach` plus the helpers they reserved.
+    private static let reserved = Atomic<Int>(0)
+    /// Threads executing `forEach` work right now, callers inside `forEach` right now, and the
+    /// most of each seen at once since `resetPeaks()`.
+    private static let active = Atomic<Int>(0)
+    private static let callers = Atomic<Int>(0)
+    private static let peakActiveCount = Atomic<Int>(0)
+    private static let peakCallerCount = Atomic<Int>(0)
+
+    /// Counts the caller, then takes up to `wanted` helpers while callers + helpers stay ≤ `limit`.
+    static func reserve(_ wanted: Int, limit: Int) -> Int {
+        peakCallerCount.max(callers.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
+        var current = reserved.add(1, ordering: .acquiringAndReleasing).newValue
+        while true {
+            let take = Swift.max(0, Swift.min(wanted, limit - current))
+            if take == 0 { return 0 }
+            let (exchanged, original) = reserved.compareExchange(
+                expected: current, desired: current + take, ordering: .acquiringAndReleasing)
+            if exchanged { return take }
+            current = original
+        }
+    }
+
+    /// Returns the caller's slot and its `helpers`.
+    static func release(_ helpers: Int) {
+        reserved.subtract(1 + helpers, ordering: .acquiringAndReleasing)
+        callers.subtract(1, ordering: .relaxed)
+    }
+
+    /// Runs `work`, counting this thread as active.
+    static func running(_ work: () -> Void) {
+        peakActiveCount.max(active.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
+        work()
+        active.subtract(1, ordering: .relaxed)
+    }
+
+    /// The most threads that ran `forEach` work at once since the last `resetPeaks()`.
+    static var peakActive: Int { peakActiveCount.load(ordering: .relaxed) }
+    /// The most callers that were inside `forEach` at once since the last `resetPeaks()`.
+    static var peakCallers: Int { peakCallerCount.load(ordering: .relaxed) }
+
+    static func resetPeaks() {
+        peakActiveCount.store(active.load(ordering: .relaxed), ordering: .relaxed)
+        peakCallerCount.store(callers.load(ordering: .relaxed), ordering: .relaxed)
     }
 }
 
