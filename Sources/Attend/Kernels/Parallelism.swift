@@ -2,6 +2,9 @@ import CBLAS
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Attend's one threading model.
 ///
@@ -31,6 +34,11 @@ public enum Parallelism {
         }
     }
 
+    /// How many row slabs one large GEMM is split into: the machine's core count, read once, and
+    /// not `threadCount`, so that a slab — and every row's summation order inside OpenBLAS —
+    /// does not change with the thread-count setting or with how many workers a call gets.
+    static var gemmSlabCount: Int { coreCount }
+
     /// Work below this many floating-point operations runs on the calling thread: waking a
     /// worker costs more than it saves (the toy attention shape (2, 4, 10, 32) is ~100 kflop).
     static let minimumParallelFlops = 2_000_000.0
@@ -39,10 +47,11 @@ public enum Parallelism {
     /// over up to `threadCount` workers (a shared counter, so uneven items — causal blocks —
     /// balance). `setUp(worker)` runs once per worker before its first item (scratch buffers).
     ///
-    /// The calling thread is always one of the workers. Helpers are added only from a budget
-    /// shared by every call in the process, so however many threads or tasks call Attend at once,
-    /// at most `max(threadCount, concurrent callers)` threads run Attend's work (no
-    /// oversubscription: a caller that finds the budget spent runs its items alone).
+    /// The calling thread is always one of the workers. Every worker, the caller included, takes
+    /// a slot from one budget of `threadCount` slots shared by the whole process, so however many
+    /// threads or tasks call Attend at once, at most `threadCount` threads run Attend's work (no
+    /// oversubscription: a caller that finds every slot busy waits for one, and one that finds
+    /// only its own runs its items alone).
     static func forEach<Scratch>(
         items count: Int, flops: Double,
         setUp: (Int) -> Scratch,
@@ -86,7 +95,7 @@ public enum Parallelism {
     }
 }
 
-/// The process-wide count of helper threads Attend may add, and of the threads running its work
+/// The process-wide budget of threads running Attend's work (`Parallelism.threadCount` slots)
 /// (with the peak, which the tests read to check that calls from many tasks do not oversubscribe).
 enum WorkerBudget {
     /// Callers inside `Parallelism.forEach` plus the helpers they reserved.
@@ -98,10 +107,24 @@ enum WorkerBudget {
     private static let peakActiveCount = Atomic<Int>(0)
     private static let peakCallerCount = Atomic<Int>(0)
 
-    /// Counts the caller, then takes up to `wanted` helpers while callers + helpers stay ≤ `limit`.
+    /// Takes a slot for the caller — waiting (yielding its thread) while all `limit` slots are
+    /// busy — then up to `wanted` more for helpers, without waiting. So callers + helpers never
+    /// exceed `limit`. `forEach` bodies never call `forEach` again, so a waiting caller holds no
+    /// slot and cannot deadlock.
     static func reserve(_ wanted: Int, limit: Int) -> Int {
         peakCallerCount.max(callers.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
-        var current = reserved.add(1, ordering: .acquiringAndReleasing).newValue
+        var current = reserved.load(ordering: .relaxed)
+        while true {
+            if current >= limit {
+                sched_yield()
+                current = reserved.load(ordering: .relaxed)
+                continue
+            }
+            let (exchanged, original) = reserved.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { current += 1; break }
+            current = original
+        }
         while true {
             let take = Swift.max(0, Swift.min(wanted, limit - current))
             if take == 0 { return 0 }
