@@ -17,7 +17,11 @@ struct MemoryGrowthTests {
     /// one of a fused score tile (256 KiB per worker) by 250 MiB.
     static let margin = 64 << 20
 
-    @Test("1,000 repeated attention, MHA and encoder-layer calls do not grow resident memory", arguments: [
+    /// Under AddressSanitizer freed memory sits in its quarantine (up to 256 MiB), so resident
+    /// memory grows by design; leaks are then LeakSanitizer's to find (scripts/sanitize.sh).
+    @Test("1,000 repeated attention, MHA and encoder-layer calls do not grow resident memory",
+          .disabled(if: ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil, "ASan's quarantine holds freed memory"),
+          arguments: [
         AttentionWorkload.Op.fused, .materialized, .mha, .encoderLayer,
     ])
     func repeatedCalls(op: AttentionWorkload.Op) throws {
