@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "AttendReference", targets: ["AttendReference"]),
         .library(name: "AttendVerification", targets: ["AttendVerification"]),
         .library(name: "AttendModels", targets: ["AttendModels"]),
+        // The fuzz harness bodies, for the libFuzzer package in Fuzz/ (scripts/fuzz.sh).
+        .library(name: "_AttendFuzzTargets", targets: ["_AttendFuzzTargets"]),
         .executable(name: "attend", targets: ["AttendCLI"]),
     ],
     dependencies: [
@@ -24,6 +26,13 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // zlib's raw inflate, driven by a bounded loop when reading .npz members.
+        .systemLibrary(
+            name: "Zlib",
+            path: "Modules/Zlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // Vector kernels behind a runtime CPU check (per-function target attributes, no flags).
         .target(name: "_AttendKernels"),
@@ -33,6 +42,7 @@ let package = Package(
             name: "Attend",
             dependencies: [
                 "CBLAS",
+                "Zlib",
                 "_AttendKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -53,6 +63,8 @@ let package = Package(
             dependencies: ["Attend", "AttendReference", .product(name: "RealModule", package: "swift-numerics")]
         ),
 
+        // What each fuzz harness does with an input; replayed over the committed corpora by the tests.
+        .target(name: "_AttendFuzzTargets", dependencies: ["Attend"]),
 
         // MARK: - Command-line tool
         .executableTarget(
@@ -67,7 +79,7 @@ let package = Package(
         ),
 
         // MARK: - Unit test bundles
-        .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference", "AttendVerification"]),
+        .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference", "AttendVerification", "_AttendFuzzTargets"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
         .testTarget(name: "AttendVerificationTests", dependencies: ["AttendVerification", "Attend", "AttendReference"]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend", "AttendReference"]),

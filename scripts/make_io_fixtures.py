@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -76,6 +77,9 @@ def main():
         z.writestr("sub/", b"")
         z.writestr("a.npy", member.getvalue())
 
+    write_unfinished_deflate_npz()
+    write_zip64_npz()
+
     # --- .safetensors, written by hand ---
     tensors = [
         ("a_f32", "F32", [2, 2], struct.pack("<4f", 1.0, -2.0, 0.5, 3.25)),
@@ -98,6 +102,59 @@ def main():
 
     total = sum(os.path.getsize(path(n)) for n in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, to {OUT}")
+
+
+def write_unfinished_deflate_npz():
+    """unfinished_deflate.npz: a crafted archive, valid as ZIP, whose one deflated member's stream
+    stops without its final block (flushed with Z_SYNC_FLUSH, not Z_FINISH) after a quarter of the
+    data. The directory claims the full size and the full data's CRC-32. ZIPFoundation 0.9.20's
+    Linux inflate loop never returns on such a member (weichsel/ZIPFoundation#389); readers must
+    report it as truncated, quickly. Written by hand with struct, since zipfile always finishes
+    its deflate streams."""
+    member = io.BytesIO()
+    np.save(member, np.arange(65536, dtype="<f4"))   # 256 KiB of data
+    raw = member.getvalue()
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
+    stream = deflater.compress(raw[: len(raw) // 4]) + deflater.flush(zlib.Z_SYNC_FLUSH)
+    name = b"a.npy"
+    crc = zlib.crc32(raw)
+    # local header: signature, version 20, flags 0, method 8, time, date, crc, sizes, name/extra lengths
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(stream), len(raw), len(name), 0)
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(stream), len(raw),
+                          len(name), 0, 0, 0, 0, 0, 0)
+    body = local + name + stream
+    directory = central + name
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(directory), len(body), 0)
+    with open(path("unfinished_deflate.npz"), "wb") as f:
+        f.write(body + directory + end)
+
+
+def write_zip64_npz():
+    """zip64_records.npz: one stored member "z.npy" (np.arange(3) as <i8) whose central directory
+    entry keeps its sizes and offset in a ZIP64 extra field (the 32-bit fields all ones) and whose
+    end records are the ZIP64 ones (the classic record's fields all ones), as large NumPy
+    archives are written. Written by hand with struct; Python's zipfile reads it back."""
+    member = io.BytesIO()
+    np.save(member, np.arange(3, dtype="<i8"))
+    raw = member.getvalue()
+    name = b"z.npy"
+    crc = zlib.crc32(raw)
+    local_extra = struct.pack("<HHQQ", 1, 16, len(raw), len(raw))
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                        len(name), len(local_extra))
+    body = local + name + local_extra + raw
+    central_extra = struct.pack("<HHQQQ", 1, 24, len(raw), len(raw), 0)
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                          len(name), len(central_extra), 0, 0, 0, 0, 0xFFFFFFFF)
+    directory = central + name + central_extra
+    zip64_end_offset = len(body) + len(directory)
+    zip64_end = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, 1, 1, len(directory), len(body))
+    locator = struct.pack("<IIQI", 0x07064B50, 0, zip64_end_offset, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    with open(path("zip64_records.npz"), "wb") as f:
+        f.write(body + directory + zip64_end + locator + end)
+    with zipfile.ZipFile(path("zip64_records.npz")) as z:
+        assert np.load(io.BytesIO(z.read("z.npy"))).tolist() == [0, 1, 2]
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
                 throw TensorError(op: op, "mayAttend mask \(describe(mask.shape)) does not broadcast to the scores \(describe(scoresShape)) ([..., Lq=\(lq), Lk=\(lk)])")
             }
         case .additive(let mask):
-            guard try broadcastShapes(mask.shape, scoresShape, op: op) == scoresShape else {
+            // Name the mask: a bare "shapes … do not broadcast" would not say which operand.
+            guard (try? broadcastShapes(mask.shape, scoresShape, op: op)) == scoresShape else {
                 throw TensorError(op: op, "additive mask \(describe(mask.shape)) would enlarge the scores \(describe(scoresShape)); it must broadcast to [..., Lq=\(lq), Lk=\(lk)]")
             }
         case .keyPadding(let mask):

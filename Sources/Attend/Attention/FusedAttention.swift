@@ -129,8 +129,22 @@ struct FusedAttention<Scalar: TensorScalar> {
             applyMask(s, rows: rows, cols: cols, q0: q0, k0: k0, batchIndex: batchIndex, ld: bk)
             for i in 0..<rows {
                 let row = s + i * bk
+                // IEEE propagation, as the materialized softmax: the row max and the vector exp drop
+                // NaN, so a NaN score (from a NaN input, ∞·0 or ∞ − ∞) is carried in the row sum
+                // instead, which makes exactly this query's output NaN.
+                if Self.containsNaN(row, cols) {
+                    l[i] = .nan
+                    for j in 0..<cols { row[j] = 0 }
+                    continue
+                }
                 let blockMax = Self.maximum(row, cols)
                 let newMax = Swift.max(m[i], blockMax)
+                if newMax == .infinity {
+                    // exp(+∞ − ∞) is NaN in the materialized softmax: the same here.
+                    l[i] = .nan
+                    for j in 0..<cols { row[j] = 0 }
+                    continue
+                }
                 if newMax == -.infinity {
                     // Every key so far is masked for this row: P = 0, nothing accumulates.
                     for j in 0..<cols { row[j] = 0 }
@@ -192,6 +206,13 @@ struct FusedAttention<Scalar: TensorScalar> {
     }
 
     @inline(__always)
+    /// Whether any of row[0..<count] is NaN (a branch-free loop the compiler vectorizes).
+    private static func containsNaN(_ row: UnsafeMutablePointer<Scalar>, _ count: Int) -> Bool {
+        var unordered: UInt8 = 0
+        for j in 0..<count { unordered |= row[j] != row[j] ? 1 : 0 }
+        return unordered != 0
+    }
+
     private static func maximum(_ row: UnsafeMutablePointer<Scalar>, _ count: Int) -> Scalar {
         if Scalar.self == Float.self {
             let floats = UnsafeRawPointer(row).assumingMemoryBound(to: Float.self)

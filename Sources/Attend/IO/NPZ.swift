@@ -4,57 +4,55 @@ import ZIPFoundation
 /// NumPy `.npz` files: a ZIP archive with one `.npy` member per array (`np.savez` stores them,
 /// `np.savez_compressed` deflates them). Member `"name.npy"` is array `"name"`.
 ///
-/// Reading (via ZIPFoundation) accepts stored and deflated members, including the ZIP64 extra
-/// fields NumPy writes. Each member's CRC-32 is verified, its size is checked against the ZIP
-/// directory before and during extraction (a deflated member may not claim more than deflate's
-/// 1032:1 maximum ratio, and extraction stops as soon as a member outputs more than it claimed),
-/// and the member is then decoded with the same checks as a `.npy` file. Directory and symlink
-/// members, duplicate names and members that are not `.npy` arrays are refused.
+/// Reading parses the ZIP central directory itself (`ZIPDirectory`, including the ZIP64 records
+/// and extra fields NumPy writes) and inflates deflated members with a bounded zlib loop
+/// (`Inflate`), so reading any file ends, with the arrays or with an error, in time proportional
+/// to its size — a deflate stream that ends early is reported as truncated, not waited on.
+/// Each member's CRC-32 is verified and its size is checked against the ZIP directory before and
+/// during extraction (a deflated member may not claim more than deflate's 1032:1 maximum ratio,
+/// and extraction stops as soon as a member outputs more than it claimed); the member is then
+/// decoded with the same checks as a `.npy` file. Directory and symlink members, encrypted members,
+/// compression methods other than stored/deflate, duplicate names and members that are not `.npy`
+/// arrays are refused.
 ///
-/// Writing stores members uncompressed (or deflated with `compressed: true`), atomically.
-///
-/// Known limitation: ZIPFoundation 0.9.20's Linux inflate loop never stops if a deflate stream reaches
-/// the end of the archive file without finishing (upstream PR weichsel/ZIPFoundation#389). The
-/// size guards above stop small crafted cases, but a deliberately crafted archive (valid ZIP
-/// structure, a large deflated member whose stream never ends) can still make `read` spin. Ordinary
-/// truncation is reported, because it also cuts off the ZIP end record. ZIPFoundation exposes no
-/// member data offsets, so this cannot be prevented here without hand-parsing ZIP.
+/// Writing (via ZIPFoundation) stores members uncompressed (or deflated with `compressed: true`),
+/// atomically.
 public enum NPZ {
     /// Upper bound on the deflate expansion ratio (the format's theoretical maximum is about 1032:1).
     static let maximumDeflateRatio: UInt64 = 1032
-    /// Extraction buffer size.
+    /// Buffer size used when writing members.
     static let chunkSize = 64 * 1024
 
     /// Reads every array of a `.npz` file; names are member names without `.npy`.
     /// - Throws: `FileFormatError` naming the file (and member) and the problem.
     public static func read(contentsOf url: URL) throws -> [String: ArrayData] {
-        let file = ArrayFileAccess.displayName(url)
-        try ArrayFileAccess.requireFile(url)
-        let archive: Archive
-        do {
-            archive = try Archive(url: url, accessMode: .read)
-        } catch {
-            throw FileFormatError.malformed(file, "not a readable ZIP archive (\(describe(error)))")
+        try decode(ArrayFileAccess.read(url), name: ArrayFileAccess.displayName(url))
+    }
+
+    /// Decodes the bytes of a `.npz` file; `name` identifies it in error messages.
+    /// - Throws: `FileFormatError` naming `name` (and the member) and the problem.
+    public static func decode(_ data: Data, name file: String) throws -> [String: ArrayData] {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var arrays: [String: ArrayData] = [:]
+            for entry in try ZIPDirectory.members(of: raw, file: file) {
+                let path = entry.path
+                let member = "member \(HeaderJSON.quoted(path))"
+                guard entry.kind == .file else {
+                    throw FileFormatError.unsupported(file, "\(member) is a \(entry.kind == .directory ? "directory" : "symbolic link"), not an array")
+                }
+                let name = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
+                guard arrays[name] == nil else {
+                    throw FileFormatError.malformed(file, "\(member) repeats the array name \(HeaderJSON.quoted(name))")
+                }
+                let bytes = try extract(entry, from: raw, file: file, member: member)
+                do {
+                    arrays[name] = try bytes.withUnsafeBytes { memberBytes in try NPY.decode(memberBytes, name: path) }
+                } catch let error as FileFormatError {
+                    throw error.nested(in: file, context: member)
+                }
+            }
+            return arrays
         }
-        var arrays: [String: ArrayData] = [:]
-        for entry in archive {
-            let path = entry.path
-            let member = "member \(HeaderJSON.quoted(path))"
-            guard entry.type == .file else {
-                throw FileFormatError.unsupported(file, "\(member) is a \(entry.type == .directory ? "directory" : "symbolic link"), not an array")
-            }
-            let name = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
-            guard arrays[name] == nil else {
-                throw FileFormatError.malformed(file, "\(member) repeats the array name \(HeaderJSON.quoted(name))")
-            }
-            let data = try extract(entry, from: archive, file: file, member: member)
-            do {
-                arrays[name] = try NPY.decode(data, name: path)
-            } catch let error as FileFormatError {
-                throw error.nested(in: file, context: member)
-            }
-        }
-        return arrays
     }
 
     /// Writes named arrays to `url` as a `.npz` file (member `"name.npy"` per array), atomically:
@@ -98,58 +96,53 @@ public enum NPZ {
     }
 
     /// The member's bytes, with its sizes and CRC-32 checked.
-    private static func extract(_ entry: Entry, from archive: Archive, file: String, member: String) throws -> Data {
+    private static func extract(_ entry: ZIPMember, from raw: UnsafeRawBufferPointer, file: String, member: String) throws(FileFormatError) -> [UInt8] {
         let claimed = entry.uncompressedSize
         let stored = entry.compressedSize
-        guard claimed <= UInt64(Int.max) else {
-            throw FileFormatError.malformed(file, "\(member) claims an impossible size of \(claimed) bytes")
+        guard !entry.isEncrypted else {
+            throw .unsupported(file, "\(member) is encrypted")
         }
-        if entry.isCompressed {
+        guard claimed <= UInt64(Int.max) else {
+            throw .malformed(file, "\(member) claims an impossible size of \(claimed) bytes")
+        }
+        let range = try ZIPDirectory.dataRange(of: entry, in: raw, file: file, label: member)
+        let source = UnsafeRawBufferPointer(rebasing: raw[range])
+        let expected = Int(claimed)
+        let bytes: [UInt8]
+        let checksum: UInt32
+        switch entry.method {
+        case 0:
+            guard claimed == stored else {
+                throw .malformed(file, "\(member) is stored uncompressed but its sizes disagree (\(stored) stored, \(claimed) uncompressed)")
+            }
+            bytes = [UInt8](source)
+            checksum = Inflate.crc32Checksum(source)
+        case 8:
             let (bound, overflow) = stored.multipliedReportingOverflow(by: maximumDeflateRatio)
             guard overflow || claimed <= bound + 1024 else {
-                throw FileFormatError.malformed(file, "\(member) claims \(claimed) bytes from \(stored) deflated bytes, more than deflate can produce")
+                throw .malformed(file, "\(member) claims \(claimed) bytes from \(stored) deflated bytes, more than deflate can produce")
             }
-        } else {
-            guard claimed == stored else {
-                throw FileFormatError.malformed(file, "\(member) is stored uncompressed but its sizes disagree (\(stored) stored, \(claimed) uncompressed)")
-            }
-        }
-        let expected = Int(claimed)
-        var data = Data()
-        var overrun = false
-        let checksum: CRC32
-        do {
-            checksum = try archive.extract(entry, bufferSize: chunkSize, skipCRC32: false) { chunk in
-                guard chunk.count <= expected - data.count else {
-                    overrun = true
-                    throw CancellationError()
+            do throws(Inflate.Failure) {
+                (bytes, checksum) = try Inflate.decode(source, expectedCount: expected)
+            } catch {
+                switch error {
+                case .tooLong:
+                    throw .malformed(file, "\(member) decompresses to more than the \(expected) bytes the ZIP directory claims")
+                case .truncated(let produced):
+                    throw .malformed(file, "\(member) is truncated: its deflate stream ends after \(produced) of \(expected) bytes without an end-of-stream marker")
+                case .corrupt(let reason):
+                    throw .malformed(file, "\(member) cannot be inflated (\(reason))")
                 }
-                data.append(chunk)
             }
-        } catch {
-            if overrun {
-                throw FileFormatError.malformed(file, "\(member) decompresses to more than the \(expected) bytes the ZIP directory claims")
+            guard bytes.count == expected else {
+                throw .malformed(file, "\(member) is truncated: \(bytes.count) of \(expected) bytes")
             }
-            throw FileFormatError.malformed(file, "\(member) cannot be extracted (\(describe(error)))")
+        default:
+            throw .unsupported(file, "\(member) uses ZIP compression method \(entry.method); only stored (0) and deflate (8) are supported")
         }
-        guard data.count == expected else {
-            throw FileFormatError.malformed(file, "\(member) is truncated: \(data.count) of \(expected) bytes")
+        guard checksum == entry.crc32 else {
+            throw .malformed(file, "\(member) fails its CRC-32 check (the data is corrupt)")
         }
-        guard checksum == entry.checksum else {
-            throw FileFormatError.malformed(file, "\(member) fails its CRC-32 check (the data is corrupt)")
-        }
-        return data
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let archiveError = error as? Archive.ArchiveError {
-            switch archiveError {
-            case .missingEndOfCentralDirectoryRecord: return "no end-of-central-directory record; not a ZIP file or truncated"
-            case .unreadableArchive: return "unreadable or damaged archive"
-            case .invalidCompressionMethod: return "unsupported compression method"
-            default: return "\(archiveError)"
-            }
-        }
-        return String(describing: error)
+        return bytes
     }
 }

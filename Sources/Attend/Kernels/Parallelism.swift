@@ -2,6 +2,9 @@ import CBLAS
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Attend's one threading model.
 ///
@@ -31,6 +34,11 @@ public enum Parallelism {
         }
     }
 
+    /// How many row slabs one large GEMM is split into: the machine's core count, read once, and
+    /// not `threadCount`, so that a slab — and every row's summation order inside OpenBLAS —
+    /// does not change with the thread-count setting or with how many workers a call gets.
+    static var gemmSlabCount: Int { coreCount }
+
     /// Work below this many floating-point operations runs on the calling thread: waking a
     /// worker costs more than it saves (the toy attention shape (2, 4, 10, 32) is ~100 kflop).
     static let minimumParallelFlops = 2_000_000.0
@@ -38,6 +46,12 @@ public enum Parallelism {
     /// Runs `body(worker, item)` for every item in `0..<count`, spreading items dynamically
     /// over up to `threadCount` workers (a shared counter, so uneven items — causal blocks —
     /// balance). `setUp(worker)` runs once per worker before its first item (scratch buffers).
+    ///
+    /// The calling thread is always one of the workers. Every worker, the caller included, takes
+    /// a slot from one budget of `threadCount` slots shared by the whole process, so however many
+    /// threads or tasks call Attend at once, at most `threadCount` threads run Attend's work (no
+    /// oversubscription: a caller that finds every slot busy waits for one, and one that finds
+    /// only its own runs its items alone).
     static func forEach<Scratch>(
         items count: Int, flops: Double,
         setUp: (Int) -> Scratch,
@@ -45,11 +59,17 @@ public enum Parallelism {
         tearDown: (inout Scratch) -> Void
     ) {
         OpenBLASThreads.useOne()
-        let workers = Swift.min(threadCount, count, flops < minimumParallelFlops ? 1 : Int.max)
+        let limit = threadCount
+        let wanted = Swift.min(limit, count, flops < minimumParallelFlops ? 1 : Int.max)
+        let helpers = WorkerBudget.reserve(wanted - 1, limit: limit)
+        defer { WorkerBudget.release(helpers) }
+        let workers = 1 + helpers
         if workers <= 1 {
-            var scratch = setUp(0)
-            for item in 0..<count { body(&scratch, item) }
-            tearDown(&scratch)
+            WorkerBudget.running {
+                var scratch = setUp(0)
+                for item in 0..<count { body(&scratch, item) }
+                tearDown(&scratch)
+            }
             return
         }
         let next = Atomic<Int>(0)
@@ -59,17 +79,83 @@ public enum Parallelism {
                     let task = UncheckedSendable((body, setUp, tearDown))
                     DispatchQueue.concurrentPerform(iterations: workers) { worker in
                         let (body, setUp, tearDown) = task.value
-                        var scratch = setUp(worker)
-                        while true {
-                            let item = next.add(1, ordering: .relaxed).oldValue
-                            if item >= count { break }
-                            body(&scratch, item)
+                        WorkerBudget.running {
+                            var scratch = setUp(worker)
+                            while true {
+                                let item = next.add(1, ordering: .relaxed).oldValue
+                                if item >= count { break }
+                                body(&scratch, item)
+                            }
+                            tearDown(&scratch)
                         }
-                        tearDown(&scratch)
                     }
                 }
             }
         }
+    }
+}
+
+/// The process-wide budget of threads running Attend's work (`Parallelism.threadCount` slots)
+/// (with the peak, which the tests read to check that calls from many tasks do not oversubscribe).
+enum WorkerBudget {
+    /// Callers inside `Parallelism.forEach` plus the helpers they reserved.
+    private static let reserved = Atomic<Int>(0)
+    /// Threads executing `forEach` work right now, callers inside `forEach` right now, and the
+    /// most of each seen at once since `resetPeaks()`.
+    private static let active = Atomic<Int>(0)
+    private static let callers = Atomic<Int>(0)
+    private static let peakActiveCount = Atomic<Int>(0)
+    private static let peakCallerCount = Atomic<Int>(0)
+
+    /// Takes a slot for the caller — waiting (yielding its thread) while all `limit` slots are
+    /// busy — then up to `wanted` more for helpers, without waiting. So callers + helpers never
+    /// exceed `limit`. `forEach` bodies never call `forEach` again, so a waiting caller holds no
+    /// slot and cannot deadlock.
+    static func reserve(_ wanted: Int, limit: Int) -> Int {
+        peakCallerCount.max(callers.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
+        var current = reserved.load(ordering: .relaxed)
+        while true {
+            if current >= limit {
+                sched_yield()
+                current = reserved.load(ordering: .relaxed)
+                continue
+            }
+            let (exchanged, original) = reserved.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { current += 1; break }
+            current = original
+        }
+        while true {
+            let take = Swift.max(0, Swift.min(wanted, limit - current))
+            if take == 0 { return 0 }
+            let (exchanged, original) = reserved.compareExchange(
+                expected: current, desired: current + take, ordering: .acquiringAndReleasing)
+            if exchanged { return take }
+            current = original
+        }
+    }
+
+    /// Returns the caller's slot and its `helpers`.
+    static func release(_ helpers: Int) {
+        reserved.subtract(1 + helpers, ordering: .acquiringAndReleasing)
+        callers.subtract(1, ordering: .relaxed)
+    }
+
+    /// Runs `work`, counting this thread as active.
+    static func running(_ work: () -> Void) {
+        peakActiveCount.max(active.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
+        work()
+        active.subtract(1, ordering: .relaxed)
+    }
+
+    /// The most threads that ran `forEach` work at once since the last `resetPeaks()`.
+    static var peakActive: Int { peakActiveCount.load(ordering: .relaxed) }
+    /// The most callers that were inside `forEach` at once since the last `resetPeaks()`.
+    static var peakCallers: Int { peakCallerCount.load(ordering: .relaxed) }
+
+    static func resetPeaks() {
+        peakActiveCount.store(active.load(ordering: .relaxed), ordering: .relaxed)
+        peakCallerCount.store(callers.load(ordering: .relaxed), ordering: .relaxed)
     }
 }
 

@@ -144,9 +144,10 @@ struct BatchedMatmulLowering {
         let pointers = UncheckedSendable((a, b, c))
         if call.batchCount == 1 {
             // Row slabs: rows r0..<r1 of A (row i starts at i·lda, or at i when A is transposed) and C.
-            let threads = Parallelism.threadCount
-            // One slab per worker: smaller slabs shrink M, and OpenBLAS loses more to packing
-            // than dynamic balancing wins back.
+            // One slab per core (not per `threadCount`, so results are bitwise independent of the
+            // setting): smaller slabs shrink M, and OpenBLAS loses more to packing than dynamic
+            // balancing wins back.
+            let threads = Parallelism.gemmSlabCount
             let slabs = call.flops < Parallelism.minimumParallelFlops || call.m < 2 * threads ? 1 : threads
             let rowsPerSlab = (call.m + slabs - 1) / slabs
             Parallelism.forEach(items: slabs, flops: call.flops, setUp: { _ in () }, { _, slab in

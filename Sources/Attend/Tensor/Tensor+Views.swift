@@ -127,6 +127,8 @@ extension Tensor {
                         + "which is neither \(size) nor 1 (only size-1 dimensions broadcast)")
             }
         }
+        // A broadcast view needs no memory, but its element count must still be countable.
+        _ = try checkedElementCount(newShape, op: "expanded")
         return Tensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
     }
 
@@ -205,7 +207,7 @@ extension Tensor {
             throw TensorError(op: op, "shape \(describe(requested)) may hold at most one -1 and no other negative sizes")
         }
         var target = requested
-        let known = requested.filter { $0 != -1 }.product
+        let known = try checkedElementCount(requested.filter { $0 != -1 }, op: op)
         if let slot = unknown.first {
             guard known != 0, count % known == 0 else {
                 throw TensorError(
@@ -214,10 +216,11 @@ extension Tensor {
             }
             target[slot] = count / known
         }
-        guard target.product == count else {
+        let targetCount = try checkedElementCount(target, op: op)
+        guard targetCount == count else {
             throw TensorError(
                 op: op,
-                "shape \(describe(requested)) holds \(target.product) elements but the tensor of shape \(describe(shape)) has \(count)")
+                "shape \(describe(requested)) holds \(targetCount) elements but the tensor of shape \(describe(shape)) has \(count)")
         }
         return target
     }

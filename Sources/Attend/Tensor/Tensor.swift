@@ -33,7 +33,10 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// A new contiguous tensor whose elements are all `value`.
     public init(shape: [Int], repeating value: Scalar = 0) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:): negative dimension in \(shape)")
-        let storage = TensorStorage<Scalar>(zeroedCount: shape.product)
+        guard let count = ShapeArithmetic.elementCount(shape) else {
+            preconditionFailure("Tensor(shape:): the element count of \(shape) overflows Int; use Tensor(shape:scalars:), which throws")
+        }
+        let storage = TensorStorage<Scalar>(zeroedCount: count)
         if value != 0 { storage.pointer.update(repeating: value, count: storage.count) }
         self.init(storage: storage, shape: shape, strides: contiguousStrides(for: shape), offset: 0)
     }
@@ -44,10 +47,11 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw TensorError(op: "Tensor", "shape \(describe(shape)) has a negative dimension")
         }
-        guard shape.product == scalars.count else {
+        let count = try checkedElementCount(shape, op: "Tensor")
+        guard count == scalars.count else {
             throw TensorError(
                 op: "Tensor",
-                "shape \(describe(shape)) holds \(shape.product) elements but \(scalars.count) scalars were given")
+                "shape \(describe(shape)) holds \(count) elements but \(scalars.count) scalars were given")
         }
         self.init(storage: TensorStorage(scalars), shape: shape, strides: contiguousStrides(for: shape), offset: 0)
     }

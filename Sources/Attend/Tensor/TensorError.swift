@@ -43,3 +43,12 @@ extension Array where Element == Int {
     /// The product of the elements (1 for an empty array): an element count.
     var product: Int { reduce(1, *) }
 }
+
+/// The element count of a user-given `shape`, or a ``TensorError`` (op `op`) when it overflows
+/// `Int` — an error, not an arithmetic trap, in every build configuration.
+func checkedElementCount(_ shape: [Int], op: String) throws -> Int {
+    guard let count = ShapeArithmetic.elementCount(shape) else {
+        throw TensorError(op: op, "shape \(describe(shape)) has more elements than Int can count (the product of its sizes overflows)")
+    }
+    return count
+}
