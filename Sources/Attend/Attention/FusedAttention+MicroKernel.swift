@@ -70,6 +70,22 @@ extension FusedAttention {
         let (lq, lk, dk, dv) = (self.lq, self.lk, self.dk, self.dv)
         let (qBatch, kBatch, vBatch, qRow, kRow, vRow) = (self.qBatch, self.kBatch, self.vBatch, self.qRow, self.kRow, self.vRow)
         let scale = Float(self.scale)
+        // The micro-kernel's max and exp do not carry a NaN or infinite score through. Scores of a
+        // batch entry whose keys are not all finite, and of a query row that is not, are computed
+        // by the portable block instead, whose softmax propagates them as the materialized path
+        // does; every other row keeps the micro-kernel's bits.
+        func finite(_ p: UnsafePointer<Float>, rows: Int, rowStride: Int) -> Bool {
+            for r in 0..<rows { for c in 0..<dk where !p[r * rowStride + c].isFinite { return false } }
+            return true
+        }
+        let finiteKeys: [Bool] = (0..<batchCount).map { batchIndex in
+            var (ko, rest) = (0, batchIndex)
+            for axis in batchStrides.indices {
+                ko += rest / batchStrides[axis] * kBatch[axis]
+                rest %= batchStrides[axis]
+            }
+            return finite(k + ko, rows: lk, rowStride: kRow)
+        }
         let pointers = UncheckedSendable((q, k, v, output))
         Parallelism.forEach(
             items: batchCount * queryBlocks, flops: flops,
@@ -103,8 +119,40 @@ extension FusedAttention {
                     scale: scale, causal: causalOffset != nil, causal_offset: causalOffset ?? 0,
                     terms: UnsafePointer(scratch.terms), term_count: general.count,
                     scratch: scratch.floats.assumingMemoryBound(to: Float.self))
-                attend_attention_avx2(&block)
+                let rows = Swift.min(bq, lq - q0)
+                if finiteKeys[batchIndex] {
+                    attend_attention_avx2(&block)
+                }
+                let portableRows = finiteKeys[batchIndex]
+                    ? (0..<rows).filter { !finite(q + qo + (q0 + $0) * qRow, rows: 1, rowStride: qRow) } : Array(0..<rows)
+                if !portableRows.isEmpty {
+                    portable(q: q + qo, k: k + ko, v: v + vo, out: output + batchIndex * lq * dv, rows: portableRows.map { q0 + $0 },
+                             batchIndex: batchIndex, batchStrides: batchStrides)
+                }
             },
             tearDown: { $0.deallocate() })
+    }
+
+    /// The portable schedule for single query rows `rows` of one batch entry (`q`, `k`, `v` and
+    /// `out` already at that entry): the rows whose scores are not finite.
+    private func portable(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        rows: [Int], batchIndex: Int, batchStrides: [Int]
+    ) {
+        var index = [Int](repeating: 0, count: batchShape.count)
+        var rest = batchIndex
+        for axis in batchShape.indices {
+            index[axis] = rest / batchStrides[axis]
+            rest %= batchStrides[axis]
+        }
+        var scratch = TileScratch<Scalar>(queryBlock: 1, keyBlock: Swift.min(FusedAttentionTiling.keyBlock, lk))
+        defer { scratch.deallocate() }
+        func cast(_ p: UnsafePointer<Float>) -> UnsafePointer<Scalar> { UnsafeRawPointer(p).assumingMemoryBound(to: Scalar.self) }
+        for row in rows {
+            block(
+                q: cast(q + row * qRow), k: cast(k), v: cast(v),
+                out: UnsafeMutableRawPointer(out + row * dv).assumingMemoryBound(to: Scalar.self),
+                q0: row, rows: 1, batchIndex: index, scratch: &scratch)
+        }
     }
 }

@@ -103,7 +103,7 @@ struct FusedAttention<Scalar: TensorScalar> {
 
     /// One query block against all (unskipped) key blocks.
     @inline(__always)
-    private func block(
+    func block(
         q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>, out: UnsafeMutablePointer<Scalar>,
         q0: Int, rows: Int, batchIndex: [Int], scratch: inout TileScratch<Scalar>
     ) {
