@@ -153,6 +153,9 @@ enum WorkerBudget {
     /// The most callers that were inside `forEach` at once since the last `resetPeaks()`.
     static var peakCallers: Int { peakCallerCount.load(ordering: .relaxed) }
 
+    /// Slots taken right now (callers inside `forEach` plus their helpers).
+    static var reservedNow: Int { reserved.load(ordering: .relaxed) }
+
     static func resetPeaks() {
         peakActiveCount.store(active.load(ordering: .relaxed), ordering: .relaxed)
         peakCallerCount.store(callers.load(ordering: .relaxed), ordering: .relaxed)

@@ -60,6 +60,10 @@ struct ThreadCountTests {
         let saved = Parallelism.threadCount
         Parallelism.threadCount = threads
         defer { Parallelism.threadCount = saved }
+        // Other suites run in parallel in this process: let calls they began under the previous
+        // setting finish (every call started from now on reads the new one) before the peak counts.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while WorkerBudget.reservedNow > threads, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         WorkerBudget.resetPeaks()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<64 {
