@@ -79,11 +79,15 @@ let package = Package(
         ),
 
         // MARK: - Unit test bundles
-        .testTarget(name: "AttendTests", dependencies: ["Attend", "AttendReference", "AttendVerification", "_AttendFuzzTargets"]),
+        .testTarget(
+            name: "AttendTests",
+            dependencies: ["Attend", "AttendReference", "AttendVerification", "_AttendFuzzTargets"]),
         .testTarget(name: "AttendReferenceTests", dependencies: ["AttendReference"]),
-        .testTarget(name: "AttendVerificationTests", dependencies: ["AttendVerification", "Attend", "AttendReference"]),
+        .testTarget(
+            name: "AttendVerificationTests", dependencies: ["AttendVerification", "Attend", "AttendReference"]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend", "AttendReference"]),
-        .testTarget(name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
+        .testTarget(
+            name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
         // The DocC articles' code: every snippet compiled and run (scripts/check_doc_snippets.py
         // checks the articles show exactly this code).
         .testTarget(name: "AttendDocumentationTests", dependencies: ["Attend", "AttendReference"]),

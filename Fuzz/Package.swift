@@ -14,6 +14,6 @@ let package = Package(
         .executableTarget(
             name: "AttendFuzz",
             dependencies: [.product(name: "_AttendFuzzTargets", package: root)]
-        ),
+        )
     ]
 )

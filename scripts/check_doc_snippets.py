@@ -19,7 +19,10 @@ text (with its common indentation removed) differs from the block by a single ch
 name is used twice, or a test region is used by no article. Exit status 1 with one line per
 problem; 0 and a one-line summary otherwise.
 
-    python3 scripts/check_doc_snippets.py [--root DIR]
+With --write, a block that differs from its test region is rewritten from the test (the test is
+the code that runs, so it is the one source; use this after `swift format` reflows a test).
+
+    python3 scripts/check_doc_snippets.py [--root DIR] [--write]
 """
 
 from __future__ import annotations
@@ -108,7 +111,10 @@ def test_regions(path: pathlib.Path, problems: list[str]) -> dict[str, tuple[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=pathlib.Path(__file__).resolve().parent.parent, type=pathlib.Path)
-    root = parser.parse_args().root
+    parser.add_argument("--write", action="store_true", help="rewrite differing article blocks from their tests")
+    arguments = parser.parse_args()
+    root = arguments.root
+    rewrites: dict[pathlib.Path, list[tuple[int, str]]] = {}
     problems: list[str] = []
 
     articles = sorted(root.glob("Sources/*/*.docc/**/*.md"))
@@ -131,7 +137,9 @@ def main() -> int:
             problems.append(f"{article}:{line}: snippet '{name}' has no '// snippet: {name}' region in Tests/*DocumentationTests")
             continue
         tested, test, test_line = regions[name]
-        if tested != code:
+        if tested != code and arguments.write:
+            rewrites.setdefault(article, []).append((line, tested))
+        elif tested != code:
             doc_lines, test_lines = code.splitlines(), tested.splitlines()
             where = next(
                 (n for n, (a, b) in enumerate(zip(doc_lines, test_lines)) if a != b),
@@ -144,6 +152,16 @@ def main() -> int:
     for name, (_, test, line) in sorted(regions.items()):
         if name not in snippets:
             problems.append(f"{test}:{line}: snippet region '{name}' is shown in no article")
+
+    for article, blocks in rewrites.items():
+        lines = article.read_text(encoding="utf-8").splitlines()
+        for fence, code in sorted(blocks, reverse=True):
+            end = fence
+            while not lines[end].startswith("```"):
+                end += 1
+            lines[fence:end] = code.splitlines()
+        article.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"check_doc_snippets: rewrote {len(blocks)} block(s) in {article}")
 
     if not articles:
         problems.append(f"{root}: no DocC articles found under Sources/*/*.docc")

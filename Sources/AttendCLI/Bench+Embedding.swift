@@ -34,7 +34,7 @@ extension Bench {
         for name in names {
             let workload = try embeddingWorkload(name, tokenizer: embedder.tokenizer)
             let tokens = workload.sentences.reduce(0) { $0 + embedder.tokenizer.encode($1).count }
-            _ = try embedder.embed(Array(workload.sentences.prefix(32)))   // warm-up
+            _ = try embedder.embed(Array(workload.sentences.prefix(32)))  // warm-up
             var samples: [Double] = []
             let runs = repeats ?? (workload.sentences.count > 100 ? 1 : 5)
             for _ in 0..<max(1, runs) {
@@ -47,10 +47,15 @@ extension Bench {
             let rate = Double(workload.sentences.count) / seconds
             let peak = Self.peakResidentMegabytes()
             if json {
-                print(#"{"case":"\#(name)","sentences":\#(workload.sentences.count),"tokens":\#(tokens),"seconds":\#(seconds),"sentences_per_s":\#(rate),"peak_rss_mb":\#(peak),"load_peak_rss_mb":\#(loadPeak),"threads":\#(Parallelism.threadCount)}"#)
+                print(
+                    #"{"case":"\#(name)","sentences":\#(workload.sentences.count),"tokens":\#(tokens),"seconds":\#(seconds),"sentences_per_s":\#(rate),"peak_rss_mb":\#(peak),"load_peak_rss_mb":\#(loadPeak),"threads":\#(Parallelism.threadCount)}"#
+                )
             } else {
-                print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
-                      + String(format: "%9.1f ms  %8.1f sentences/s  %6d tokens  peak %5.0f MB (after load %4.0f MB)", seconds * 1000, rate, tokens, peak, loadPeak))
+                print(
+                    name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                        + String(
+                            format: "%9.1f ms  %8.1f sentences/s  %6d tokens  peak %5.0f MB (after load %4.0f MB)",
+                            seconds * 1000, rate, tokens, peak, loadPeak))
             }
         }
     }
@@ -75,6 +80,7 @@ extension Bench {
         if name.hasSuffix("batch32x20") {
             return EmbeddingWorkload(name: name, sentences: (0..<32).map { _ in sentence(tokens: 20) })
         }
-        return EmbeddingWorkload(name: name, sentences: (0..<1000).map { _ in sentence(tokens: 5 + Int(generator.next() % 96)) })
+        return EmbeddingWorkload(
+            name: name, sentences: (0..<1000).map { _ in sentence(tokens: 5 + Int(generator.next() % 96)) })
     }
 }

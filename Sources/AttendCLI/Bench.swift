@@ -18,14 +18,20 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(help: "Timed runs per case (default: as many as fit in ~0.5 s, at least 3).") var repeats: Int?
-    @Option(name: .customLong("case"), help: "Only cases whose name contains this (e.g. sdpa, causal, mha, 2048).") var filter: String?
+    @Option(name: .customLong("case"), help: "Only cases whose name contains this (e.g. sdpa, causal, mha, 2048).")
+    var filter: String?
     @Flag(help: "Skip the (1, 8, 16384, 64) long-sequence case.") var skipLong = false
     @Flag(help: "One JSON object per case per line instead of a table.") var json = false
-    @Flag(help: "Skip the sgemm reference measurement (no %sgemm column); for scripts that measure it once.") var skipSgemm = false
-    @Option(help: "Sentences (one a line) for the 'embed batch32x20' case instead of generated ones.") var embedBatch: String?
-    @Option(help: "Sentences (one a line) for the 'embed mixed1000' case instead of generated ones.") var embedMixed: String?
-    @Flag(help: "Skip the FMA peak measurement (no %peak column); for scripts that measure it once.") var skipPeak = false
-    @Flag(help: "List the cases (one JSON object each: case, b, h, lq, l, d, name) without running them.") var list = false
+    @Flag(help: "Skip the sgemm reference measurement (no %sgemm column); for scripts that measure it once.")
+    var skipSgemm = false
+    @Option(help: "Sentences (one a line) for the 'embed batch32x20' case instead of generated ones.") var embedBatch:
+        String?
+    @Option(help: "Sentences (one a line) for the 'embed mixed1000' case instead of generated ones.") var embedMixed:
+        String?
+    @Flag(help: "Skip the FMA peak measurement (no %peak column); for scripts that measure it once.") var skipPeak =
+        false
+    @Flag(help: "List the cases (one JSON object each: case, b, h, lq, l, d, name) without running them.") var list =
+        false
 
     static let grid: [(b: Int, h: Int, l: Int, d: Int)] = [
         (2, 4, 10, 32), (32, 8, 10, 32), (1, 8, 128, 64), (4, 8, 256, 64), (2, 12, 512, 64),
@@ -36,7 +42,9 @@ struct Bench: ParsableCommand {
         if let threads { Parallelism.threadCount = threads }
         if list {
             for (kind, (b, h, l, d)) in cases() where filter.map({ Self.name(kind, b, h, l, d).contains($0) }) ?? true {
-                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"lq":\#(kind == "decode" ? 1 : l),"l":\#(l),"d":\#(d),"name":"\#(Self.name(kind, b, h, l, d))"}"#)
+                print(
+                    #"{"case":"\#(kind)","b":\#(b),"h":\#(h),"lq":\#(kind == "decode" ? 1 : l),"l":\#(l),"d":\#(d),"name":"\#(Self.name(kind, b, h, l, d))"}"#
+                )
             }
             return
         }
@@ -48,37 +56,50 @@ struct Bench: ParsableCommand {
             print(Doctor.oneLine())
             if !skipPeak {
                 let cores = min(Parallelism.threadCount, ProcessInfo.processInfo.activeProcessorCount)
-                print(String(format: "FMA peak (%@, %d core%@, thread CPU time): %.1f GFLOPS", peakISA.rawValue, cores, cores == 1 ? "" : "s", fmaPeak))
+                print(
+                    String(
+                        format: "FMA peak (%@, %d core%@, thread CPU time): %.1f GFLOPS", peakISA.rawValue, cores,
+                        cores == 1 ? "" : "s", fmaPeak))
             }
             if !skipSgemm { print(String(format: "sgemm 2048³: %.1f GFLOPS", sgemm)) }
-            print("case".padding(toLength: 30, withPad: " ", startingAt: 0) + "      ms     GFLOPS   %peak  %sgemm   peak MB")
+            print(
+                "case".padding(toLength: 30, withPad: " ", startingAt: 0)
+                    + "      ms     GFLOPS   %peak  %sgemm   peak MB")
         } else {
             if !skipPeak {
-                print(#"{"case":"fma_peak","isa":"\#(peakISA.rawValue)","gflops":\#(fmaPeak),"threads":\#(Parallelism.threadCount)}"#)
+                print(
+                    #"{"case":"fma_peak","isa":"\#(peakISA.rawValue)","gflops":\#(fmaPeak),"threads":\#(Parallelism.threadCount)}"#
+                )
             }
             if !skipSgemm {
-                print(#"{"case":"sgemm","m":2048,"n":2048,"k":2048,"gflops":\#(sgemm),"threads":\#(Parallelism.threadCount)}"#)
+                print(
+                    #"{"case":"sgemm","m":2048,"n":2048,"k":2048,"gflops":\#(sgemm),"threads":\#(Parallelism.threadCount)}"#
+                )
             }
         }
         for (kind, (b, h, l, d)) in cases() {
             let name = Self.name(kind, b, h, l, d)
             if let filter, !name.contains(filter) { continue }
             let fixedRepeats = l > 4096 ? 1 : 0
-            let (milliseconds, flops) = try Self.time(kind: kind, b: b, h: h, l: l, d: d, repeats: fixedRepeats > 0 ? fixedRepeats : repeats)
+            let (milliseconds, flops) = try Self.time(
+                kind: kind, b: b, h: h, l: l, d: d, repeats: fixedRepeats > 0 ? fixedRepeats : repeats)
             let gflops = flops / milliseconds / 1e6
             let peak = Self.peakResidentMegabytes()
             if json {
                 let lq = kind == "decode" ? 1 : l
-                print(#"{"case":"\#(kind)","b":\#(b),"h":\#(h),"lq":\#(lq),"l":\#(l),"d":\#(d),"ms":\#(milliseconds),"gflops":\#(gflops),"percent_of_peak":\#(skipPeak ? "null" : String(100 * gflops / fmaPeak)),"percent_of_sgemm":\#(skipSgemm ? "null" : String(100 * gflops / sgemm)),"peak_rss_mb":\#(peak),"threads":\#(Parallelism.threadCount)}"#)
+                print(
+                    #"{"case":"\#(kind)","b":\#(b),"h":\#(h),"lq":\#(lq),"l":\#(l),"d":\#(d),"ms":\#(milliseconds),"gflops":\#(gflops),"percent_of_peak":\#(skipPeak ? "null" : String(100 * gflops / fmaPeak)),"percent_of_sgemm":\#(skipSgemm ? "null" : String(100 * gflops / sgemm)),"peak_rss_mb":\#(peak),"threads":\#(Parallelism.threadCount)}"#
+                )
             } else {
-                print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
-                      + String(format: "%9.3f  %9.1f  ", milliseconds, gflops)
-                      + (skipPeak ? "     —" : String(format: "%5.0f%%", 100 * gflops / fmaPeak)) + "  "
-                      + (skipSgemm ? "     —" : String(format: "%5.0f%%", 100 * gflops / sgemm))
-                      + String(format: "  %8.0f", peak))
+                print(
+                    name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                        + String(format: "%9.3f  %9.1f  ", milliseconds, gflops)
+                        + (skipPeak ? "     —" : String(format: "%5.0f%%", 100 * gflops / fmaPeak)) + "  "
+                        + (skipSgemm ? "     —" : String(format: "%5.0f%%", 100 * gflops / sgemm))
+                        + String(format: "  %8.0f", peak))
             }
         }
-        try runEmbeddingCases()   // Bench+Embedding.swift
+        try runEmbeddingCases()  // Bench+Embedding.swift
     }
 
     /// The cases in order: the grid × (sdpa, causal, mha), the decode shapes, the long sequence.
@@ -94,7 +115,9 @@ struct Bench: ParsableCommand {
     }
 
     /// `sdpa (2,4,10,32)`; decode cases show L, the key/value length (Lq = 1).
-    static func name(_ kind: String, _ b: Int, _ h: Int, _ l: Int, _ d: Int) -> String { "\(kind) (\(b),\(h),\(l),\(d))" }
+    static func name(_ kind: String, _ b: Int, _ h: Int, _ l: Int, _ d: Int) -> String {
+        "\(kind) (\(b),\(h),\(l),\(d))"
+    }
 
     /// Key/value history lengths of the decode cases (Lq = 1, H = 8, D = 64).
     static let decodeLengths = [512, 4096]
@@ -113,7 +136,7 @@ struct Bench: ParsableCommand {
             work = { _ = try layer(query: x, key: x, value: x) }
         default:
             let lq = kind == "decode" ? 1 : l
-            let q = Tensor<Float>.randn([b, h, lq, d], using: &generator)   // [B, H, Lq, D]
+            let q = Tensor<Float>.randn([b, h, lq, d], using: &generator)  // [B, H, Lq, D]
             let k = Tensor<Float>.randn([b, h, l, d], using: &generator)
             let v = Tensor<Float>.randn([b, h, l, d], using: &generator)
             let mask: AttentionMask<Float> = kind == "causal" ? .causal : .none
@@ -121,7 +144,7 @@ struct Bench: ParsableCommand {
             if kind == "decode" { flops = 4 * Double(b * h) * Double(l) * Double(d) }
             work = { _ = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask) }
         }
-        try work()   // warm-up
+        try work()  // warm-up
         var samples: [Double] = []
         let budget = 0.5
         var spent = 0.0
@@ -139,7 +162,8 @@ struct Bench: ParsableCommand {
     /// GFLOPS of a 2048³ Float matrix product in this process (median of 3).
     static func measureSGEMM() throws -> Double {
         var generator = SeededGenerator(seed: 2)
-        let a = Tensor<Float>.randn([2048, 2048], using: &generator), b = Tensor<Float>.randn([2048, 2048], using: &generator)
+        let a = Tensor<Float>.randn([2048, 2048], using: &generator)
+        let b = Tensor<Float>.randn([2048, 2048], using: &generator)
         _ = try matmul(a, b)
         var samples: [Double] = []
         for _ in 0..<3 {
@@ -156,14 +180,16 @@ struct Bench: ParsableCommand {
     static func peakResidentMegabytes() -> Double {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { return .nan }
         return kilobytes / 1024
     }
 
     static func machine() -> String {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) }
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         return "\(model ?? "unknown CPU"), \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
 

@@ -4,11 +4,11 @@ import AttendVerification
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Bad input from the user: printed as ONE line on stderr, exit status 2.

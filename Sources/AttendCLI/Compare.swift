@@ -41,13 +41,19 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("op"), help: ArgumentHelp("Only this op (repeatable).", valueName: "name"))
     var ops: [String] = []
 
-    @Option(help: ArgumentHelp("An op-specific shape for the one --op (syntax above), e.g. --op sdpa --shape 2,8,512,64.", valueName: "dims"))
+    @Option(
+        help: ArgumentHelp(
+            "An op-specific shape for the one --op (syntax above), e.g. --op sdpa --shape 2,8,512,64.",
+            valueName: "dims"))
     var shape: String?
 
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 42
 
-    @Option(help: "Worker threads Attend runs its GEMMs and attention on; OpenBLAS itself runs one thread per call (default: all cores, Parallelism.threadCount).")
+    @Option(
+        help:
+            "Worker threads Attend runs its GEMMs and attention on; OpenBLAS itself runs one thread per call (default: all cores, Parallelism.threadCount)."
+    )
     var threads: Int?
 
     @Option(help: "Multiplies every bound (2 allows twice the derived error).")
@@ -62,7 +68,8 @@ struct Compare: ParsableCommand {
     @Option(help: "einsum with --shape or --inputs: the equation.")
     var equation: String?
 
-    @Option(parsing: .unconditional, help: "softmax, logsoftmax, sum, mean, std with --shape or --inputs: the dimension.")
+    @Option(
+        parsing: .unconditional, help: "softmax, logsoftmax, sum, mean, std with --shape or --inputs: the dimension.")
     var dim: Int = -1
 
     @Option(help: "patchify with --inputs: the patch side.")
@@ -71,7 +78,8 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("num-heads"), help: "mha, encoder-layer with --inputs: the number of heads.")
     var numHeads: Int?
 
-    @Option(help: ArgumentHelp("encoder-layer with --inputs or --shape: the activation.", valueName: "relu|gelu|gelu-tanh"))
+    @Option(
+        help: ArgumentHelp("encoder-layer with --inputs or --shape: the activation.", valueName: "relu|gelu|gelu-tanh"))
     var activation: ActivationArgument = .relu
 
     @Flag(name: .customLong("norm-first"), help: "encoder-layer with --inputs or --shape: pre-norm.")
@@ -90,20 +98,29 @@ struct Compare: ParsableCommand {
             guard threads >= 1 else { throw context.error("--threads \(threads)", "expected at least 1 thread") }
             Parallelism.threadCount = threads
         }
-        guard tolerance > 0, tolerance.isFinite else { throw context.error("--tolerance \(tolerance)", "expected a positive factor") }
+        guard tolerance > 0, tolerance.isFinite else {
+            throw context.error("--tolerance \(tolerance)", "expected a positive factor")
+        }
         let options = CaseOptions(
-            equation: equation, dim: dim, patch: patch, numHeads: numHeads, activation: activation.engine, normFirst: normFirst)
+            equation: equation, dim: dim, patch: patch, numHeads: numHeads, activation: activation.engine,
+            normFirst: normFirst)
 
         let cases: [CompareCase]
         do {
             if let inputs {
-                if shape != nil { throw context.error("--shape", "--shape and --inputs exclude each other (the shapes come from the files)") }
+                if shape != nil {
+                    throw context.error(
+                        "--shape", "--shape and --inputs exclude each other (the shapes come from the files)")
+                }
                 cases = try CaseRegistry.inputCases(
-                    selected.isEmpty ? CompareOp.allCases : selected, inputs: try InputDirectory(inputs, context: context), options: options,
+                    selected.isEmpty ? CompareOp.allCases : selected,
+                    inputs: try InputDirectory(inputs, context: context), options: options,
                     explicit: !selected.isEmpty)
             } else if let shape {
                 guard selected.count == 1 else {
-                    throw context.error("--shape \(shape)", "give exactly one --op with --shape (the syntax is op-specific; see --help)")
+                    throw context.error(
+                        "--shape \(shape)", "give exactly one --op with --shape (the syntax is op-specific; see --help)"
+                    )
                 }
                 cases = try CaseRegistry.shapeCases(selected[0], shape, options: options)
             } else {
@@ -117,7 +134,9 @@ struct Compare: ParsableCommand {
         let showProgress = StandardError.isTerminal
         var results: [CaseResult] = []
         for (index, item) in cases.enumerated() {
-            if showProgress { StandardError.write("\r\u{1B}[2K[\(index + 1)/\(cases.count)] \(item.op.rawValue) \(item.name) …") }
+            if showProgress {
+                StandardError.write("\r\u{1B}[2K[\(index + 1)/\(cases.count)] \(item.op.rawValue) \(item.name) …")
+            }
             let result = try measure(item)
             results.append(result)
             if json { print(try jsonLine(result)) }
@@ -134,12 +153,15 @@ struct Compare: ParsableCommand {
         var generator = SeededGenerator(seed: item.seed(base: seed))
         do {
             let measurement = try item.measure(&generator)
-            return CaseResult(op: item.op.rawValue, name: item.name, shapes: item.shapes, measurement: measurement, tolerance: tolerance)
+            return CaseResult(
+                op: item.op.rawValue, name: item.name, shapes: item.shapes, measurement: measurement,
+                tolerance: tolerance)
         } catch {
             if let source = item.userInputs {
                 throw CLIError("attend compare: \(source) (\(item.op.rawValue)): \(libraryMessage(error))")
             }
-            return CaseResult(op: item.op.rawValue, name: item.name, shapes: item.shapes, failure: "threw: \(libraryMessage(error))")
+            return CaseResult(
+                op: item.op.rawValue, name: item.name, shapes: item.shapes, failure: "threw: \(libraryMessage(error))")
         }
     }
 
@@ -152,9 +174,11 @@ struct Compare: ParsableCommand {
         ])
         for r in results {
             table.append([
-                r.op, r.name, r.shapes, Format.scientific(r.maxAbsError), Format.scientific(r.maxRelError), Format.ratio(r.errorOverBound),
+                r.op, r.name, r.shapes, Format.scientific(r.maxAbsError), Format.scientific(r.maxRelError),
+                Format.ratio(r.errorOverBound),
                 Format.ratio(r.referenceFloatErrorOverBound), Format.milliseconds(r.blasMilliseconds),
-                Format.milliseconds(r.referenceMilliseconds), Format.speedup(r.speedup), Format.gflops(r.gflops), r.passed ? "PASS" : "FAIL",
+                Format.milliseconds(r.referenceMilliseconds), Format.speedup(r.speedup), Format.gflops(r.gflops),
+                r.passed ? "PASS" : "FAIL",
             ])
         }
         let failed = results.filter { !$0.passed }.count
@@ -168,10 +192,12 @@ struct Compare: ParsableCommand {
         ]
         for r in results where r.note != nil { lines.append("note: \(r.op) \(r.name): \(r.note!)") }
         let blas = results.reduce(0.0) { $0 + ($1.blasMilliseconds.isFinite ? $1.blasMilliseconds : 0) } / 1e3
-        let reference = results.reduce(0.0) { $0 + ($1.referenceMilliseconds.isFinite ? $1.referenceMilliseconds : 0) } / 1e3
+        let reference =
+            results.reduce(0.0) { $0 + ($1.referenceMilliseconds.isFinite ? $1.referenceMilliseconds : 0) } / 1e3
         lines.append(
             "\(results.count) cases: \(results.count - failed) PASS, \(failed) FAIL · BLAS \(String(format: "%.2f", blas)) s, "
-                + "reference (Double) \(String(format: "%.1f", reference)) s, wall \(String(format: "%.1f", seconds)) s")
+                + "reference (Double) \(String(format: "%.1f", reference)) s, wall \(String(format: "%.1f", seconds)) s"
+        )
         return lines.joined(separator: "\n")
     }
 
@@ -198,7 +224,7 @@ struct Compare: ParsableCommand {
                 try c.encode(blasMs, forKey: .blasMs)
                 try c.encode(referenceMs, forKey: .referenceMs)
                 try c.encode(speedup, forKey: .speedup)
-                try c.encode(gflops, forKey: .gflops)   // null when absent
+                try c.encode(gflops, forKey: .gflops)  // null when absent
                 try c.encode(pass, forKey: .pass)
                 try c.encode(note, forKey: .note)
                 try c.encode(seed, forKey: .seed)
@@ -212,7 +238,8 @@ struct Compare: ParsableCommand {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let line = Line(
             op: r.op, case: r.name, shapes: r.shapes, maxAbsError: r.maxAbsError, maxRelError: r.maxRelError,
             errorOverBound: r.errorOverBound, referenceFloatErrorOverBound: r.referenceFloatErrorOverBound,

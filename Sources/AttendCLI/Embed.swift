@@ -24,7 +24,8 @@ struct Embed: ParsableCommand {
     @Option(help: "The search query (with --corpus).") var query: String?
     @Option(help: "How many matches to print.") var top = 5
     @Option(help: "Write the corpus embeddings to this .npy file ([N, E] float32).") var saveCorpus: String?
-    @Option(help: "Read the corpus embeddings from this .npy file instead of embedding the corpus.") var loadCorpus: String?
+    @Option(help: "Read the corpus embeddings from this .npy file instead of embedding the corpus.") var loadCorpus:
+        String?
     @Option(help: "Sentences per encoder batch (after sorting by length).") var batchSize = 32
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
@@ -48,7 +49,8 @@ struct Embed: ParsableCommand {
         if let threads { Parallelism.threadCount = threads }
         let (choice, kind) = ModelChoice.resolve(model)
         guard kind == .bertWordPiece else {
-            throw CLIError("\(Self.command): --model \(choice.name) is a text-generation model, not a sentence-embedding one")
+            throw CLIError(
+                "\(Self.command): --model \(choice.name) is a text-generation model, not a sentence-embedding one")
         }
         let embedder = try loadModel(choice, command: Self.command) {
             try SentenceEmbedder(directory: choice.directory, model: choice.cacheName)
@@ -74,7 +76,8 @@ struct Embed: ParsableCommand {
     private func embedStandardInput(embedder: SentenceEmbedder, model: ModelChoice) throws {
         let chunk = batchSize * 8
         let progress = StandardError.isTerminal
-        var all: [String] = [], embeddings: [[Float]] = []
+        var all: [String] = []
+        var embeddings: [[Float]] = []
         var done = 0
         if json { print(#"{"model": \#(try jsonText(model.name)), "embeddings": ["#, terminator: "") }
         while true {
@@ -110,7 +113,8 @@ struct Embed: ParsableCommand {
             let v = embeddings[0]
             var lines = ["\(v.count)-d embedding of \(sentences[0].debugDescription):"]
             for start in stride(from: 0, to: v.count, by: 8) {
-                lines.append(v[start..<min(start + 8, v.count)].map { String(format: "%10.6f", $0) }.joined(separator: " "))
+                lines.append(
+                    v[start..<min(start + 8, v.count)].map { String(format: "%10.6f", $0) }.joined(separator: " "))
             }
             return lines.joined(separator: "\n")
         }
@@ -122,10 +126,14 @@ struct Embed: ParsableCommand {
         }
         var table = TextTable([("cosine", .left)] + (0..<n).map { ("[\($0 + 1)]", .right) })
         for i in 0..<n {
-            table.append(["[\(i + 1)]"] + (0..<n).map { String(format: "%.4f", SemanticSearch.cosine(embeddings[i], embeddings[$0])) })
+            table.append(
+                ["[\(i + 1)]"]
+                    + (0..<n).map { String(format: "%.4f", SemanticSearch.cosine(embeddings[i], embeddings[$0])) })
         }
         lines += ["", table.rendered()]
-        if embeddings.count > n { lines.append("(the first \(n) of \(embeddings.count) sentences; --json prints every embedding)") }
+        if embeddings.count > n {
+            lines.append("(the first \(n) of \(embeddings.count) sentences; --json prints every embedding)")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -145,10 +153,13 @@ struct Embed: ParsableCommand {
                 guard matrix.shape == [passages.count, embedder.dimension] else {
                     throw CLIError(
                         "\(Self.command): --load-corpus \(loadCorpus): holds \(describeShape(matrix.shape)) but the corpus has "
-                            + "\(passages.count) passages of width \(embedder.dimension): embed it again with --save-corpus")
+                            + "\(passages.count) passages of width \(embedder.dimension): embed it again with --save-corpus"
+                    )
                 }
                 let flat = matrix.scalars
-                return (0..<passages.count).map { Array(flat[($0 * embedder.dimension)..<(($0 + 1) * embedder.dimension)]) }
+                return (0..<passages.count).map {
+                    Array(flat[($0 * embedder.dimension)..<(($0 + 1) * embedder.dimension)])
+                }
             }
         } else {
             let progress = StandardError.isTerminal
@@ -159,7 +170,9 @@ struct Embed: ParsableCommand {
         }
         if let saveCorpus {
             try context.attributing(to: "--save-corpus \(saveCorpus)") {
-                try NPY.write(ArrayData(shape: [passages.count, embedder.dimension], float32: vectors.flatMap { $0 }), to: URL(fileURLWithPath: saveCorpus))
+                try NPY.write(
+                    ArrayData(shape: [passages.count, embedder.dimension], float32: vectors.flatMap { $0 }),
+                    to: URL(fileURLWithPath: saveCorpus))
             }
         }
         guard let query else { return }
@@ -167,11 +180,17 @@ struct Embed: ParsableCommand {
         if json {
             struct Match: Encodable { var index: Int, score: Float, text: String }
             struct Output: Encodable { var model: String, query: String, matches: [Match] }
-            print(try jsonText(Output(model: model.name, query: query, matches: matches.map { Match(index: $0.index, score: $0.score, text: passages[$0.index]) })))
+            print(
+                try jsonText(
+                    Output(
+                        model: model.name, query: query,
+                        matches: matches.map { Match(index: $0.index, score: $0.score, text: passages[$0.index]) })))
         } else {
             var table = TextTable([("rank", .right), ("cosine", .right), ("passage #", .right), ("passage", .left)])
             for (rank, match) in matches.enumerated() {
-                table.append(["\(rank + 1)", String(format: "%.4f", match.score), "\(match.index + 1)", passages[match.index]])
+                table.append([
+                    "\(rank + 1)", String(format: "%.4f", match.score), "\(match.index + 1)", passages[match.index],
+                ])
             }
             print("query: \(query)\n" + table.rendered())
         }

@@ -26,15 +26,22 @@ struct Explain: ParsableCommand {
             Shapes are sizes separated by 'x' (or commas). A trailing ^T (or .T) means the transposed view — last two dimensions swapped, strides swapped, no copy — of a contiguous tensor of the written shape, like k.transposed(-2, -1); --transpose-b applies it to matmul's second operand. Plans are for Float (cblas_sgemm) unless --double. Nothing is computed and no operand is allocated: every plan is made from shapes and strides.
             """)
 
-    static let ops = ["matmul", "einsum", "sdpa", "linear", "conv1d", "conv2d", "im2col", "patchify", "sqdist", "mha", "encoder-layer"]
+    static let ops = [
+        "matmul", "einsum", "sdpa", "linear", "conv1d", "conv2d", "im2col", "patchify", "sqdist", "mha",
+        "encoder-layer",
+    ]
 
     @Argument(help: ArgumentHelp("The op: \(ops.joined(separator: ", ")).", valueName: "op"))
     var op: String
 
-    @Argument(help: ArgumentHelp("Operand shapes such as 2x4x10x32 or 2x4x10x32^T (einsum: the equation first).", valueName: "shapes"))
+    @Argument(
+        help: ArgumentHelp(
+            "Operand shapes such as 2x4x10x32 or 2x4x10x32^T (einsum: the equation first).", valueName: "shapes"))
     var operands: [String] = []
 
-    @Flag(name: .customLong("transpose-b"), help: "matmul: B is the transposed view of a contiguous tensor of the given shape (as ^T).")
+    @Flag(
+        name: .customLong("transpose-b"),
+        help: "matmul: B is the transposed view of a contiguous tensor of the given shape (as ^T).")
     var transposeB = false
 
     @Flag(help: "sdpa, mha, encoder-layer: plan with the causal mask.")
@@ -92,7 +99,8 @@ struct Explain: ParsableCommand {
 
     private func expectCount(_ range: ClosedRange<Int>, _ what: String) throws {
         guard range.contains(operands.count) else {
-            throw CLIError("\(context.command): expected \(what), got \(operands.count) operand\(operands.count == 1 ? "" : "s")")
+            throw CLIError(
+                "\(context.command): expected \(what), got \(operands.count) operand\(operands.count == 1 ? "" : "s")")
         }
     }
 
@@ -123,17 +131,23 @@ struct Explain: ParsableCommand {
             let parsed = try shapes(operands)
             list(["x", "weight"], parsed)
             let (x, w) = (parsed[0].layout, parsed[1].layout)
-            guard w.shape.count == 2 else { throw context.error("weight \(formatShape(w.shape))", "expected a 2-D weight [out, in]") }
+            guard w.shape.count == 2 else {
+                throw context.error("weight \(formatShape(w.shape))", "expected a 2-D weight [out, in]")
+            }
             plan = try context.attributing(to: "x \(formatShape(x.shape)), weight \(formatShape(w.shape))") {
                 try linearPlan(input: x, weight: w, hasBias: !noBias, scalar: Scalar.self)
             }
         case "einsum":
             guard let equation = operands.first else {
-                throw CLIError("\(context.command): expected the equation and then one shape per operand (e.g. \"bhld,bhmd->bhlm\" 2x4x10x32 2x4x10x32)")
+                throw CLIError(
+                    "\(context.command): expected the equation and then one shape per operand (e.g. \"bhld,bhmd->bhlm\" 2x4x10x32 2x4x10x32)"
+                )
             }
             let parsed = try shapes(Array(operands.dropFirst()))
             list(parsed.indices.map { "operand \($0)" }, parsed)
-            plan = try context.attributing(to: "\"\(equation)\"") { try einsumPlan(equation, parsed.map(\.layout), scalar: Scalar.self) }
+            plan = try context.attributing(to: "\"\(equation)\"") {
+                try einsumPlan(equation, parsed.map(\.layout), scalar: Scalar.self)
+            }
         case "sdpa":
             try expectCount(1...3, "one shape (queries = keys = values, e.g. 2x8x512x64) or three (q k v)")
             guard operands.count != 2 else {
@@ -144,14 +158,17 @@ struct Explain: ParsableCommand {
             list(["queries", "keys", "values"], [q, k, v])
             let fused = try context.attributing(to: "q, k, v") {
                 try fusedAttentionPlan(
-                    queries: q.layout, keys: k.layout, values: v.layout, mask: causal ? AttentionMask<Scalar>.causal : .none)
+                    queries: q.layout, keys: k.layout, values: v.layout,
+                    mask: causal ? AttentionMask<Scalar>.causal : .none)
             }
-            lines.append("fused plan (the default unless the weights are requested; kernel path \(KernelPath.active.rawValue)):")
+            lines.append(
+                "fused plan (the default unless the weights are requested; kernel path \(KernelPath.active.rawValue)):")
             lines.append(fused.description)
             planTitle = "materialized plan (algorithm .materialized, or when the weights are requested):"
             plan = try context.attributing(to: "q, k, v") {
                 try scaledDotProductAttentionPlan(
-                    queries: q.layout, keys: k.layout, values: v.layout, mask: causal ? AttentionMask<Scalar>.causal : .none)
+                    queries: q.layout, keys: k.layout, values: v.layout,
+                    mask: causal ? AttentionMask<Scalar>.causal : .none)
             }
         case "conv2d":
             try expectCount(2...2, "two shapes, input [B, C, H, W] and weight [O, C, kh, kw]")
@@ -160,58 +177,77 @@ struct Explain: ParsableCommand {
             let (s, p) = (stride ?? IntPair(1, 1), padding ?? IntPair(0, 0))
             plan = try context.attributing(to: "input, weight (stride \(s), padding \(p))") {
                 try conv2dPlan(
-                    input: parsed[0].layout, weight: parsed[1].layout, hasBias: !noBias, stride: s.tuple, padding: p.tuple,
+                    input: parsed[0].layout, weight: parsed[1].layout, hasBias: !noBias, stride: s.tuple,
+                    padding: p.tuple,
                     scalar: Scalar.self)
             }
         case "conv1d":
             try expectCount(2...2, "two shapes, signal [N] and kernel [K] (or input [B, C, L] and weight [O, C, K])")
             let parsed = try shapes(operands)
             list(["signal", "kernel"], parsed)
-            let s = stride?.width ?? 1, p = padding?.width ?? 0
+            let s = stride?.width ?? 1
+            let p = padding?.width ?? 0
             plan = try context.attributing(to: "signal, kernel (stride \(s))") {
                 parsed[0].layout.shape.count == 1
-                    ? try correlatePlan(signal: parsed[0].layout, kernel: parsed[1].layout, stride: s, scalar: Scalar.self)
+                    ? try correlatePlan(
+                        signal: parsed[0].layout, kernel: parsed[1].layout, stride: s, scalar: Scalar.self)
                     : try conv1dPlan(
-                        input: parsed[0].layout, weight: parsed[1].layout, hasBias: !noBias, stride: s, padding: p, scalar: Scalar.self)
+                        input: parsed[0].layout, weight: parsed[1].layout, hasBias: !noBias, stride: s, padding: p,
+                        scalar: Scalar.self)
             }
         case "im2col":
             try expectCount(1...1, "one shape, input [B, C, H, W] (and --kernel k)")
-            guard let kernel else { throw CLIError("\(context.command): --kernel: expected the kernel size (k or kh,kw)") }
+            guard let kernel else {
+                throw CLIError("\(context.command): --kernel: expected the kernel size (k or kh,kw)")
+            }
             let parsed = try shapes(operands)
             list(["input"], parsed)
             let (s, p) = (stride ?? IntPair(1, 1), padding ?? IntPair(0, 0))
             plan = try context.attributing(to: "input (kernel \(kernel), stride \(s), padding \(p))") {
-                try im2colPlan(parsed[0].layout, kernel: kernel.tuple, stride: s.tuple, padding: p.tuple, scalar: Scalar.self)
+                try im2colPlan(
+                    parsed[0].layout, kernel: kernel.tuple, stride: s.tuple, padding: p.tuple, scalar: Scalar.self)
             }
         case "patchify":
             try expectCount(1...1, "one shape, image [B, C, H, W] (and --patch P)")
             guard let patch else { throw CLIError("\(context.command): --patch: expected the patch side P") }
             let parsed = try shapes(operands)
             list(["image"], parsed)
-            plan = try context.attributing(to: "image (patch \(patch))") { try patchifyPlan(parsed[0].layout, patch: patch, scalar: Scalar.self) }
+            plan = try context.attributing(to: "image (patch \(patch))") {
+                try patchifyPlan(parsed[0].layout, patch: patch, scalar: Scalar.self)
+            }
         case "sqdist":
             try expectCount(2...2, "two shapes, a [..., N, D] and b [..., M, D]")
             let parsed = try shapes(operands)
             list(["a", "b"], parsed)
             plan = try context.attributing(to: "a, b") {
-                try squaredDistancesPlan(parsed[0].layout, parsed[1].layout, method: method.method, centered: centered, scalar: Scalar.self)
+                try squaredDistancesPlan(
+                    parsed[0].layout, parsed[1].layout, method: method.method, centered: centered, scalar: Scalar.self)
             }
         case "mha":
             try expectCount(1...3, "one shape (self-attention x [B, L, E], e.g. 2x128x512) or three (query key value)")
-            guard operands.count != 2 else { throw CLIError("\(context.command): expected one shape (x) or three (q k v), got 2") }
-            guard let numHeads else { throw CLIError("\(context.command): --num-heads: expected the number of heads H") }
+            guard operands.count != 2 else {
+                throw CLIError("\(context.command): expected one shape (x) or three (q k v), got 2")
+            }
+            guard let numHeads else {
+                throw CLIError("\(context.command): --num-heads: expected the number of heads H")
+            }
             let parsed = try shapes(operands)
             let (q, k, v) = parsed.count == 1 ? (parsed[0], parsed[0], parsed[0]) : (parsed[0], parsed[1], parsed[2])
             list(["query", "key", "value"], [q, k, v])
             plan = try context.attributing(to: "query, key, value (--num-heads \(numHeads))") {
                 try multiHeadAttentionPlan(
-                    query: q.layout, key: k.layout, value: v.layout, numHeads: numHeads, selfAttention: parsed.count == 1,
+                    query: q.layout, key: k.layout, value: v.layout, numHeads: numHeads,
+                    selfAttention: parsed.count == 1,
                     mask: causal ? AttentionMask<Scalar>.causal : .none, scalar: Scalar.self)
             }
         case "encoder-layer":
             try expectCount(1...1, "one shape, x [B, L, E] (and --num-heads H --feed-forward F)")
-            guard let numHeads else { throw CLIError("\(context.command): --num-heads: expected the number of heads H") }
-            guard let feedForward else { throw CLIError("\(context.command): --feed-forward: expected the feed-forward width F") }
+            guard let numHeads else {
+                throw CLIError("\(context.command): --num-heads: expected the number of heads H")
+            }
+            guard let feedForward else {
+                throw CLIError("\(context.command): --feed-forward: expected the feed-forward width F")
+            }
             let parsed = try shapes(operands)
             list(["x"], parsed)
             plan = try context.attributing(to: "x (--num-heads \(numHeads), --feed-forward \(feedForward))") {

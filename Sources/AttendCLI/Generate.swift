@@ -23,22 +23,29 @@ struct Generate: ParsableCommand {
     @Option(help: "Repetition penalty (1 = none).") var repetitionPenalty = 1.0
     @Option(help: "Seed of the sampling generator.") var seed: UInt64 = 0
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
-    @Flag(help: "Keep generating after the end-of-sequence token (benchmarks: always --max-tokens steps).") var ignoreEos = false
-    @Flag(help: "Dequantize every weight to float32 at load (the plain GEMM path) instead of keeping the GGUF blocks.") var dequantize = false
-    @Flag(help: "Print {\"prompt_ids\": […], \"generated_ids\": […], \"text\": \"…\"} instead of streaming the text.") var json = false
+    @Flag(help: "Keep generating after the end-of-sequence token (benchmarks: always --max-tokens steps).")
+    var ignoreEos = false
+    @Flag(help: "Dequantize every weight to float32 at load (the plain GEMM path) instead of keeping the GGUF blocks.")
+    var dequantize = false
+    @Flag(help: "Print {\"prompt_ids\": […], \"generated_ids\": […], \"text\": \"…\"} instead of streaming the text.")
+    var json = false
 
     func run() throws {
         if let threads { Parallelism.threadCount = threads }
-        let generator = try SmolLM2Command.loadGenerator(command: "attend generate", weights: dequantize ? .dequantized : .quantized)
+        let generator = try SmolLM2Command.loadGenerator(
+            command: "attend generate", weights: dequantize ? .dequantized : .quantized)
         let sampler: Sampler
         do {
-            sampler = try Sampler(temperature: temperature, topK: topK, topP: topP, repetitionPenalty: repetitionPenalty, seed: seed)
+            sampler = try Sampler(
+                temperature: temperature, topK: topK, topP: topP, repetitionPenalty: repetitionPenalty, seed: seed)
         } catch {
             throw CLIError("attend generate: \(error)")
         }
         var text = prompt
         if chat {
-            guard let template = generator.chatTemplate else { throw CLIError("attend generate --chat: the model has no chat template") }
+            guard let template = generator.chatTemplate else {
+                throw CLIError("attend generate --chat: the model has no chat template")
+            }
             do {
                 text = try ChatTemplate(template: template).prompt(user: prompt)
             } catch {
@@ -48,7 +55,9 @@ struct Generate: ParsableCommand {
         let ids = generator.tokenizer.encode(text)
         let result: TextGenerator.Result
         do {
-            result = try generator.generate(promptIDs: ids, maxTokens: maxTokens, sampler: sampler, stopAtEndOfSequence: !ignoreEos) { piece in
+            result = try generator.generate(
+                promptIDs: ids, maxTokens: maxTokens, sampler: sampler, stopAtEndOfSequence: !ignoreEos
+            ) { piece in
                 if !json, !piece.isEmpty {
                     FileHandle.standardOutput.write(Data(piece.utf8))
                 }
@@ -57,9 +66,10 @@ struct Generate: ParsableCommand {
             throw CLIError("attend generate: \(error)")
         }
         if json {
-            print("{\"prompt_ids\": [\(result.promptIDs.map(String.init).joined(separator: ", "))], "
-                  + "\"generated_ids\": [\(result.generatedIDs.map(String.init).joined(separator: ", "))], "
-                  + "\"text\": \(JSONText.quoted(result.text))}")
+            print(
+                "{\"prompt_ids\": [\(result.promptIDs.map(String.init).joined(separator: ", "))], "
+                    + "\"generated_ids\": [\(result.generatedIDs.map(String.init).joined(separator: ", "))], "
+                    + "\"text\": \(JSONText.quoted(result.text))}")
         } else {
             print("")
         }
@@ -68,10 +78,12 @@ struct Generate: ParsableCommand {
         for n in [16, 128, 512] where result.stepSeconds.count >= n {
             steps += String(format: "; step %d %.2f ms", n, 1000 * result.stepSeconds[n - 1])
         }
-        StandardError.writeLine(String(
-            format: "prompt: %d tokens, %.1f tokens/s; decode: %d tokens, %.1f tokens/s",
-            ids.count, Double(ids.count) / result.prefillSeconds, result.stepSeconds.count,
-            result.stepSeconds.isEmpty ? 0 : Double(result.stepSeconds.count) / result.stepSeconds.reduce(0, +)) + steps)
+        StandardError.writeLine(
+            String(
+                format: "prompt: %d tokens, %.1f tokens/s; decode: %d tokens, %.1f tokens/s",
+                ids.count, Double(ids.count) / result.prefillSeconds, result.stepSeconds.count,
+                result.stepSeconds.isEmpty ? 0 : Double(result.stepSeconds.count) / result.stepSeconds.reduce(0, +))
+                + steps)
     }
 }
 

@@ -28,7 +28,10 @@ struct Heatmap {
     static let maximumSide = 256
 
     /// - Throws: ``HeatmapError`` when the sizes disagree, a side is 0 or above ``maximumSide``.
-    init(values: [Double], rows: Int, columns: Int, title: String, rowLabels: [String]? = nil, columnLabels: [String]? = nil) throws {
+    init(
+        values: [Double], rows: Int, columns: Int, title: String, rowLabels: [String]? = nil,
+        columnLabels: [String]? = nil
+    ) throws {
         guard rows >= 1, columns >= 1 else {
             throw HeatmapError("cannot draw an empty \(rows) × \(columns) matrix")
         }
@@ -53,7 +56,8 @@ struct Heatmap {
         self.rowLabels = rowLabels ?? (0..<rows).map(String.init)
         self.columnLabels = columnLabels ?? (0..<columns).map(String.init)
         let finite = values.filter(\.isFinite)
-        let low = Swift.min(0, finite.min() ?? 0), high = Swift.max(finite.max() ?? 1, low)
+        let low = Swift.min(0, finite.min() ?? 0)
+        let high = Swift.max(finite.max() ?? 1, low)
         range = low...(high > low ? high : low + 1)
     }
 
@@ -89,7 +93,8 @@ struct Heatmap {
                 + #"font-family="Helvetica, Arial, sans-serif" font-size="12">"#)
         out.append("<title>\(escaped(title))</title>")
         out.append(#"<rect x="0" y="0" width="\#(n(width))" height="\#(n(height))" fill="white"/>"#)
-        out.append(#"<text class="title" x="\#(n(left))" y="24" font-size="15" font-weight="bold">\#(escaped(title))</text>"#)
+        out.append(
+            #"<text class="title" x="\#(n(left))" y="24" font-size="15" font-weight="bold">\#(escaped(title))</text>"#)
 
         // Cells, with the value as a tooltip (and written in when there is room).
         out.append(#"<g class="cells" stroke="white" stroke-width="\#(cell >= 12 ? 1 : 0)">"#)
@@ -99,7 +104,8 @@ struct Heatmap {
                 let (x, y) = (left + Double(j) * cell, top + Double(i) * cell)
                 out.append(
                     #"<rect class="cell" x="\#(n(x))" y="\#(n(y))" width="\#(n(cell))" height="\#(n(cell))" fill="\#(colour(value))">"#
-                        + "<title>\(escaped(rowAxis)) \(escaped(rowLabels[i])), \(escaped(columnAxis)) \(escaped(columnLabels[j])): \(format(value))</title></rect>")
+                        + "<title>\(escaped(rowAxis)) \(escaped(rowLabels[i])), \(escaped(columnAxis)) \(escaped(columnLabels[j])): \(format(value))</title></rect>"
+                )
             }
         }
         out.append("</g>")
@@ -109,14 +115,17 @@ struct Heatmap {
                 for j in 0..<columns {
                     let value = values[i * columns + j]
                     let (x, y) = (left + (Double(j) + 0.5) * cell, top + (Double(i) + 0.5) * cell + 4)
-                    out.append(#"<text class="value" x="\#(n(x))" y="\#(n(y))" fill="\#(textColour(value))">\#(cellText(value))</text>"#)
+                    out.append(
+                        #"<text class="value" x="\#(n(x))" y="\#(n(y))" fill="\#(textColour(value))">\#(cellText(value))</text>"#
+                    )
                 }
             }
             out.append("</g>")
         }
 
         // Row labels (right-aligned, left of the cells) and column labels (under the cells).
-        let rowStep = labelStep(rows), columnStep = labelStep(columns)
+        let rowStep = labelStep(rows)
+        let columnStep = labelStep(columns)
         out.append(#"<g class="row-labels" text-anchor="end">"#)
         for i in stride(from: 0, to: rows, by: rowStep) {
             let y = top + (Double(i) + 0.5) * cell + 4
@@ -125,16 +134,22 @@ struct Heatmap {
         out.append("</g>")
         out.append(#"<g class="column-labels" text-anchor="\#(turnsColumnLabels ? "end" : "middle")">"#)
         for j in stride(from: 0, to: columns, by: columnStep) {
-            let x = left + (Double(j) + 0.5) * cell, y = top + plotHeight + 14
+            let x = left + (Double(j) + 0.5) * cell
+            let y = top + plotHeight + 14
             let turn = turnsColumnLabels ? #" transform="rotate(-45 \#(n(x + 4)) \#(n(y - 4)))""# : ""
-            out.append(#"<text class="column-label" x="\#(n(x + (turnsColumnLabels ? 4 : 0)))" y="\#(n(y))"\#(turn)>\#(escaped(columnLabels[j]))</text>"#)
+            out.append(
+                #"<text class="column-label" x="\#(n(x + (turnsColumnLabels ? 4 : 0)))" y="\#(n(y))"\#(turn)>\#(escaped(columnLabels[j]))</text>"#
+            )
         }
         out.append("</g>")
 
         // Axis titles.
         let columnTitleY = top + plotHeight + columnLabelDepth + 20
-        out.append(#"<text class="axis-title" x="\#(n(left + plotWidth / 2))" y="\#(n(columnTitleY))" text-anchor="middle" font-size="13">\#(escaped(columnAxis)) →</text>"#)
-        let rowTitleX = 14.0, rowTitleY = top + plotHeight / 2
+        out.append(
+            #"<text class="axis-title" x="\#(n(left + plotWidth / 2))" y="\#(n(columnTitleY))" text-anchor="middle" font-size="13">\#(escaped(columnAxis)) →</text>"#
+        )
+        let rowTitleX = 14.0
+        let rowTitleY = top + plotHeight / 2
         out.append(
             #"<text class="axis-title" x="\#(n(rowTitleX))" y="\#(n(rowTitleY))" text-anchor="middle" font-size="13" "#
                 + #"transform="rotate(-90 \#(n(rowTitleX)) \#(n(rowTitleY)))">← \#(escaped(rowAxis))</text>"#)
@@ -148,10 +163,16 @@ struct Heatmap {
         out.append("</linearGradient></defs>")
         let barHeight = Swift.max(plotHeight, 60)
         out.append(#"<g class="colour-scale">"#)
-        out.append(#"<rect class="colour-bar" x="\#(n(barX))" y="\#(n(top))" width="16" height="\#(n(barHeight))" fill="url(#scale)" stroke="rgb(85,85,85)" stroke-width="0.5"/>"#)
-        for (fraction, value) in [(0.0, range.upperBound), (0.5, (range.lowerBound + range.upperBound) / 2), (1.0, range.lowerBound)] {
+        out.append(
+            #"<rect class="colour-bar" x="\#(n(barX))" y="\#(n(top))" width="16" height="\#(n(barHeight))" fill="url(#scale)" stroke="rgb(85,85,85)" stroke-width="0.5"/>"#
+        )
+        for (fraction, value) in [
+            (0.0, range.upperBound), (0.5, (range.lowerBound + range.upperBound) / 2), (1.0, range.lowerBound),
+        ] {
             let y = top + fraction * barHeight
-            out.append(#"<line x1="\#(n(barX + 16))" y1="\#(n(y))" x2="\#(n(barX + 20))" y2="\#(n(y))" stroke="rgb(85,85,85)"/>"#)
+            out.append(
+                #"<line x1="\#(n(barX + 16))" y1="\#(n(y))" x2="\#(n(barX + 20))" y2="\#(n(y))" stroke="rgb(85,85,85)"/>"#
+            )
             out.append(#"<text class="scale-label" x="\#(n(barX + 23))" y="\#(n(y + 4))">\#(format(value))</text>"#)
         }
         out.append("</g>")
@@ -176,13 +197,16 @@ struct Heatmap {
     func colour(_ value: Double) -> String {
         guard value.isFinite else { return "#bbbbbb" }
         let scaled = position(value) * Double(Self.viridis.count - 1)
-        let index = Swift.min(Int(scaled), Self.viridis.count - 2), t = scaled - Double(index)
+        let index = Swift.min(Int(scaled), Self.viridis.count - 2)
+        let t = scaled - Double(index)
         let (a, b) = (Self.viridis[index], Self.viridis[index + 1])
         return hex((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t, a.2 + (b.2 - a.2) * t))
     }
 
     /// Dark text on the light (yellow-green) end of the scale, white on the dark end.
-    private func textColour(_ value: Double) -> String { value.isFinite && position(value) > 0.6 ? "#000000" : "#ffffff" }
+    private func textColour(_ value: Double) -> String {
+        value.isFinite && position(value) > 0.6 ? "#000000" : "#ffffff"
+    }
 
     private func hex(_ rgb: (Double, Double, Double)) -> String {
         func byte(_ c: Double) -> String {

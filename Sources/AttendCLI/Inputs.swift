@@ -39,7 +39,9 @@ struct ArrayLoader {
     /// The array in Double for the reference path.
     func doubleArray(_ file: InputFile) throws -> ReferenceArray<Double> {
         let data = try array(file)
-        let tensor = try context.attributing(to: file.label) { try Tensor<Double>(data, name: file.url.lastPathComponent) }
+        let tensor = try context.attributing(to: file.label) {
+            try Tensor<Double>(data, name: file.url.lastPathComponent)
+        }
         return ReferenceArray(shape: tensor.shape, values: tensor.scalars)
     }
 
@@ -55,7 +57,8 @@ struct ArrayLoader {
         let data = try array(file)
         switch data.dtype {
         case .bool:
-            return .mayAttend(try context.attributing(to: file.label) { try BoolTensor(data, name: file.url.lastPathComponent) })
+            return .mayAttend(
+                try context.attributing(to: file.label) { try BoolTensor(data, name: file.url.lastPathComponent) })
         case .float16, .bfloat16, .float32, .float64:
             let values = try context.attributing(to: file.label) { try data.doubles(name: file.url.lastPathComponent) }
             return .additive(ReferenceArray(shape: data.shape, values: values))
@@ -124,13 +127,19 @@ struct InputDirectory: CaseInputs {
 
     var label: String { "--inputs \(directory)" }
 
-    private func file(_ name: String) -> InputFile { InputFile("--inputs", (directory as NSString).appendingPathComponent(name)) }
+    private func file(_ name: String) -> InputFile {
+        InputFile("--inputs", (directory as NSString).appendingPathComponent(name))
+    }
 
     func contains(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name).path) }
     func floatTensor(_ name: String) throws -> Tensor<Float> { try loader.floatTensor(file(name)) }
-    func attentionMask(_ name: String) throws -> AttentionMask<Float> { try loader.attentionMask(file(name)).engineMask }
+    func attentionMask(_ name: String) throws -> AttentionMask<Float> {
+        try loader.attentionMask(file(name)).engineMask
+    }
     func boolMask(_ name: String) throws -> BoolTensor { try loader.boolMask(file(name)) }
-    func stateDict(_ name: String) throws -> [String: Tensor<Float>] { try loader.stateDict(file(name), as: Float.self) }
+    func stateDict(_ name: String) throws -> [String: Tensor<Float>] {
+        try loader.stateDict(file(name), as: Float.self)
+    }
 
     func attributing<T>(to name: String, detail: String, _ body: () throws -> T) throws -> T {
         try loader.context.attributing(to: "\(file(name).label) \(detail)", body)

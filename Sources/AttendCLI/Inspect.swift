@@ -8,7 +8,8 @@ struct Inspect: ParsableCommand {
         abstract: "List the tensors (name, dtype, shape) and metadata of a .gguf, .safetensors or .npz file.")
 
     @Argument(help: "The file.") var file: String
-    @Flag(help: "Print every metadata value in full (long strings and arrays are shortened by default).") var full = false
+    @Flag(help: "Print every metadata value in full (long strings and arrays are shortened by default).") var full =
+        false
 
     func run() throws {
         let url = URL(fileURLWithPath: file)
@@ -16,7 +17,9 @@ struct Inspect: ParsableCommand {
             switch url.pathExtension.lowercased() {
             case "gguf":
                 let gguf = try GGUFFile(contentsOf: url)
-                print("\(gguf.name): GGUF v\(gguf.version), \(gguf.tensors.count) tensors, \(gguf.metadata.count) metadata entries, alignment \(gguf.alignment)")
+                print(
+                    "\(gguf.name): GGUF v\(gguf.version), \(gguf.tensors.count) tensors, \(gguf.metadata.count) metadata entries, alignment \(gguf.alignment)"
+                )
                 print("metadata:")
                 for (key, value) in gguf.metadata {
                     print("  \(key) (\(value.typeName)) = \(value.summary(limit: full ? Int.max : 60))")
@@ -28,7 +31,9 @@ struct Inspect: ParsableCommand {
             case "safetensors", "npz", "npy":
                 let arrays = try ArrayFile.readAll(contentsOf: url)
                 print("\(url.lastPathComponent): \(arrays.count) arrays")
-                if url.pathExtension.lowercased() == "safetensors", let metadata = try SafeTensors.metadata(contentsOf: url), !metadata.isEmpty {
+                if url.pathExtension.lowercased() == "safetensors",
+                    let metadata = try SafeTensors.metadata(contentsOf: url), !metadata.isEmpty
+                {
                     print("metadata:")
                     for key in metadata.keys.sorted() { print("  \(key) = \(metadata[key] ?? "")") }
                 }

@@ -25,12 +25,22 @@ struct ModelChoice {
     static func resolve(_ option: String?) -> (choice: ModelChoice, kind: Kind) {
         switch option ?? defaultName {
         case "minilm":
-            return (ModelChoice(name: "minilm", cacheName: "minilm", directory: ModelCache.directory(for: "minilm")), .bertWordPiece)
+            return (
+                ModelChoice(name: "minilm", cacheName: "minilm", directory: ModelCache.directory(for: "minilm")),
+                .bertWordPiece
+            )
         case "smollm2":
-            return (ModelChoice(name: "smollm2", cacheName: "smollm2", directory: ModelCache.directory(for: "smollm2")), .ggufBytePairEncoding)
+            return (
+                ModelChoice(name: "smollm2", cacheName: "smollm2", directory: ModelCache.directory(for: "smollm2")),
+                .ggufBytePairEncoding
+            )
         case let path:
             // A folder: a BERT sentence-transformers layout.
-            return (ModelChoice(name: path, cacheName: defaultName, directory: URL(fileURLWithPath: path, isDirectory: true)), .bertWordPiece)
+            return (
+                ModelChoice(
+                    name: path, cacheName: defaultName, directory: URL(fileURLWithPath: path, isDirectory: true)),
+                .bertWordPiece
+            )
         }
     }
 }

@@ -27,7 +27,9 @@ struct AttentionMaskArguments {
         }
         if let (file, value) = keyPadding {
             let batch = scoresShape.count >= 3 ? scoresShape[0] : 1
-            guard scoresShape.count >= 3, value.shape.count == 2, value.shape[1] == lk, value.shape[0] == batch || value.shape[0] == 1 else {
+            guard scoresShape.count >= 3, value.shape.count == 2, value.shape[1] == lk,
+                value.shape[0] == batch || value.shape[0] == 1
+            else {
                 throw session.error(
                     file.label,
                     "key padding mask must be [B, Lk] = [\(batch), \(lk)] (True = ignore that key) for attention scores "
@@ -66,7 +68,9 @@ struct AttentionMaskArguments {
         }
     }
 
-    static func load(causal: Bool, mask: String?, keyPadding: String?, loader: ArrayLoader) throws -> AttentionMaskArguments {
+    static func load(causal: Bool, mask: String?, keyPadding: String?, loader: ArrayLoader) throws
+        -> AttentionMaskArguments
+    {
         var result = AttentionMaskArguments(causal: causal)
         if let mask {
             let file = InputFile("--mask", mask)
@@ -100,13 +104,19 @@ struct RunSDPA: ParsableCommand {
     @Option(help: ArgumentHelp("Queries [..., Lq, Dk].", valueName: "q.npy")) var query: String
     @Option(help: ArgumentHelp("Keys [..., Lk, Dk].", valueName: "k.npy")) var key: String
     @Option(help: ArgumentHelp("Values [..., Lk, Dv].", valueName: "v.npy")) var value: String
-    @Option(help: ArgumentHelp("Bool (True = may attend) or float (added) mask, broadcastable to [..., Lq, Lk].", valueName: "m.npy"))
+    @Option(
+        help: ArgumentHelp(
+            "Bool (True = may attend) or float (added) mask, broadcastable to [..., Lq, Lk].", valueName: "m.npy"))
     var mask: String?
     @Flag(help: "Causal mask: query i attends keys 0…i.") var causal = false
-    @Option(name: .customLong("key-padding-mask"), help: ArgumentHelp("Bool [B, Lk], True = ignore that key.", valueName: "p.npy"))
+    @Option(
+        name: .customLong("key-padding-mask"),
+        help: ArgumentHelp("Bool [B, Lk], True = ignore that key.", valueName: "p.npy"))
     var keyPaddingMask: String?
     @Option(parsing: .unconditional, help: "Multiplies Q·Kᵀ (default 1/√Dk).") var scale: Double?
-    @Option(name: .customLong("attention-weights"), help: ArgumentHelp("Also write the weights [..., Lq, Lk].", valueName: "w.npy"))
+    @Option(
+        name: .customLong("attention-weights"),
+        help: ArgumentHelp("Also write the weights [..., Lq, Lk].", valueName: "w.npy"))
     var attentionWeights: String?
     @OptionGroup var heatmap: HeatmapOptions
     @OptionGroup var options: RunOptions
@@ -117,14 +127,16 @@ struct RunSDPA: ParsableCommand {
         let (qFile, kFile, vFile) = (InputFile("--query", query), InputFile("--key", key), InputFile("--value", value))
         let qkvLabel = "\(qFile.label), \(kFile.label), \(vFile.label)"
         let wantsWeights = attentionWeights != nil || heatmap.isRequested
-        let causal = causal, scale = scale
+        let causal = causal
+        let scale = scale
 
         /// Checks q, k, v with the engine's shape rules (same message on both backends) and
         /// returns the scores' shape.
         func scoresShape(_ q: [Int], _ k: [Int], _ v: [Int]) throws -> [Int] {
             try session.attributing(to: qkvLabel) {
                 let plan = try scaledDotProductAttentionPlan(
-                    queries: TensorLayout(contiguous: q), keys: TensorLayout(contiguous: k), values: TensorLayout(contiguous: v),
+                    queries: TensorLayout(contiguous: q), keys: TensorLayout(contiguous: k),
+                    values: TensorLayout(contiguous: v),
                     mask: AttentionMask<Float>.none)
                 return plan.intermediates.first?.shape ?? []
             }
@@ -132,23 +144,29 @@ struct RunSDPA: ParsableCommand {
         try session.run(
             heatmap: heatmap, op: "sdpa",
             blas: {
-                let q = try session.loader.floatTensor(qFile), k = try session.loader.floatTensor(kFile)
+                let q = try session.loader.floatTensor(qFile)
+                let k = try session.loader.floatTensor(kFile)
                 let v = try session.loader.floatTensor(vFile)
-                let masks = try AttentionMaskArguments.load(causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
+                let masks = try AttentionMaskArguments.load(
+                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
                 try masks.validate(scoresShape: try scoresShape(q.shape, k.shape, v.shape), session: session)
                 let result = try session.attributing(to: masks.label ?? qkvLabel) {
                     try scaledDotProductAttention(
-                        queries: q, keys: k, values: v, mask: masks.engineMask, scale: scale.map { Float($0) }, returnWeights: wantsWeights)
+                        queries: q, keys: k, values: v, mask: masks.engineMask, scale: scale.map { Float($0) },
+                        returnWeights: wantsWeights)
                 }
                 return [result.output] + (wantsWeights ? [result.weights!] : [])
             },
             reference: {
-                let q = try session.loader.doubleArray(qFile), k = try session.loader.doubleArray(kFile)
+                let q = try session.loader.doubleArray(qFile)
+                let k = try session.loader.doubleArray(kFile)
                 let v = try session.loader.doubleArray(vFile)
-                let masks = try AttentionMaskArguments.load(causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
+                let masks = try AttentionMaskArguments.load(
+                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
                 try masks.validate(scoresShape: try scoresShape(q.shape, k.shape, v.shape), session: session)
                 let result = try session.attributing(to: masks.label ?? qkvLabel) {
-                    try Reference.scaledDotProductAttention(queries: q, keys: k, values: v, mask: masks.referenceMask, scale: scale)
+                    try Reference.scaledDotProductAttention(
+                        queries: q, keys: k, values: v, mask: masks.referenceMask, scale: scale)
                 }
                 return [result.output] + (wantsWeights ? [result.weights] : [])
             })
@@ -179,11 +197,17 @@ struct RunMHA: ParsableCommand {
     @Option(help: ArgumentHelp("state_dict (.safetensors or .npz).", valueName: "w.safetensors")) var weights: String
     @Option(name: .customLong("num-heads"), help: "Number of heads H.") var numHeads: Int
     @Flag(help: "Causal mask: query i attends keys 0…i.") var causal = false
-    @Option(name: .customLong("key-padding-mask"), help: ArgumentHelp("Bool [B, Lk], True = ignore that key.", valueName: "p.npy"))
+    @Option(
+        name: .customLong("key-padding-mask"),
+        help: ArgumentHelp("Bool [B, Lk], True = ignore that key.", valueName: "p.npy"))
     var keyPaddingMask: String?
-    @Option(help: ArgumentHelp("Bool (True = may attend) or float (added) mask, broadcastable to [B, H, Lq, Lk].", valueName: "m.npy"))
+    @Option(
+        help: ArgumentHelp(
+            "Bool (True = may attend) or float (added) mask, broadcastable to [B, H, Lq, Lk].", valueName: "m.npy"))
     var mask: String?
-    @Option(name: .customLong("attention-weights"), help: ArgumentHelp("Also write the attention weights.", valueName: "w.npy"))
+    @Option(
+        name: .customLong("attention-weights"),
+        help: ArgumentHelp("Also write the attention weights.", valueName: "w.npy"))
     var attentionWeights: String?
     @Flag(name: .customLong("per-head"), help: "Write per-head weights [B, H, Lq, Lk] instead of their average.")
     var perHead = false
@@ -198,7 +222,9 @@ struct RunMHA: ParsableCommand {
         let layerLabel = "\(weightsFile.label) (--num-heads \(numHeads))"
         let qkvLabel = "\(qFile.label), \(kFile.label), \(vFile.label)"
         // A heatmap draws one head: it needs the per-head weights.
-        let wantsWeights = attentionWeights != nil || heatmap.isRequested, perHead = perHead || heatmap.isRequested, numHeads = numHeads
+        let wantsWeights = attentionWeights != nil || heatmap.isRequested
+        let perHead = perHead || heatmap.isRequested
+        let numHeads = numHeads
         guard numHeads >= 1 else { throw session.error("--num-heads \(numHeads)", "expected at least 1 head") }
 
         /// Loads query, key and value, reading a file named more than once only once (so the
@@ -218,24 +244,33 @@ struct RunMHA: ParsableCommand {
             heatmap: heatmap, op: "mha", averagingHeadsForOutput: heatmap.isRequested && !self.perHead,
             blas: {
                 let dict = try session.loader.stateDict(weightsFile, as: Float.self)
-                let layer = try session.attributing(to: layerLabel) { try MultiHeadAttention<Float>(stateDict: dict, numHeads: numHeads) }
+                let layer = try session.attributing(to: layerLabel) {
+                    try MultiHeadAttention<Float>(stateDict: dict, numHeads: numHeads)
+                }
                 let (q, k, v) = try inputs(session.loader.floatTensor)
-                let masks = try AttentionMaskArguments.load(causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
+                let masks = try AttentionMaskArguments.load(
+                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
                 try validate(masks, query: q.shape, key: k.shape)
                 let result = try session.attributing(to: qkvLabel) {
-                    try layer(query: q, key: k, value: v, mask: masks.engineMask, weights: !wantsWeights ? .none : perHead ? .perHead : .averaged)
+                    try layer(
+                        query: q, key: k, value: v, mask: masks.engineMask,
+                        weights: !wantsWeights ? .none : perHead ? .perHead : .averaged)
                 }
                 return [result.output] + (wantsWeights ? [result.weights!] : [])
             },
             reference: {
                 let dict = try session.loader.stateDict(weightsFile, as: Double.self)
-                let layer = try session.attributing(to: layerLabel) { try MultiHeadAttention<Double>(stateDict: dict, numHeads: numHeads) }
+                let layer = try session.attributing(to: layerLabel) {
+                    try MultiHeadAttention<Double>(stateDict: dict, numHeads: numHeads)
+                }
                 let (q, k, v) = try inputs(session.loader.doubleArray)
-                let masks = try AttentionMaskArguments.load(causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
+                let masks = try AttentionMaskArguments.load(
+                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
                 try validate(masks, query: q.shape, key: k.shape)
                 let result = try session.attributing(to: qkvLabel) {
                     try Reference.multiHeadAttention(
-                        query: q, key: k, value: v, weights: layer.referenceWeights(Double.self), mask: masks.referenceMask, averageWeights: !perHead)
+                        query: q, key: k, value: v, weights: layer.referenceWeights(Double.self),
+                        mask: masks.referenceMask, averageWeights: !perHead)
                 }
                 return [result.output] + (wantsWeights ? [result.weights] : [])
             })
@@ -284,17 +319,21 @@ struct RunEncoderLayer: ParsableCommand {
     @Option(help: ArgumentHelp("The input [B, L, E].", valueName: "x.npy")) var input: String
     @Option(help: ArgumentHelp("state_dict (.safetensors or .npz).", valueName: "w.safetensors")) var weights: String
     @Option(name: .customLong("num-heads"), help: "Number of heads H.") var numHeads: Int
-    @Option(help: ArgumentHelp("Feed-forward activation.", valueName: "relu|gelu|gelu-tanh")) var activation: ActivationArgument = .relu
+    @Option(help: ArgumentHelp("Feed-forward activation.", valueName: "relu|gelu|gelu-tanh")) var activation:
+        ActivationArgument = .relu
     @Flag(name: .customLong("norm-first"), help: "Pre-norm (norm_first=True).") var normFirst = false
     @Option(help: "LayerNorm epsilon.") var eps: Double = 1e-5
     @Flag(help: "Causal self-attention.") var causal = false
-    @Option(name: .customLong("key-padding-mask"), help: ArgumentHelp("Bool [B, L], True = ignore that position.", valueName: "p.npy"))
+    @Option(
+        name: .customLong("key-padding-mask"),
+        help: ArgumentHelp("Bool [B, L], True = ignore that position.", valueName: "p.npy"))
     var keyPaddingMask: String?
     @OptionGroup var options: RunOptions
 
     func run() throws {
         let session = try RunSession(op: "encoder-layer", options: options)
-        let xFile = InputFile("--input", input), weightsFile = InputFile("--weights", weights)
+        let xFile = InputFile("--input", input)
+        let weightsFile = InputFile("--weights", weights)
         let layerLabel = "\(weightsFile.label) (--num-heads \(numHeads))"
         let (numHeads, activation, normFirst, eps) = (numHeads, activation, normFirst, eps)
         guard numHeads >= 1 else { throw session.error("--num-heads \(numHeads)", "expected at least 1 head") }
@@ -307,10 +346,12 @@ struct RunEncoderLayer: ParsableCommand {
                 let dict = try session.loader.stateDict(weightsFile, as: Float.self)
                 let layer = try session.attributing(to: layerLabel) {
                     try TransformerEncoderLayer<Float>(
-                        stateDict: dict, numHeads: numHeads, activation: activation.engine, normFirst: normFirst, eps: eps)
+                        stateDict: dict, numHeads: numHeads, activation: activation.engine, normFirst: normFirst,
+                        eps: eps)
                 }
                 let x = try session.loader.floatTensor(xFile)
-                let masks = try AttentionMaskArguments.load(causal: causal, mask: nil, keyPadding: keyPaddingMask, loader: session.loader)
+                let masks = try AttentionMaskArguments.load(
+                    causal: causal, mask: nil, keyPadding: keyPaddingMask, loader: session.loader)
                 try validate(masks, x.shape)
                 return [try session.attributing(to: xFile.label) { try layer(x, mask: masks.engineMask) }]
             },
@@ -318,16 +359,21 @@ struct RunEncoderLayer: ParsableCommand {
                 let dict = try session.loader.stateDict(weightsFile, as: Double.self)
                 let layer = try session.attributing(to: layerLabel) {
                     try TransformerEncoderLayer<Double>(
-                        stateDict: dict, numHeads: numHeads, activation: activation.engine, normFirst: normFirst, eps: eps)
+                        stateDict: dict, numHeads: numHeads, activation: activation.engine, normFirst: normFirst,
+                        eps: eps)
                 }
                 let x = try session.loader.doubleArray(xFile)
-                let masks = try AttentionMaskArguments.load(causal: causal, mask: nil, keyPadding: keyPaddingMask, loader: session.loader)
+                let masks = try AttentionMaskArguments.load(
+                    causal: causal, mask: nil, keyPadding: keyPaddingMask, loader: session.loader)
                 try validate(masks, x.shape)
-                return [try session.attributing(to: xFile.label) {
-                    try Reference.transformerEncoderLayer(
-                        x, weights: layer.referenceWeights(Double.self), activation: activation.reference, normFirst: normFirst, eps: eps,
-                        mask: masks.referenceMask)
-                }]
+                return [
+                    try session.attributing(to: xFile.label) {
+                        try Reference.transformerEncoderLayer(
+                            x, weights: layer.referenceWeights(Double.self), activation: activation.reference,
+                            normFirst: normFirst, eps: eps,
+                            mask: masks.referenceMask)
+                    }
+                ]
             })
     }
 }

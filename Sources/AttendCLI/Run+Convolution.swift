@@ -37,37 +37,46 @@ struct RunConv1d: ParsableCommand {
 
     func run() throws {
         let session = try RunSession(op: "conv1d", options: options)
-        let signalFile = InputFile("--input", input), kernelFile = InputFile("--kernel", kernel)
+        let signalFile = InputFile("--input", input)
+        let kernelFile = InputFile("--kernel", kernel)
         let biasFile = bias.map { InputFile("--bias", $0) }
-        let label = "\(signalFile.label), \(kernelFile.label)" + (biasFile.map { ", \($0.label)" } ?? "")
+        let label =
+            "\(signalFile.label), \(kernelFile.label)" + (biasFile.map { ", \($0.label)" } ?? "")
             + " (--stride \(stride)\(padding == 0 ? "" : ", --padding \(padding)"))"
         func checkPlainForm(_ rank: Int) throws {
             if rank == 1, padding != 0 || biasFile != nil {
                 throw session.error(
                     padding != 0 ? "--padding \(padding)" : biasFile!.label,
-                    "--padding and --bias apply to the batched form (input [B, C, L], kernel [O, C, K]); the signal is 1-D")
+                    "--padding and --bias apply to the batched form (input [B, C, L], kernel [O, C, K]); the signal is 1-D"
+                )
             }
         }
         try session.run(
             blas: {
-                let x = try session.loader.floatTensor(signalFile), k = try session.loader.floatTensor(kernelFile)
+                let x = try session.loader.floatTensor(signalFile)
+                let k = try session.loader.floatTensor(kernelFile)
                 let b = try biasFile.map(session.loader.floatTensor)
                 try checkPlainForm(x.rank)
-                return [try session.attributing(to: label) {
-                    x.rank == 1
-                        ? try correlate(signal: x, kernel: k, stride: stride)
-                        : try conv1d(x, weight: k, bias: b, stride: stride, padding: padding)
-                }]
+                return [
+                    try session.attributing(to: label) {
+                        x.rank == 1
+                            ? try correlate(signal: x, kernel: k, stride: stride)
+                            : try conv1d(x, weight: k, bias: b, stride: stride, padding: padding)
+                    }
+                ]
             },
             reference: {
-                let x = try session.loader.doubleArray(signalFile), k = try session.loader.doubleArray(kernelFile)
+                let x = try session.loader.doubleArray(signalFile)
+                let k = try session.loader.doubleArray(kernelFile)
                 let b = try biasFile.map(session.loader.doubleArray)
                 try checkPlainForm(x.rank)
-                return [try session.attributing(to: label) {
-                    x.rank == 1
-                        ? try Reference.correlate(signal: x, kernel: k, stride: stride)
-                        : try Reference.conv1d(x, weight: k, bias: b, stride: stride, padding: padding)
-                }]
+                return [
+                    try session.attributing(to: label) {
+                        x.rank == 1
+                            ? try Reference.correlate(signal: x, kernel: k, stride: stride)
+                            : try Reference.conv1d(x, weight: k, bias: b, stride: stride, padding: padding)
+                    }
+                ]
             })
     }
 }
@@ -82,10 +91,16 @@ struct IntPair: ExpressibleByArgument, CustomStringConvertible {
     }
 
     init?(argument: String) {
-        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         switch parts.count {
-        case 1: guard let value = parts[0] else { return nil }; (height, width) = (value, value)
-        case 2: guard let h = parts[0], let w = parts[1] else { return nil }; (height, width) = (h, w)
+        case 1:
+            guard let value = parts[0] else { return nil }
+            (height, width) = (value, value)
+        case 2:
+            guard let h = parts[0], let w = parts[1] else { return nil }
+            (height, width) = (h, w)
         default: return nil
         }
     }
@@ -124,18 +139,33 @@ struct RunConv2d: ParsableCommand {
 
     func run() throws {
         let session = try RunSession(op: "conv2d", options: options)
-        let x = InputFile("--input", input), w = InputFile("--weight", weight), b = bias.map { InputFile("--bias", $0) }
-        let label = "\(x.label), \(w.label)" + (b.map { ", \($0.label)" } ?? "") + " (--stride \(stride), --padding \(padding))"
+        let x = InputFile("--input", input)
+        let w = InputFile("--weight", weight)
+        let b = bias.map { InputFile("--bias", $0) }
+        let label =
+            "\(x.label), \(w.label)" + (b.map { ", \($0.label)" } ?? "") + " (--stride \(stride), --padding \(padding))"
         try session.run(
             blas: {
-                let (xt, wt, bt) = (try session.loader.floatTensor(x), try session.loader.floatTensor(w), try b.map(session.loader.floatTensor))
-                return [try session.attributing(to: label) { try conv2d(xt, weight: wt, bias: bt, stride: stride.tuple, padding: padding.tuple) }]
+                let (xt, wt, bt) = (
+                    try session.loader.floatTensor(x), try session.loader.floatTensor(w),
+                    try b.map(session.loader.floatTensor)
+                )
+                return [
+                    try session.attributing(to: label) {
+                        try conv2d(xt, weight: wt, bias: bt, stride: stride.tuple, padding: padding.tuple)
+                    }
+                ]
             },
             reference: {
-                let (xr, wr, br) = (try session.loader.doubleArray(x), try session.loader.doubleArray(w), try b.map(session.loader.doubleArray))
-                return [try session.attributing(to: label) {
-                    try Reference.conv2d(xr, weight: wr, bias: br, stride: stride.tuple, padding: padding.tuple)
-                }]
+                let (xr, wr, br) = (
+                    try session.loader.doubleArray(x), try session.loader.doubleArray(w),
+                    try b.map(session.loader.doubleArray)
+                )
+                return [
+                    try session.attributing(to: label) {
+                        try Reference.conv2d(xr, weight: wr, bias: br, stride: stride.tuple, padding: padding.tuple)
+                    }
+                ]
             })
     }
 }
@@ -160,7 +190,8 @@ struct RunPatchify: ParsableCommand {
 
     func run() throws {
         let session = try RunSession(op: "patchify", options: options)
-        let file = InputFile("--input", input), patch = patch
+        let file = InputFile("--input", input)
+        let patch = patch
         let label = "\(file.label) (--patch \(patch))"
         try session.run(
             blas: {

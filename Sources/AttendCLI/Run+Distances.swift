@@ -46,11 +46,17 @@ struct RunSquaredDistances: ParsableCommand {
         let label = "\(files[0].label), \(files[1].label)"
         try session.run(
             blas: {
-                let a = try session.loader.floatTensor(files[0]), b = try session.loader.floatTensor(files[1])
-                return [try session.attributing(to: label) { try squaredDistances(a, b, method: method.method, centered: centered) }]
+                let a = try session.loader.floatTensor(files[0])
+                let b = try session.loader.floatTensor(files[1])
+                return [
+                    try session.attributing(to: label) {
+                        try squaredDistances(a, b, method: method.method, centered: centered)
+                    }
+                ]
             },
             reference: {
-                let a = try session.loader.doubleArray(files[0]), b = try session.loader.doubleArray(files[1])
+                let a = try session.loader.doubleArray(files[0])
+                let b = try session.loader.doubleArray(files[1])
                 return [try session.attributing(to: label) { try Reference.squaredDistances(a, b) }]
             })
     }

@@ -8,16 +8,19 @@ import Foundation
 
 /// The heatmap options an attention command takes.
 struct HeatmapOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Also draw the attention weights of batch entry 0 (one head) as an SVG heatmap (computes the weights: materialized path).",
-        valueName: "out.svg"))
+    @Option(
+        help: ArgumentHelp(
+            "Also draw the attention weights of batch entry 0 (one head) as an SVG heatmap (computes the weights: materialized path).",
+            valueName: "out.svg"))
     var heatmap: String?
 
     @Option(name: .customLong("heatmap-head"), help: ArgumentHelp("The head to draw (default 0).", valueName: "N"))
     var heatmapHead: Int?
 
-    @Option(name: .customLong("heatmap-labels"), help: ArgumentHelp(
-        "Comma-separated labels for the positions (tokens), on both axes; needs Lq = Lk.", valueName: "a,b,c"))
+    @Option(
+        name: .customLong("heatmap-labels"),
+        help: ArgumentHelp(
+            "Comma-separated labels for the positions (tokens), on both axes; needs Lq = Lk.", valueName: "a,b,c"))
     var heatmapLabels: String?
 
     /// Whether a picture was asked for (then the command must compute the weights).
@@ -38,10 +41,13 @@ struct HeatmapOptions: ParsableArguments {
         let leading = Array(shape.dropLast(2))
         if heatmapHead != nil, leading.count < 2 {
             throw context.error(
-                "--heatmap-head \(head)", "the weights \(formatShape(shape)) have no head dimension (expected [B, H, Lq, Lk])")
+                "--heatmap-head \(head)",
+                "the weights \(formatShape(shape)) have no head dimension (expected [B, H, Lq, Lk])")
         }
         if leading.count >= 2, !(0..<leading[1]).contains(head) {
-            throw context.error("--heatmap-head \(head)", "expected a head in 0 ..< \(leading[1]) (the weights are \(formatShape(shape)))")
+            throw context.error(
+                "--heatmap-head \(head)",
+                "expected a head in 0 ..< \(leading[1]) (the weights are \(formatShape(shape)))")
         }
         guard leading.allSatisfy({ $0 >= 1 }) else {
             throw context.error("--heatmap", "the weights \(formatShape(shape)) are empty; there is nothing to draw")
@@ -49,7 +55,7 @@ struct HeatmapOptions: ParsableArguments {
         // Row-major offset of [0, head, 0, …, 0, 0, 0].
         let matrix = lq * lk
         let offset = leading.count >= 2 ? head * leading[2...].reduce(1, *) * matrix : 0
-        let slice = Array(values[offset ..< offset + matrix])
+        let slice = Array(values[offset..<offset + matrix])
 
         var labels: [String]? = nil
         if let heatmapLabels {
@@ -58,16 +64,19 @@ struct HeatmapOptions: ParsableArguments {
             }
             guard lq == lk, parts.count == lk else {
                 throw context.error(
-                    "--heatmap-labels", "\(parts.count) labels for weights of \(lq) queries × \(lk) keys (one label per position; needs Lq = Lk)")
+                    "--heatmap-labels",
+                    "\(parts.count) labels for weights of \(lq) queries × \(lk) keys (one label per position; needs Lq = Lk)"
+                )
             }
             labels = parts
         }
-        var where_: [String] = []
-        if !leading.isEmpty { where_.append("batch entry 0") }
-        if leading.count >= 2 { where_.append("head \(head) of \(leading[1])") }
-        let title = "\(op) attention weights" + (where_.isEmpty ? "" : " — " + where_.joined(separator: ", "))
+        var location: [String] = []
+        if !leading.isEmpty { location.append("batch entry 0") }
+        if leading.count >= 2 { location.append("head \(head) of \(leading[1])") }
+        let title = "\(op) attention weights" + (location.isEmpty ? "" : " — " + location.joined(separator: ", "))
         do {
-            return try Heatmap(values: slice, rows: lq, columns: lk, title: title, rowLabels: labels, columnLabels: labels)
+            return try Heatmap(
+                values: slice, rows: lq, columns: lk, title: title, rowLabels: labels, columnLabels: labels)
         } catch let error as HeatmapError {
             throw context.error("--heatmap", error.description)
         }
@@ -76,7 +85,9 @@ struct HeatmapOptions: ParsableArguments {
     /// A `--heatmap-…` option without `--heatmap` is a mistake worth reporting.
     func checkUnused(context: ErrorContext) throws {
         guard heatmap == nil else { return }
-        if let heatmapHead { throw context.error("--heatmap-head \(heatmapHead)", "draws nothing without --heatmap out.svg") }
+        if let heatmapHead {
+            throw context.error("--heatmap-head \(heatmapHead)", "draws nothing without --heatmap out.svg")
+        }
         if heatmapLabels != nil { throw context.error("--heatmap-labels", "draws nothing without --heatmap out.svg") }
     }
 }
@@ -97,9 +108,10 @@ extension RunSession {
         guard heatmap.isRequested, let target = heatmap.outputs.first else {
             return try run(blas: blas, reference: reference)
         }
-        let arrayOutputs = outputs.count - 1   // the picture is the last output
+        let arrayOutputs = outputs.count - 1  // the picture is the last output
         let arrays: [ArrayData]
-        let weightsShape: [Int], weightsValues: [Double]
+        let weightsShape: [Int]
+        let weightsValues: [Double]
         switch backend {
         case .blas:
             var tensors = try blas()

@@ -36,7 +36,9 @@ struct RunLayerNorm: ParsableCommand {
 
     func run() throws {
         let session = try RunSession(op: "layernorm", options: options)
-        let x = InputFile("--input", input), w = weight.map { InputFile("--weight", $0) }, b = bias.map { InputFile("--bias", $0) }
+        let x = InputFile("--input", input)
+        let w = weight.map { InputFile("--weight", $0) }
+        let b = bias.map { InputFile("--bias", $0) }
         func dims(rank: Int, parameterRank: Int?) throws -> Int {
             let k = normalizedDims ?? parameterRank ?? 1
             guard k >= 1, k <= rank else {
@@ -62,9 +64,11 @@ struct RunLayerNorm: ParsableCommand {
                 let xr = try session.loader.doubleArray(x)
                 let (wr, br) = (try w.map(session.loader.doubleArray), try b.map(session.loader.doubleArray))
                 let k = try dims(rank: xr.rank, parameterRank: (wr ?? br)?.rank)
-                return [try session.attributing(to: parameters.isEmpty ? x.label : "\(x.label), \(parameters)") {
-                    try Reference.layerNorm(xr, normalizedDims: k, weight: wr, bias: br, eps: eps)
-                }]
+                return [
+                    try session.attributing(to: parameters.isEmpty ? x.label : "\(x.label), \(parameters)") {
+                        try Reference.layerNorm(xr, normalizedDims: k, weight: wr, bias: br, eps: eps)
+                    }
+                ]
             })
     }
 }

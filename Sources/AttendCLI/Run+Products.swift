@@ -19,7 +19,8 @@ extension RunSession {
 /// `--input` given a fixed number of times.
 func operands(_ paths: [String], count: Int, session: RunSession, names: String) throws -> [InputFile] {
     guard paths.count == count else {
-        throw session.error("--input", "expected \(count == 1 ? "one input" : "\(count) inputs") (\(names)), got \(paths.count)")
+        throw session.error(
+            "--input", "expected \(count == 1 ? "one input" : "\(count) inputs") (\(names)), got \(paths.count)")
     }
     return paths.map { InputFile("--input", $0) }
 }
@@ -38,7 +39,8 @@ struct RunEinsum: ParsableCommand {
     @Option(help: ArgumentHelp("The equation, e.g. \"bhld,bhmd->bhlm\".", valueName: "equation"))
     var equation: String
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("An operand (repeat, in equation order).", valueName: "a.npy"))
+    @Option(
+        name: .customLong("input"), help: ArgumentHelp("An operand (repeat, in equation order).", valueName: "a.npy"))
     var inputs: [String] = []
 
     @OptionGroup var options: RunOptions
@@ -83,11 +85,13 @@ struct RunMatmul: ParsableCommand {
         let label = "\(files[0].label) · \(files[1].label)"
         try session.run(
             blas: {
-                let a = try session.loader.floatTensor(files[0]), b = try session.loader.floatTensor(files[1])
+                let a = try session.loader.floatTensor(files[0])
+                let b = try session.loader.floatTensor(files[1])
                 return [try session.attributing(to: label) { try matmul(a, b) }]
             },
             reference: {
-                let a = try session.loader.doubleArray(files[0]), b = try session.loader.doubleArray(files[1])
+                let a = try session.loader.doubleArray(files[0])
+                let b = try session.loader.doubleArray(files[1])
                 return [try session.attributing(to: label) { try Reference.matmul(a, b) }]
             })
     }
@@ -118,15 +122,23 @@ struct RunLinear: ParsableCommand {
 
     func run() throws {
         let session = try RunSession(op: "linear", options: options)
-        let x = InputFile("--input", input), w = InputFile("--weight", weight), b = bias.map { InputFile("--bias", $0) }
+        let x = InputFile("--input", input)
+        let w = InputFile("--weight", weight)
+        let b = bias.map { InputFile("--bias", $0) }
         let label = "\(x.label), \(w.label)" + (b.map { ", \($0.label)" } ?? "")
         try session.run(
             blas: {
-                let (xt, wt, bt) = (try session.loader.floatTensor(x), try session.loader.floatTensor(w), try b.map(session.loader.floatTensor))
+                let (xt, wt, bt) = (
+                    try session.loader.floatTensor(x), try session.loader.floatTensor(w),
+                    try b.map(session.loader.floatTensor)
+                )
                 return [try session.attributing(to: label) { try linear(xt, weight: wt, bias: bt) }]
             },
             reference: {
-                let (xr, wr, br) = (try session.loader.doubleArray(x), try session.loader.doubleArray(w), try b.map(session.loader.doubleArray))
+                let (xr, wr, br) = (
+                    try session.loader.doubleArray(x), try session.loader.doubleArray(w),
+                    try b.map(session.loader.doubleArray)
+                )
                 return [try session.attributing(to: label) { try Reference.linear(xr, weight: wr, bias: br) }]
             })
     }

@@ -23,7 +23,8 @@ extension LineWiseArguments {
         reference: @escaping (ReferenceArray<Double>, Int) throws -> ReferenceArray<Double>
     ) throws {
         let session = try RunSession(op: op, options: options)
-        let file = InputFile("--input", input), dim = dim
+        let file = InputFile("--input", input)
+        let dim = dim
         try session.run(
             blas: {
                 let x = try session.loader.floatTensor(file)
@@ -97,7 +98,8 @@ extension ReductionArguments {
         reference: @escaping (ReferenceArray<Double>, [Int], Bool) throws -> ReferenceArray<Double>
     ) throws {
         let session = try RunSession(op: op, options: options)
-        let file = InputFile("--input", input), (dims, keep, label) = (dims, keepDim, label)
+        let file = InputFile("--input", input)
+        let (dims, keep, label) = (dims, keepDim, label)
         try session.run(
             blas: {
                 let x = try session.loader.floatTensor(file)

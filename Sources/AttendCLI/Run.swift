@@ -5,11 +5,11 @@ import AttendVerification
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `attend run <op> …` — one op on the user's own array files.
@@ -69,12 +69,16 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where to write the result (.npy).", valueName: "out.npy"))
     var output: String
 
-    @Option(help: ArgumentHelp(
-        "blas: the engine in Float, writes float32 (<f4). reference: AttendReference in Double, writes float64 (<f8).",
-        valueName: "blas|reference"))
+    @Option(
+        help: ArgumentHelp(
+            "blas: the engine in Float, writes float32 (<f4). reference: AttendReference in Double, writes float64 (<f8).",
+            valueName: "blas|reference"))
     var backend: Backend = .blas
 
-    @Option(help: "Worker threads Attend runs its GEMMs and attention on; OpenBLAS itself runs one thread per call (default: all cores, Parallelism.threadCount).")
+    @Option(
+        help:
+            "Worker threads Attend runs its GEMMs and attention on; OpenBLAS itself runs one thread per call (default: all cores, Parallelism.threadCount)."
+    )
     var threads: Int?
 }
 
@@ -103,7 +107,9 @@ struct RunSession {
         backend = options.backend
         outputs = [OutputFile(option: "--output", path: options.output)] + extraOutputs
         if let threads = options.threads {
-            guard threads >= 1 else { throw context.error("--threads \(threads)", "expected a thread count of at least 1") }
+            guard threads >= 1 else {
+                throw context.error("--threads \(threads)", "expected a thread count of at least 1")
+            }
             Parallelism.threadCount = threads
         }
         var seen: [String: OutputFile] = [:]
@@ -114,10 +120,13 @@ struct RunSession {
             seen[output.url.path] = output
             var isDirectory: ObjCBool = false
             let directory = output.url.deletingLastPathComponent()
-            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            else {
                 throw context.error(output.label, "cannot be written: directory \(directory.path) does not exist")
             }
-            if FileManager.default.fileExists(atPath: output.url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: output.url.path, isDirectory: &isDirectory), isDirectory.boolValue
+            {
                 throw context.error(output.label, "is a directory; expected a file path such as out.npy")
             }
         }
@@ -134,10 +143,12 @@ struct RunSession {
     /// `--attention-weights`), and any `extra` files (a `--heatmap` picture), all or nothing
     /// (``NPY/write(_:to:alongWith:)``): a failure leaves no output behind.
     func write(_ arrays: [ArrayData], extra: [(bytes: Data, target: OutputFile)] = []) throws {
-        precondition(arrays.count <= outputs.count, "RunSession.write: \(arrays.count) arrays for \(outputs.count) outputs")
+        precondition(
+            arrays.count <= outputs.count, "RunSession.write: \(arrays.count) arrays for \(outputs.count) outputs")
         let targets = Array(outputs.prefix(arrays.count)) + extra.map(\.target)
         do {
-            try NPY.write(arrays, to: targets.prefix(arrays.count).map(\.url), alongWith: extra.map { ($0.bytes, $0.target.url) })
+            try NPY.write(
+                arrays, to: targets.prefix(arrays.count).map(\.url), alongWith: extra.map { ($0.bytes, $0.target.url) })
         } catch let error as FileFormatError {
             let output = targets.first { $0.url.lastPathComponent == error.file } ?? targets[0]
             throw context.error(output.label, libraryMessage(error, argument: output.label))

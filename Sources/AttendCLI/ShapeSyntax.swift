@@ -26,10 +26,13 @@ struct ShapeOperand: CustomStringConvertible {
         let parts = body.split(omittingEmptySubsequences: false, whereSeparator: { separators.contains($0) })
         let sizes = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !body.isEmpty, sizes.allSatisfy({ $0 != nil && $0! >= 0 }) else {
-            throw ShapeSyntaxError(text: text, reason: "expected non-negative sizes separated by 'x', such as 2x4x10x32, optionally followed by ^T")
+            throw ShapeSyntaxError(
+                text: text,
+                reason: "expected non-negative sizes separated by 'x', such as 2x4x10x32, optionally followed by ^T")
         }
         if transposed, sizes.count < 2 {
-            throw ShapeSyntaxError(text: text, reason: "^T swaps the last two dimensions, so the shape needs at least two")
+            throw ShapeSyntaxError(
+                text: text, reason: "^T swaps the last two dimensions, so the shape needs at least two")
         }
         storedShape = sizes.map { $0! }
         self.transposed = transposed
@@ -47,7 +50,8 @@ struct ShapeOperand: CustomStringConvertible {
     var layout: TensorLayout {
         let contiguous = TensorLayout(contiguous: storedShape)
         guard transposed else { return contiguous }
-        var shape = contiguous.shape, strides = contiguous.strides
+        var shape = contiguous.shape
+        var strides = contiguous.strides
         shape.swapAt(shape.count - 2, shape.count - 1)
         strides.swapAt(strides.count - 2, strides.count - 1)
         return TensorLayout(shape: shape, strides: strides)

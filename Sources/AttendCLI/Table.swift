@@ -28,7 +28,9 @@ struct TextTable {
                 return columns[i].alignment == .left ? cell + padding : padding + cell
             }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
-        var lines = [line(columns.map(\.title)), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")]
+        var lines = [
+            line(columns.map(\.title)), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "),
+        ]
         lines += rows.map(line)
         return lines.joined(separator: "\n")
     }

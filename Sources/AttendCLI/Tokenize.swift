@@ -19,13 +19,17 @@ struct Tokenize: ParsableCommand {
 
     func run() throws {
         let (choice, kind) = ModelChoice.resolve(model)
-        let ids: [Int], tokens: [String]
+        let ids: [Int]
+        let tokens: [String]
         switch kind {
         case .bertWordPiece:
             let tokenizer = try loadModel(choice, command: "attend tokenize") {
                 try BertTokenizer(directory: choice.directory, model: choice.cacheName)
             }
-            (ids, tokens) = { let t = tokenizer.tokenize(text); return (t.ids, t.tokens) }()
+            (ids, tokens) = {
+                let t = tokenizer.tokenize(text)
+                return (t.ids, t.tokens)
+            }()
         case .ggufBytePairEncoding:
             (ids, tokens) = try SmolLM2Tokenize.tokens(of: text)
         }

@@ -22,7 +22,9 @@ public enum ModelCache {
     }
 
     /// The directory of model `name` (e.g. `"minilm"`); it may not exist.
-    public static func directory(for name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    public static func directory(for name: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> URL
+    {
         root(environment: environment).appendingPathComponent(name, isDirectory: true)
     }
 

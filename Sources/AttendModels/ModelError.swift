@@ -25,7 +25,8 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         case .missingDirectory:
             description = "model: no model folder at \(directory.path); fetch it with `\(fetch)` (or pass --model DIR)"
         case .missingFile(let file):
-            description = "model: \(directory.path) has no \(file)\(detail.isEmpty ? "" : " (\(detail))"); "
+            description =
+                "model: \(directory.path) has no \(file)\(detail.isEmpty ? "" : " (\(detail))"); "
                 + "the folder is incomplete — fetch it again with `\(fetch)`"
         case .invalidFile(let file):
             description = "model: \(directory.appendingPathComponent(file).path): \(detail)"

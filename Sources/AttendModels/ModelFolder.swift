@@ -62,7 +62,8 @@ struct JSONFields {
 
     func int(_ key: String) throws -> Int {
         guard let value = object[key] as? NSNumber, let int = Int(exactly: value.doubleValue) else {
-            throw folder.invalid(file, "needs an integer \"\(key)\" (has: \(object.keys.sorted().joined(separator: ", ")))")
+            throw folder.invalid(
+                file, "needs an integer \"\(key)\" (has: \(object.keys.sorted().joined(separator: ", ")))")
         }
         return int
     }

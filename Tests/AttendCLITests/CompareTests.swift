@@ -45,7 +45,9 @@ struct CompareTests {
     func tableWithShape() throws {
         let outcome = try AttendTool.run(["compare", "--op", "sdpa", "--shape", "1,2,16,8"])
         #expect(outcome.status == 0, "\(outcome)")
-        for column in ["max abs err", "rel err", "BLAS err/bound", "ref-Float err/bound", "BLAS ms", "ref ms", "speedup", "GFLOPS"] {
+        for column in [
+            "max abs err", "rel err", "BLAS err/bound", "ref-Float err/bound", "BLAS ms", "ref ms", "speedup", "GFLOPS",
+        ] {
             #expect(outcome.stdout.contains(column), "missing column \(column)")
         }
         let rows = outcome.stdoutLines.filter { $0.hasPrefix("sdpa ") }
@@ -56,7 +58,9 @@ struct CompareTests {
 
     @Test("a tolerance far below the derived bounds makes cases FAIL and the exit status 1")
     func failingTolerance() throws {
-        let outcome = try AttendTool.run(["compare", "--op", "matmul", "--shape", "16,64,16", "--tolerance", "1e-9", "--json"])
+        let outcome = try AttendTool.run([
+            "compare", "--op", "matmul", "--shape", "16,64,16", "--tolerance", "1e-9", "--json",
+        ])
         #expect(outcome.status == 1, "\(outcome)")
         let lines = try objects(outcome)
         #expect(lines.count == 1)
@@ -69,7 +73,9 @@ struct CompareTests {
         let outcome = try AttendTool.run(["compare", "--op", "convolve"])
         #expect(outcome.status == 2)
         #expect(outcome.stderrLines.count == 1)
-        #expect(outcome.stderr.contains("convolve") && outcome.stderr.contains("matmul") && outcome.stderr.contains("encoder-layer"))
+        #expect(
+            outcome.stderr.contains("convolve") && outcome.stderr.contains("matmul")
+                && outcome.stderr.contains("encoder-layer"))
     }
 
     @Test("--inputs compares on the user's q.npy, k.npy, v.npy and mask.npy")

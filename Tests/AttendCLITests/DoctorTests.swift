@@ -12,12 +12,14 @@ struct DoctorTests {
     /// /proc/cpuinfo's flags: the kernel's view of what the CPU runs (nil off Linux x86).
     private var kernelFlags: Set<String>? {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
         else { return nil }
         return Set(line.split(separator: ":", maxSplits: 1).last!.split(separator: " ").map(String.init))
     }
 
-    @Test("doctor reports the CPU's ISA as the kernel sees it, an OpenBLAS core that is no fallback, one OpenBLAS thread and a positive FMA peak")
+    @Test(
+        "doctor reports the CPU's ISA as the kernel sees it, an OpenBLAS core that is no fallback, one OpenBLAS thread and a positive FMA peak"
+    )
     func report() throws {
         let outcome = try AttendTool.run(["doctor", "--json", "--threads", "2"])
         #expect(outcome.status == 0, "\(outcome)")
@@ -39,7 +41,9 @@ struct DoctorTests {
         #expect(["avx512", "avx2", "portable"].contains(doctor["peak_isa"] as? String ?? ""))
     }
 
-    @Test("doctor --check-correction forces OpenBLAS onto Prescott, Attend corrects it to the CPUID core, the previous core comes back, every GEMM exact")
+    @Test(
+        "doctor --check-correction forces OpenBLAS onto Prescott, Attend corrects it to the CPUID core, the previous core comes back, every GEMM exact"
+    )
     func correction() throws {
         let outcome = try AttendTool.run(["doctor", "--json", "--skip-peak", "--check-correction"])
         let doctor = try object(outcome)
@@ -60,9 +64,13 @@ struct DoctorTests {
         #expect(check["passed"] as? Bool == true)
     }
 
-    @Test("bench runs the decode shapes (Lq = 1 against 512 and 4096 keys) with a percentage of the FMA peak, and names the OpenBLAS core in its header")
+    @Test(
+        "bench runs the decode shapes (Lq = 1 against 512 and 4096 keys) with a percentage of the FMA peak, and names the OpenBLAS core in its header"
+    )
     func benchDecode() throws {
-        let json = try AttendTool.run(["bench", "--json", "--case", "decode", "--repeats", "1", "--skip-sgemm", "--skip-long"])
+        let json = try AttendTool.run([
+            "bench", "--json", "--case", "decode", "--repeats", "1", "--skip-sgemm", "--skip-long",
+        ])
         #expect(json.status == 0, "\(json)")
         let lines = try json.stdoutLines.map { line in
             let parsed = try JSONSerialization.jsonObject(with: Data(line.utf8))
@@ -78,18 +86,24 @@ struct DoctorTests {
             let percent = try #require(row["percent_of_peak"] as? Double)
             #expect(percent > 0 && percent < 100, "\(row)")
         }
-        let table = try AttendTool.run(["bench", "--case", "decode (1,8,512,", "--repeats", "1", "--skip-sgemm", "--skip-long"])
+        let table = try AttendTool.run([
+            "bench", "--case", "decode (1,8,512,", "--repeats", "1", "--skip-sgemm", "--skip-long",
+        ])
         #expect(table.status == 0, "\(table)")
         #expect(table.stdout.contains("OpenBLAS") && table.stdout.contains(" core "), "\(table)")
         #expect(table.stdout.contains("%peak"))
     }
 
-    @Test("a user's OPENBLAS_CORETYPE wins: doctor reports it as the user's choice and OpenBLAS runs it, even when it is a fallback")
+    @Test(
+        "a user's OPENBLAS_CORETYPE wins: doctor reports it as the user's choice and OpenBLAS runs it, even when it is a fallback"
+    )
     func userChoiceWins() throws {
-        let outcome = try AttendTool.run(["doctor", "--json", "--skip-peak"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        let outcome = try AttendTool.run(
+            ["doctor", "--json", "--skip-peak"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
         #expect(outcome.status == 0, "\(outcome)")
         let doctor = try object(outcome)
-        guard (doctor["openblas_config"] as? String)?.contains("DYNAMIC_ARCH") == true else { return }   // a fixed core ignores the variable
+        // a fixed core ignores the variable
+        guard (doctor["openblas_config"] as? String)?.contains("DYNAMIC_ARCH") == true else { return }
         #expect(doctor["openblas_action"] as? String == "user-choice")
         #expect((doctor["openblas_core"] as? String)?.lowercased() == "prescott")
         #expect(doctor["openblas_corrected"] as? Bool == false)

@@ -8,8 +8,16 @@ import Testing
 @Suite("attend embed and attend tokenize")
 struct EmbedTests {
     struct Fixture: Decodable {
-        struct Case: Decodable { let text: String; let ids: [Int]; let tokens: [String] }
-        struct Search: Decodable { let corpus: [String]; let query: String; let order: [Int] }
+        struct Case: Decodable {
+            let text: String
+            let ids: [Int]
+            let tokens: [String]
+        }
+        struct Search: Decodable {
+            let corpus: [String]
+            let query: String
+            let order: [Int]
+        }
         let cases: [Case]
         let search: Search
     }
@@ -23,10 +31,13 @@ struct EmbedTests {
 
     static func requireModel() throws {
         let env = ProcessInfo.processInfo.environment
-        let base = env["ATTEND_CACHE"].flatMap { $0.isEmpty ? nil : $0 }.map { $0 + "/models" } ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache/attend/models"
+        let base =
+            env["ATTEND_CACHE"].flatMap { $0.isEmpty ? nil : $0 }.map { $0 + "/models" }
+            ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache/attend/models"
         try #require(
             FileManager.default.fileExists(atPath: base + "/minilm/model.safetensors"),
-            "all-MiniLM-L6-v2 is not in \(base)/minilm: run `python3 scripts/fetch_model.py minilm` (scripts/test does)")
+            "all-MiniLM-L6-v2 is not in \(base)/minilm: run `python3 scripts/fetch_model.py minilm` (scripts/test does)"
+        )
     }
 
     @Test("tokenize --json prints the reference's ids and tokens")
@@ -35,7 +46,10 @@ struct EmbedTests {
         for c in try Self.fixture().cases.prefix(6) {
             let outcome = try AttendTool.run(["tokenize", "--json", c.text])
             try #require(outcome.status == 0, "\(outcome)")
-            struct Output: Decodable { let ids: [Int]; let tokens: [String] }
+            struct Output: Decodable {
+                let ids: [Int]
+                let tokens: [String]
+            }
             let got = try JSONDecoder().decode(Output.self, from: Data(outcome.stdout.utf8))
             #expect(got.ids == c.ids)
             #expect(got.tokens == c.tokens)
@@ -44,7 +58,9 @@ struct EmbedTests {
 
     @Test("a missing model exits 2 with one line naming the fetch script")
     func missingModel() throws {
-        for arguments in [["embed", "--model", "/nonexistent/minilm", "a"], ["tokenize", "--model", "/nonexistent/minilm", "a"]] {
+        for arguments in [
+            ["embed", "--model", "/nonexistent/minilm", "a"], ["tokenize", "--model", "/nonexistent/minilm", "a"],
+        ] {
             let outcome = try AttendTool.run(arguments)
             #expect(outcome.status == 2)
             #expect(outcome.stderrLines.count == 1)
@@ -59,20 +75,32 @@ struct EmbedTests {
         let outcome = try AttendTool.run(["embed", "A man saw a person with a telescope.", "My cat is a lovely cat."])
         try #require(outcome.status == 0, "\(outcome)")
         #expect(outcome.stdout.contains("cosine"))
-        #expect(outcome.stdoutLines.filter { $0.hasPrefix("[1]") || $0.hasPrefix("[2]") }.count == 4)   // legend + matrix rows
+        // legend + matrix rows
+        #expect(outcome.stdoutLines.filter { $0.hasPrefix("[1]") || $0.hasPrefix("[2]") }.count == 4)
 
         let search = try Self.fixture().search
         let dir = try Scratch()
-        try (search.corpus.joined(separator: "\n") + "\n").write(toFile: dir.path("corpus.txt"), atomically: true, encoding: .utf8)
-        struct Output: Decodable { struct Match: Decodable { let index: Int }; let matches: [Match] }
-        let saved = try AttendTool.run(["embed", "--corpus", dir.path("corpus.txt"), "--query", search.query, "--top", "10",
-                                        "--json", "--save-corpus", dir.path("emb.npy")])
+        try (search.corpus.joined(separator: "\n") + "\n").write(
+            toFile: dir.path("corpus.txt"), atomically: true, encoding: .utf8)
+        struct Output: Decodable {
+            struct Match: Decodable { let index: Int }
+            let matches: [Match]
+        }
+        let saved = try AttendTool.run([
+            "embed", "--corpus", dir.path("corpus.txt"), "--query", search.query, "--top", "10",
+            "--json", "--save-corpus", dir.path("emb.npy"),
+        ])
         try #require(saved.status == 0, "\(saved)")
-        #expect(try JSONDecoder().decode(Output.self, from: Data(saved.stdout.utf8)).matches.map(\.index) == search.order)
+        #expect(
+            try JSONDecoder().decode(Output.self, from: Data(saved.stdout.utf8)).matches.map(\.index) == search.order)
         #expect(try dir.read("emb.npy").shape == [search.corpus.count, 384])
-        let loaded = try AttendTool.run(["embed", "--corpus", dir.path("corpus.txt"), "--query", search.query, "--top", "3",
-                                         "--json", "--load-corpus", dir.path("emb.npy")])
+        let loaded = try AttendTool.run([
+            "embed", "--corpus", dir.path("corpus.txt"), "--query", search.query, "--top", "3",
+            "--json", "--load-corpus", dir.path("emb.npy"),
+        ])
         try #require(loaded.status == 0, "\(loaded)")
-        #expect(try JSONDecoder().decode(Output.self, from: Data(loaded.stdout.utf8)).matches.map(\.index) == Array(search.order.prefix(3)))
+        #expect(
+            try JSONDecoder().decode(Output.self, from: Data(loaded.stdout.utf8)).matches.map(\.index)
+                == Array(search.order.prefix(3)))
     }
 }

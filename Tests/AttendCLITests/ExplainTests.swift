@@ -3,11 +3,13 @@ import Testing
 
 @Suite("attend explain")
 struct ExplainTests {
-    @Test("matmul with a transposed B (^T or --transpose-b) passes B as transB with no copies", arguments: [
-        ["explain", "matmul", "2x4x10x32", "2x4x10x32^T"],
-        ["explain", "matmul", "2x4x10x32", "2x4x10x32.T"],
-        ["explain", "matmul", "2x4x10x32", "2x4x10x32", "--transpose-b"],
-    ])
+    @Test(
+        "matmul with a transposed B (^T or --transpose-b) passes B as transB with no copies",
+        arguments: [
+            ["explain", "matmul", "2x4x10x32", "2x4x10x32^T"],
+            ["explain", "matmul", "2x4x10x32", "2x4x10x32.T"],
+            ["explain", "matmul", "2x4x10x32", "2x4x10x32", "--transpose-b"],
+        ])
     func transposedB(arguments: [String]) throws {
         let outcome = try AttendTool.run(arguments)
         #expect(outcome.status == 0, "\(outcome)")
@@ -52,12 +54,14 @@ struct ExplainTests {
         #expect(outcome.stdout.contains("copy im2col columns [1, 27, 64] (6912 bytes)"))
     }
 
-    @Test("a malformed shape, an unknown op or a shape the op rejects exits 2 with one line", arguments: [
-        ["explain", "matmul", "2x4xq", "2x4"],
-        ["explain", "matmul", "2x4x10x32", "2x4x10x31"],
-        ["explain", "frobnicate", "2x2"],
-        ["explain", "einsum", "ij,jk->iq", "2x3", "3x4"],
-    ])
+    @Test(
+        "a malformed shape, an unknown op or a shape the op rejects exits 2 with one line",
+        arguments: [
+            ["explain", "matmul", "2x4xq", "2x4"],
+            ["explain", "matmul", "2x4x10x32", "2x4x10x31"],
+            ["explain", "frobnicate", "2x2"],
+            ["explain", "einsum", "ij,jk->iq", "2x3", "3x4"],
+        ])
     func errors(arguments: [String]) throws {
         let outcome = try AttendTool.run(arguments)
         #expect(outcome.status == 2, "\(outcome)")
@@ -69,19 +73,23 @@ struct ExplainTests {
     func mha() throws {
         let outcome = try AttendTool.run(["explain", "mha", "2x128x512", "--num-heads", "8", "--causal"])
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdout.contains("cblas_sgemm M=256 N=1536 K=512"))               // x [256, 512] · W_qkvᵀ
-        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=128 K=64"))                 // Q·Kᵀ per head
+        #expect(outcome.stdout.contains("cblas_sgemm M=256 N=1536 K=512"))  // x [256, 512] · W_qkvᵀ
+        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=128 K=64"))  // Q·Kᵀ per head
         #expect(outcome.stdout.contains("× 16 (batched)"))
-        #expect(outcome.stdout.contains("cblas_sgemm M=256 N=512 K=512"))                // merged heads · W_outᵀ
+        #expect(outcome.stdout.contains("cblas_sgemm M=256 N=512 K=512"))  // merged heads · W_outᵀ
         #expect(outcome.stdout.contains("mask causal"))
     }
 
-    @Test("encoder-layer plans attention and the feed-forward from the shape alone; a missing --feed-forward is bad input")
+    @Test(
+        "encoder-layer plans attention and the feed-forward from the shape alone; a missing --feed-forward is bad input"
+    )
     func encoderLayer() throws {
-        let outcome = try AttendTool.run(["explain", "encoder-layer", "1x128x768", "--num-heads", "12", "--feed-forward", "3072"])
+        let outcome = try AttendTool.run([
+            "explain", "encoder-layer", "1x128x768", "--num-heads", "12", "--feed-forward", "3072",
+        ])
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=3072 K=768"))               // linear1
-        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=768 K=3072"))               // linear2
+        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=3072 K=768"))  // linear1
+        #expect(outcome.stdout.contains("cblas_sgemm M=128 N=768 K=3072"))  // linear2
         #expect(outcome.stdout.contains("LayerNorm"))
         let missing = try AttendTool.run(["explain", "encoder-layer", "1x128x768", "--num-heads", "12"])
         #expect(missing.status == 2 && missing.stderr.contains("--feed-forward"), "\(missing)")

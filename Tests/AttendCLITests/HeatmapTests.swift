@@ -1,11 +1,12 @@
 import Attend
 import AttendReference
-import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import AttendVerification
+import Foundation
 import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// What an SVG file holds, read with an XML parser (so a malformed file fails the parse).
 struct ParsedSVG {
@@ -23,10 +24,14 @@ struct ParsedSVG {
         let parser = XMLParser(data: data)
         parser.delegate = delegate
         guard parser.parse() else {
-            throw CLITestError("\(url.lastPathComponent) is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "unknown error")")
+            throw CLITestError(
+                "\(url.lastPathComponent) is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "unknown error")"
+            )
         }
         self = delegate.result
-        guard delegate.root == "svg" else { throw CLITestError("\(url.lastPathComponent): root element is \(delegate.root ?? "none"), not svg") }
+        guard delegate.root == "svg" else {
+            throw CLITestError("\(url.lastPathComponent): root element is \(delegate.root ?? "none"), not svg")
+        }
     }
 
     private init() {}
@@ -37,13 +42,19 @@ struct ParsedSVG {
         private var openText: String?
         private var buffer = ""
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
             if root == nil { root = name }
             result.elements[name, default: 0] += 1
             if let kind = attributes["class"] {
                 result.classes[kind, default: 0] += 1
                 if name == "rect", kind == "cell" { result.cellFills.append(attributes["fill"] ?? "") }
-                if name == "text" { openText = kind; buffer = "" }
+                if name == "text" {
+                    openText = kind
+                    buffer = ""
+                }
             }
         }
 
@@ -81,9 +92,14 @@ struct HeatmapTests {
     func causal() throws {
         let dir = try Scratch()
         var data = TestData(seed: 30)
-        let zeros = ReferenceArray<Double>(shape: [1, 8, 4], repeating: 0)   // equal scores: the mask alone shapes the weights
-        let q = try dir.write("q.npy", zeros), v = try dir.write("v.npy", data.randn([1, 8, 4]))
-        try run(["run", "sdpa", "--query", q, "--key", q, "--value", v, "--causal", "--output", dir.path("out.npy"), "--heatmap", dir.path("w.svg")])
+        // equal scores: the mask alone shapes the weights
+        let zeros = ReferenceArray<Double>(shape: [1, 8, 4], repeating: 0)
+        let q = try dir.write("q.npy", zeros)
+        let v = try dir.write("v.npy", data.randn([1, 8, 4]))
+        try run([
+            "run", "sdpa", "--query", q, "--key", q, "--value", v, "--causal", "--output", dir.path("out.npy"),
+            "--heatmap", dir.path("w.svg"),
+        ])
         let svg = try ParsedSVG(contentsOf: URL(fileURLWithPath: dir.path("w.svg")))
         #expect(svg.classes["cell"] == 64)
         #expect(svg.texts["row-label"] == (0..<8).map(String.init))
@@ -111,11 +127,14 @@ struct HeatmapTests {
     func headAndLabels() throws {
         let dir = try Scratch()
         var data = TestData(seed: 31)
-        let q = try dir.write("q.npy", data.randn([2, 3, 4, 5])), k = try dir.write("k.npy", data.randn([2, 3, 4, 5]))
+        let q = try dir.write("q.npy", data.randn([2, 3, 4, 5]))
+        let k = try dir.write("k.npy", data.randn([2, 3, 4, 5]))
         let v = try dir.write("v.npy", data.randn([2, 3, 4, 5]))
-        try run(["run", "sdpa", "--query", q, "--key", k, "--value", v, "--output", dir.path("out.npy"),
-                 "--attention-weights", dir.path("w.npy"), "--heatmap", dir.path("w.svg"), "--heatmap-head", "2",
-                 "--heatmap-labels", "the,cat,sat,down"])
+        try run([
+            "run", "sdpa", "--query", q, "--key", k, "--value", v, "--output", dir.path("out.npy"),
+            "--attention-weights", dir.path("w.npy"), "--heatmap", dir.path("w.svg"), "--heatmap-head", "2",
+            "--heatmap-labels", "the,cat,sat,down",
+        ])
         let svg = try ParsedSVG(contentsOf: URL(fileURLWithPath: dir.path("w.svg")))
         #expect(svg.classes["cell"] == 16)
         #expect(svg.texts["row-label"] == ["the", "cat", "sat", "down"])
@@ -137,24 +156,30 @@ struct HeatmapTests {
         var data = TestData(seed: 35)
         let x = try dir.write("x.npy", data.randn([1, 4, 5]))
         let labels = ["<s>", "a&b", "\"q\"", "it's"]
-        try run(["run", "sdpa", "--query", x, "--key", x, "--value", x, "--output", dir.path("out.npy"), "--heatmap", dir.path("w.svg"),
-                 "--heatmap-labels", labels.joined(separator: ",")])
+        try run([
+            "run", "sdpa", "--query", x, "--key", x, "--value", x, "--output", dir.path("out.npy"), "--heatmap",
+            dir.path("w.svg"),
+            "--heatmap-labels", labels.joined(separator: ","),
+        ])
         let svg = try ParsedSVG(contentsOf: URL(fileURLWithPath: dir.path("w.svg")))
         #expect(svg.texts["row-label"] == labels)
         #expect(svg.texts["column-label"] == labels)
     }
 
-    @Test("mha --heatmap draws one head of the per-head weights while --attention-weights keeps the average",
-          arguments: ["blas", "reference"])
+    @Test(
+        "mha --heatmap draws one head of the per-head weights while --attention-weights keeps the average",
+        arguments: ["blas", "reference"])
     func mha(backend: String) throws {
         let dir = try Scratch()
         var data = TestData(seed: 32)
         let dict = RunTests.mhaStateDict(embed: 8, &data)
         let x = try dir.write("x.npy", data.randn([2, 6, 8]))
         let weightsFile = try dir.writeSafeTensors("mha.safetensors", dict)
-        try run(["run", "mha", "--query", x, "--key", x, "--value", x, "--weights", weightsFile, "--num-heads", "2",
-                 "--output", dir.path("y.npy"), "--attention-weights", dir.path("w.npy"), "--heatmap", dir.path("h.svg"),
-                 "--heatmap-head", "1", "--backend", backend])
+        try run([
+            "run", "mha", "--query", x, "--key", x, "--value", x, "--weights", weightsFile, "--num-heads", "2",
+            "--output", dir.path("y.npy"), "--attention-weights", dir.path("w.npy"), "--heatmap", dir.path("h.svg"),
+            "--heatmap-head", "1", "--backend", backend,
+        ])
         let svg = try ParsedSVG(contentsOf: URL(fileURLWithPath: dir.path("h.svg")))
         #expect(svg.classes["cell"] == 36)
         #expect(svg.texts["title"]?.first == "mha attention weights — batch entry 0, head 1 of 2")
@@ -164,10 +189,11 @@ struct HeatmapTests {
         // … and equals the reference's own average, while the picture shows head 1 alone.
         let reference = try Reference.multiHeadAttention(
             query: try referenceArray(from: dir.read("x.npy")), key: try referenceArray(from: dir.read("x.npy")),
-            value: try referenceArray(from: dir.read("x.npy")), weights: try ReferenceMultiHeadAttentionWeights(stateDict: dict, numHeads: 2), averageWeights: false)
+            value: try referenceArray(from: dir.read("x.npy")),
+            weights: try ReferenceMultiHeadAttentionWeights(stateDict: dict, numHeads: 2), averageWeights: false)
         let expectedAverage = try Reference.mean(reference.weights, dim: 1)
         let written = try averaged.doubles(name: "w")
-        let tolerance = backend == "blas" ? 1e-5 : 1e-12   // float32 engine or the float64 reference itself
+        let tolerance = backend == "blas" ? 1e-5 : 1e-12  // float32 engine or the float64 reference itself
         #expect(written.count == expectedAverage.count)
         for (a, b) in zip(written, expectedAverage.values) { #expect(Swift.abs(a - b) <= tolerance) }
         let head1 = Array(reference.weights.values[36..<72])
@@ -176,17 +202,21 @@ struct HeatmapTests {
         for (shown, actual) in zip(drawn, head1) { #expect(Swift.abs(shown - actual) <= 0.005 + 1e-9) }
     }
 
-    @Test("bad heatmap options exit 2 with one line naming the option, and write no file at all",
-          arguments: [
+    @Test(
+        "bad heatmap options exit 2 with one line naming the option, and write no file at all",
+        arguments: [
             (["--heatmap-head", "3"], "--heatmap-head 3: expected a head in 0 ..< 3"),
             (["--heatmap-labels", "a,b"], "--heatmap-labels: 2 labels for weights of 4 queries × 4 keys"),
-          ])
+        ])
     func badOptions(extra: [String], message: String) throws {
         let dir = try Scratch()
         var data = TestData(seed: 33)
         let q = try dir.write("q.npy", data.randn([1, 3, 4, 5]))
-        let outcome = try AttendTool.run(["run", "sdpa", "--query", q, "--key", q, "--value", q, "--output", dir.path("out.npy"),
-                                          "--attention-weights", dir.path("w.npy"), "--heatmap", dir.path("w.svg")] + extra)
+        let outcome = try AttendTool.run(
+            [
+                "run", "sdpa", "--query", q, "--key", q, "--value", q, "--output", dir.path("out.npy"),
+                "--attention-weights", dir.path("w.npy"), "--heatmap", dir.path("w.svg"),
+            ] + extra)
         #expect(outcome.status == 2)
         #expect(outcome.stderrLines.count == 1)
         #expect(outcome.stderr.contains("attend run sdpa: \(message)"), "\(outcome.stderr)")
@@ -199,20 +229,29 @@ struct HeatmapTests {
         let dir = try Scratch()
         var data = TestData(seed: 34)
         let q = try dir.write("q.npy", data.randn([1, 2, 4, 5]))
-        let unused = try AttendTool.run(["run", "sdpa", "--query", q, "--key", q, "--value", q, "--output", dir.path("out.npy"), "--heatmap-head", "1"])
+        let unused = try AttendTool.run([
+            "run", "sdpa", "--query", q, "--key", q, "--value", q, "--output", dir.path("out.npy"), "--heatmap-head",
+            "1",
+        ])
         #expect(unused.status == 2)
         #expect(unused.stderr.contains("--heatmap-head 1: draws nothing without --heatmap out.svg"), "\(unused.stderr)")
         #expect(!dir.exists("out.npy"))
         let long = try dir.write("long.npy", ReferenceArray<Double>(shape: [257, 2], repeating: 0))
-        let tooLarge = try AttendTool.run(["run", "sdpa", "--query", long, "--key", long, "--value", long, "--output", dir.path("out.npy"), "--heatmap", dir.path("w.svg")])
+        let tooLarge = try AttendTool.run([
+            "run", "sdpa", "--query", long, "--key", long, "--value", long, "--output", dir.path("out.npy"),
+            "--heatmap", dir.path("w.svg"),
+        ])
         #expect(tooLarge.status == 2)
-        #expect(tooLarge.stderr.contains("--heatmap: a 257 × 257 matrix is larger than the 256 × 256 cells"), "\(tooLarge.stderr)")
+        #expect(
+            tooLarge.stderr.contains("--heatmap: a 257 × 257 matrix is larger than the 256 × 256 cells"),
+            "\(tooLarge.stderr)")
         #expect(!dir.exists("out.npy") && !dir.exists("w.svg"))
     }
 
     @Test("the articles' pictures (scripts/make_doc_pictures.sh) are well-formed SVG heatmaps")
     func docPictures() throws {
-        let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Sources/Attend/Attend.docc/Resources")
         let expected: [(file: String, cells: Int, labels: Int)] = [
             ("attention-causal.svg", 64, 8), ("attention-padding.svg", 64, 8), ("attention-sentence-head.svg", 36, 6),

@@ -37,44 +37,82 @@ struct RunErrorTests {
     }
 
     static let cases: [BadInput] = [
-        BadInput(label: "missing input file", arguments: ["run", "matmul", "--input", "$/a.npy", "--input", "$/nope.npy", "--output", "$/out.npy"],
-                 mentions: ["attend run matmul:", "--input", "nope.npy", "no such file"]),
-        BadInput(label: "not an .npy file", arguments: ["run", "softmax", "--input", "$/junk.npy", "--output", "$/out.npy"],
-                 mentions: ["attend run softmax:", "--input", "junk.npy"]),
-        BadInput(label: "inner dimensions differ", arguments: ["run", "matmul", "--input", "$/b.npy", "--input", "$/a.npy", "--output", "$/out.npy"],
-                 mentions: ["attend run matmul:", "--input", "matmul:", "inner dimensions"]),
-        BadInput(label: "bad einsum equation", arguments: ["run", "einsum", "--equation", "ij,jk->iq", "--input", "$/b.npy", "--input", "$/c.npy", "--output", "$/out.npy"],
-                 mentions: ["attend run einsum:", "--equation", "einsum:", "'q'"]),
-        BadInput(label: "softmax dim out of range", arguments: ["run", "softmax", "--input", "$/a.npy", "--dim", "3", "--output", "$/out.npy"],
-                 mentions: ["attend run softmax:", "--dim 3", "out of range"]),
-        BadInput(label: "mask does not broadcast, neither output written",
-                 arguments: ["run", "sdpa", "--query", "$/q.npy", "--key", "$/q.npy", "--value", "$/q.npy", "--mask", "$/m.npy",
-                             "--output", "$/out.npy", "--attention-weights", "$/weights.npy"],
-                 mentions: ["attend run sdpa:", "--mask", "m.npy", "[3, 7]", "does not broadcast"], outputs: ["out.npy", "weights.npy"]),
-        BadInput(label: "num-heads does not divide the width",
-                 arguments: ["run", "mha", "--query", "$/q.npy", "--key", "$/q.npy", "--value", "$/q.npy", "--weights", "$/attn.safetensors",
-                             "--num-heads", "3", "--output", "$/out.npy"],
-                 mentions: ["attend run mha:", "--weights", "--num-heads 3", "divisible"]),
-        BadInput(label: "query width does not match the weights",
-                 arguments: ["run", "mha", "--query", "$/a.npy", "--key", "$/a.npy", "--value", "$/a.npy", "--weights", "$/attn.safetensors",
-                             "--num-heads", "2", "--output", "$/out.npy"],
-                 mentions: ["attend run mha:", "--query", "MultiHeadAttention:", "[2, 3, 4]"]),
-        BadInput(label: "weights file without the state_dict entries",
-                 arguments: ["run", "encoder-layer", "--input", "$/q.npy", "--weights", "$/attn.safetensors", "--num-heads", "2", "--output", "$/out.npy"],
-                 mentions: ["attend run encoder-layer:", "--weights", "state_dict has no"]),
-        BadInput(label: "kernel longer than the signal", arguments: ["run", "conv1d", "--input", "$/signal.npy", "--kernel", "$/k.npy", "--output", "$/out.npy"],
-                 mentions: ["attend run conv1d:", "--kernel", "conv1d:"]),
-        BadInput(label: "image not divisible into patches", arguments: ["run", "patchify", "--input", "$/image.npy", "--patch", "4", "--output", "$/out.npy"],
-                 mentions: ["attend run patchify:", "--patch 4", "divisible"]),
-        BadInput(label: "layernorm weight of the wrong shape",
-                 arguments: ["run", "layernorm", "--input", "$/q.npy", "--weight", "$/w5.npy", "--output", "$/out.npy"],
-                 mentions: ["attend run layernorm:", "--weight", "w5.npy", "[5]", "[8]"]),
-        BadInput(label: "output directory missing", arguments: ["run", "softmax", "--input", "$/a.npy", "--output", "$/missing/out.npy"],
-                 mentions: ["attend run softmax:", "--output", "does not exist"], outputs: ["missing/out.npy"]),
-        BadInput(label: "same path for both outputs",
-                 arguments: ["run", "sdpa", "--query", "$/q.npy", "--key", "$/q.npy", "--value", "$/q.npy", "--output", "$/out.npy",
-                             "--attention-weights", "$/out.npy"],
-                 mentions: ["attend run sdpa:", "--attention-weights", "same file"]),
+        BadInput(
+            label: "missing input file",
+            arguments: ["run", "matmul", "--input", "$/a.npy", "--input", "$/nope.npy", "--output", "$/out.npy"],
+            mentions: ["attend run matmul:", "--input", "nope.npy", "no such file"]),
+        BadInput(
+            label: "not an .npy file", arguments: ["run", "softmax", "--input", "$/junk.npy", "--output", "$/out.npy"],
+            mentions: ["attend run softmax:", "--input", "junk.npy"]),
+        BadInput(
+            label: "inner dimensions differ",
+            arguments: ["run", "matmul", "--input", "$/b.npy", "--input", "$/a.npy", "--output", "$/out.npy"],
+            mentions: ["attend run matmul:", "--input", "matmul:", "inner dimensions"]),
+        BadInput(
+            label: "bad einsum equation",
+            arguments: [
+                "run", "einsum", "--equation", "ij,jk->iq", "--input", "$/b.npy", "--input", "$/c.npy", "--output",
+                "$/out.npy",
+            ],
+            mentions: ["attend run einsum:", "--equation", "einsum:", "'q'"]),
+        BadInput(
+            label: "softmax dim out of range",
+            arguments: ["run", "softmax", "--input", "$/a.npy", "--dim", "3", "--output", "$/out.npy"],
+            mentions: ["attend run softmax:", "--dim 3", "out of range"]),
+        BadInput(
+            label: "mask does not broadcast, neither output written",
+            arguments: [
+                "run", "sdpa", "--query", "$/q.npy", "--key", "$/q.npy", "--value", "$/q.npy", "--mask", "$/m.npy",
+                "--output", "$/out.npy", "--attention-weights", "$/weights.npy",
+            ],
+            mentions: ["attend run sdpa:", "--mask", "m.npy", "[3, 7]", "does not broadcast"],
+            outputs: ["out.npy", "weights.npy"]),
+        BadInput(
+            label: "num-heads does not divide the width",
+            arguments: [
+                "run", "mha", "--query", "$/q.npy", "--key", "$/q.npy", "--value", "$/q.npy", "--weights",
+                "$/attn.safetensors",
+                "--num-heads", "3", "--output", "$/out.npy",
+            ],
+            mentions: ["attend run mha:", "--weights", "--num-heads 3", "divisible"]),
+        BadInput(
+            label: "query width does not match the weights",
+            arguments: [
+                "run", "mha", "--query", "$/a.npy", "--key", "$/a.npy", "--value", "$/a.npy", "--weights",
+                "$/attn.safetensors",
+                "--num-heads", "2", "--output", "$/out.npy",
+            ],
+            mentions: ["attend run mha:", "--query", "MultiHeadAttention:", "[2, 3, 4]"]),
+        BadInput(
+            label: "weights file without the state_dict entries",
+            arguments: [
+                "run", "encoder-layer", "--input", "$/q.npy", "--weights", "$/attn.safetensors", "--num-heads", "2",
+                "--output", "$/out.npy",
+            ],
+            mentions: ["attend run encoder-layer:", "--weights", "state_dict has no"]),
+        BadInput(
+            label: "kernel longer than the signal",
+            arguments: ["run", "conv1d", "--input", "$/signal.npy", "--kernel", "$/k.npy", "--output", "$/out.npy"],
+            mentions: ["attend run conv1d:", "--kernel", "conv1d:"]),
+        BadInput(
+            label: "image not divisible into patches",
+            arguments: ["run", "patchify", "--input", "$/image.npy", "--patch", "4", "--output", "$/out.npy"],
+            mentions: ["attend run patchify:", "--patch 4", "divisible"]),
+        BadInput(
+            label: "layernorm weight of the wrong shape",
+            arguments: ["run", "layernorm", "--input", "$/q.npy", "--weight", "$/w5.npy", "--output", "$/out.npy"],
+            mentions: ["attend run layernorm:", "--weight", "w5.npy", "[5]", "[8]"]),
+        BadInput(
+            label: "output directory missing",
+            arguments: ["run", "softmax", "--input", "$/a.npy", "--output", "$/missing/out.npy"],
+            mentions: ["attend run softmax:", "--output", "does not exist"], outputs: ["missing/out.npy"]),
+        BadInput(
+            label: "same path for both outputs",
+            arguments: [
+                "run", "sdpa", "--query", "$/q.npy", "--key", "$/q.npy", "--value", "$/q.npy", "--output", "$/out.npy",
+                "--attention-weights", "$/out.npy",
+            ],
+            mentions: ["attend run sdpa:", "--attention-weights", "same file"]),
     ]
 
     @Test("bad input exits 2 with one line naming the op and argument, and no output file", arguments: cases)
@@ -104,7 +142,9 @@ struct RunErrorTests {
         let missing = try AttendTool.run(["run", "softmax", "--input", dir.path("a.npy")])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("--output"))
-        let unknown = try AttendTool.run(["run", "softmax", "--input", dir.path("a.npy"), "--output", dir.path("o.npy"), "--frobnicate"])
+        let unknown = try AttendTool.run([
+            "run", "softmax", "--input", dir.path("a.npy"), "--output", dir.path("o.npy"), "--frobnicate",
+        ])
         #expect(unknown.status == 2)
         #expect(!dir.exists("o.npy"))
     }
@@ -114,7 +154,9 @@ struct RunErrorTests {
         let dir = try Scratch()
         try makeInputs(dir)
         let before = try Data(contentsOf: URL(fileURLWithPath: dir.path("b.npy")))
-        let outcome = try AttendTool.run(["run", "matmul", "--input", dir.path("b.npy"), "--input", dir.path("a.npy"), "--output", dir.path("b.npy")])
+        let outcome = try AttendTool.run([
+            "run", "matmul", "--input", dir.path("b.npy"), "--input", dir.path("a.npy"), "--output", dir.path("b.npy"),
+        ])
         #expect(outcome.status == 2)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("b.npy"))) == before)
     }

@@ -13,7 +13,8 @@ struct ShapeSyntaxTests {
         #expect(commas.layout == plain.layout)
         for text in ["2x4x10x32^T", "2x4x10x32.T", "2x4x10x32ᵀ"] {
             let transposed = try ShapeOperand(parsing: text)
-            #expect(transposed.layout.shape == [2, 4, 32, 10] && transposed.layout.strides == [1280, 320, 1, 32], "\(text)")
+            #expect(
+                transposed.layout.shape == [2, 4, 32, 10] && transposed.layout.strides == [1280, 320, 1, 32], "\(text)")
         }
         for bad in ["", "2x", "2xq", "-1x3", "5^T"] {
             #expect(throws: ShapeSyntaxError.self, "\(bad)") { try ShapeOperand(parsing: bad) }

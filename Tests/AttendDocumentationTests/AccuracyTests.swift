@@ -10,18 +10,19 @@ struct AccuracyTests {
     func matmulBound() throws {
         // snippet: accuracy-matmul-bound
         var generator = SeededGenerator(seed: 21)
-        let a = Tensor<Float>.randn([64, 512], using: &generator)                  // [M, K]
-        let b = Tensor<Float>.randn([512, 64], using: &generator)                  // [K, N]
-        let fast = try matmul(a, b)   // [M, N]: OpenBLAS sgemm, Float
+        let a = Tensor<Float>.randn([64, 512], using: &generator)  // [M, K]
+        let b = Tensor<Float>.randn([512, 64], using: &generator)  // [K, N]
+        let fast = try matmul(a, b)  // [M, N]: OpenBLAS sgemm, Float
         let exactA = ReferenceArray(shape: a.shape, values: a.scalars.map(Double.init))
         let exactB = ReferenceArray(shape: b.shape, values: b.scalars.map(Double.init))
-        let exact = try Reference.matmul(exactA, exactB)   // [M, N]: plain loops in Double
-        let absA = Reference.map(exactA, abs), absB = Reference.map(exactB, abs)   // |a|, |b|
-        let scale = try Reference.matmul(absA, absB)   // [M, N]: Σ|a||b| per element
-        let u = Double(Float.ulpOfOne) / 2   // 2⁻²⁴, Float's unit roundoff
-        let gamma = 512 * u / (1 - 512 * u)                                        // γ_K for K = 512
+        let exact = try Reference.matmul(exactA, exactB)  // [M, N]: plain loops in Double
+        let absA = Reference.map(exactA, abs)
+        let absB = Reference.map(exactB, abs)  // |a|, |b|
+        let scale = try Reference.matmul(absA, absB)  // [M, N]: Σ|a||b| per element
+        let u = Double(Float.ulpOfOne) / 2  // 2⁻²⁴, Float's unit roundoff
+        let gamma = 512 * u / (1 - 512 * u)  // γ_K for K = 512
         let used = zip(zip(fast.scalars, exact.values), scale.values).map { pair, s in
-            abs(Double(pair.0) - pair.1) / (gamma * s)   // fraction of the bound used, ≤ 1
+            abs(Double(pair.0) - pair.1) / (gamma * s)  // fraction of the bound used, ≤ 1
         }.max()!
         // snippet-end
         #expect(used <= 1)
@@ -31,10 +32,10 @@ struct AccuracyTests {
     @Test("a million Float additions of 0.1 drift; Attend's Double accumulator does not")
     func summation() throws {
         // snippet: accuracy-summation
-        let tenths = Tensor<Float>(shape: [1_000_000], repeating: 0.1)   // [10⁶]: 0.100000001490116… each
+        let tenths = Tensor<Float>(shape: [1_000_000], repeating: 0.1)  // [10⁶]: 0.100000001490116… each
         var naive: Float = 0
-        for x in tenths.scalars { naive += x }                           // 10⁶ roundings: ≈ 100 958
-        let attend = try tenths.sum().scalars[0]   // summed in Double, rounded once: 100 000
+        for x in tenths.scalars { naive += x }  // 10⁶ roundings: ≈ 100 958
+        let attend = try tenths.sum().scalars[0]  // summed in Double, rounded once: 100 000
         // snippet-end
         // Exactly: 10⁶ · Float(0.1) = 100000.00149…, whose nearest Float is 100000.
         #expect(attend == 100_000)
@@ -45,11 +46,11 @@ struct AccuracyTests {
     func cancellation() throws {
         // snippet: accuracy-cancellation
         var generator = SeededGenerator(seed: 22)
-        let a = Tensor<Float>.randn([50, 3], using: &generator) + 1000   // [N, D], near (1000, 1000, 1000)
-        let b = Tensor<Float>.randn([40, 3], using: &generator) + 1000         // [M, D], about 2 apart
-        let exact = try squaredDistances(a, b, method: .broadcasting)          // [N, M]: no cancellation
-        let raw = try squaredDistances(a, b, method: .gemm, centered: false)   // 3·10⁶ + 3·10⁶ − 6·10⁶
-        let centred = try squaredDistances(a, b, method: .gemm)   // the default: subtract the mean first
+        let a = Tensor<Float>.randn([50, 3], using: &generator) + 1000  // [N, D], near (1000, 1000, 1000)
+        let b = Tensor<Float>.randn([40, 3], using: &generator) + 1000  // [M, D], about 2 apart
+        let exact = try squaredDistances(a, b, method: .broadcasting)  // [N, M]: no cancellation
+        let raw = try squaredDistances(a, b, method: .gemm, centered: false)  // 3·10⁶ + 3·10⁶ − 6·10⁶
+        let centred = try squaredDistances(a, b, method: .gemm)  // the default: subtract the mean first
         // snippet-end
         func worstRelative(_ x: Tensor<Float>) -> Double {
             zip(x.scalars, exact.scalars).map { Double(Swift.abs($0 - $1)) / Double($1) }.max()!
@@ -64,15 +65,16 @@ struct AccuracyTests {
     func attentionAgreement() throws {
         // snippet: accuracy-attention
         var generator = SeededGenerator(seed: 23)
-        let q = Tensor<Float>.randn([2, 4, 64, 32], using: &generator)   // [B, H, L, D]
+        let q = Tensor<Float>.randn([2, 4, 64, 32], using: &generator)  // [B, H, L, D]
         let k = Tensor<Float>.randn([2, 4, 64, 32], using: &generator)
         let v = Tensor<Float>.randn([2, 4, 64, 32], using: &generator)
-        let engine = try scaledDotProductAttention(queries: q, keys: k, values: v).output   // Float, fused
+        let engine = try scaledDotProductAttention(queries: q, keys: k, values: v).output  // Float, fused
         let reference = try Reference.scaledDotProductAttention(
             queries: ReferenceArray(shape: q.shape, values: q.scalars.map(Double.init)),
             keys: ReferenceArray(shape: k.shape, values: k.scalars.map(Double.init)),
-            values: ReferenceArray(shape: v.shape, values: v.scalars.map(Double.init))).output   // Double
-        let worst = zip(engine.scalars, reference.values).map { abs(Double($0) - $1) }.max()!    // ≈ 1e-7
+            values: ReferenceArray(shape: v.shape, values: v.scalars.map(Double.init))
+        ).output  // Double
+        let worst = zip(engine.scalars, reference.values).map { abs(Double($0) - $1) }.max()!  // ≈ 1e-7
         // snippet-end
         // Outputs are weighted averages of the values, so |output| ≤ max|v|; the scores (32-term
         // dot products), the softmax and the 64-term average each add a few u of relative

@@ -10,11 +10,11 @@ struct LoweringToBLASTests {
     func scoresPlan() throws {
         // snippet: lowering-matmul-plan
         var generator = SeededGenerator(seed: 8)
-        let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
-        let k = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)   // [B, H, L, D]
-        let plan = try matmulPlan(q, k.transposed(-2, -1))               // what matmul(q, kᵀ) will do
-        let call = plan.gemmCalls[0]   // M=10 N=10 K=32, transB, lda=32 ldb=32 ldc=10, × 8
-        let flops = call.flops                                           // 2·M·N·K·batch = 51 200
+        let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)  // [B, H, L, D]
+        let k = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)  // [B, H, L, D]
+        let plan = try matmulPlan(q, k.transposed(-2, -1))  // what matmul(q, kᵀ) will do
+        let call = plan.gemmCalls[0]  // M=10 N=10 K=32, transB, lda=32 ldb=32 ldc=10, × 8
+        let flops = call.flops  // 2·M·N·K·batch = 51 200
         // snippet-end
         #expect(plan.gemmCalls.count == 1 && plan.copies.isEmpty)
         #expect((call.m, call.n, call.k, call.batchCount) == (10, 10, 32, 8))
@@ -27,29 +27,30 @@ struct LoweringToBLASTests {
     func copies() throws {
         // snippet: lowering-copy
         var generator = SeededGenerator(seed: 9)
-        let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)      // [B, H, L, D]
-        let wide = Tensor<Float>.randn([2, 4, 10, 64], using: &generator)   // [B, H, L, 2·D]
-        let everyOther = try wide.sliced(-1, 0..<64, step: 2)   // [B, H, L, D], last stride 2: a view
-        let plan = try matmulPlan(q, everyOther.transposed(-2, -1))         // B must be copied first
-        let copy = plan.copies[0]   // [2, 4, 32, 10]: 2·4·32·10·4 = 10 240 bytes
-        let product = try matmul(q, everyOther.transposed(-2, -1))          // [B, H, L, L], copied or not
+        let q = Tensor<Float>.randn([2, 4, 10, 32], using: &generator)  // [B, H, L, D]
+        let wide = Tensor<Float>.randn([2, 4, 10, 64], using: &generator)  // [B, H, L, 2·D]
+        let everyOther = try wide.sliced(-1, 0..<64, step: 2)  // [B, H, L, D], last stride 2: a view
+        let plan = try matmulPlan(q, everyOther.transposed(-2, -1))  // B must be copied first
+        let copy = plan.copies[0]  // [2, 4, 32, 10]: 2·4·32·10·4 = 10 240 bytes
+        let product = try matmul(q, everyOther.transposed(-2, -1))  // [B, H, L, L], copied or not
         // snippet-end
         #expect(everyOther.strides.last == 2)
         #expect(plan.copies.count == 1)
         #expect(copy.bytes == 2 * 4 * 32 * 10 * 4)
         #expect(plan.gemmCalls.count == 1)
-        let expected = try Reference.matmul(referenceArray(q), referenceArray(everyOther.transposed(-2, -1).contiguous()))
+        let expected = try Reference.matmul(
+            referenceArray(q), referenceArray(everyOther.transposed(-2, -1).contiguous()))
         #expect(maxAbsoluteError(product, expected) <= 1e-4)
     }
 
     @Test("materialized SDPA: two batched GEMMs around the in-place mask and softmax")
     func attentionPlan() throws {
         // snippet: lowering-sdpa-plan
-        let layout = TensorLayout(contiguous: [2, 8, 512, 64])       // [B, H, L, D]
+        let layout = TensorLayout(contiguous: [2, 8, 512, 64])  // [B, H, L, D]
         let plan = try scaledDotProductAttentionPlan(
             queries: layout, keys: layout, values: layout, mask: AttentionMask<Float>.causal)
-        let (scores, mix) = (plan.gemmCalls[0], plan.gemmCalls[1])   // Q·Kᵀ (alpha = 1/√64) and P·V
-        let scoresShape = plan.intermediates[0].shape                // [2, 8, 512, 512]: 16 MiB of Float
+        let (scores, mix) = (plan.gemmCalls[0], plan.gemmCalls[1])  // Q·Kᵀ (alpha = 1/√64) and P·V
+        let scoresShape = plan.intermediates[0].shape  // [2, 8, 512, 512]: 16 MiB of Float
         // snippet-end
         #expect(plan.gemmCalls.count == 2 && plan.copies.isEmpty)
         #expect((scores.m, scores.n, scores.k, scores.batchCount) == (512, 512, 64, 16))
@@ -65,12 +66,12 @@ struct LoweringToBLASTests {
     func algorithms() throws {
         // snippet: lowering-algorithms
         var generator = SeededGenerator(seed: 10)
-        let q = Tensor<Float>.randn([1, 2, 300, 16], using: &generator)   // [B, H, L, D]: 2 query blocks
+        let q = Tensor<Float>.randn([1, 2, 300, 16], using: &generator)  // [B, H, L, D]: 2 query blocks
         let k = Tensor<Float>.randn([1, 2, 300, 16], using: &generator)
         let v = Tensor<Float>.randn([1, 2, 300, 16], using: &generator)
-        let fused = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .causal)   // O(L)
+        let fused = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .causal)  // O(L)
         let materialized = try scaledDotProductAttention(
-            queries: q, keys: k, values: v, mask: .causal, algorithm: .materialized)   // [.., L, L]
+            queries: q, keys: k, values: v, mask: .causal, algorithm: .materialized)  // [.., L, L]
         // snippet-end
         #expect(fused.weights == nil)
         let expected = try Reference.scaledDotProductAttention(

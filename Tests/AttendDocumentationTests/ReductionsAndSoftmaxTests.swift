@@ -10,7 +10,7 @@ struct ReductionsAndSoftmaxTests {
         // snippet: reductions-seed-tensor
         // x[b, r, c] = (c + 1) · 10^b: three 4 × 5 matrices, as in the notebook
         let values = (0..<60).map { i in Float(i % 5 + 1) * [1, 10, 100][i / 20] }
-        let x = try Tensor<Float>(shape: [3, 4, 5], scalars: values)   // [3, 4, 5]
+        let x = try Tensor<Float>(shape: [3, 4, 5], scalars: values)  // [3, 4, 5]
         // snippet-end
         return x
     }
@@ -27,9 +27,9 @@ struct ReductionsAndSoftmaxTests {
     func sums() throws {
         let x = try Self.seedTensor()
         // snippet: reductions-sum-dims
-        let overBatch = try x.sum(dim: 0)     // [4, 5]: every row [111, 222, 333, 444, 555]
-        let overRows = try x.sum(dim: 1)      // [3, 5]: [4, 8, 12, 16, 20], [40, …], [400, …]
-        let overColumns = try x.sum(dim: 2)   // [3, 4]: [15, 15, 15, 15], [150, …], [1500, …]
+        let overBatch = try x.sum(dim: 0)  // [4, 5]: every row [111, 222, 333, 444, 555]
+        let overRows = try x.sum(dim: 1)  // [3, 5]: [4, 8, 12, 16, 20], [40, …], [400, …]
+        let overColumns = try x.sum(dim: 2)  // [3, 4]: [15, 15, 15, 15], [150, …], [1500, …]
         // snippet-end
         #expect(overBatch.shape == [4, 5])
         #expect(overBatch.scalars == Array(repeating: [111, 222, 333, 444, 555], count: 4).flatMap { $0 })
@@ -43,10 +43,10 @@ struct ReductionsAndSoftmaxTests {
     func negativeDims() throws {
         let x = try Self.seedTensor()
         // snippet: reductions-negative-dims
-        let last = try x.sum(dim: -1)         // same as dim 2: [3, 4]
-        let middle = try x.sum(dim: -2)       // same as dim 1: [3, 5]
-        let first = try x.sum(dim: -3)        // same as dim 0: [4, 5]
-        let both = try x.sum(dims: [0, -1])   // dims 0 and 2 at once: [4], each 15 + 150 + 1500
+        let last = try x.sum(dim: -1)  // same as dim 2: [3, 4]
+        let middle = try x.sum(dim: -2)  // same as dim 1: [3, 5]
+        let first = try x.sum(dim: -3)  // same as dim 0: [4, 5]
+        let both = try x.sum(dims: [0, -1])  // dims 0 and 2 at once: [4], each 15 + 150 + 1500
         // snippet-end
         #expect(last == (try x.sum(dim: 2)))
         #expect(middle == (try x.sum(dim: 1)))
@@ -61,24 +61,24 @@ struct ReductionsAndSoftmaxTests {
     func keepDim() throws {
         let x = try Self.seedTensor()
         // snippet: reductions-keepdim
-        let kept = try x.mean(dim: -1, keepDim: true)   // [3, 4, 1]: 3, 30, 300 down each matrix
-        let dropped = try x.mean(dim: -1)               // [3, 4]
-        let centred = try x - kept                      // [3, 4, 5] − [3, 4, 1] → [3, 4, 5]
+        let kept = try x.mean(dim: -1, keepDim: true)  // [3, 4, 1]: 3, 30, 300 down each matrix
+        let dropped = try x.mean(dim: -1)  // [3, 4]
+        let centred = try x - kept  // [3, 4, 5] − [3, 4, 1] → [3, 4, 5]
         // snippet-end
         #expect(kept.shape == [3, 4, 1])
-        #expect(kept.scalars == [3, 3, 3, 3, 30, 30, 30, 30, 300, 300, 300, 300])   // seed 001's printed means
+        #expect(kept.scalars == [3, 3, 3, 3, 30, 30, 30, 30, 300, 300, 300, 300])  // seed 001's printed means
         #expect(dropped.shape == [3, 4])
         #expect(centred.shape == [3, 4, 5])
         #expect(try centred.selected(0, 2).selected(0, 0).scalars == [-200, -100, 0, 100, 200])
-        #expect(throws: TensorError.self) { try x - dropped }   // [3, 4, 5] − [3, 4] does not broadcast
+        #expect(throws: TensorError.self) { try x - dropped }  // [3, 4, 5] − [3, 4] does not broadcast
     }
 
     @Test("softmax keeps the shape; the lines along dim sum to 1")
     func softmaxAlongDims() throws {
         let x = try Self.seedTensor()
         // snippet: reductions-softmax
-        let alongRows = try x.softmax(dim: -1)   // [3, 4, 5]: each row of 5 sums to 1
-        let alongBatch = try x.softmax(dim: 0)   // [3, 4, 5]: each stack of 3 (x, 10x, 100x) sums to 1
+        let alongRows = try x.softmax(dim: -1)  // [3, 4, 5]: each row of 5 sums to 1
+        let alongBatch = try x.softmax(dim: 0)  // [3, 4, 5]: each stack of 3 (x, 10x, 100x) sums to 1
         // snippet-end
         #expect(alongRows.shape == [3, 4, 5])
         #expect(alongBatch.shape == [3, 4, 5])
@@ -101,9 +101,9 @@ struct ReductionsAndSoftmaxTests {
     @Test("softmax of huge logits and of an all -inf line")
     func softmaxEdges() throws {
         // snippet: reductions-softmax-edges
-        let huge = try Tensor<Float>([1000, 1001, 1002]).softmax()   // [3]: finite (max subtracted)
-        let masked = try Tensor<Float>([0, -.infinity, 0]).softmax()            // [0.5, 0, 0.5]
-        let allMasked = try Tensor<Float>([-.infinity, -.infinity]).softmax()   // [0, 0], not NaN
+        let huge = try Tensor<Float>([1000, 1001, 1002]).softmax()  // [3]: finite (max subtracted)
+        let masked = try Tensor<Float>([0, -.infinity, 0]).softmax()  // [0.5, 0, 0.5]
+        let allMasked = try Tensor<Float>([-.infinity, -.infinity]).softmax()  // [0, 0], not NaN
         // snippet-end
         let e = [Foundation.exp(-2.0), Foundation.exp(-1.0), 1]
         let total = e.reduce(0, +)

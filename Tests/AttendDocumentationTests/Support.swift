@@ -13,18 +13,22 @@ func referenceArray(_ tensor: Tensor<Float>) -> ReferenceArray<Double> {
 func referenceWeights(_ layer: MultiHeadAttention<Float>) -> ReferenceMultiHeadAttentionWeights<Double> {
     ReferenceMultiHeadAttentionWeights(
         numHeads: layer.numHeads,
-        qWeight: referenceArray(layer.qWeight), kWeight: referenceArray(layer.kWeight), vWeight: referenceArray(layer.vWeight),
-        qBias: layer.qBias.map(referenceArray), kBias: layer.kBias.map(referenceArray), vBias: layer.vBias.map(referenceArray),
+        qWeight: referenceArray(layer.qWeight), kWeight: referenceArray(layer.kWeight),
+        vWeight: referenceArray(layer.vWeight),
+        qBias: layer.qBias.map(referenceArray), kBias: layer.kBias.map(referenceArray),
+        vBias: layer.vBias.map(referenceArray),
         outWeight: referenceArray(layer.outWeight), outBias: layer.outBias.map(referenceArray))
 }
 
 /// The largest |engine − reference| over all elements; the shapes must agree.
 func maxAbsoluteError(_ engine: Tensor<Float>, _ reference: ReferenceArray<Double>) -> Double {
-    precondition(engine.shape == reference.shape, "maxAbsoluteError: shapes \(engine.shape) and \(reference.shape) differ")
+    precondition(
+        engine.shape == reference.shape, "maxAbsoluteError: shapes \(engine.shape) and \(reference.shape) differ")
     return zip(engine.scalars, reference.values).reduce(0) { Swift.max($0, Swift.abs(Double($1.0) - $1.1)) }
 }
 
 /// Expects `actual` to hold `expected` row-major, each within `tolerance`.
 func isClose(_ actual: Tensor<Float>, _ expected: [Double], tolerance: Double = 1e-6) -> Bool {
-    actual.count == expected.count && zip(actual.scalars, expected).allSatisfy { Swift.abs(Double($0) - $1) <= tolerance }
+    actual.count == expected.count
+        && zip(actual.scalars, expected).allSatisfy { Swift.abs(Double($0) - $1) <= tolerance }
 }

@@ -17,7 +17,9 @@ struct BytePairEncodingTests {
     @Test("decode(encode(s)) = s, and special tokens written in the text are kept whole")
     func roundTrip() throws {
         let tokenizer = try SmolLM2Model.tokenizer.get()
-        for text in try SmolLM2Fixture.load().tokens.map(\.text) + ["", " ", "a\u{301}", "x\n\n\ny", "<|im_end|><|im_start|>", "  123  abc"] {
+        for text in try SmolLM2Fixture.load().tokens.map(\.text) + [
+            "", " ", "a\u{301}", "x\n\n\ny", "<|im_end|><|im_start|>", "  123  abc",
+        ] {
             #expect(try tokenizer.decode(tokenizer.encode(text)) == text, "\(text.debugDescription)")
         }
         #expect(tokenizer.encode("<|im_start|>user") == [1, tokenizer.id(of: "user")!])
@@ -28,8 +30,9 @@ struct BytePairEncodingTests {
     func preTokenizer() {
         #expect(PreTokenizer.smollm.split("x=2024 ok") == ["x", "=", "2", "0", "2", "4", " ok"])
         #expect(PreTokenizer.gpt2.split("I'll go  now!!\n") == ["I", "'ll", " go", " ", " now", "!!", "\n"])
-        #expect(PreTokenizer.gpt2.split("a   b") == ["a", "  ", " b"])           // \s+(?!\S) leaves the last space to " b"
-        #expect(PreTokenizer.gpt2.split("a\n\tb") == ["a", "\n", "\t", "b"]) // only a literal space joins the next word
+        #expect(PreTokenizer.gpt2.split("a   b") == ["a", "  ", " b"])  // \s+(?!\S) leaves the last space to " b"
+        // only a literal space joins the next word
+        #expect(PreTokenizer.gpt2.split("a\n\tb") == ["a", "\n", "\t", "b"])
         #expect(PreTokenizer.gpt2.split(" 日本 ¾") == [" 日本", " ¾"])
         #expect(PreTokenizer.smollm.split("¾") == ["¾"])
     }
@@ -37,18 +40,19 @@ struct BytePairEncodingTests {
     @Test("streaming decoding holds back the bytes of a character split across tokens")
     func streaming() throws {
         var stream = StreamingTextDecoder()
-        let rocket: [UInt8] = Array("🚀".utf8)   // F0 9F 9A 80
+        let rocket: [UInt8] = Array("🚀".utf8)  // F0 9F 9A 80
         #expect(stream.append(Array("go ".utf8) + rocket.prefix(1)) == "go ")
         #expect(stream.append(Array(rocket[1..<3])) == "")
         #expect(stream.append([rocket[3]] + Array("é".utf8)) == "🚀é")
         #expect(stream.append([0xC3]) == "")
         #expect(stream.finish() == "\u{FFFD}")
-        #expect(stream.append([0xFF, 0x41]) == "\u{FFFD}A")   // an invalid byte is not held back
+        #expect(stream.append([0xFF, 0x41]) == "\u{FFFD}A")  // an invalid byte is not held back
 
         // Real tokens: the emoji of the fixture string arrive over several tokens.
         let tokenizer = try SmolLM2Model.tokenizer.get()
         let text = "Emoji: 🤗🚀👍🏽 done"
-        var out = "", pieces = 0
+        var out = ""
+        var pieces = 0
         var s = StreamingTextDecoder()
         for id in tokenizer.encode(text) {
             let piece = s.append(try tokenizer.bytes(of: [id]))
@@ -81,7 +85,8 @@ struct ChatAndSamplingTests {
         #expect(greedy.next(logits: logits, history: []) == 1)
         var topOne = try Sampler(temperature: 5, topK: 1, seed: 9)
         #expect((0..<20).allSatisfy { _ in topOne.next(logits: logits, history: []) == 1 })
-        var a = try Sampler(temperature: 1, seed: 42), b = try Sampler(temperature: 1, seed: 42)
+        var a = try Sampler(temperature: 1, seed: 42)
+        var b = try Sampler(temperature: 1, seed: 42)
         let drawsA = (0..<50).map { _ in a.next(logits: logits, history: []) }
         let drawsB = (0..<50).map { _ in b.next(logits: logits, history: []) }
         #expect(drawsA == drawsB && Set(drawsA).count > 1)

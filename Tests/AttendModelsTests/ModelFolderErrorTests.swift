@@ -8,9 +8,11 @@ private struct ScratchFolder {
 
     init(linking files: [String]) throws {
         let source = try MiniLMModel.requireDirectory()
-        try FileManager.default.createDirectory(at: url.appendingPathComponent("1_Pooling"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url.appendingPathComponent("1_Pooling"), withIntermediateDirectories: true)
         for file in files {
-            try FileManager.default.createSymbolicLink(at: url.appendingPathComponent(file), withDestinationURL: source.appendingPathComponent(file))
+            try FileManager.default.createSymbolicLink(
+                at: url.appendingPathComponent(file), withDestinationURL: source.appendingPathComponent(file))
         }
     }
 
@@ -21,8 +23,10 @@ private struct ScratchFolder {
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
-private let smallFiles = ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "config.json", "1_Pooling/config.json",
-                          "sentence_bert_config.json", "modules.json"]
+private let smallFiles = [
+    "vocab.txt", "tokenizer.json", "tokenizer_config.json", "config.json", "1_Pooling/config.json",
+    "sentence_bert_config.json", "modules.json",
+]
 
 @Suite("bad or missing model folders give errors naming the file and the fetch script")
 struct ModelFolderErrorTests {
@@ -64,7 +68,8 @@ struct ModelFolderErrorTests {
         try FileManager.default.createSymbolicLink(
             at: folder.url.appendingPathComponent("config.json"),
             withDestinationURL: MiniLMModel.directory.appendingPathComponent("config.json"))
-        let weights = try Data(contentsOf: MiniLMModel.directory.appendingPathComponent("model.safetensors")).prefix(4096)
+        let weights = try Data(contentsOf: MiniLMModel.directory.appendingPathComponent("model.safetensors")).prefix(
+            4096)
         try weights.write(to: folder.url.appendingPathComponent("model.safetensors"))
         let truncated = #expect(throws: ModelError.self) { try SentenceEmbedder(directory: folder.url) }
         #expect(truncated?.kind == .invalidFile("model.safetensors"))
@@ -75,7 +80,9 @@ struct ModelFolderErrorTests {
         let folder = try ScratchFolder(linking: smallFiles.filter { $0 != "config.json" } + ["model.safetensors"])
         defer { folder.remove() }
         let real = try String(contentsOf: MiniLMModel.directory.appendingPathComponent("config.json"), encoding: .utf8)
-        try folder.write("config.json", real.replacingOccurrences(of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024"))
+        try folder.write(
+            "config.json",
+            real.replacingOccurrences(of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024"))
         let error = #expect(throws: ModelError.self) { try SentenceEmbedder(directory: folder.url) }
         #expect(error?.kind == .invalidFile("model.safetensors"))
         #expect(error?.description.contains("intermediate.dense.weight") == true)
@@ -86,8 +93,13 @@ struct ModelFolderErrorTests {
 struct ModelCacheTests {
     @Test("ATTEND_CACHE wins, else ~/.cache/attend/models/<name>")
     func rule() {
-        #expect(ModelCache.directory(for: "minilm", environment: ["ATTEND_CACHE": "/tmp/c", "HOME": "/h"]).path == "/tmp/c/models/minilm")
-        #expect(ModelCache.directory(for: "minilm", environment: ["ATTEND_CACHE": "", "HOME": "/h"]).path == "/h/.cache/attend/models/minilm")
-        #expect(ModelCache.directory(for: "smollm2", environment: ["HOME": "/h"]).path == "/h/.cache/attend/models/smollm2")
+        #expect(
+            ModelCache.directory(for: "minilm", environment: ["ATTEND_CACHE": "/tmp/c", "HOME": "/h"]).path
+                == "/tmp/c/models/minilm")
+        #expect(
+            ModelCache.directory(for: "minilm", environment: ["ATTEND_CACHE": "", "HOME": "/h"]).path
+                == "/h/.cache/attend/models/minilm")
+        #expect(
+            ModelCache.directory(for: "smollm2", environment: ["HOME": "/h"]).path == "/h/.cache/attend/models/smollm2")
     }
 }

@@ -55,7 +55,9 @@ struct SentenceEmbeddingTests {
         for (match, expected) in zip(ranked, fixture.search.scores) {
             #expect(abs(Double(match.score) - expected) <= 1e-4)
         }
-        #expect(SemanticSearch.rank(query: query, corpus: corpus, top: 3).map(\.index) == Array(fixture.search.order.prefix(3)))
+        #expect(
+            SemanticSearch.rank(query: query, corpus: corpus, top: 3).map(\.index)
+                == Array(fixture.search.order.prefix(3)))
     }
 
     @Test("the configuration comes from the folder's files")

@@ -18,15 +18,19 @@ struct SmolLM2DecoderTests {
     @Test("the configuration comes from the GGUF metadata")
     func configuration() throws {
         let c = try SmolLM2Model.generator.get().decoder.configuration
-        #expect(c == LlamaConfiguration(
-            layerCount: 30, modelDimension: 576, feedForwardDimension: 1536, headCount: 9, keyValueHeadCount: 3,
-            headDimension: 64, ropeBase: 100_000, rmsNormEpsilon: Double(Float(1e-5)), contextLength: 8192, vocabularySize: 49152))
+        #expect(
+            c
+                == LlamaConfiguration(
+                    layerCount: 30, modelDimension: 576, feedForwardDimension: 1536, headCount: 9, keyValueHeadCount: 3,
+                    headDimension: 64, ropeBase: 100_000, rmsNormEpsilon: Double(Float(1e-5)), contextLength: 8192,
+                    vocabularySize: 49152))
     }
 
     @Test("top-10 logits at each of the first 8 steps are within the bound, and cached decoding equals recomputing")
     func logitsMatchReference() throws {
         let model = try SmolLM2Model.generator.get().decoder
-        var worst: Float = 0, worstCache: Float = 0
+        var worst: Float = 0
+        var worstCache: Float = 0
         for entry in try SmolLM2Fixture.load().logits {
             let greedy = try #require(try SmolLM2Fixture.load().greedy.first { $0.prompt == entry.prompt })
             var cache = model.makeCache(capacity: entry.prompt_ids.count + entry.steps.count)
@@ -50,7 +54,9 @@ struct SmolLM2DecoderTests {
                 logits = try model.forward([next], cache: &cache).scalars
             }
         }
-        print("SmolLM2 logits: worst |attend − reference| = \(worst) (bound \(Self.logitBound)); cached vs recomputed: \(worstCache)")
+        print(
+            "SmolLM2 logits: worst |attend − reference| = \(worst) (bound \(Self.logitBound)); cached vs recomputed: \(worstCache)"
+        )
     }
 
     @Test("greedy continuations of 32 tokens equal the reference's for three prompts")
@@ -71,10 +77,12 @@ struct SmolLM2DecoderTests {
         let quantized = try SmolLM2Model.generator.get().decoder
         let dense = try LlamaDecoder(gguf: SmolLM2Model.file.get(), weights: .dequantized)
         let entry = try SmolLM2Fixture.load().greedy[1]
-        var a = quantized.makeCache(capacity: 16), b = dense.makeCache(capacity: 16)
+        var a = quantized.makeCache(capacity: 16)
+        var b = dense.makeCache(capacity: 16)
         var ids = entry.prompt_ids
         for step in 0..<4 {
-            let x = try quantized.forward(ids, cache: &a).scalars, y = try dense.forward(ids, cache: &b).scalars
+            let x = try quantized.forward(ids, cache: &a).scalars
+            let y = try dense.forward(ids, cache: &b).scalars
             let difference = zip(x, y).map { Swift.abs($0 - $1) }.max()!
             #expect(difference <= Self.logitBound, "step \(step): \(difference)")
             ids = [entry.generated_ids[step]]

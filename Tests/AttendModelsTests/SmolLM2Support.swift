@@ -3,12 +3,29 @@ import AttendModels
 import Foundation
 import Testing
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
+// The stored properties are the fixture's JSON keys, written by the Python script.
 /// The committed fixture of `scripts/smollm2_reference.py` and the fetched model, loaded once.
 enum SmolLM2Fixture {
-    struct Tokens: Decodable { var text: String; var ids: [Int] }
-    struct Step: Decodable { var ids: [Int]; var values: [Double] }
-    struct Logits: Decodable { var prompt: String; var prompt_ids: [Int]; var steps: [Step] }
-    struct Greedy: Decodable { var prompt: String; var prompt_ids: [Int]; var generated_ids: [Int]; var text: String }
+    struct Tokens: Decodable {
+        var text: String
+        var ids: [Int]
+    }
+    struct Step: Decodable {
+        var ids: [Int]
+        var values: [Double]
+    }
+    struct Logits: Decodable {
+        var prompt: String
+        var prompt_ids: [Int]
+        var steps: [Step]
+    }
+    struct Greedy: Decodable {
+        var prompt: String
+        var prompt_ids: [Int]
+        var generated_ids: [Int]
+        var text: String
+    }
     struct File: Decodable {
         var chat_template: String
         var tokens: [Tokens]
@@ -31,7 +48,9 @@ enum SmolLM2Fixture {
 enum SmolLM2Model {
     static let file: Result<GGUFFile, Error> = Result {
         guard FileManager.default.fileExists(atPath: SmolLM2Location.modelURL.path) else {
-            throw DecoderModelError("SmolLM2 model missing at \(SmolLM2Location.modelURL.path): run `\(SmolLM2Location.fetchCommand)` (scripts/test does)")
+            throw DecoderModelError(
+                "SmolLM2 model missing at \(SmolLM2Location.modelURL.path): run `\(SmolLM2Location.fetchCommand)` (scripts/test does)"
+            )
         }
         return try GGUFFile(contentsOf: SmolLM2Location.modelURL)
     }

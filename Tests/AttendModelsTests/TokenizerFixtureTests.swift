@@ -49,7 +49,8 @@ struct TokenizerPieceTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "u", "##n", "aff"]
-        try (vocab.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+        try (vocab.joined(separator: "\n") + "\n").write(
+            to: directory.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
         try #"{"do_lower_case": true, "model_max_length": 6}"#.write(
             to: directory.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8)
         let tokenizer = try BertTokenizer(directory: directory)

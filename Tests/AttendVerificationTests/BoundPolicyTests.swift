@@ -1,8 +1,7 @@
 import Attend
 import AttendReference
-import Testing
-
 import AttendVerification
+import Testing
 
 /// The tolerance policy and its propagation, tested directly.
 @Suite("The bound policy and its propagation")
@@ -49,26 +48,38 @@ struct BoundPolicyTests {
     @Test("the attention bound model's forward values agree with AttendReference, masks included")
     func attentionModel() throws {
         var g = SeededGenerator(seed: 6)
-        let q = Tensor<Float>.randn([2, 5, 8], using: &g), k = Tensor<Float>.randn([2, 6, 8], using: &g), v = Tensor<Float>.randn([2, 6, 3], using: &g)
-        let mask = AttentionMask<Float>.all([.causal, .keyPadding(try BoolTensor(shape: [2, 6], elements: (0..<12).map { $0 == 11 }))])
+        let q = Tensor<Float>.randn([2, 5, 8], using: &g)
+        let k = Tensor<Float>.randn([2, 6, 8], using: &g)
+        let v = Tensor<Float>.randn([2, 6, 3], using: &g)
+        let mask = AttentionMask<Float>.all([
+            .causal, .keyPadding(try BoolTensor(shape: [2, 6], elements: (0..<12).map { $0 == 11 })),
+        ])
         let exact = try Reference.scaledDotProductAttention(
             queries: q.reference(Double.self), keys: k.reference(Double.self), values: v.reference(Double.self),
             mask: mask.reference(Double.self), scale: 0.5)
         let model = Propagation.worstCase.attention(
-            q: Tracked(exact: q.reference(Double.self)), k: Tracked(exact: k.reference(Double.self)), v: Tracked(exact: v.reference(Double.self)),
+            q: Tracked(exact: q.reference(Double.self)), k: Tracked(exact: k.reference(Double.self)),
+            v: Tracked(exact: v.reference(Double.self)),
             groups: 2, lq: 5, lk: 6, dk: 8, dv: 3, scale: 0.5, mask: try ScoresMask(mask, scoresShape: [2, 5, 6]))
-        #expect(modelDeviation([(model.output.value, exact.output.values), (model.weights.value, exact.weights.values)]) < 1e-12)
+        #expect(
+            modelDeviation([(model.output.value, exact.output.values), (model.weights.value, exact.weights.values)])
+                < 1e-12)
     }
 
     @Test("the bound model's mask (resolved by the reference) excludes exactly the scores the engine gives weight 0")
     func maskResolutionAgrees() throws {
         var g = SeededGenerator(seed: 8)
-        let (q, k, v) = (Tensor<Float>.randn([2, 3, 5, 4], using: &g), Tensor<Float>.randn([2, 3, 6, 4], using: &g), Tensor<Float>.randn([2, 3, 6, 2], using: &g))
+        let (q, k, v) = (
+            Tensor<Float>.randn([2, 3, 5, 4], using: &g), Tensor<Float>.randn([2, 3, 6, 4], using: &g),
+            Tensor<Float>.randn([2, 3, 6, 2], using: &g)
+        )
         let padding = try BoolTensor(shape: [2, 6], elements: (0..<12).map { $0 % 6 == 5 || $0 == 7 })
         let allowed = try BoolTensor(shape: [5, 6], elements: (0..<30).map { $0 % 7 != 3 })
-        let additive = try Tensor<Float>(shape: [1, 3, 1, 6], scalars: (0..<18).map { $0 % 5 == 0 ? -.infinity : Float($0) / 10 })
+        let additive = try Tensor<Float>(
+            shape: [1, 3, 1, 6], scalars: (0..<18).map { $0 % 5 == 0 ? -.infinity : Float($0) / 10 })
         let mask = AttentionMask<Float>.all([.causal, .keyPadding(padding), .mayAttend(allowed), .additive(additive)])
-        let weights = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, returnWeights: true).weights!
+        let weights = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, returnWeights: true)
+            .weights!
         let resolved = try ScoresMask(mask, scoresShape: [2, 3, 5, 6])
         let kept = zip(resolved.allowed!, resolved.additive!).map { $0 && $1.isFinite }
         #expect(weights.scalars.map { $0 != 0 } == kept)

@@ -1,5 +1,5 @@
-import _AttendFuzzTargets
 import Foundation
+import _AttendFuzzTargets
 
 /// The libFuzzer binary for the target named by `ATTEND_FUZZ_TARGET` (a `FuzzTarget` raw value:
 /// npy, npz, safetensors, einsum, …). SwiftPM gives executables their own `main`, so this one

@@ -38,17 +38,27 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
             return
         case .mayAttend(let mask):
             guard mask.broadcastStrides(to: scoresShape) != nil else {
-                throw TensorError(op: op, "mayAttend mask \(describe(mask.shape)) does not broadcast to the scores \(describe(scoresShape)) ([..., Lq=\(lq), Lk=\(lk)])")
+                throw TensorError(
+                    op: op,
+                    "mayAttend mask \(describe(mask.shape)) does not broadcast to the scores \(describe(scoresShape)) ([..., Lq=\(lq), Lk=\(lk)])"
+                )
             }
         case .additive(let mask):
             // Name the mask: a bare "shapes … do not broadcast" would not say which operand.
             guard (try? broadcastShapes(mask.shape, scoresShape, op: op)) == scoresShape else {
-                throw TensorError(op: op, "additive mask \(describe(mask.shape)) would enlarge the scores \(describe(scoresShape)); it must broadcast to [..., Lq=\(lq), Lk=\(lk)]")
+                throw TensorError(
+                    op: op,
+                    "additive mask \(describe(mask.shape)) would enlarge the scores \(describe(scoresShape)); it must broadcast to [..., Lq=\(lq), Lk=\(lk)]"
+                )
             }
         case .keyPadding(let mask):
             guard mask.shape.count == 2, scoresShape.count >= 3, mask.shape[0] == scoresShape[0] || mask.shape[0] == 1,
-                  mask.shape[1] == lk else {
-                throw TensorError(op: op, "keyPadding mask must be [B, Lk] = [\(scoresShape.count >= 3 ? scoresShape[0] : 1), \(lk)] for scores \(describe(scoresShape)), got \(describe(mask.shape))")
+                mask.shape[1] == lk
+            else {
+                throw TensorError(
+                    op: op,
+                    "keyPadding mask must be [B, Lk] = [\(scoresShape.count >= 3 ? scoresShape[0] : 1), \(lk)] for scores \(describe(scoresShape)), got \(describe(mask.shape))"
+                )
             }
         case .all(let masks):
             for mask in masks { try mask.validate(scoresShape: scoresShape, op: op) }
@@ -78,7 +88,8 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
                 StridedLoop(shape: shape, strides: [strides, scores.strides])
                     .forEachRow(baseOffsets: [mask.offset, 0]) { starts, n, inner in
                         let source = mask.storage.pointer
-                        var m = starts[0], s = starts[1]
+                        var m = starts[0]
+                        var s = starts[1]
                         for _ in 0..<n {
                             pointer[s] += source[m]
                             m += inner[0]
@@ -115,9 +126,9 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
         case .causalFromEnd:
             return [.causal(offset: scoresShape[scoresShape.count - 1] - scoresShape[scoresShape.count - 2])]
         case .mayAttend(let mask):
-            return [.flags(mask, strides: mask.broadcastStrides(to: scoresShape)!, maskedWhen: false)]   // validated
+            return [.flags(mask, strides: mask.broadcastStrides(to: scoresShape)!, maskedWhen: false)]  // validated
         case .keyPadding(let mask):
-            let aligned = try! BoolTensor(   // validated: [B, Lk] → [B, 1, …, 1, Lk]
+            let aligned = try! BoolTensor(  // validated: [B, Lk] → [B, 1, …, 1, Lk]
                 shape: [mask.shape[0]] + Array(repeating: 1, count: scoresShape.count - 2) + [mask.shape[1]],
                 elements: mask.elements)
             return [.flags(aligned, strides: aligned.broadcastStrides(to: scoresShape)!, maskedWhen: true)]
@@ -130,12 +141,14 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
 
     /// Sets scores to −∞ wherever the boolean mask, read through `maskStrides`, equals `flag`.
     private static func maskWhere(
-        _ mask: BoolTensor, strides maskStrides: [Int], equals flag: Bool, shape: [Int], _ pointer: UnsafeMutablePointer<Scalar>
+        _ mask: BoolTensor, strides maskStrides: [Int], equals flag: Bool, shape: [Int],
+        _ pointer: UnsafeMutablePointer<Scalar>
     ) {
         mask.elements.withUnsafeBufferPointer { flags in
             StridedLoop(shape: shape, strides: [maskStrides, contiguousStrides(for: shape)])
                 .forEachRow(baseOffsets: [0, 0]) { starts, n, inner in
-                    var m = starts[0], s = starts[1]
+                    var m = starts[0]
+                    var s = starts[1]
                     for _ in 0..<n {
                         if flags[m] == flag { pointer[s] = -.infinity }
                         m += inner[0]

@@ -37,7 +37,8 @@ struct MicroKernelScratch {
     let terms: UnsafeMutablePointer<attend_mask_term>
 
     init(dk: Int, dv: Int, termCount: Int) {
-        floats = .allocate(byteCount: attend_attention_avx2_scratch_floats(dk, dv) * MemoryLayout<Float>.size, alignment: 64)
+        floats = .allocate(
+            byteCount: attend_attention_avx2_scratch_floats(dk, dv) * MemoryLayout<Float>.size, alignment: 64)
         terms = .allocate(capacity: Swift.max(termCount, 1))
     }
 
@@ -49,7 +50,9 @@ struct MicroKernelScratch {
 
 extension FusedAttention {
     /// Runs every (batch…, query block) through `attend_attention_avx2`. Scalar is Float.
-    func runAVX2(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    func runAVX2(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
         let bq = AttentionMicroKernel.queryBlock
         let queryBlocks = (lq + bq - 1) / bq
         let batchCount = batchShape.product
@@ -57,18 +60,27 @@ extension FusedAttention {
         let flops = 2 * Double(batchCount) * Double(lq) * Double(lk) * Double(dk + dv) * (causalOffset != nil ? 0.5 : 1)
         let batchStrides = contiguousStrides(for: batchShape)
         // The general mask terms: base pointer, batch strides, row and column strides.
-        let general: [(flags: UnsafePointer<Bool>?, values: UnsafePointer<Float>?, batch: [Int], row: Int, column: Int, maskedWhen: Bool)] =
-            terms.compactMap { term in
-                switch term {
-                case .causal: return nil
-                case .flags(let pointer, let batch, let row, let column, let maskedWhen):
-                    return (pointer, nil, batch, row, column, maskedWhen)
-                case .additive(let pointer, let batch, let row, let column):
-                    return (nil, UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self), batch, row, column, false)
+        let general:
+            [(
+                flags: UnsafePointer<Bool>?, values: UnsafePointer<Float>?, batch: [Int], row: Int, column: Int,
+                maskedWhen: Bool
+            )] =
+                terms.compactMap { term in
+                    switch term {
+                    case .causal: return nil
+                    case .flags(let pointer, let batch, let row, let column, let maskedWhen):
+                        return (pointer, nil, batch, row, column, maskedWhen)
+                    case .additive(let pointer, let batch, let row, let column):
+                        return (
+                            nil, UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self), batch, row, column,
+                            false
+                        )
+                    }
                 }
-            }
         let (lq, lk, dk, dv) = (self.lq, self.lk, self.dk, self.dv)
-        let (qBatch, kBatch, vBatch, qRow, kRow, vRow) = (self.qBatch, self.kBatch, self.vBatch, self.qRow, self.kRow, self.vRow)
+        let (qBatch, kBatch, vBatch, qRow, kRow, vRow) = (
+            self.qBatch, self.kBatch, self.vBatch, self.qRow, self.kRow, self.vRow
+        )
         let scale = Float(self.scale)
         // The micro-kernel's max and exp do not carry a NaN or infinite score through. Scores of a
         // batch entry whose keys are not all finite, and of a query row that is not, are computed
@@ -92,7 +104,8 @@ extension FusedAttention {
             setUp: { _ in MicroKernelScratch(dk: dk, dv: dv, termCount: general.count) },
             { scratch, item in
                 let (q, k, v, output) = pointers.value
-                let batchIndex = item / queryBlocks, q0 = (item % queryBlocks) * bq
+                let batchIndex = item / queryBlocks
+                let q0 = (item % queryBlocks) * bq
                 var (qo, ko, vo) = (0, 0, 0)
                 var rest = batchIndex
                 for axis in batchStrides.indices {
@@ -104,13 +117,15 @@ extension FusedAttention {
                 }
                 for t in general.indices {
                     let term = general[t]
-                    var offset = 0, rest = batchIndex
+                    var offset = 0
+                    var rest = batchIndex
                     for axis in batchStrides.indices {
                         offset += rest / batchStrides[axis] * term.batch[axis]
                         rest %= batchStrides[axis]
                     }
                     scratch.terms[t] = attend_mask_term(
-                        flags: term.flags.map { $0 + offset }, masked_when: term.maskedWhen, values: term.values.map { $0 + offset },
+                        flags: term.flags.map { $0 + offset }, masked_when: term.maskedWhen,
+                        values: term.values.map { $0 + offset },
                         row: term.row, column: term.column)
                 }
                 var block = attend_attention_block(
@@ -123,11 +138,15 @@ extension FusedAttention {
                 if finiteKeys[batchIndex] {
                     attend_attention_avx2(&block)
                 }
-                let portableRows = finiteKeys[batchIndex]
-                    ? (0..<rows).filter { !finite(q + qo + (q0 + $0) * qRow, rows: 1, rowStride: qRow) } : Array(0..<rows)
+                let portableRows =
+                    finiteKeys[batchIndex]
+                    ? (0..<rows).filter { !finite(q + qo + (q0 + $0) * qRow, rows: 1, rowStride: qRow) }
+                    : Array(0..<rows)
                 if !portableRows.isEmpty {
-                    portable(q: q + qo, k: k + ko, v: v + vo, out: output + batchIndex * lq * dv, rows: portableRows.map { q0 + $0 },
-                             batchIndex: batchIndex, batchStrides: batchStrides)
+                    portable(
+                        q: q + qo, k: k + ko, v: v + vo, out: output + batchIndex * lq * dv,
+                        rows: portableRows.map { q0 + $0 },
+                        batchIndex: batchIndex, batchStrides: batchStrides)
                 }
             },
             tearDown: { $0.deallocate() })
@@ -147,7 +166,9 @@ extension FusedAttention {
         }
         var scratch = TileScratch<Scalar>(queryBlock: 1, keyBlock: Swift.min(FusedAttentionTiling.keyBlock, lk))
         defer { scratch.deallocate() }
-        func cast(_ p: UnsafePointer<Float>) -> UnsafePointer<Scalar> { UnsafeRawPointer(p).assumingMemoryBound(to: Scalar.self) }
+        func cast(_ p: UnsafePointer<Float>) -> UnsafePointer<Scalar> {
+            UnsafeRawPointer(p).assumingMemoryBound(to: Scalar.self)
+        }
         for row in rows {
             block(
                 q: cast(q + row * qRow), k: cast(k), v: cast(v),

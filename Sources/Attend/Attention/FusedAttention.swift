@@ -55,13 +55,18 @@ struct FusedAttention<Scalar: TensorScalar> {
     /// Runs the kernel; `output` is contiguous `[batch…, Lq, Dv]`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func run(q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>, output: UnsafeMutablePointer<Scalar>) {
-        let bq = Swift.min(FusedAttentionTiling.queryBlock, lq), bk = Swift.min(FusedAttentionTiling.keyBlock, lk)
+    func run(
+        q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>,
+        output: UnsafeMutablePointer<Scalar>
+    ) {
+        let bq = Swift.min(FusedAttentionTiling.queryBlock, lq)
+        let bk = Swift.min(FusedAttentionTiling.keyBlock, lk)
         let queryBlocks = (lq + bq - 1) / bq
         let batchCount = batchShape.product
         if Scalar.self == Float.self, KernelPath.active == .avx2 {
             runAVX2(
-                q: UnsafeRawPointer(q).assumingMemoryBound(to: Float.self), k: UnsafeRawPointer(k).assumingMemoryBound(to: Float.self),
+                q: UnsafeRawPointer(q).assumingMemoryBound(to: Float.self),
+                k: UnsafeRawPointer(k).assumingMemoryBound(to: Float.self),
                 v: UnsafeRawPointer(v).assumingMemoryBound(to: Float.self),
                 output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self))
             return
@@ -76,7 +81,8 @@ struct FusedAttention<Scalar: TensorScalar> {
             setUp: { _ in TileScratch<Scalar>(queryBlock: bq, keyBlock: bk) },
             { scratch, item in
                 let (q, k, v, output) = pointers.value
-                let batchIndex = item / queryBlocks, q0 = (item % queryBlocks) * bq
+                let batchIndex = item / queryBlocks
+                let q0 = (item % queryBlocks) * bq
                 // Batch multi-index → each operand's offset.
                 var (qo, ko, vo) = (0, 0, 0)
                 var index = [Int](repeating: 0, count: batchShape.count)
@@ -108,7 +114,9 @@ struct FusedAttention<Scalar: TensorScalar> {
         q0: Int, rows: Int, batchIndex: [Int], scratch: inout TileScratch<Scalar>
     ) {
         let bk = scratch.keyBlock
-        let s = scratch.scores, m = scratch.rowMax, l = scratch.rowSum
+        let s = scratch.scores
+        let m = scratch.rowMax
+        let l = scratch.rowSum
         for i in 0..<rows {
             m[i] = -.infinity
             l[i] = 0
@@ -123,8 +131,9 @@ struct FusedAttention<Scalar: TensorScalar> {
             if let offset = causalOffset, k0 > q0 + rows - 1 + offset { break }
             let cols = Swift.min(bk, lk - k0)
             GEMM.call(
-                GEMMCall(routine: routine, m: rows, n: cols, k: dk, transA: false, transB: true,
-                         lda: qRow, ldb: kRow, ldc: bk, batchCount: 1, alpha: Double(scale), beta: 0),
+                GEMMCall(
+                    routine: routine, m: rows, n: cols, k: dk, transA: false, transB: true,
+                    lda: qRow, ldb: kRow, ldc: bk, batchCount: 1, alpha: Double(scale), beta: 0),
                 a: q, b: k + k0 * kRow, c: s)
             applyMask(s, rows: rows, cols: cols, q0: q0, k0: k0, batchIndex: batchIndex, ld: bk)
             for i in 0..<rows {
@@ -150,7 +159,7 @@ struct FusedAttention<Scalar: TensorScalar> {
                     for j in 0..<cols { row[j] = 0 }
                     continue
                 }
-                let correction = Scalar.exp(m[i] - newMax)   // 0 when m was −∞
+                let correction = Scalar.exp(m[i] - newMax)  // 0 when m was −∞
                 let blockSum = Self.exponentiate(row, cols, shift: newMax)
                 l[i] = l[i] * Double(correction) + blockSum
                 if !first, correction != 1 {
@@ -160,8 +169,9 @@ struct FusedAttention<Scalar: TensorScalar> {
                 m[i] = newMax
             }
             GEMM.call(
-                GEMMCall(routine: routine, m: rows, n: dv, k: cols, transA: false, transB: false,
-                         lda: bk, ldb: vRow, ldc: dv, batchCount: 1, alpha: 1, beta: first ? 0 : 1),
+                GEMMCall(
+                    routine: routine, m: rows, n: dv, k: cols, transA: false, transB: false,
+                    lda: bk, ldb: vRow, ldc: dv, batchCount: 1, alpha: 1, beta: first ? 0 : 1),
                 a: s, b: v + k0 * vRow, c: out)
             first = false
             k0 += cols
@@ -169,7 +179,7 @@ struct FusedAttention<Scalar: TensorScalar> {
         for i in 0..<rows {
             let o = out + i * dv
             if first || l[i] == 0 {
-                for d in 0..<dv { o[d] = 0 }   // fully masked row (or no key block at all)
+                for d in 0..<dv { o[d] = 0 }  // fully masked row (or no key block at all)
             } else {
                 let inverse = Scalar(1 / l[i])
                 for d in 0..<dv { o[d] *= inverse }
@@ -179,7 +189,9 @@ struct FusedAttention<Scalar: TensorScalar> {
 
     /// Applies every mask term to a score tile (rows q0…, columns k0…).
     @inline(__always)
-    private func applyMask(_ s: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, q0: Int, k0: Int, batchIndex: [Int], ld: Int) {
+    private func applyMask(
+        _ s: UnsafeMutablePointer<Scalar>, rows: Int, cols: Int, q0: Int, k0: Int, batchIndex: [Int], ld: Int
+    ) {
         for term in terms {
             switch term {
             case .causal(let offset):
@@ -228,9 +240,10 @@ struct FusedAttention<Scalar: TensorScalar> {
     private static func exponentiate(_ row: UnsafeMutablePointer<Scalar>, _ count: Int, shift: Scalar) -> Double {
         if Scalar.self == Float.self {
             let floats = UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self)
-            return Double(VectorKernels.avx2
-                ? attend_exp_shift_sum_avx2(floats, count, Float(shift))
-                : exponentiateShifted(floats, count: count, shift: Float(shift)))
+            return Double(
+                VectorKernels.avx2
+                    ? attend_exp_shift_sum_avx2(floats, count, Float(shift))
+                    : exponentiateShifted(floats, count: count, shift: Float(shift)))
         }
         var total = 0.0
         for j in 0..<count {

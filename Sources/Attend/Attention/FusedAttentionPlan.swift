@@ -8,7 +8,8 @@
 ///
 /// - Throws: as ``scaledDotProductAttentionPlan(queries:keys:values:mask:scale:)``.
 public func fusedAttentionPlan<Scalar: TensorScalar>(
-    queries: TensorLayout, keys: TensorLayout, values: TensorLayout, mask: AttentionMask<Scalar> = .none, scale: Scalar? = nil
+    queries: TensorLayout, keys: TensorLayout, values: TensorLayout, mask: AttentionMask<Scalar> = .none,
+    scale: Scalar? = nil
 ) throws -> LoweringPlan {
     let op = "scaledDotProductAttention"
     try checkAttentionShapes(queries.shape, keys.shape, values.shape, op: op)
@@ -24,11 +25,15 @@ public func fusedAttentionPlan<Scalar: TensorScalar>(
     // The kernel reads rows in place when the last dimension is unit-stride (as fusedAttention).
     for (name, layout) in [("queries", queries), ("keys", keys), ("values", values)] {
         let (rows, cols) = (layout.shape[layout.shape.count - 2], layout.shape[layout.shape.count - 1])
-        let (rowStride, colStride) = (layout.strides[layout.strides.count - 2], layout.strides[layout.strides.count - 1])
+        let (rowStride, colStride) = (
+            layout.strides[layout.strides.count - 2], layout.strides[layout.strides.count - 1]
+        )
         if !((cols <= 1 || colStride == 1) && (rows <= 1 || rowStride >= Swift.max(cols, 1))) {
-            steps.append(.copy(OperandCopy(
-                operand: name, shape: layout.shape, bytes: layout.shape.product * MemoryLayout<Scalar>.size,
-                reason: "rows are not unit-stride; the kernel reads rows in place")))
+            steps.append(
+                .copy(
+                    OperandCopy(
+                        operand: name, shape: layout.shape, bytes: layout.shape.product * MemoryLayout<Scalar>.size,
+                        reason: "rows are not unit-stride; the kernel reads rows in place")))
         }
     }
     let maskText: String
@@ -40,38 +45,66 @@ public func fusedAttentionPlan<Scalar: TensorScalar>(
     let microKernel = Scalar.self == Float.self && KernelPath.active == .avx2
     var intermediates: [LoweringPlan.Intermediate] = []
     if microKernel {
-        let bq = AttentionMicroKernel.queryBlock, bk = AttentionMicroKernel.keyBlock
+        let bq = AttentionMicroKernel.queryBlock
+        let bk = AttentionMicroKernel.keyBlock
         let items = batchCount * ((lq + bq - 1) / bq)
         steps.append(.pass(AttentionMicroKernel.summary))
-        steps.append(.pass("\(items) work items: \(batchCount) batch entr\(batchCount == 1 ? "y" : "ies") × \((lq + bq - 1) / bq) blocks of ≤ \(bq) queries, each against \((lk + bk - 1) / bk) key block\(lk > bk ? "s" : "") of ≤ \(bk)"))
-        if lq == 1 { steps.append(.pass("Lq = 1: the matrix-vector form — q·k_j along Dk, one exp pass per key block, o += p_j·v_j along Dv")) }
+        steps.append(
+            .pass(
+                "\(items) work items: \(batchCount) batch entr\(batchCount == 1 ? "y" : "ies") × \((lq + bq - 1) / bq) blocks of ≤ \(bq) queries, each against \((lk + bk - 1) / bk) key block\(lk > bk ? "s" : "") of ≤ \(bk)"
+            ))
+        if lq == 1 {
+            steps.append(
+                .pass(
+                    "Lq = 1: the matrix-vector form — q·k_j along Dk, one exp pass per key block, o += p_j·v_j along Dv"
+                ))
+        }
         if case .causal = mask {
-            steps.append(.pass("causal (top-left): key blocks past a query block's last visible key skipped; the diagonal block masked by index compare in the tile epilogue"))
+            steps.append(
+                .pass(
+                    "causal (top-left): key blocks past a query block's last visible key skipped; the diagonal block masked by index compare in the tile epilogue"
+                ))
         } else if !maskText.isEmpty {
             steps.append(.pass("mask \(maskText) applied to each score block, then the block's max taken again"))
         }
-        intermediates = lq == 1
+        intermediates =
+            lq == 1
             ? [.init(name: "per-worker scores of one key block", shape: [bk])]
-            : [.init(name: "per-worker Q̃ᵀ", shape: [dk, bq]), .init(name: "per-worker Sᵀ/Pᵀ", shape: [bk, bq]),
-               .init(name: "per-worker Oᵀ", shape: [dv, bq])]
+            : [
+                .init(name: "per-worker Q̃ᵀ", shape: [dk, bq]), .init(name: "per-worker Sᵀ/Pᵀ", shape: [bk, bq]),
+                .init(name: "per-worker Oᵀ", shape: [dv, bq]),
+            ]
     } else {
-        let bq = Swift.min(FusedAttentionTiling.queryBlock, lq), bk = Swift.min(FusedAttentionTiling.keyBlock, lk)
-        let items = batchCount * ((lq + bq - 1) / bq), keyBlocks = (lk + bk - 1) / bk
+        let bq = Swift.min(FusedAttentionTiling.queryBlock, lq)
+        let bk = Swift.min(FusedAttentionTiling.keyBlock, lk)
+        let items = batchCount * ((lq + bq - 1) / bq)
+        let keyBlocks = (lk + bk - 1) / bk
         let routine = GEMM.routine(for: Scalar.self)
         let qRow = lq <= 1 ? dk : Swift.max(queries.strides[queries.strides.count - 2], dk)
         let kRow = lk <= 1 ? dk : Swift.max(keys.strides[keys.strides.count - 2], dk)
         let vRow = lk <= 1 ? dv : Swift.max(values.strides[values.strides.count - 2], dv)
-        steps.append(.pass("sgemm-tiled schedule (kernel path \(KernelPath.active.rawValue)): \(items) work items (batch entries × \(bq)-query blocks), each against \(keyBlocks) key block\(keyBlocks == 1 ? "" : "s") of ≤ \(bk)\(maskText == "causal" ? ", blocks above the causal diagonal skipped" : "")"))
-        steps.append(.gemm(GEMMCall(
-            routine: routine, m: bq, n: bk, k: dk, transA: false, transB: true, lda: qRow, ldb: kRow, ldc: bk,
-            batchCount: items * keyBlocks, alpha: alpha, beta: 0)))
+        steps.append(
+            .pass(
+                "sgemm-tiled schedule (kernel path \(KernelPath.active.rawValue)): \(items) work items (batch entries × \(bq)-query blocks), each against \(keyBlocks) key block\(keyBlocks == 1 ? "" : "s") of ≤ \(bk)\(maskText == "causal" ? ", blocks above the causal diagonal skipped" : "")"
+            ))
+        steps.append(
+            .gemm(
+                GEMMCall(
+                    routine: routine, m: bq, n: bk, k: dk, transA: false, transB: true, lda: qRow, ldb: kRow, ldc: bk,
+                    batchCount: items * keyBlocks, alpha: alpha, beta: 0)))
         if !maskText.isEmpty { steps.append(.pass("mask \(maskText) applied to each score tile")) }
-        steps.append(.pass("online softmax per tile: running row max and sum, tile exponentiated in place, output rows rescaled"))
-        steps.append(.gemm(GEMMCall(
-            routine: routine, m: bq, n: dv, k: bk, transA: false, transB: false, lda: bk, ldb: vRow, ldc: dv,
-            batchCount: items * keyBlocks, alpha: 1, beta: 1)))
+        steps.append(
+            .pass("online softmax per tile: running row max and sum, tile exponentiated in place, output rows rescaled")
+        )
+        steps.append(
+            .gemm(
+                GEMMCall(
+                    routine: routine, m: bq, n: dv, k: bk, transA: false, transB: false, lda: bk, ldb: vRow, ldc: dv,
+                    batchCount: items * keyBlocks, alpha: 1, beta: 1)))
         steps.append(.pass("output rows divided by their sums (all keys masked → 0)"))
         intermediates = [.init(name: "per-worker score tile", shape: [bq, bk])]
     }
-    return LoweringPlan(op: "scaledDotProductAttention (fused)", steps: steps, intermediates: intermediates, outputShape: batch + [lq, dv])
+    return LoweringPlan(
+        op: "scaledDotProductAttention (fused)", steps: steps, intermediates: intermediates,
+        outputShape: batch + [lq, dv])
 }

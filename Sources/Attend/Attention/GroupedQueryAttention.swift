@@ -18,17 +18,27 @@ public func groupedQueryAttention<Scalar: TensorScalar>(
 ) throws -> Tensor<Scalar> {
     let op = "groupedQueryAttention"
     guard queries.rank == 4, keys.rank == 4, values.rank == 4 else {
-        throw TensorError(op: op, "queries \(describe(queries.shape)), keys \(describe(keys.shape)) and values \(describe(values.shape)) must be [B, H, L, D]")
+        throw TensorError(
+            op: op,
+            "queries \(describe(queries.shape)), keys \(describe(keys.shape)) and values \(describe(values.shape)) must be [B, H, L, D]"
+        )
     }
     let (b, h, lq, dk) = (queries.shape[0], queries.shape[1], queries.shape[2], queries.shape[3])
-    let hkv = keys.shape[1], lk = keys.shape[2], dv = values.shape[3]
+    let hkv = keys.shape[1]
+    let lk = keys.shape[2]
+    let dv = values.shape[3]
     guard hkv > 0, values.shape[1] == hkv, h % hkv == 0, keys.shape[0] == b, values.shape[0] == b else {
-        throw TensorError(op: op, "queries \(describe(queries.shape)) need H a multiple of the key/value heads Hkv of keys \(describe(keys.shape)) and values \(describe(values.shape)), with equal B")
+        throw TensorError(
+            op: op,
+            "queries \(describe(queries.shape)) need H a multiple of the key/value heads Hkv of keys \(describe(keys.shape)) and values \(describe(values.shape)), with equal B"
+        )
     }
     let g = h / hkv
-    let q = try queries.view([b, hkv, g, lq, dk])                                   // [B, Hkv, G, Lq, Dk]
-    let k = try keys.unsqueezed(2).expanded(to: [b, hkv, g, lk, dk])                // [B, Hkv, G, Lk, Dk], stride 0 over G
-    let v = try values.unsqueezed(2).expanded(to: [b, hkv, g, lk, dv])              // [B, Hkv, G, Lk, Dv], stride 0 over G
-    let out = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, scale: scale, algorithm: algorithm).output
-    return try out.view([b, h, lq, dv])                                             // [B, H, Lq, Dv]
+    let q = try queries.view([b, hkv, g, lq, dk])  // [B, Hkv, G, Lq, Dk]
+    let k = try keys.unsqueezed(2).expanded(to: [b, hkv, g, lk, dk])  // [B, Hkv, G, Lk, Dk], stride 0 over G
+    let v = try values.unsqueezed(2).expanded(to: [b, hkv, g, lk, dv])  // [B, Hkv, G, Lk, Dv], stride 0 over G
+    let out = try scaledDotProductAttention(
+        queries: q, keys: k, values: v, mask: mask, scale: scale, algorithm: algorithm
+    ).output
+    return try out.view([b, h, lq, dv])  // [B, H, Lq, Dv]
 }

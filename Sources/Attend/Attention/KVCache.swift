@@ -12,34 +12,42 @@ public struct KVCache<Scalar: TensorScalar>: Sendable {
     public let capacity: Int
     /// Filled positions.
     public private(set) var length = 0
-    var keyBuffer: Tensor<Scalar>     // [B, Hkv, capacity, Dk]
-    var valueBuffer: Tensor<Scalar>   // [B, Hkv, capacity, Dv]
+    var keyBuffer: Tensor<Scalar>  // [B, Hkv, capacity, Dk]
+    var valueBuffer: Tensor<Scalar>  // [B, Hkv, capacity, Dv]
 
     /// An empty cache.
     public init(batch: Int, heads: Int, capacity: Int, keyDimension: Int, valueDimension: Int) {
-        precondition(batch >= 0 && heads >= 0 && capacity >= 0 && keyDimension >= 0 && valueDimension >= 0,
-                     "KVCache: negative size (batch \(batch), heads \(heads), capacity \(capacity), dims \(keyDimension), \(valueDimension))")
+        precondition(
+            batch >= 0 && heads >= 0 && capacity >= 0 && keyDimension >= 0 && valueDimension >= 0,
+            "KVCache: negative size (batch \(batch), heads \(heads), capacity \(capacity), dims \(keyDimension), \(valueDimension))"
+        )
         self.capacity = capacity
         keyBuffer = Tensor(shape: [batch, heads, capacity, keyDimension])
         valueBuffer = Tensor(shape: [batch, heads, capacity, valueDimension])
     }
 
     /// The filled keys `[B, Hkv, length, Dk]`, a view of the buffer.
-    public var keys: Tensor<Scalar> { try! keyBuffer.narrowed(2, start: 0, length: length) }   // length ≤ capacity
+    public var keys: Tensor<Scalar> { try! keyBuffer.narrowed(2, start: 0, length: length) }  // length ≤ capacity
     /// The filled values `[B, Hkv, length, Dv]`, a view of the buffer.
     public var values: Tensor<Scalar> { try! valueBuffer.narrowed(2, start: 0, length: length) }
 
     /// Writes `keys [B, Hkv, L, Dk]` and `values [B, Hkv, L, Dv]` at positions length..<length + L.
     /// - Throws: ``TensorError`` when the shapes do not match the cache or the capacity would be exceeded.
     public mutating func append(keys: Tensor<Scalar>, values: Tensor<Scalar>) throws {
-        let s = keyBuffer.shape, sv = valueBuffer.shape
+        let s = keyBuffer.shape
+        let sv = valueBuffer.shape
         guard keys.rank == 4, values.rank == 4, keys.shape[0] == s[0], keys.shape[1] == s[1], keys.shape[3] == s[3],
-              values.shape[0] == s[0], values.shape[1] == s[1], values.shape[3] == sv[3], values.shape[2] == keys.shape[2] else {
-            throw TensorError(op: "KVCache.append", "keys \(describe(keys.shape)) and values \(describe(values.shape)) must be [B, Hkv, L, D] = [\(s[0]), \(s[1]), L, \(s[3])] and [\(s[0]), \(s[1]), L, \(sv[3])]")
+            values.shape[0] == s[0], values.shape[1] == s[1], values.shape[3] == sv[3], values.shape[2] == keys.shape[2]
+        else {
+            throw TensorError(
+                op: "KVCache.append",
+                "keys \(describe(keys.shape)) and values \(describe(values.shape)) must be [B, Hkv, L, D] = [\(s[0]), \(s[1]), L, \(s[3])] and [\(s[0]), \(s[1]), L, \(sv[3])]"
+            )
         }
         let added = keys.shape[2]
         guard length + added <= capacity else {
-            throw TensorError(op: "KVCache.append", "appending \(added) positions to \(length) exceeds the capacity \(capacity)")
+            throw TensorError(
+                op: "KVCache.append", "appending \(added) positions to \(length) exceeds the capacity \(capacity)")
         }
         Self.write(keys, into: &keyBuffer, at: length)
         Self.write(values, into: &valueBuffer, at: length)

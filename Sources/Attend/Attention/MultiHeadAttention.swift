@@ -58,16 +58,21 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
                 throw TensorError(
                     op: op,
                     "embedDim \(embedDim) is not divisible by numHeads \(numHeads): each head gets embedDim / numHeads features, "
-                        + "so choose numHeads among the divisors of \(embedDim) (or give headDimK and headDimV explicitly)")
+                        + "so choose numHeads among the divisors of \(embedDim) (or give headDimK and headDimV explicitly)"
+                )
             }
         }
-        let dk = headDimK ?? embedDim / numHeads, dv = headDimV ?? embedDim / numHeads
-        let kdim = keyDim ?? embedDim, vdim = valueDim ?? embedDim
+        let dk = headDimK ?? embedDim / numHeads
+        let dv = headDimV ?? embedDim / numHeads
+        let kdim = keyDim ?? embedDim
+        let vdim = valueDim ?? embedDim
         func xavier(_ shape: [Int]) -> Tensor<Scalar> {
             let bound = Scalar((6 / Double(shape[0] + shape[1])).squareRoot())
             return .uniform(shape, low: -bound, high: bound, using: &generator)
         }
-        let q: Tensor<Scalar>, k: Tensor<Scalar>, v: Tensor<Scalar>
+        let q: Tensor<Scalar>
+        let k: Tensor<Scalar>
+        let v: Tensor<Scalar>
         if kdim == embedDim, vdim == embedDim, dk == dv {
             // PyTorch draws one Xavier matrix over the stacked [3E, E] in_proj_weight.
             let stacked = xavier([3 * numHeads * dk, embedDim])
@@ -102,16 +107,25 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
         guard numHeads > 0, qWeight.shape[0] % numHeads == 0, vWeight.shape[0] % numHeads == 0 else {
             throw TensorError(
                 op: op,
-                "projection widths \(qWeight.shape[0]) (q) and \(vWeight.shape[0]) (v) must be divisible by numHeads \(numHeads)")
+                "projection widths \(qWeight.shape[0]) (q) and \(vWeight.shape[0]) (v) must be divisible by numHeads \(numHeads)"
+            )
         }
         let embedDim = qWeight.shape[1]
         guard kWeight.shape[0] == qWeight.shape[0] else {
-            throw TensorError(op: op, "q weight \(describe(qWeight.shape)) and k weight \(describe(kWeight.shape)) must project to the same width H·dk")
+            throw TensorError(
+                op: op,
+                "q weight \(describe(qWeight.shape)) and k weight \(describe(kWeight.shape)) must project to the same width H·dk"
+            )
         }
         guard outWeight.shape == [embedDim, vWeight.shape[0]] else {
-            throw TensorError(op: op, "out weight must be [E, H·dv] = [\(embedDim), \(vWeight.shape[0])], got \(describe(outWeight.shape))")
+            throw TensorError(
+                op: op,
+                "out weight must be [E, H·dv] = [\(embedDim), \(vWeight.shape[0])], got \(describe(outWeight.shape))")
         }
-        for (name, b, width) in [("q", qBias, qWeight.shape[0]), ("k", kBias, kWeight.shape[0]), ("v", vBias, vWeight.shape[0]), ("out", outBias, embedDim)] {
+        for (name, b, width) in [
+            ("q", qBias, qWeight.shape[0]), ("k", kBias, kWeight.shape[0]), ("v", vBias, vWeight.shape[0]),
+            ("out", outBias, embedDim),
+        ] {
             if let b, b.shape != [width] {
                 throw TensorError(op: op, "\(name) bias must be [\(width)], got \(describe(b.shape))")
             }
@@ -134,7 +148,7 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
         (self.qBias, self.kBias, self.vBias) = (qBias, kBias, vBias)
         (self.outWeight, self.outBias) = (outWeight, outBias)
         if keyDim == embedDim, valueDim == embedDim {
-            fusedWeight = try Tensor.concatenated([qWeight, kWeight, vWeight], dim: 0)   // [2·H·dk + H·dv, E]
+            fusedWeight = try Tensor.concatenated([qWeight, kWeight, vWeight], dim: 0)  // [2·H·dk + H·dv, E]
             if let qBias, let kBias, let vBias { fusedBias = try Tensor.concatenated([qBias, kBias, vBias], dim: 0) }
         }
     }
@@ -156,30 +170,34 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
         try checkInputs(query: query, key: key, value: value)
         let (b, lq, lk) = (query.shape[0], query.shape[1], key.shape[1])
         let (h, dk, dv) = (numHeads, headDimK, headDimV)
-        let q: Tensor<Scalar>, k: Tensor<Scalar>, v: Tensor<Scalar>   // [B, L, H·d] each
+        let q: Tensor<Scalar>
+        let k: Tensor<Scalar>
+        let v: Tensor<Scalar>  // [B, L, H·d] each
         if let fusedWeight, query.sharesStorage(with: key), query.sharesStorage(with: value),
-           query.layout == key.layout, query.layout == value.layout, query.offset == key.offset, query.offset == value.offset {
-            let qkv = try linear(query, weight: fusedWeight, bias: fusedBias)        // [B, L, 2·H·dk + H·dv], one GEMM
-            q = try qkv.narrowed(-1, start: 0, length: h * dk)                      // views into qkv
+            query.layout == key.layout, query.layout == value.layout, query.offset == key.offset,
+            query.offset == value.offset
+        {
+            let qkv = try linear(query, weight: fusedWeight, bias: fusedBias)  // [B, L, 2·H·dk + H·dv], one GEMM
+            q = try qkv.narrowed(-1, start: 0, length: h * dk)  // views into qkv
             k = try qkv.narrowed(-1, start: h * dk, length: h * dk)
             v = try qkv.narrowed(-1, start: 2 * h * dk, length: h * dv)
         } else {
-            q = try linear(query, weight: qWeight, bias: qBias)                      // [B, Lq, H·dk]
-            k = try linear(key, weight: kWeight, bias: kBias)                        // [B, Lk, H·dk]
-            v = try linear(value, weight: vWeight, bias: vBias)                      // [B, Lk, H·dv]
+            q = try linear(query, weight: qWeight, bias: qBias)  // [B, Lq, H·dk]
+            k = try linear(key, weight: kWeight, bias: kBias)  // [B, Lk, H·dk]
+            v = try linear(value, weight: vWeight, bias: vBias)  // [B, Lk, H·dv]
         }
-        let qh = try q.view([b, lq, h, dk]).transposed(1, 2)                        // [B, H, Lq, dk]
-        let kh = try k.view([b, lk, h, dk]).transposed(1, 2)                        // [B, H, Lk, dk]
-        let vh = try v.view([b, lk, h, dv]).transposed(1, 2)                        // [B, H, Lk, dv]
+        let qh = try q.view([b, lq, h, dk]).transposed(1, 2)  // [B, H, Lq, dk]
+        let kh = try k.view([b, lk, h, dk]).transposed(1, 2)  // [B, H, Lk, dk]
+        let vh = try v.view([b, lk, h, dv]).transposed(1, 2)  // [B, H, Lk, dv]
         let attention = try scaledDotProductAttention(
             queries: qh, keys: kh, values: vh, mask: mask, returnWeights: weightsOutput != .none)
-        let merged = try attention.output.transposed(1, 2).reshaped([b, lq, h * dv]) // [B, Lq, H·dv]
-        let output = try linear(merged, weight: outWeight, bias: outBias)           // [B, Lq, E]
+        let merged = try attention.output.transposed(1, 2).reshaped([b, lq, h * dv])  // [B, Lq, H·dv]
+        let output = try linear(merged, weight: outWeight, bias: outBias)  // [B, Lq, E]
         let weights: Tensor<Scalar>?
         switch weightsOutput {
         case .none: weights = nil
-        case .perHead: weights = attention.weights                                   // [B, H, Lq, Lk]
-        case .averaged: weights = try attention.weights!.mean(dim: 1)                // [B, Lq, Lk]
+        case .perHead: weights = attention.weights  // [B, H, Lq, Lk]
+        case .averaged: weights = try attention.weights!.mean(dim: 1)  // [B, Lq, Lk]
         }
         return AttentionResult(output: output, weights: weights)
     }
@@ -188,19 +206,25 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
         let op = "MultiHeadAttention"
         for (name, x, width) in [("query", query, embedDim), ("key", key, keyDim), ("value", value, valueDim)] {
             guard x.rank == 3, x.shape[2] == width else {
-                var message = "\(name) has shape \(describe(x.shape)) but this layer expects [B, L, \(width)] (batch-first, "
+                var message =
+                    "\(name) has shape \(describe(x.shape)) but this layer expects [B, L, \(width)] (batch-first, "
                     + "\(name == "query" ? "embedDim" : name == "key" ? "kdim" : "vdim") = \(width))"
                 if x.rank == 3, x.shape[2] > width, x.shape[2] % width == 0 {
-                    message += ". Its width \(x.shape[2]) = \(x.shape[2] / width) × \(width): were heads concatenated at full width?"
+                    message +=
+                        ". Its width \(x.shape[2]) = \(x.shape[2] / width) × \(width): were heads concatenated at full width?"
                 }
                 throw TensorError(op: op, message)
             }
         }
         guard query.shape[0] == key.shape[0], key.shape[0] == value.shape[0] else {
-            throw TensorError(op: op, "batch sizes differ: query \(describe(query.shape)), key \(describe(key.shape)), value \(describe(value.shape))")
+            throw TensorError(
+                op: op,
+                "batch sizes differ: query \(describe(query.shape)), key \(describe(key.shape)), value \(describe(value.shape))"
+            )
         }
         guard key.shape[1] == value.shape[1] else {
-            throw TensorError(op: op, "key \(describe(key.shape)) and value \(describe(value.shape)) must have the same length Lk")
+            throw TensorError(
+                op: op, "key \(describe(key.shape)) and value \(describe(value.shape)) must have the same length Lk")
         }
     }
 }
@@ -222,7 +246,8 @@ extension MultiHeadAttention {
             dict[prefix + "v_proj_weight"] = vWeight
         }
         if let qBias, let kBias, let vBias {
-            dict[prefix + "in_proj_bias"] = try! Tensor.concatenated([qBias, kBias, vBias], dim: 0)   // shapes checked at init
+            // shapes checked at init
+            dict[prefix + "in_proj_bias"] = try! Tensor.concatenated([qBias, kBias, vBias], dim: 0)
         }
         dict[prefix + "out_proj.weight"] = outWeight
         if let outBias { dict[prefix + "out_proj.bias"] = outBias }
@@ -235,16 +260,23 @@ extension MultiHeadAttention {
     /// false — and every entry under `prefix` must be one of these names, so a renamed or
     /// missing tensor is an error rather than a silently absent parameter.
     /// - Throws: ``TensorError`` naming a missing or unexpected entry, or a shape that does not fit.
-    public init(stateDict dict: [String: Tensor<Scalar>], numHeads: Int, prefix: String = "", bias: Bool = true) throws {
+    public init(stateDict dict: [String: Tensor<Scalar>], numHeads: Int, prefix: String = "", bias: Bool = true) throws
+    {
         let op = "MultiHeadAttention"
-        let known = ["in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+        let known = [
+            "in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight",
+            "out_proj.bias",
+        ]
         func entry(_ name: String) throws -> Tensor<Scalar> {
             guard let t = dict[prefix + name] else {
-                throw TensorError(op: op, "state_dict has no '\(prefix + name)' (has: \(dict.keys.sorted().joined(separator: ", ")))")
+                throw TensorError(
+                    op: op, "state_dict has no '\(prefix + name)' (has: \(dict.keys.sorted().joined(separator: ", ")))")
             }
             return t
         }
-        let q: Tensor<Scalar>, k: Tensor<Scalar>, v: Tensor<Scalar>
+        let q: Tensor<Scalar>
+        let k: Tensor<Scalar>
+        let v: Tensor<Scalar>
         if let stacked = dict[prefix + "in_proj_weight"] {
             guard stacked.rank == 2, stacked.shape[0] % 3 == 0 else {
                 throw TensorError(op: op, "in_proj_weight must be [3E, E], got \(describe(stacked.shape))")
@@ -263,17 +295,24 @@ extension MultiHeadAttention {
             guard stacked.shape == [wq + wk + wv] else {
                 throw TensorError(op: op, "in_proj_bias must be [\(wq + wk + wv)], got \(describe(stacked.shape))")
             }
-            biases = (try stacked.narrowed(0, start: 0, length: wq).contiguous(),
-                      try stacked.narrowed(0, start: wq, length: wk).contiguous(),
-                      try stacked.narrowed(0, start: wq + wk, length: wv).contiguous())
+            biases = (
+                try stacked.narrowed(0, start: 0, length: wq).contiguous(),
+                try stacked.narrowed(0, start: wq, length: wk).contiguous(),
+                try stacked.narrowed(0, start: wq + wk, length: wv).contiguous()
+            )
         }
         try self.init(
             numHeads: numHeads, qWeight: q, kWeight: k, vWeight: v, qBias: biases.0, kBias: biases.1, vBias: biases.2,
             outWeight: try entry("out_proj.weight"), outBias: bias ? try entry("out_proj.bias") : nil)
         // Checked last, so a file that lacks required entries is reported as such first.
-        let unexpected = dict.keys.filter { $0.hasPrefix(prefix) && !known.contains(String($0.dropFirst(prefix.count))) }.sorted()
+        let unexpected = dict.keys.filter {
+            $0.hasPrefix(prefix) && !known.contains(String($0.dropFirst(prefix.count)))
+        }.sorted()
         guard unexpected.isEmpty else {
-            throw TensorError(op: op, "state_dict has entries this layer does not use: \(unexpected.joined(separator: ", ")) (expected \(known.map { prefix + $0 }.joined(separator: ", ")))")
+            throw TensorError(
+                op: op,
+                "state_dict has entries this layer does not use: \(unexpected.joined(separator: ", ")) (expected \(known.map { prefix + $0 }.joined(separator: ", ")))"
+            )
         }
     }
 }

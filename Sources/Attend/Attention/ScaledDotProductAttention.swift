@@ -15,7 +15,8 @@ public struct AttentionDropout: Sendable {
     public var generator: SeededGenerator
 
     public init(probability: Double, generator: SeededGenerator) {
-        precondition((0..<1).contains(probability), "AttentionDropout: probability must be in [0, 1), got \(probability)")
+        precondition(
+            (0..<1).contains(probability), "AttentionDropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability
         self.generator = generator
     }
@@ -55,15 +56,15 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
     try checkAttentionShapes(queries.shape, keys.shape, values.shape, op: op)
     let dk = queries.shape[queries.rank - 1]
     let alpha = Double(scale ?? Scalar(1 / Double(dk).squareRoot()))
-    var scores = try scaledMatmul(queries, keys.transposed(-2, -1), alpha: alpha, op: op)   // [..., Lq, Lk]
+    var scores = try scaledMatmul(queries, keys.transposed(-2, -1), alpha: alpha, op: op)  // [..., Lq, Lk]
     try mask.validate(scoresShape: scores.shape, op: op)
     mask.apply(to: &scores)
-    softmaxRowsInPlace(&scores)                                                              // weights
+    softmaxRowsInPlace(&scores)  // weights
     if var active = dropout, active.probability > 0 {
         applyDropout(&scores, &active)
         dropout = active
     }
-    let output = try scaledMatmul(scores, values, alpha: 1, op: op)                          // [..., Lq, Dv]
+    let output = try scaledMatmul(scores, values, alpha: 1, op: op)  // [..., Lq, Dv]
     return AttentionResult(output: output, weights: returnWeights ? scores : nil)
 }
 
@@ -80,7 +81,8 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
     if algorithm == .fused, returnWeights {
         throw TensorError(
             op: "scaledDotProductAttention",
-            "the fused algorithm never materializes the [..., Lq, Lk] weights; use .materialized or .automatic to get them")
+            "the fused algorithm never materializes the [..., Lq, Lk] weights; use .materialized or .automatic to get them"
+        )
     }
     if algorithm == .fused || (algorithm == .automatic && !returnWeights) {
         let output = try fusedAttention(queries: queries, keys: keys, values: values, mask: mask, scale: scale)
@@ -88,7 +90,8 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
     }
     var none: AttentionDropout? = nil
     return try scaledDotProductAttention(
-        queries: queries, keys: keys, values: values, mask: mask, scale: scale, dropout: &none, returnWeights: returnWeights)
+        queries: queries, keys: keys, values: values, mask: mask, scale: scale, dropout: &none,
+        returnWeights: returnWeights)
 }
 
 /// Sets up and runs ``FusedAttention``: broadcast batch strides, operands BLAS can read (a copy
@@ -114,9 +117,15 @@ func fusedAttention<Scalar: TensorScalar>(
         let (rowStride, colStride) = (t.strides[t.rank - 2], t.strides[t.rank - 1])
         return (cols <= 1 || colStride == 1) && (rows <= 1 || rowStride >= Swift.max(cols, 1)) ? t : t.materialized()
     }
-    let q = readable(queries), k = readable(keys), v = readable(values)
-    func batchStrides(_ t: Tensor<Scalar>) -> [Int] { Array(t.broadcastStrides(to: batch + t.shape.suffix(2)).dropLast(2)) }
-    func rowStride(_ t: Tensor<Scalar>) -> Int { t.shape[t.rank - 2] <= 1 ? t.shape[t.rank - 1] : t.strides[t.rank - 2] }
+    let q = readable(queries)
+    let k = readable(keys)
+    let v = readable(values)
+    func batchStrides(_ t: Tensor<Scalar>) -> [Int] {
+        Array(t.broadcastStrides(to: batch + t.shape.suffix(2)).dropLast(2))
+    }
+    func rowStride(_ t: Tensor<Scalar>) -> Int {
+        t.shape[t.rank - 2] <= 1 ? t.shape[t.rank - 1] : t.strides[t.rank - 2]
+    }
 
     let scoresShape = batch + [lq, lk]
     var keepAlive: [Any] = []
@@ -130,7 +139,7 @@ func fusedAttention<Scalar: TensorScalar>(
             var aligned = flags
             var maskedWhen = false
             if case .keyPadding = mask {
-                aligned = try! BoolTensor(   // validated: [B, Lk] → [B, 1, …, 1, Lk]
+                aligned = try! BoolTensor(  // validated: [B, Lk] → [B, 1, …, 1, Lk]
                     shape: [flags.shape[0]] + Array(repeating: 1, count: scoresShape.count - 2) + [flags.shape[1]],
                     elements: flags.elements)
                 maskedWhen = true
@@ -142,13 +151,17 @@ func fusedAttention<Scalar: TensorScalar>(
                 return copy
             }
             keepAlive.append(UncheckedSendable(storage))
-            terms.append(.flags(UnsafePointer(storage), batch: Array(strides.dropLast(2)), row: strides[strides.count - 2],
-                                column: strides[strides.count - 1], maskedWhen: maskedWhen))
+            terms.append(
+                .flags(
+                    UnsafePointer(storage), batch: Array(strides.dropLast(2)), row: strides[strides.count - 2],
+                    column: strides[strides.count - 1], maskedWhen: maskedWhen))
         case .additive(let values):
             let strides = values.broadcastStrides(to: scoresShape)
             keepAlive.append(values)
-            terms.append(.additive(UnsafePointer(values.storage.pointer + values.offset), batch: Array(strides.dropLast(2)),
-                                   row: strides[strides.count - 2], column: strides[strides.count - 1]))
+            terms.append(
+                .additive(
+                    UnsafePointer(values.storage.pointer + values.offset), batch: Array(strides.dropLast(2)),
+                    row: strides[strides.count - 2], column: strides[strides.count - 1]))
         case .all(let masks):
             for mask in masks { resolve(mask) }
         }
@@ -178,7 +191,8 @@ func fusedAttention<Scalar: TensorScalar>(
 /// The steps ``scaledDotProductAttention(queries:keys:values:mask:scale:returnWeights:)`` takes for
 /// these layouts: two batched GEMMs and the passes between them, with every intermediate's shape.
 public func scaledDotProductAttentionPlan<Scalar: TensorScalar>(
-    queries: TensorLayout, keys: TensorLayout, values: TensorLayout, mask: AttentionMask<Scalar> = .none, scale: Scalar? = nil
+    queries: TensorLayout, keys: TensorLayout, values: TensorLayout, mask: AttentionMask<Scalar> = .none,
+    scale: Scalar? = nil
 ) throws -> LoweringPlan {
     let op = "scaledDotProductAttention"
     try checkAttentionShapes(queries.shape, keys.shape, values.shape, op: op)
@@ -195,7 +209,10 @@ public func scaledDotProductAttentionPlan<Scalar: TensorScalar>(
     let pv = second.plan(op: op, names: ("P", "V"))
     var steps = qk.steps
     steps.append(.view("Kᵀ = keys.transposed(-2, -1): strides swapped, passed to BLAS as transB"))
-    if case .none = mask {} else { steps.append(.pass("mask \(mask.summary) applied in place to scores \(describe(scores))")) }
+    if case .none = mask {
+    } else {
+        steps.append(.pass("mask \(mask.summary) applied in place to scores \(describe(scores))"))
+    }
     steps.append(.pass("softmax over the last dimension, in place in the scores buffer (all -inf row → 0)"))
     steps += pv.steps
     return LoweringPlan(
@@ -206,13 +223,22 @@ public func scaledDotProductAttentionPlan<Scalar: TensorScalar>(
 /// Checks `[..., Lq, Dk]`, `[..., Lk, Dk]`, `[..., Lk, Dv]`.
 func checkAttentionShapes(_ q: [Int], _ k: [Int], _ v: [Int], op: String) throws {
     guard q.count >= 2, k.count >= 2, v.count >= 2 else {
-        throw TensorError(op: op, "queries, keys and values need at least 2 dimensions ([..., L, D]); got \(describe(q)), \(describe(k)), \(describe(v))")
+        throw TensorError(
+            op: op,
+            "queries, keys and values need at least 2 dimensions ([..., L, D]); got \(describe(q)), \(describe(k)), \(describe(v))"
+        )
     }
     guard q.last == k.last else {
-        throw TensorError(op: op, "queries \(describe(q)) and keys \(describe(k)) must share the feature size Dk (last dimension): \(q.last!) ≠ \(k.last!)")
+        throw TensorError(
+            op: op,
+            "queries \(describe(q)) and keys \(describe(k)) must share the feature size Dk (last dimension): \(q.last!) ≠ \(k.last!)"
+        )
     }
     guard k[k.count - 2] == v[v.count - 2] else {
-        throw TensorError(op: op, "keys \(describe(k)) and values \(describe(v)) must have the same length Lk (second-to-last dimension): \(k[k.count - 2]) ≠ \(v[v.count - 2])")
+        throw TensorError(
+            op: op,
+            "keys \(describe(k)) and values \(describe(v)) must have the same length Lk (second-to-last dimension): \(k[k.count - 2]) ≠ \(v[v.count - 2])"
+        )
     }
     do {
         _ = try broadcastShapes(broadcastShapes(Array(q.dropLast(2)), Array(k.dropLast(2))), Array(v.dropLast(2)))

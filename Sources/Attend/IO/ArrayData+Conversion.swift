@@ -26,15 +26,18 @@ extension ArrayData {
             return try doubles.enumerated().map { index, value in
                 let narrowed = Float(value)
                 if narrowed.isInfinite && value.isFinite {
-                    throw lossy(name: name, index: index, value: "\(value)", target: "Float",
-                                reason: "it is outside Float's range")
+                    throw lossy(
+                        name: name, index: index, value: "\(value)", target: "Float",
+                        reason: "it is outside Float's range")
                 }
                 return narrowed
             }
         case .int32:
-            return try exactly(LittleEndianBytes.values(Int32.self, from: bytes), name: name, target: "Float", Float.init(exactly:))
+            return try exactly(
+                LittleEndianBytes.values(Int32.self, from: bytes), name: name, target: "Float", Float.init(exactly:))
         case .int64:
-            return try exactly(LittleEndianBytes.values(Int64.self, from: bytes), name: name, target: "Float", Float.init(exactly:))
+            return try exactly(
+                LittleEndianBytes.values(Int64.self, from: bytes), name: name, target: "Float", Float.init(exactly:))
         case .uint8, .bool:
             return bytes.map { Float($0) }
         }
@@ -53,7 +56,8 @@ extension ArrayData {
         case .int32:
             return LittleEndianBytes.values(Int32.self, from: bytes).map(Double.init)
         case .int64:
-            return try exactly(LittleEndianBytes.values(Int64.self, from: bytes), name: name, target: "Double", Double.init(exactly:))
+            return try exactly(
+                LittleEndianBytes.values(Int64.self, from: bytes), name: name, target: "Double", Double.init(exactly:))
         case .uint8, .bool:
             return bytes.map { Double($0) }
         }
@@ -75,8 +79,9 @@ extension ArrayData {
             return try doubles(name: name).enumerated().map { index, value in
                 if value == 0 { return false }
                 if value == 1 { return true }
-                throw lossy(name: name, index: index, value: "\(value)", target: "Bool",
-                            reason: "only 0 and 1 convert to Bool")
+                throw lossy(
+                    name: name, index: index, value: "\(value)", target: "Bool",
+                    reason: "only 0 and 1 convert to Bool")
             }
         }
     }
@@ -90,8 +95,9 @@ extension ArrayData {
         result.reserveCapacity(values.count)
         for (index, value) in values.enumerated() {
             guard let converted = convert(value) else {
-                throw lossy(name: name, index: index, value: "\(value)", target: target,
-                            reason: "it is not exactly representable")
+                throw lossy(
+                    name: name, index: index, value: "\(value)", target: target,
+                    reason: "it is not exactly representable")
             }
             result.append(converted)
         }

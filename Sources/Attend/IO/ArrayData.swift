@@ -89,7 +89,9 @@ public struct ArrayData: Sendable, Equatable {
 
     private static func precondition(shape: [Int], count: Int) {
         let expected = ShapeArithmetic.elementCount(shape)
-        Swift.precondition(expected == count,
-                           "shape \(describe(shape)) needs \(expected.map(String.init) ?? "an impossible number of") values, got \(count)")
+        Swift.precondition(
+            expected == count,
+            "shape \(describe(shape)) needs \(expected.map(String.init) ?? "an impossible number of") values, got \(count)"
+        )
     }
 }

@@ -12,8 +12,9 @@ public enum ArrayFile {
         case "safetensors": return try SafeTensors.read(contentsOf: url)
         default:
             let ext = url.pathExtension.isEmpty ? "no extension" : "extension \".\(url.pathExtension)\""
-            throw FileFormatError.unsupported(ArrayFileAccess.displayName(url),
-                                              "\(ext) is not an array file (expected .npy, .npz or .safetensors)")
+            throw FileFormatError.unsupported(
+                ArrayFileAccess.displayName(url),
+                "\(ext) is not an array file (expected .npy, .npz or .safetensors)")
         }
     }
 

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reading whole files and replacing files atomically.
@@ -23,7 +24,8 @@ enum ArrayFileAccess {
         } catch let error as CocoaError where error.code == .fileReadNoSuchFile || error.code == .fileNoSuchFile {
             throw FileFormatError(file: displayName(url), problem: "no such file", kind: .io)
         } catch {
-            throw FileFormatError(file: displayName(url), problem: "cannot be read (\(error.localizedDescription))", kind: .io)
+            throw FileFormatError(
+                file: displayName(url), problem: "cannot be read (\(error.localizedDescription))", kind: .io)
         }
     }
 
@@ -62,18 +64,23 @@ enum ArrayFileAccess {
             let name = displayName(destination)
             let directory = destination.deletingLastPathComponent()
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            else {
                 discard(from: 0)
-                throw FileFormatError(file: name, problem: "cannot be written: directory \(directory.path) does not exist", kind: .io)
+                throw FileFormatError(
+                    file: name, problem: "cannot be written: directory \(directory.path) does not exist", kind: .io)
             }
-            let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
+            let temporary = directory.appendingPathComponent(
+                ".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
             do {
                 try writer(index, temporary)
             } catch {
                 try? FileManager.default.removeItem(at: temporary)
                 discard(from: 0)
                 if let formatError = error as? FileFormatError { throw formatError }
-                throw FileFormatError(file: name, problem: "cannot be written (\(error.localizedDescription))", kind: .io)
+                throw FileFormatError(
+                    file: name, problem: "cannot be written (\(error.localizedDescription))", kind: .io)
             }
             staged.append((temporary, destination))
         }
@@ -87,7 +94,8 @@ enum ArrayFileAccess {
             if status != 0 {
                 let reason = String(cString: strerror(errno))
                 discard(from: index)
-                throw FileFormatError(file: displayName(item.destination), problem: "cannot be written (\(reason))", kind: .io)
+                throw FileFormatError(
+                    file: displayName(item.destination), problem: "cannot be written (\(reason))", kind: .io)
             }
         }
     }

@@ -88,7 +88,9 @@ public struct GGUFFile: Sendable {
     public func withRawBytes<R>(of name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let info = try requireTensor(name)
         return try bytes.withUnsafeBytes { raw in
-            try body(UnsafeRawBufferPointer(rebasing: raw[(dataStart + info.offset)..<(dataStart + info.offset + info.byteCount)]))
+            try body(
+                UnsafeRawBufferPointer(
+                    rebasing: raw[(dataStart + info.offset)..<(dataStart + info.offset + info.byteCount)]))
         }
     }
 
@@ -101,7 +103,8 @@ public struct GGUFFile: Sendable {
 
     private func requireTensor(_ tensorName: String) throws(FileFormatError) -> GGUFTensorInfo {
         guard let info = tensorInfo(named: tensorName) else {
-            throw .invalidArgument(name, "has no tensor named \(HeaderJSON.quoted(tensorName)) (it has \(tensors.count) tensors)")
+            throw .invalidArgument(
+                name, "has no tensor named \(HeaderJSON.quoted(tensorName)) (it has \(tensors.count) tensors)")
         }
         return info
     }
@@ -120,7 +123,8 @@ public struct GGUFFile: Sendable {
         guard !raw.isEmpty else { throw .malformed(name, "file is empty") }
         var reader = GGUFReader(raw: raw, file: name)
         guard raw.count >= 4, raw[0] == 0x47, raw[1] == 0x47, raw[2] == 0x55, raw[3] == 0x46 else {
-            throw .malformed(name, "does not start with the GGUF magic \"GGUF\" (first bytes \(raw.prefix(4).map { String($0) }))")
+            throw .malformed(
+                name, "does not start with the GGUF magic \"GGUF\" (first bytes \(raw.prefix(4).map { String($0) }))")
         }
         reader.position = 4
         let version = try reader.integer(UInt32.self, "the version")
@@ -131,17 +135,21 @@ public struct GGUFFile: Sendable {
         let tensorCount = try reader.integer(UInt64.self, "the tensor count")
         let kvCount = try reader.integer(UInt64.self, "the metadata count")
         guard tensorCount <= UInt64(reader.remaining / 24) else {
-            throw .malformed(name, "declares \(tensorCount) tensors, more than the \(reader.remaining) bytes left can describe")
+            throw .malformed(
+                name, "declares \(tensorCount) tensors, more than the \(reader.remaining) bytes left can describe")
         }
         guard kvCount <= UInt64(reader.remaining / 13) else {
-            throw .malformed(name, "declares \(kvCount) metadata entries, more than the \(reader.remaining) bytes left can hold")
+            throw .malformed(
+                name, "declares \(kvCount) metadata entries, more than the \(reader.remaining) bytes left can hold")
         }
 
         var metadata: [(key: String, value: GGUFValue)] = []
         var keys = Set<String>()
         for i in 0..<Int(kvCount) {
             let key = try reader.string("metadata key \(i)")
-            guard keys.insert(key).inserted else { throw .malformed(name, "metadata key \(HeaderJSON.quoted(key)) appears twice") }
+            guard keys.insert(key).inserted else {
+                throw .malformed(name, "metadata key \(HeaderJSON.quoted(key)) appears twice")
+            }
             let type = try reader.integer(UInt32.self, "the value type of \(HeaderJSON.quoted(key))")
             metadata.append((key, try reader.value(type: type, "metadata \(HeaderJSON.quoted(key))")))
         }
@@ -149,7 +157,10 @@ public struct GGUFFile: Sendable {
         var alignment = 32
         if let entry = metadata.first(where: { $0.key == "general.alignment" }) {
             guard case .uint32(let value) = entry.value, value > 0, value & (value - 1) == 0 else {
-                throw .malformed(name, "general.alignment is \(entry.value.summary()) (\(entry.value.typeName)); expected a UINT32 power of two")
+                throw .malformed(
+                    name,
+                    "general.alignment is \(entry.value.summary()) (\(entry.value.typeName)); expected a UINT32 power of two"
+                )
             }
             alignment = Int(value)
         }
@@ -165,12 +176,16 @@ public struct GGUFFile: Sendable {
             var dimensions: [Int] = []
             for d in 0..<Int(rank) {
                 let extent = try reader.integer(UInt64.self, "dimension \(d) of \(label)")
-                guard extent <= UInt64(Int.max) else { throw .malformed(name, "\(label) has dimension \(d) of \(extent), which overflows") }
+                guard extent <= UInt64(Int.max) else {
+                    throw .malformed(name, "\(label) has dimension \(d) of \(extent), which overflows")
+                }
                 dimensions.append(Int(extent))
             }
             let typeID = try reader.integer(UInt32.self, "the type of \(label)")
             guard let type = GGUFTensorType(rawValue: typeID) else {
-                let known = GGUFTensorType.knownName(id: typeID).map { "ggml type \($0) (\(typeID))" } ?? "unknown ggml type \(typeID)"
+                let known =
+                    GGUFTensorType.knownName(id: typeID).map { "ggml type \($0) (\(typeID))" }
+                    ?? "unknown ggml type \(typeID)"
                 throw .unsupported(name, "\(label) has \(known); supported: \(GGUFTensorType.supportedNames)")
             }
             let offset = try reader.integer(UInt64.self, "the data offset of \(label)")
@@ -179,16 +194,24 @@ public struct GGUFFile: Sendable {
                 throw .malformed(name, "\(label) has dimensions \(shapeText), whose element count overflows")
             }
             guard (dimensions.first ?? 1) % type.blockSize == 0 else {
-                throw .malformed(name, "\(label) is \(type.name) with rows of \(dimensions.first ?? 1) elements, not a multiple of its \(type.blockSize)-element blocks")
+                throw .malformed(
+                    name,
+                    "\(label) is \(type.name) with rows of \(dimensions.first ?? 1) elements, not a multiple of its \(type.blockSize)-element blocks"
+                )
             }
             let (byteCount, overflow) = (count / type.blockSize).multipliedReportingOverflow(by: type.blockBytes)
             guard !overflow, offset <= UInt64(Int.max) else {
-                throw .malformed(name, "\(label) has dimensions \(shapeText) of \(type.name) at offset \(offset), whose extent overflows")
+                throw .malformed(
+                    name,
+                    "\(label) has dimensions \(shapeText) of \(type.name) at offset \(offset), whose extent overflows")
             }
             guard Int(offset) % alignment == 0 else {
-                throw .malformed(name, "\(label) has data offset \(offset), not a multiple of the alignment \(alignment)")
+                throw .malformed(
+                    name, "\(label) has data offset \(offset), not a multiple of the alignment \(alignment)")
             }
-            tensors.append(GGUFTensorInfo(name: tensorName, type: type, dimensions: dimensions, offset: Int(offset), byteCount: byteCount))
+            tensors.append(
+                GGUFTensorInfo(
+                    name: tensorName, type: type, dimensions: dimensions, offset: Int(offset), byteCount: byteCount))
         }
 
         let headerEnd = reader.position
@@ -198,14 +221,21 @@ public struct GGUFFile: Sendable {
         for tensor in tensors.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {
             let label = "tensor \(HeaderJSON.quoted(tensor.name))"
             guard tensor.offset <= dataLength, tensor.byteCount <= dataLength - tensor.offset else {
-                throw .malformed(name, "\(label) (\(tensor.type.name) \(describe(tensor.dimensions)), \(tensor.byteCount) bytes at data offset \(tensor.offset)) runs past the end of the \(dataLength)-byte data buffer")
+                throw .malformed(
+                    name,
+                    "\(label) (\(tensor.type.name) \(describe(tensor.dimensions)), \(tensor.byteCount) bytes at data offset \(tensor.offset)) runs past the end of the \(dataLength)-byte data buffer"
+                )
             }
             if let previous, tensor.offset < previous.offset + previous.byteCount {
-                throw .malformed(name, "\(label) (bytes [\(tensor.offset), \(tensor.offset + tensor.byteCount))) overlaps tensor \(HeaderJSON.quoted(previous.name)) (bytes [\(previous.offset), \(previous.offset + previous.byteCount)))")
+                throw .malformed(
+                    name,
+                    "\(label) (bytes [\(tensor.offset), \(tensor.offset + tensor.byteCount))) overlaps tensor \(HeaderJSON.quoted(previous.name)) (bytes [\(previous.offset), \(previous.offset + previous.byteCount)))"
+                )
             }
             if tensor.byteCount > 0 { previous = tensor }
         }
-        return Parsed(version: version, metadata: metadata, tensors: tensors, alignment: alignment, dataStart: dataStart)
+        return Parsed(
+            version: version, metadata: metadata, tensors: tensors, alignment: alignment, dataStart: dataStart)
     }
 }
 

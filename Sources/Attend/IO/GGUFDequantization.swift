@@ -10,7 +10,10 @@ enum GGUFDequantization {
         let blocks = count / type.blockSize
         switch type {
         case .f32:
-            for i in 0..<count { destination[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            for i in 0..<count {
+                destination[i] = Float(
+                    bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
         case .f16:
             for i in 0..<count { destination[i] = half(source, 2 * i) }
         case .q8_0:
@@ -24,6 +27,7 @@ enum GGUFDequantization {
 
     @inline(__always)
     private static func half(_ pointer: UnsafeRawPointer, _ offset: Int) -> Float {
-        HalfFloatBits.float(fromFloat16Bits: UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+        HalfFloatBits.float(
+            fromFloat16Bits: UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     }
 }

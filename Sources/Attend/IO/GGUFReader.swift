@@ -8,10 +8,15 @@ struct GGUFReader {
 
     var remaining: Int { raw.count - position }
 
-    mutating func integer<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String) throws(FileFormatError) -> T {
+    mutating func integer<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String) throws(FileFormatError)
+        -> T
+    {
         let width = MemoryLayout<T>.size
         guard remaining >= width else {
-            throw .malformed(file, "file is truncated: \(what()) needs \(width) bytes at offset \(position) but the file has \(raw.count) bytes")
+            throw .malformed(
+                file,
+                "file is truncated: \(what()) needs \(width) bytes at offset \(position) but the file has \(raw.count) bytes"
+            )
         }
         let value = LittleEndianBytes.load(T.self, from: raw, at: position)
         position += width
@@ -19,11 +24,16 @@ struct GGUFReader {
     }
 
     /// A u64 count or length that must fit `Int` and be at most `limit`.
-    mutating func count(_ what: @autoclosure () -> String, atMost limit: Int, unit: Int = 1) throws(FileFormatError) -> Int {
+    mutating func count(_ what: @autoclosure () -> String, atMost limit: Int, unit: Int = 1) throws(FileFormatError)
+        -> Int
+    {
         let start = position
         let declared = try integer(UInt64.self, what())
         guard declared <= UInt64(Int.max), Int(declared) <= limit / Swift.max(unit, 1) else {
-            throw .malformed(file, "\(what()) is \(declared) at offset \(start), more than the \(remaining) bytes left in the file can hold")
+            throw .malformed(
+                file,
+                "\(what()) is \(declared) at offset \(start), more than the \(remaining) bytes left in the file can hold"
+            )
         }
         return Int(declared)
     }
@@ -51,7 +61,10 @@ struct GGUFReader {
         case 6: return .float32(Float(bitPattern: try integer(UInt32.self, what)))
         case 7:
             let byte = try integer(UInt8.self, what)
-            guard byte <= 1 else { throw .malformed(file, "\(what) is a BOOL with byte value \(byte) at offset \(position - 1); expected 0 or 1") }
+            guard byte <= 1 else {
+                throw .malformed(
+                    file, "\(what) is a BOOL with byte value \(byte) at offset \(position - 1); expected 0 or 1")
+            }
             return .bool(byte == 1)
         case 8: return .string(try string(what))
         case 9:
@@ -63,7 +76,9 @@ struct GGUFReader {
             let n = try count("the element count of \(what)", atMost: remaining, unit: width)
             var elements: [GGUFValue] = []
             elements.reserveCapacity(n)
-            for i in 0..<n { elements.append(try value(type: elementType, "element \(i) of \(what)", depth: depth + 1)) }
+            for i in 0..<n {
+                elements.append(try value(type: elementType, "element \(i) of \(what)", depth: depth + 1))
+            }
             return .array(elements)
         case 10: return .uint64(try integer(UInt64.self, what))
         case 11: return .int64(try integer(Int64.self, what))

@@ -1,3 +1,6 @@
+// swift-format-ignore: AlwaysUseLowerCamelCase
+// The cases carry ggml's own type names (`q4_0` is `Q4_0` in every GGUF tool).
+
 /// The element encodings of GGUF tensors that Attend reads, with their ggml type ids and block
 /// layouts. Every value is dequantized exactly to `Float` (the f16 scales widen exactly; `d·q + m`
 /// is one rounding in Float):
@@ -13,7 +16,11 @@
 /// In the 4-bit blocks byte `j` (0 ≤ j < 16) holds element `j` in its low nibble and element
 /// `j + 16` in its high nibble (not elements 2j and 2j + 1).
 public enum GGUFTensorType: UInt32, Sendable, CaseIterable {
-    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8
+    case f32 = 0
+    case f16 = 1
+    case q4_0 = 2
+    case q4_1 = 3
+    case q8_0 = 8
 
     /// The ggml name (`Q4_1`, …).
     public var name: String {

@@ -4,8 +4,17 @@
 /// 6 `FLOAT32`, 7 `BOOL`, 8 `STRING` (u64 byte length + UTF-8 bytes), 9 `ARRAY` (u32 element type,
 /// u64 count, elements), 10 `UINT64`, 11 `INT64`, 12 `FLOAT64`; all little-endian.
 public enum GGUFValue: Sendable, Equatable {
-    case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
-    case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool)
+    case uint8(UInt8)
+    case int8(Int8)
+    case uint16(UInt16)
+    case int16(Int16)
+    case uint32(UInt32)
+    case int32(Int32)
+    case uint64(UInt64)
+    case int64(Int64)
+    case float32(Float)
+    case float64(Double)
+    case bool(Bool)
     case string(String)
     /// Elements of one type.
     case array([GGUFValue])

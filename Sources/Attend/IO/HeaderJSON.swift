@@ -40,7 +40,8 @@ indirect enum HeaderJSON: Equatable {
     /// A short rendering for error messages, e.g. `[0, 40]`, `"F32"`, `3.5`.
     var rendered: String {
         switch self {
-        case .object(let members): "{" + members.map { "\(HeaderJSON.quoted($0.key)): \($0.value.rendered)" }.joined(separator: ", ") + "}"
+        case .object(let members):
+            "{" + members.map { "\(HeaderJSON.quoted($0.key)): \($0.value.rendered)" }.joined(separator: ", ") + "}"
         case .array(let items): "[" + items.map(\.rendered).joined(separator: ", ") + "]"
         case .string(let text): HeaderJSON.quoted(text)
         case .number(let text): text
@@ -52,7 +53,8 @@ indirect enum HeaderJSON: Equatable {
     /// Compact JSON text (no spaces), as serde_json writes it.
     var serialized: String {
         switch self {
-        case .object(let members): "{" + members.map { "\(HeaderJSON.quoted($0.key)):\($0.value.serialized)" }.joined(separator: ",") + "}"
+        case .object(let members):
+            "{" + members.map { "\(HeaderJSON.quoted($0.key)):\($0.value.serialized)" }.joined(separator: ",") + "}"
         case .array(let items): "[" + items.map(\.serialized).joined(separator: ",") + "]"
         default: rendered
         }
@@ -120,9 +122,15 @@ indirect enum HeaderJSON: Equatable {
             case UInt8(ascii: "["): return try parseArray(depth: depth)
             case UInt8(ascii: "\""): return .string(try parseString())
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             default: throw error("unexpected character '\(Unicode.Scalar(byte))'")
             }
         }
@@ -139,7 +147,10 @@ indirect enum HeaderJSON: Equatable {
             var members: [(key: String, value: HeaderJSON)] = []
             var keys = Set<String>()
             skipWhitespace()
-            if current == UInt8(ascii: "}") { position += 1; return .object(members) }
+            if current == UInt8(ascii: "}") {
+                position += 1
+                return .object(members)
+            }
             while true {
                 skipWhitespace()
                 guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -148,8 +159,14 @@ indirect enum HeaderJSON: Equatable {
                 try expect(UInt8(ascii: ":"), "':'")
                 members.append((key, try parseValue(depth: depth + 1)))
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { position += 1; continue }
-                if current == UInt8(ascii: "}") { position += 1; return .object(members) }
+                if current == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if current == UInt8(ascii: "}") {
+                    position += 1
+                    return .object(members)
+                }
                 throw error("expected ',' or '}'")
             }
         }
@@ -158,12 +175,21 @@ indirect enum HeaderJSON: Equatable {
             position += 1  // [
             var items: [HeaderJSON] = []
             skipWhitespace()
-            if current == UInt8(ascii: "]") { position += 1; return .array(items) }
+            if current == UInt8(ascii: "]") {
+                position += 1
+                return .array(items)
+            }
             while true {
                 items.append(try parseValue(depth: depth + 1))
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { position += 1; continue }
-                if current == UInt8(ascii: "]") { position += 1; return .array(items) }
+                if current == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if current == UInt8(ascii: "]") {
+                    position += 1
+                    return .array(items)
+                }
                 throw error("expected ',' or ']'")
             }
         }
@@ -198,7 +224,9 @@ indirect enum HeaderJSON: Equatable {
                 position += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    guard let text = String(validating: utf8, as: UTF8.self) else { throw error("string is not valid UTF-8") }
+                    guard let text = String(validating: utf8, as: UTF8.self) else {
+                        throw error("string is not valid UTF-8")
+                    }
                     return text
                 case UInt8(ascii: "\\"):
                     guard let escaped = current else { throw error("unterminated string") }

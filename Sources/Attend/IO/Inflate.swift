@@ -25,7 +25,9 @@ enum Inflate {
 
     /// Decodes `input` (a raw deflate stream) that must produce exactly `expectedCount` bytes.
     /// Returns the bytes and their CRC-32. Bytes after the end of the stream are ignored.
-    static func decode(_ input: UnsafeRawBufferPointer, expectedCount: Int) throws(Failure) -> (bytes: [UInt8], crc32: UInt32) {
+    static func decode(_ input: UnsafeRawBufferPointer, expectedCount: Int) throws(Failure) -> (
+        bytes: [UInt8], crc32: UInt32
+    ) {
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw .corrupt("zlib could not start inflating (out of memory)")
@@ -36,7 +38,8 @@ enum Inflate {
 
         var output: [UInt8] = []
         // Reserve what the input can plausibly give, never a claimed size alone.
-        output.reserveCapacity(min(expectedCount, input.count.multipliedReportingOverflow(by: 4).partialValue + chunkSize))
+        output.reserveCapacity(
+            min(expectedCount, input.count.multipliedReportingOverflow(by: 4).partialValue + chunkSize))
         var checksum = crc32(0, nil, 0)
         var fed = 0  // input bytes handed to zlib so far
         let base = input.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self)) }

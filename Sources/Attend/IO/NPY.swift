@@ -38,7 +38,9 @@ public enum NPY {
     /// `array` must satisfy the `ArrayData` invariant (`bytes.count == shape.product * dtype.byteWidth`);
     /// this is a precondition. Use `write(_:to:)` for a throwing check.
     public static func encode(_ array: ArrayData) -> Data {
-        if let problem = ArrayData.consistencyProblem(shape: array.shape, dtype: array.dtype, byteCount: array.bytes.count) {
+        if let problem = ArrayData.consistencyProblem(
+            shape: array.shape, dtype: array.dtype, byteCount: array.bytes.count)
+        {
             preconditionFailure("NPY.encode: \(problem)")
         }
         let (descr, bytes) = storable(array)
@@ -81,13 +83,17 @@ public enum NPY {
     /// no partial output (`attend run` writes an output and its attention weights this way).
     /// `extra` files (say, a picture of the same result) are written in the same all-or-nothing step.
     /// - Throws: `FileFormatError` naming the file that could not be written.
-    public static func write(_ arrays: [ArrayData], to urls: [URL], alongWith extra: [(contents: Data, url: URL)] = []) throws {
+    public static func write(_ arrays: [ArrayData], to urls: [URL], alongWith extra: [(contents: Data, url: URL)] = [])
+        throws
+    {
         precondition(arrays.count == urls.count, "NPY.write: \(arrays.count) arrays for \(urls.count) files")
         for (array, url) in zip(arrays, urls) {
-            try array.validate(file: ArrayFileAccess.displayName(url), name: url.deletingPathExtension().lastPathComponent)
+            try array.validate(
+                file: ArrayFileAccess.displayName(url), name: url.deletingPathExtension().lastPathComponent)
         }
         try ArrayFileAccess.replaceAll(urls + extra.map(\.url)) { index, temporary in
-            try (index < arrays.count ? encode(arrays[index]) : extra[index - arrays.count].contents).write(to: temporary)
+            try (index < arrays.count ? encode(arrays[index]) : extra[index - arrays.count].contents).write(
+                to: temporary)
         }
     }
 
@@ -122,23 +128,32 @@ public enum NPY {
         guard raw.starts(with: magic) else {
             throw .malformed(name, "not a .npy file (it does not start with \\x93NUMPY)")
         }
-        let major = raw[6], minor = raw[7]
+        let major = raw[6]
+        let minor = raw[7]
         let lengthFieldSize: Int
         switch (major, minor) {
         case (1, 0): lengthFieldSize = 2
         case (2, 0), (3, 0): lengthFieldSize = 4
-        default: throw .unsupported(name, ".npy format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)")
+        default:
+            throw .unsupported(name, ".npy format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)")
         }
         let headerStart = preambleStart + lengthFieldSize
         guard raw.count >= headerStart else {
-            throw .malformed(name, "file is truncated: \(raw.count) bytes, shorter than the \(headerStart)-byte version \(major).0 preamble")
+            throw .malformed(
+                name,
+                "file is truncated: \(raw.count) bytes, shorter than the \(headerStart)-byte version \(major).0 preamble"
+            )
         }
-        let headerLength = lengthFieldSize == 2
+        let headerLength =
+            lengthFieldSize == 2
             ? Int(LittleEndianBytes.load(UInt16.self, from: raw, at: preambleStart))
             : Int(LittleEndianBytes.load(UInt32.self, from: raw, at: preambleStart))
         let dataStart = headerStart + headerLength
         guard dataStart <= raw.count else {
-            throw .malformed(name, "header length \(headerLength) runs past the end of the file (\(raw.count) bytes, header starts at byte \(headerStart))")
+            throw .malformed(
+                name,
+                "header length \(headerLength) runs past the end of the file (\(raw.count) bytes, header starts at byte \(headerStart))"
+            )
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: raw[headerStart..<dataStart])
         let headerText: String
@@ -158,14 +173,21 @@ public enum NPY {
         let width = header.dtype.byteWidth
         let shapeText = NPYHeader.tupleText(header.shape)
         guard let byteCount = ShapeArithmetic.byteCount(shape: header.shape, width: width) else {
-            throw .malformed(name, "header declares shape \(shapeText) of '\(header.descr)', whose size in bytes overflows")
+            throw .malformed(
+                name, "header declares shape \(shapeText) of '\(header.descr)', whose size in bytes overflows")
         }
         let available = raw.count - dataStart
         guard byteCount <= available else {
-            throw .malformed(name, "header declares shape \(shapeText) of '\(header.descr)' (\(byteCount) bytes) but only \(available) bytes of data follow the header")
+            throw .malformed(
+                name,
+                "header declares shape \(shapeText) of '\(header.descr)' (\(byteCount) bytes) but only \(available) bytes of data follow the header"
+            )
         }
         guard byteCount == available else {
-            throw .malformed(name, "file has \(available - byteCount) unexpected bytes after the \(byteCount) bytes of shape \(shapeText) of '\(header.descr)'")
+            throw .malformed(
+                name,
+                "file has \(available - byteCount) unexpected bytes after the \(byteCount) bytes of shape \(shapeText) of '\(header.descr)'"
+            )
         }
         var bytes = [UInt8](UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + byteCount)]))
         if header.bigEndian { LittleEndianBytes.swapElements(&bytes, width: width) }

@@ -78,7 +78,8 @@ struct NPYHeader: Equatable {
         var shape: [Int] = []
         for item in items {
             guard case .int(let extent) = item else {
-                throw .malformed(file, "header 'shape' \(shapeValue.rendered) contains \(item.rendered), which is not an integer")
+                throw .malformed(
+                    file, "header 'shape' \(shapeValue.rendered) contains \(item.rendered), which is not an integer")
             }
             guard extent >= 0 else {
                 throw .malformed(file, "header 'shape' \(shapeValue.rendered) has a negative extent \(extent)")

@@ -38,7 +38,9 @@ public enum NPZ {
                 let path = entry.path
                 let member = "member \(HeaderJSON.quoted(path))"
                 guard entry.kind == .file else {
-                    throw FileFormatError.unsupported(file, "\(member) is a \(entry.kind == .directory ? "directory" : "symbolic link"), not an array")
+                    throw FileFormatError.unsupported(
+                        file, "\(member) is a \(entry.kind == .directory ? "directory" : "symbolic link"), not an array"
+                    )
                 }
                 let name = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
                 guard arrays[name] == nil else {
@@ -63,7 +65,8 @@ public enum NPZ {
         for name in arrays.keys.sorted() {
             guard let array = arrays[name] else { continue }
             if name.isEmpty || name.hasPrefix("/") || name.contains("\0") {
-                throw FileFormatError.invalidArgument(file, "array name \(HeaderJSON.quoted(name)) cannot be a ZIP member name")
+                throw FileFormatError.invalidArgument(
+                    file, "array name \(HeaderJSON.quoted(name)) cannot be a ZIP member name")
             }
             try array.validate(file: file, name: name)
         }
@@ -96,7 +99,9 @@ public enum NPZ {
     }
 
     /// The member's bytes, with its sizes and CRC-32 checked.
-    private static func extract(_ entry: ZIPMember, from raw: UnsafeRawBufferPointer, file: String, member: String) throws(FileFormatError) -> [UInt8] {
+    private static func extract(_ entry: ZIPMember, from raw: UnsafeRawBufferPointer, file: String, member: String)
+        throws(FileFormatError) -> [UInt8]
+    {
         let claimed = entry.uncompressedSize
         let stored = entry.compressedSize
         guard !entry.isEncrypted else {
@@ -113,23 +118,32 @@ public enum NPZ {
         switch entry.method {
         case 0:
             guard claimed == stored else {
-                throw .malformed(file, "\(member) is stored uncompressed but its sizes disagree (\(stored) stored, \(claimed) uncompressed)")
+                throw .malformed(
+                    file,
+                    "\(member) is stored uncompressed but its sizes disagree (\(stored) stored, \(claimed) uncompressed)"
+                )
             }
             bytes = [UInt8](source)
             checksum = Inflate.crc32Checksum(source)
         case 8:
             let (bound, overflow) = stored.multipliedReportingOverflow(by: maximumDeflateRatio)
             guard overflow || claimed <= bound + 1024 else {
-                throw .malformed(file, "\(member) claims \(claimed) bytes from \(stored) deflated bytes, more than deflate can produce")
+                throw .malformed(
+                    file,
+                    "\(member) claims \(claimed) bytes from \(stored) deflated bytes, more than deflate can produce")
             }
             do throws(Inflate.Failure) {
                 (bytes, checksum) = try Inflate.decode(source, expectedCount: expected)
             } catch {
                 switch error {
                 case .tooLong:
-                    throw .malformed(file, "\(member) decompresses to more than the \(expected) bytes the ZIP directory claims")
+                    throw .malformed(
+                        file, "\(member) decompresses to more than the \(expected) bytes the ZIP directory claims")
                 case .truncated(let produced):
-                    throw .malformed(file, "\(member) is truncated: its deflate stream ends after \(produced) of \(expected) bytes without an end-of-stream marker")
+                    throw .malformed(
+                        file,
+                        "\(member) is truncated: its deflate stream ends after \(produced) of \(expected) bytes without an end-of-stream marker"
+                    )
                 case .corrupt(let reason):
                     throw .malformed(file, "\(member) cannot be inflated (\(reason))")
                 }
@@ -138,7 +152,9 @@ public enum NPZ {
                 throw .malformed(file, "\(member) is truncated: \(bytes.count) of \(expected) bytes")
             }
         default:
-            throw .unsupported(file, "\(member) uses ZIP compression method \(entry.method); only stored (0) and deflate (8) are supported")
+            throw .unsupported(
+                file,
+                "\(member) uses ZIP compression method \(entry.method); only stored (0) and deflate (8) are supported")
         }
         guard checksum == entry.crc32 else {
             throw .malformed(file, "\(member) fails its CRC-32 check (the data is corrupt)")

@@ -31,8 +31,10 @@ indirect enum PythonLiteral: Equatable {
     /// Python's `repr`-like rendering, used in error messages.
     var rendered: String {
         switch self {
-        case .dict(let entries): "{" + entries.map { "\($0.key.rendered): \($0.value.rendered)" }.joined(separator: ", ") + "}"
-        case .tuple(let items): items.count == 1 ? "(\(items[0].rendered),)" : "(" + items.map(\.rendered).joined(separator: ", ") + ")"
+        case .dict(let entries):
+            "{" + entries.map { "\($0.key.rendered): \($0.value.rendered)" }.joined(separator: ", ") + "}"
+        case .tuple(let items):
+            items.count == 1 ? "(\(items[0].rendered),)" : "(" + items.map(\.rendered).joined(separator: ", ") + ")"
         case .list(let items): "[" + items.map(\.rendered).joined(separator: ", ") + "]"
         case .string(let text): "'\(text)'"
         case .int(let value): String(value)
@@ -88,15 +90,24 @@ indirect enum PythonLiteral: Equatable {
             var entries: [DictEntry] = []
             while true {
                 skipWhitespace()
-                if current == "}" { position += 1; break }
+                if current == "}" {
+                    position += 1
+                    break
+                }
                 let key = try parseValue(depth: depth + 1)
                 if entries.contains(where: { $0.key == key }) { throw error("duplicate key \(key.rendered)") }
                 try expect(":")
                 let value = try parseValue(depth: depth + 1)
                 entries.append(DictEntry(key: key, value: value))
                 skipWhitespace()
-                if current == "," { position += 1; continue }
-                if current == "}" { position += 1; break }
+                if current == "," {
+                    position += 1
+                    continue
+                }
+                if current == "}" {
+                    position += 1
+                    break
+                }
                 throw error("expected ',' or '}'")
             }
             return .dict(entries)
@@ -110,11 +121,21 @@ indirect enum PythonLiteral: Equatable {
             var sawComma = false
             while true {
                 skipWhitespace()
-                if current == close { position += 1; break }
+                if current == close {
+                    position += 1
+                    break
+                }
                 items.append(try parseValue(depth: depth + 1))
                 skipWhitespace()
-                if current == "," { position += 1; sawComma = true; continue }
-                if current == close { position += 1; break }
+                if current == "," {
+                    position += 1
+                    sawComma = true
+                    continue
+                }
+                if current == close {
+                    position += 1
+                    break
+                }
                 throw error("expected ',' or '\(close)'")
             }
             return (items, sawComma)
@@ -129,7 +150,10 @@ indirect enum PythonLiteral: Equatable {
                 position += 1
                 if scalar == quote { break }
                 if scalar == "\n" { throw error("line break inside a string") }
-                if scalar != "\\" { text.append(scalar); continue }
+                if scalar != "\\" {
+                    text.append(scalar)
+                    continue
+                }
                 guard let escaped = current else { throw error("unterminated string") }
                 position += 1
                 switch escaped {
@@ -171,8 +195,10 @@ indirect enum PythonLiteral: Equatable {
             while let scalar = current, ("0"..."9").contains(scalar) {
                 let digit = Int(scalar.value - 48)
                 let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit)
-                                                 : shifted.addingReportingOverflow(digit)
+                let (next, overflow2) =
+                    negative
+                    ? shifted.subtractingReportingOverflow(digit)
+                    : shifted.addingReportingOverflow(digit)
                 guard !overflow1 && !overflow2 else { throw error("integer too large") }
                 value = next
                 digitCount += 1

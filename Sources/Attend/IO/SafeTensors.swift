@@ -46,15 +46,20 @@ public enum SafeTensors {
         for name in names {
             guard let array = arrays[name] else { continue }
             if name == SafeTensorsHeader.metadataKey {
-                throw FileFormatError.invalidArgument("safetensors", "a tensor cannot be named \"\(name)\"; that key holds the metadata")
+                throw FileFormatError.invalidArgument(
+                    "safetensors", "a tensor cannot be named \"\(name)\"; that key holds the metadata")
             }
             try array.validate(file: "safetensors", name: name)
             let end = offset + array.bytes.count
-            members.append((name, .object([
-                ("dtype", .string(array.dtype.safetensorsName)),
-                ("shape", .array(array.shape.map { .number(String($0)) })),
-                ("data_offsets", .array([.number(String(offset)), .number(String(end))])),
-            ])))
+            members.append(
+                (
+                    name,
+                    .object([
+                        ("dtype", .string(array.dtype.safetensorsName)),
+                        ("shape", .array(array.shape.map { .number(String($0)) })),
+                        ("data_offsets", .array([.number(String(offset)), .number(String(end))])),
+                    ])
+                ))
             offset = end
         }
         var header = Array(HeaderJSON.object(members).serialized.utf8)
@@ -84,7 +89,9 @@ public enum SafeTensors {
 
     // MARK: Internal
 
-    static func decodeWithMetadata(_ data: Data, name: String) throws -> (arrays: [String: ArrayData], metadata: [String: String]?) {
+    static func decodeWithMetadata(_ data: Data, name: String) throws -> (
+        arrays: [String: ArrayData], metadata: [String: String]?
+    ) {
         try data.withUnsafeBytes { raw in try decode(raw, name: name) }
     }
 
@@ -101,14 +108,18 @@ public enum SafeTensors {
         }
         let headerLength = Int(declared)
         guard headerLength <= raw.count - 8 else {
-            throw .malformed(name, "header length \(headerLength) runs past the end of the file (\(raw.count) bytes, so at most \(raw.count - 8) header bytes)")
+            throw .malformed(
+                name,
+                "header length \(headerLength) runs past the end of the file (\(raw.count) bytes, so at most \(raw.count - 8) header bytes)"
+            )
         }
         let dataStart = 8 + headerLength
         let header = try SafeTensorsHeader.parse(
             UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]), dataLength: raw.count - dataStart, file: name)
         var arrays: [String: ArrayData] = [:]
         for tensor in header.tensors {
-            let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: raw[(dataStart + tensor.begin)..<(dataStart + tensor.end)]))
+            let bytes = [UInt8](
+                UnsafeRawBufferPointer(rebasing: raw[(dataStart + tensor.begin)..<(dataStart + tensor.end)]))
             arrays[tensor.name] = ArrayData(unchecked: tensor.shape, dtype: tensor.dtype, bytes: bytes)
         }
         return (arrays, header.metadata)

@@ -22,7 +22,9 @@ struct SafeTensorsHeader {
     static let supportedDTypes = DType.allCases.map(\.safetensorsName).joined(separator: ", ")
 
     /// Parses the header JSON and checks every tensor against a data buffer of `dataLength` bytes.
-    static func parse(_ json: UnsafeRawBufferPointer, dataLength: Int, file: String) throws(FileFormatError) -> SafeTensorsHeader {
+    static func parse(_ json: UnsafeRawBufferPointer, dataLength: Int, file: String) throws(FileFormatError)
+        -> SafeTensorsHeader
+    {
         let root: HeaderJSON
         do {
             root = try HeaderJSON.parse(json)
@@ -52,7 +54,8 @@ struct SafeTensorsHeader {
         var metadata: [String: String] = [:]
         for (key, entry) in entries {
             guard case .string(let text) = entry else {
-                throw .malformed(file, "\"\(metadataKey)\" entry \(HeaderJSON.quoted(key)) is \(entry.rendered), not a string")
+                throw .malformed(
+                    file, "\"\(metadataKey)\" entry \(HeaderJSON.quoted(key)) is \(entry.rendered), not a string")
             }
             metadata[key] = text
         }
@@ -75,7 +78,8 @@ struct SafeTensorsHeader {
             throw .malformed(file, "\(label) has dtype \(dtypeValue.rendered), not a string")
         }
         guard let dtype = DType(safetensorsName: dtypeName) else {
-            throw .unsupported(file, "\(label) has unsupported dtype \(HeaderJSON.quoted(dtypeName)) (supported: \(supportedDTypes))")
+            throw .unsupported(
+                file, "\(label) has unsupported dtype \(HeaderJSON.quoted(dtypeName)) (supported: \(supportedDTypes))")
         }
 
         let shapeValue = try field("shape")
@@ -85,15 +89,20 @@ struct SafeTensorsHeader {
         var shape: [Int] = []
         for extent in extents {
             guard let integer = extent.intValue, integer >= 0 else {
-                throw .malformed(file, "\(label) has shape \(shapeValue.rendered): \(extent.rendered) is not a non-negative integer")
+                throw .malformed(
+                    file, "\(label) has shape \(shapeValue.rendered): \(extent.rendered) is not a non-negative integer")
             }
             shape.append(integer)
         }
 
         let offsetsValue = try field("data_offsets")
         guard case .array(let offsets) = offsetsValue, offsets.count == 2,
-              let begin = offsets[0].intValue, let end = offsets[1].intValue, begin >= 0, begin <= end else {
-            throw .malformed(file, "\(label) has data_offsets \(offsetsValue.rendered); expected [begin, end] with integers 0 ≤ begin ≤ end")
+            let begin = offsets[0].intValue, let end = offsets[1].intValue, begin >= 0, begin <= end
+        else {
+            throw .malformed(
+                file,
+                "\(label) has data_offsets \(offsetsValue.rendered); expected [begin, end] with integers 0 ≤ begin ≤ end"
+            )
         }
 
         let shapeText = describe(shape)
@@ -101,7 +110,10 @@ struct SafeTensorsHeader {
             throw .malformed(file, "\(label) has shape \(shapeText) of \(dtypeName), whose size in bytes overflows")
         }
         guard needed == end - begin else {
-            throw .malformed(file, "\(label) has data_offsets [\(begin), \(end)] (\(end - begin) bytes) but shape \(shapeText) of \(dtypeName) needs \(needed) bytes")
+            throw .malformed(
+                file,
+                "\(label) has data_offsets [\(begin), \(end)] (\(end - begin) bytes) but shape \(shapeText) of \(dtypeName) needs \(needed) bytes"
+            )
         }
         return Tensor(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
     }
@@ -114,21 +126,34 @@ struct SafeTensorsHeader {
         for tensor in tensors {
             let label = "tensor \(HeaderJSON.quoted(tensor.name))"
             guard tensor.end <= dataLength else {
-                throw .malformed(file, "\(label) has data_offsets [\(tensor.begin), \(tensor.end)], beyond the end of the \(dataLength)-byte data buffer")
+                throw .malformed(
+                    file,
+                    "\(label) has data_offsets [\(tensor.begin), \(tensor.end)], beyond the end of the \(dataLength)-byte data buffer"
+                )
             }
             if tensor.begin < covered, let previous {
-                throw .malformed(file, "\(label) (data_offsets [\(tensor.begin), \(tensor.end)]) overlaps tensor \(HeaderJSON.quoted(previous.name)) (data_offsets [\(previous.begin), \(previous.end)])")
+                throw .malformed(
+                    file,
+                    "\(label) (data_offsets [\(tensor.begin), \(tensor.end)]) overlaps tensor \(HeaderJSON.quoted(previous.name)) (data_offsets [\(previous.begin), \(previous.end)])"
+                )
             }
             if tensor.begin > covered {
                 let after = previous.map { " after tensor \(HeaderJSON.quoted($0.name))" } ?? ""
-                throw .malformed(file, "data buffer bytes [\(covered), \(tensor.begin)) belong to no tensor (a gap\(after) before \(label))")
+                throw .malformed(
+                    file,
+                    "data buffer bytes [\(covered), \(tensor.begin)) belong to no tensor (a gap\(after) before \(label))"
+                )
             }
             covered = tensor.end
             previous = tensor
         }
         if covered != dataLength {
-            let after = previous.map { "after tensor \(HeaderJSON.quoted($0.name)) ends at byte \($0.end)" } ?? "and no tensor uses them"
-            throw .malformed(file, "data buffer has \(dataLength - covered) bytes left over \(after) (the buffer is \(dataLength) bytes)")
+            let after =
+                previous.map { "after tensor \(HeaderJSON.quoted($0.name)) ends at byte \($0.end)" }
+                ?? "and no tensor uses them"
+            throw .malformed(
+                file,
+                "data buffer has \(dataLength - covered) bytes left over \(after) (the buffer is \(dataLength) bytes)")
         }
     }
 }

@@ -40,7 +40,9 @@ extension BoolTensor {
 
 /// Reads every array of a `.npy`, `.npz` or `.safetensors` file as tensors keyed by name
 /// (PyTorch state_dict names for weight files).
-public func readTensors<Scalar: TensorScalar>(contentsOf url: URL, as _: Scalar.Type = Scalar.self) throws -> [String: Tensor<Scalar>] {
+public func readTensors<Scalar: TensorScalar>(contentsOf url: URL, as _: Scalar.Type = Scalar.self) throws -> [String:
+    Tensor<Scalar>]
+{
     var result: [String: Tensor<Scalar>] = [:]
     for (name, array) in try ArrayFile.readAll(contentsOf: url) {
         result[name] = try Tensor<Scalar>(array, name: "\(url.lastPathComponent) [\(name)]")

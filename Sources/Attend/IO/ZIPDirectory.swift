@@ -44,7 +44,8 @@ enum ZIPDirectory {
         var entryCount = UInt64(load(UInt16.self, raw, end + 10))
         var directorySize = UInt64(load(UInt32.self, raw, end + 12))
         var directoryOffset = UInt64(load(UInt32.self, raw, end + 16))
-        let disk = load(UInt16.self, raw, end + 4), directoryDisk = load(UInt16.self, raw, end + 6)
+        let disk = load(UInt16.self, raw, end + 4)
+        let directoryDisk = load(UInt16.self, raw, end + 6)
         if entryCount == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
             // ZIP64: a 20-byte locator right before the end record gives the ZIP64 end record's offset.
             let locator = end - 20
@@ -67,7 +68,8 @@ enum ZIPDirectory {
         }
         let directoryEnd = directoryOffset.addingReportingOverflow(directorySize)
         guard !directoryEnd.overflow, directoryEnd.partialValue <= UInt64(end) else {
-            throw broken("the central directory (\(directorySize) bytes at offset \(directoryOffset)) lies outside the file")
+            throw broken(
+                "the central directory (\(directorySize) bytes at offset \(directoryOffset)) lies outside the file")
         }
         guard entryCount <= directorySize / UInt64(centralHeaderSize) else {
             throw broken("\(entryCount) members cannot fit a \(directorySize)-byte central directory")
@@ -99,7 +101,9 @@ enum ZIPDirectory {
                 localHeaderOffset: UInt64(load(UInt32.self, raw, cursor + 42))
             )
             let extraStart = nameStart + nameLength
-            try applyZIP64Extra(UnsafeRawBufferPointer(rebasing: raw[extraStart..<(extraStart + extraLength)]), to: &member) { reason throws(FileFormatError) in
+            try applyZIP64Extra(
+                UnsafeRawBufferPointer(rebasing: raw[extraStart..<(extraStart + extraLength)]), to: &member
+            ) { reason throws(FileFormatError) in
                 throw broken("member \(HeaderJSON.quoted(path)): \(reason)")
             }
             member.kind = kind(
@@ -114,15 +118,24 @@ enum ZIPDirectory {
 
     /// Where `member`'s stored (possibly deflated) bytes lie in the archive.
     /// - Throws: `FileFormatError` when its local header is missing or the data runs past the file.
-    static func dataRange(of member: ZIPMember, in raw: UnsafeRawBufferPointer, file: String, label: String) throws(FileFormatError) -> Range<Int> {
+    static func dataRange(of member: ZIPMember, in raw: UnsafeRawBufferPointer, file: String, label: String)
+        throws(FileFormatError) -> Range<Int>
+    {
         let header = member.localHeaderOffset
-        guard raw.count >= localHeaderSize, header <= UInt64(raw.count - localHeaderSize), load(UInt32.self, raw, Int(header)) == 0x0403_4B50 else {
+        guard raw.count >= localHeaderSize, header <= UInt64(raw.count - localHeaderSize),
+            load(UInt32.self, raw, Int(header)) == 0x0403_4B50
+        else {
             throw .malformed(file, "\(label) has no local header at offset \(header)")
         }
         let offset = Int(header)
-        let start = offset + localHeaderSize + Int(load(UInt16.self, raw, offset + 26)) + Int(load(UInt16.self, raw, offset + 28))
+        let start =
+            offset + localHeaderSize + Int(load(UInt16.self, raw, offset + 26))
+            + Int(load(UInt16.self, raw, offset + 28))
         guard start <= raw.count, member.compressedSize <= UInt64(raw.count - start) else {
-            throw .malformed(file, "\(label)'s \(member.compressedSize) bytes of data starting at offset \(start) run past the end of the file (\(raw.count) bytes)")
+            throw .malformed(
+                file,
+                "\(label)'s \(member.compressedSize) bytes of data starting at offset \(start) run past the end of the file (\(raw.count) bytes)"
+            )
         }
         return start..<(start + Int(member.compressedSize))
     }
@@ -137,7 +150,8 @@ enum ZIPDirectory {
         var offset = raw.count - endRecordSize
         while offset >= lowest {
             if raw[offset] == 0x50, load(UInt32.self, raw, offset) == 0x0605_4B50,
-               offset + endRecordSize + Int(load(UInt16.self, raw, offset + 20)) <= raw.count {
+                offset + endRecordSize + Int(load(UInt16.self, raw, offset + 20)) <= raw.count
+            {
                 return offset
             }
             offset -= 1

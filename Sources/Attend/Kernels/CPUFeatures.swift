@@ -28,12 +28,15 @@ public struct CPUFeatures: Sendable, Equatable {
         vendor: String = "", brand: String = "", family: Int = 0, model: Int = 0, stepping: Int = 0,
         sse2: Bool = false, sse3: Bool = false, ssse3: Bool = false, sse41: Bool = false, sse42: Bool = false,
         avx: Bool = false, avx2: Bool = false, fma: Bool = false,
-        avx512f: Bool = false, avx512cd: Bool = false, avx512bw: Bool = false, avx512dq: Bool = false, avx512vl: Bool = false
+        avx512f: Bool = false, avx512cd: Bool = false, avx512bw: Bool = false, avx512dq: Bool = false,
+        avx512vl: Bool = false
     ) {
         (self.vendor, self.brand, self.family, self.model, self.stepping) = (vendor, brand, family, model, stepping)
         (self.sse2, self.sse3, self.ssse3, self.sse41, self.sse42) = (sse2, sse3, ssse3, sse41, sse42)
         (self.avx, self.avx2, self.fma) = (avx, avx2, fma)
-        (self.avx512f, self.avx512cd, self.avx512bw, self.avx512dq, self.avx512vl) = (avx512f, avx512cd, avx512bw, avx512dq, avx512vl)
+        (self.avx512f, self.avx512cd, self.avx512bw, self.avx512dq, self.avx512vl) = (
+            avx512f, avx512cd, avx512bw, avx512dq, avx512vl
+        )
     }
 
     /// This machine's CPU (CPUID + XGETBV, read once).
@@ -50,7 +53,8 @@ public struct CPUFeatures: Sendable, Equatable {
             family: Int(raw.family), model: Int(raw.model), stepping: Int(raw.stepping),
             sse2: raw.sse2, sse3: raw.sse3, ssse3: raw.ssse3, sse41: raw.sse41, sse42: raw.sse42,
             avx: raw.avx, avx2: raw.avx2, fma: raw.fma,
-            avx512f: raw.avx512f, avx512cd: raw.avx512cd, avx512bw: raw.avx512bw, avx512dq: raw.avx512dq, avx512vl: raw.avx512vl)
+            avx512f: raw.avx512f, avx512cd: raw.avx512cd, avx512bw: raw.avx512bw, avx512dq: raw.avx512dq,
+            avx512vl: raw.avx512vl)
     }()
 
     /// AVX2 and FMA both usable: what Attend's AVX2 kernels and OpenBLAS's Haswell kernels need.
@@ -65,7 +69,8 @@ public struct CPUFeatures: Sendable, Equatable {
         [
             ("sse2", sse2), ("sse3", sse3), ("ssse3", ssse3), ("sse4_1", sse41), ("sse4_2", sse42),
             ("avx", avx), ("avx2", avx2), ("fma", fma),
-            ("avx512f", avx512f), ("avx512cd", avx512cd), ("avx512bw", avx512bw), ("avx512dq", avx512dq), ("avx512vl", avx512vl),
+            ("avx512f", avx512f), ("avx512cd", avx512cd), ("avx512bw", avx512bw), ("avx512dq", avx512dq),
+            ("avx512vl", avx512vl),
         ].filter(\.1).map(\.0)
     }
 

@@ -2,8 +2,9 @@ import Dispatch
 import Foundation
 import Synchronization
 import _AttendKernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The FMA peak of this machine, measured: how many Float operations per second a core can do
@@ -57,9 +58,11 @@ public enum FMAPeak {
     public static var environmentProblem: String? {
         guard let raw = getenv("ATTEND_FMA_PEAK_ISA").map({ String(cString: $0) }), !raw.isEmpty else { return nil }
         guard let isa = ISA(rawValue: raw.lowercased()) else {
-            return "ATTEND_FMA_PEAK_ISA=\(raw) is not one of \(ISA.allCases.map(\.rawValue).joined(separator: ", ")); using \(best().rawValue)"
+            return
+                "ATTEND_FMA_PEAK_ISA=\(raw) is not one of \(ISA.allCases.map(\.rawValue).joined(separator: ", ")); using \(best().rawValue)"
         }
-        return isAvailable(isa) ? nil : "ATTEND_FMA_PEAK_ISA=\(raw): this CPU cannot run \(raw); using \(best().rawValue)"
+        return isAvailable(isa)
+            ? nil : "ATTEND_FMA_PEAK_ISA=\(raw): this CPU cannot run \(raw); using \(best().rawValue)"
     }
 
     private static var forcedISA: ISA? {

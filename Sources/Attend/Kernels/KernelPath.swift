@@ -42,7 +42,8 @@ public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible 
         func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         return resolve(
             requested: environment("ATTEND_KERNELS"), portableAlias: environment("ATTEND_PORTABLE_KERNELS"),
-            supported: supported, warn: { message in
+            supported: supported,
+            warn: { message in
                 FileHandle.standardError.write(Data("attend: \(message)\n".utf8))
             })
     }()
@@ -56,11 +57,13 @@ public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible 
             let name = requested.lowercased()
             if let path = KernelPath(rawValue: name) {
                 if supported.contains(path) { return (path, "ATTEND_KERNELS=\(requested)") }
-                let message = "ATTEND_KERNELS=\(requested): this CPU lacks \(path == .avx2 ? "AVX2 + FMA" : name); using \(best.rawValue)"
+                let message =
+                    "ATTEND_KERNELS=\(requested): this CPU lacks \(path == .avx2 ? "AVX2 + FMA" : name); using \(best.rawValue)"
                 warn(message)
                 return (best, message)
             }
-            let message = name == "avx512"
+            let message =
+                name == "avx512"
                 ? "ATTEND_KERNELS=\(requested): this build has no AVX-512 kernels; using \(best.rawValue)"
                 : "ATTEND_KERNELS=\(requested) is not a kernel path (expected one of \(allCases.map(\.rawValue).joined(separator: ", "))); using \(best.rawValue)"
             warn(message)

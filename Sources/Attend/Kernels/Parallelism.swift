@@ -2,8 +2,9 @@ import CBLAS
 import Dispatch
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Attend's one threading model.
@@ -122,7 +123,10 @@ enum WorkerBudget {
             }
             let (exchanged, original) = reserved.compareExchange(
                 expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
-            if exchanged { current += 1; break }
+            if exchanged {
+                current += 1
+                break
+            }
             current = original
         }
         while true {

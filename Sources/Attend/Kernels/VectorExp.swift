@@ -1,6 +1,7 @@
 import _AttendKernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Vectorized exp for the attention hot loop (B·H·Lq·Lk evaluations). This Swift SIMD version is
@@ -25,8 +26,8 @@ func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let magic = SIMD8<Float>(repeating: 12_582_912)
     let t = clamped * 1.442_695_04 + magic
     let n = t - magic
-    var r = clamped - n * 0.693_359_375          // ln2 high part (exact product)
-    r = r - n * -2.121_944_40e-4                 // ln2 low part
+    var r = clamped - n * 0.693_359_375  // ln2 high part (exact product)
+    r = r - n * -2.121_944_40e-4  // ln2 low part
     var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
     p = p * r + 1.398_199_95e-3
     p = p * r + 8.333_451_9e-3

@@ -25,7 +25,9 @@ public struct LayerNorm<Scalar: TensorScalar>: Sendable {
     public init(normalizedShape: [Int], eps: Double = 1e-5, weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) throws {
         for (name, p) in [("weight", weight), ("bias", bias)] {
             if let p, p.shape != normalizedShape {
-                throw TensorError(op: "LayerNorm", "\(name) has shape \(describe(p.shape)) but normalizedShape is \(describe(normalizedShape))")
+                throw TensorError(
+                    op: "LayerNorm",
+                    "\(name) has shape \(describe(p.shape)) but normalizedShape is \(describe(normalizedShape))")
             }
         }
         self.normalizedShape = normalizedShape
@@ -43,15 +45,19 @@ public struct LayerNorm<Scalar: TensorScalar>: Sendable {
         guard x.rank >= k, Array(x.shape.suffix(k)) == normalizedShape else {
             throw TensorError(
                 op: "LayerNorm",
-                "input \(describe(x.shape)) must end with normalizedShape \(describe(normalizedShape)) (the dimensions normalized over)")
+                "input \(describe(x.shape)) must end with normalizedShape \(describe(normalizedShape)) (the dimensions normalized over)"
+            )
         }
         let n = normalizedShape.product
         let source = x.contiguous()
         let result = Tensor<Scalar>(shape: x.shape)
-        let gamma = weight?.contiguous(), beta = bias?.contiguous()
+        let gamma = weight?.contiguous()
+        let beta = bias?.contiguous()
         withExtendedLifetime((source, gamma, beta)) {
-            let input = source.storage.pointer + source.offset, output = result.storage.pointer
-            let scale = gamma.map { $0.storage.pointer + $0.offset }, shift = beta.map { $0.storage.pointer + $0.offset }
+            let input = source.storage.pointer + source.offset
+            let output = result.storage.pointer
+            let scale = gamma.map { $0.storage.pointer + $0.offset }
+            let shift = beta.map { $0.storage.pointer + $0.offset }
             for row in 0..<(n == 0 ? 0 : x.count / n) {
                 let base = row * n
                 var sum = 0.0

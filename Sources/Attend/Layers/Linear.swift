@@ -12,7 +12,7 @@ public func linear<Scalar: TensorScalar>(
     _ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil
 ) throws -> Tensor<Scalar> {
     let lowering = try LinearLowering(input: x.layout, weight: weight.layout, bias: bias?.shape, scalar: Scalar.self)
-    return try lowering.gemm.run(x, weight.transposed(0, 1), initial: bias)   // [..., out]
+    return try lowering.gemm.run(x, weight.transposed(0, 1), initial: bias)  // [..., out]
 }
 
 /// The GEMM ``linear(_:weight:bias:)`` makes for these layouts (and whether the bias is folded
@@ -20,17 +20,22 @@ public func linear<Scalar: TensorScalar>(
 public func linearPlan<Scalar: TensorScalar>(
     input: TensorLayout, weight: TensorLayout, hasBias: Bool = true, scalar: Scalar.Type
 ) throws -> LoweringPlan {
-    try LinearLowering(input: input, weight: weight, bias: hasBias ? [weight.shape.first ?? 0] : nil, scalar: Scalar.self).plan
+    try LinearLowering(
+        input: input, weight: weight, bias: hasBias ? [weight.shape.first ?? 0] : nil, scalar: Scalar.self
+    ).plan
 }
 
 /// The message for an input whose width does not match a weight's in-features.
 func linearMismatchMessage(input: [Int], weight: [Int]) -> String {
-    let width = input.last ?? 0, inFeatures = weight[1]
-    var message = "input \(describe(input)) has \(width) features but weight \(describe(weight)) expects \(inFeatures) "
+    let width = input.last ?? 0
+    let inFeatures = weight[1]
+    var message =
+        "input \(describe(input)) has \(width) features but weight \(describe(weight)) expects \(inFeatures) "
         + "(y = x·Wᵀ + b needs x.shape[-1] == weight.shape[1])"
     if inFeatures > 0, width > inFeatures, width % inFeatures == 0 {
         let n = width / inFeatures
-        message += ". \(width) = \(n) × \(inFeatures), which usually means attention heads and the full width were mixed up: "
+        message +=
+            ". \(width) = \(n) × \(inFeatures), which usually means attention heads and the full width were mixed up: "
             + "a per-head layer must see only its slice of the embedding (split the projection with view [B, L, numHeads, headDim]), "
             + "and concatenating numHeads heads must give embedDim features, not numHeads × embedDim"
     }
@@ -46,9 +51,14 @@ public struct Linear<Scalar: TensorScalar>: Sendable {
     /// A layer from given parameters.
     /// - Throws: ``TensorError`` when the weight is not 2-D or the bias does not match it.
     public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?) throws {
-        guard weight.rank == 2 else { throw TensorError(op: "Linear", "weight must be [out, in], got \(describe(weight.shape))") }
+        guard weight.rank == 2 else {
+            throw TensorError(op: "Linear", "weight must be [out, in], got \(describe(weight.shape))")
+        }
         if let bias, bias.shape != [weight.shape[0]] {
-            throw TensorError(op: "Linear", "bias has shape \(describe(bias.shape)) but weight \(describe(weight.shape)) needs [\(weight.shape[0])]")
+            throw TensorError(
+                op: "Linear",
+                "bias has shape \(describe(bias.shape)) but weight \(describe(weight.shape)) needs [\(weight.shape[0])]"
+            )
         }
         self.weight = weight
         self.bias = bias

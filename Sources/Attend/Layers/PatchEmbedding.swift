@@ -23,10 +23,14 @@ public struct PatchEmbedding<Scalar: TensorScalar>: Sendable {
         guard patch >= 1, weight.rank == 2, weight.shape[1] % (patch * patch) == 0 else {
             throw TensorError(
                 op: "PatchEmbedding",
-                "weight \(describe(weight.shape)) must be [E, C·P·P] with P = \(patch) >= 1 (its second dimension a multiple of P·P = \(patch * patch))")
+                "weight \(describe(weight.shape)) must be [E, C·P·P] with P = \(patch) >= 1 (its second dimension a multiple of P·P = \(patch * patch))"
+            )
         }
         if let bias, bias.shape != [weight.shape[0]] {
-            throw TensorError(op: "PatchEmbedding", "bias has shape \(describe(bias.shape)) but weight \(describe(weight.shape)) needs [\(weight.shape[0])]")
+            throw TensorError(
+                op: "PatchEmbedding",
+                "bias has shape \(describe(bias.shape)) but weight \(describe(weight.shape)) needs [\(weight.shape[0])]"
+            )
         }
         self.weight = weight
         self.bias = bias
@@ -36,7 +40,9 @@ public struct PatchEmbedding<Scalar: TensorScalar>: Sendable {
     /// PyTorch's default initialisation for the equivalent `nn.Conv2d`: weight and bias uniform
     /// in ±1/√(C·P·P), drawn from `generator`.
     public init(channels: Int, patch: Int, embedding: Int, bias: Bool = true, using generator: inout SeededGenerator) {
-        precondition(channels >= 1 && patch >= 1 && embedding >= 1, "PatchEmbedding: channels, patch and embedding must be at least 1")
+        precondition(
+            channels >= 1 && patch >= 1 && embedding >= 1,
+            "PatchEmbedding: channels, patch and embedding must be at least 1")
         let fanIn = channels * patch * patch
         let bound = Scalar(1 / Double(fanIn).squareRoot())
         self.weight = .uniform([embedding, fanIn], low: -bound, high: bound, using: &generator)
@@ -53,8 +59,8 @@ public struct PatchEmbedding<Scalar: TensorScalar>: Sendable {
     /// - Throws: ``TensorError`` when H or W is not divisible by P or the image's channels are not C.
     public func callAsFunction(_ image: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let (patchify, gemm) = try lowering(image.layout)
-        let patches = try patchify.run(image)                              // [B, L, C·P·P]
-        var out = try gemm.run(patches, weight.transposed(0, 1))           // [B, L, E]
+        let patches = try patchify.run(image)  // [B, L, C·P·P]
+        var out = try gemm.run(patches, weight.transposed(0, 1))  // [B, L, E]
         if let bias { out.addBias(bias, along: 2) }
         return out
     }

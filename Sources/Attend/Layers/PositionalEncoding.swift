@@ -6,7 +6,9 @@ import RealModule
 ///     PE[p, 2i+1] = cos(p / 10000^(2i/dim))
 ///
 /// computed in Double. Add it to token embeddings `[B, L, dim]` (it broadcasts).
-public func sinusoidalPositionalEncoding<Scalar: TensorScalar>(length: Int, dim: Int, as _: Scalar.Type = Scalar.self) -> Tensor<Scalar> {
+public func sinusoidalPositionalEncoding<Scalar: TensorScalar>(length: Int, dim: Int, as _: Scalar.Type = Scalar.self)
+    -> Tensor<Scalar>
+{
     var values = [Scalar]()
     values.reserveCapacity(length * dim)
     for p in 0..<length {
@@ -15,7 +17,7 @@ public func sinusoidalPositionalEncoding<Scalar: TensorScalar>(length: Int, dim:
             values.append(Scalar(j % 2 == 0 ? Double.sin(angle) : Double.cos(angle)))
         }
     }
-    return try! Tensor(shape: [length, dim], scalars: values)   // count matches by construction
+    return try! Tensor(shape: [length, dim], scalars: values)  // count matches by construction
 }
 
 /// Learned positional embeddings: a `[maxLength, dim]` table whose first L rows are added to
@@ -26,7 +28,8 @@ public struct LearnedPositionalEmbedding<Scalar: TensorScalar>: Sendable {
     /// - Throws: ``TensorError`` when the table is not 2-D.
     public init(table: Tensor<Scalar>) throws {
         guard table.rank == 2 else {
-            throw TensorError(op: "LearnedPositionalEmbedding", "table must be [maxLength, dim], got \(describe(table.shape))")
+            throw TensorError(
+                op: "LearnedPositionalEmbedding", "table must be [maxLength, dim], got \(describe(table.shape))")
         }
         self.table = table
     }
@@ -42,7 +45,8 @@ public struct LearnedPositionalEmbedding<Scalar: TensorScalar>: Sendable {
         guard x.rank >= 2, x.shape[x.rank - 1] == table.shape[1], x.shape[x.rank - 2] <= table.shape[0] else {
             throw TensorError(
                 op: "LearnedPositionalEmbedding",
-                "input \(describe(x.shape)) must be [..., L ≤ \(table.shape[0]), \(table.shape[1])] for a table \(describe(table.shape))")
+                "input \(describe(x.shape)) must be [..., L ≤ \(table.shape[0]), \(table.shape[1])] for a table \(describe(table.shape))"
+            )
         }
         return try x + table.narrowed(0, start: 0, length: x.shape[x.rank - 2])
     }

@@ -28,7 +28,10 @@ public struct QuantizedLinear: Sendable {
             throw FileFormatError.invalidArgument(file.name, "has no tensor named \(HeaderJSON.quoted(name))")
         }
         guard info.dimensions.count == 2, [.q8_0, .q4_0, .q4_1].contains(info.type) else {
-            throw TensorError(op: "QuantizedLinear", "tensor \(HeaderJSON.quoted(name)) is \(info.type.name) \(describe(info.shape)); expected a 2-D Q8_0, Q4_0 or Q4_1 weight (use Linear for float weights)")
+            throw TensorError(
+                op: "QuantizedLinear",
+                "tensor \(HeaderJSON.quoted(name)) is \(info.type.name) \(describe(info.shape)); expected a 2-D Q8_0, Q4_0 or Q4_1 weight (use Linear for float weights)"
+            )
         }
         type = info.type
         outFeatures = info.dimensions[1]
@@ -49,9 +52,12 @@ public struct QuantizedLinear: Sendable {
         let result = Tensor<Float>(shape: [rows.count, inFeatures])
         blocks.withUnsafeBytes { raw in
             for (i, row) in rows.enumerated() {
-                precondition((0..<outFeatures).contains(row), "QuantizedLinear.dequantizedRows: row \(row) outside 0..<\(outFeatures)")
-                GGUFDequantization.dequantize(type, from: raw.baseAddress! + row * rowBytes, count: inFeatures,
-                                              into: result.storage.pointer + i * inFeatures)
+                precondition(
+                    (0..<outFeatures).contains(row),
+                    "QuantizedLinear.dequantizedRows: row \(row) outside 0..<\(outFeatures)")
+                GGUFDequantization.dequantize(
+                    type, from: raw.baseAddress! + row * rowBytes, count: inFeatures,
+                    into: result.storage.pointer + i * inFeatures)
             }
         }
         return result
@@ -61,7 +67,8 @@ public struct QuantizedLinear: Sendable {
     /// - Throws: ``TensorError`` when the last dimension of `x` is not `in`.
     public func callAsFunction(_ x: Tensor<Float>) throws -> Tensor<Float> {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
-            throw TensorError(op: "QuantizedLinear", linearMismatchMessage(input: x.shape, weight: [outFeatures, inFeatures]))
+            throw TensorError(
+                op: "QuantizedLinear", linearMismatchMessage(input: x.shape, weight: [outFeatures, inFeatures]))
         }
         let rows = x.count / Swift.max(inFeatures, 1)
         let input = x.contiguous()
@@ -70,7 +77,9 @@ public struct QuantizedLinear: Sendable {
         withExtendedLifetime(input) {
             let source = UnsafePointer(input.storage.pointer + input.offset)
             if rows < QuantizedPanelLowering.minimumRows {
-                for r in 0..<rows { matrixVector(source + r * inFeatures, into: result.storage.pointer + r * outFeatures) }
+                for r in 0..<rows {
+                    matrixVector(source + r * inFeatures, into: result.storage.pointer + r * outFeatures)
+                }
             } else {
                 QuantizedPanelLowering.run(self, x: source, rows: rows, into: result.storage.pointer)
             }
@@ -93,14 +102,18 @@ public struct QuantizedLinear: Sendable {
         // Memory-bound: worth a second worker once the weight is a few hundred KB.
         let work = outFeatures * inFeatures >= 1 << 18 ? Double.infinity : 0
         let kernel = QuantizedMatVecKernel.select(type)
-        let cols = inFeatures, total = outFeatures
+        let cols = inFeatures
+        let total = outFeatures
         sums.withUnsafeBufferPointer { xsum in
             blocks.withUnsafeBytes { raw in
-                let pointers = UncheckedSendable((raw.baseAddress!.assumingMemoryBound(to: UInt8.self), x, xsum.baseAddress!, y))
-                Parallelism.forEach(items: chunks, flops: work, setUp: { _ in () }, { _, item in
-                    let (w, x, xsum, y) = pointers.value
-                    kernel(w, cols, x, xsum, y, item * chunk, Swift.min((item + 1) * chunk, total))
-                }, tearDown: { _ in })
+                let pointers = UncheckedSendable(
+                    (raw.baseAddress!.assumingMemoryBound(to: UInt8.self), x, xsum.baseAddress!, y))
+                Parallelism.forEach(
+                    items: chunks, flops: work, setUp: { _ in () },
+                    { _, item in
+                        let (w, x, xsum, y) = pointers.value
+                        kernel(w, cols, x, xsum, y, item * chunk, Swift.min((item + 1) * chunk, total))
+                    }, tearDown: { _ in })
             }
         }
     }
@@ -108,8 +121,11 @@ public struct QuantizedLinear: Sendable {
 
 /// The matrix-vector kernel for a block type: AVX2 + FMA or portable (see ``VectorKernels``).
 enum QuantizedMatVecKernel {
-    typealias Function = @convention(c) (
-        UnsafePointer<UInt8>?, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int, Int) -> Void
+    typealias Function =
+        @convention(c) (
+            UnsafePointer<UInt8>?, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int,
+            Int
+        ) -> Void
 
     static func select(_ type: GGUFTensorType, avx2: Bool = VectorKernels.avx2) -> Function {
         switch (type, avx2) {

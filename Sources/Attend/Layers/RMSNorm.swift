@@ -12,7 +12,9 @@ public struct RMSNorm<Scalar: TensorScalar>: Sendable {
 
     /// - Throws: ``TensorError`` when the weight is not 1-D.
     public init(weight: Tensor<Scalar>, eps: Double = 1e-5) throws {
-        guard weight.rank == 1 else { throw TensorError(op: "RMSNorm", "weight must be [D], got \(describe(weight.shape))") }
+        guard weight.rank == 1 else {
+            throw TensorError(op: "RMSNorm", "weight must be [D], got \(describe(weight.shape))")
+        }
         self.weight = weight.contiguous()
         self.eps = eps
     }
@@ -29,7 +31,8 @@ public struct RMSNorm<Scalar: TensorScalar>: Sendable {
         let source = x.contiguous()
         let result = Tensor<Scalar>(shape: x.shape)
         withExtendedLifetime((source, weight)) {
-            let input = source.storage.pointer + source.offset, output = result.storage.pointer
+            let input = source.storage.pointer + source.offset
+            let output = result.storage.pointer
             let scale = weight.storage.pointer + weight.offset
             for row in 0..<(n == 0 ? 0 : x.count / n) {
                 let base = row * n

@@ -27,7 +27,8 @@ public struct RotaryEmbedding: Sendable {
     /// - Throws: ``TensorError`` when `dimension` is not positive and even or `base` is not > 0.
     public init(dimension: Int, base: Double = 10_000, pairing: Pairing) throws {
         guard dimension > 0, dimension % 2 == 0, base > 0, base.isFinite else {
-            throw TensorError(op: "RotaryEmbedding", "dimension \(dimension) must be positive and even and base \(base) positive")
+            throw TensorError(
+                op: "RotaryEmbedding", "dimension \(dimension) must be positive and even and base \(base) positive")
         }
         self.dimension = dimension
         self.base = base
@@ -39,14 +40,21 @@ public struct RotaryEmbedding: Sendable {
     /// - Throws: ``TensorError`` when the last dimension is not D or the offset is negative.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func callAsFunction<Scalar: TensorScalar>(_ x: Tensor<Scalar>, positionOffset: Int = 0) throws -> Tensor<Scalar> {
+    public func callAsFunction<Scalar: TensorScalar>(_ x: Tensor<Scalar>, positionOffset: Int = 0) throws -> Tensor<
+        Scalar
+    > {
         guard x.rank >= 2, x.shape[x.rank - 1] == dimension else {
-            throw TensorError(op: "RotaryEmbedding", "input \(describe(x.shape)) must be [..., L, D] with D = \(dimension)")
+            throw TensorError(
+                op: "RotaryEmbedding", "input \(describe(x.shape)) must be [..., L, D] with D = \(dimension)")
         }
-        guard positionOffset >= 0 else { throw TensorError(op: "RotaryEmbedding", "position offset \(positionOffset) is negative") }
-        let length = x.shape[x.rank - 2], half = dimension / 2
+        guard positionOffset >= 0 else {
+            throw TensorError(op: "RotaryEmbedding", "position offset \(positionOffset) is negative")
+        }
+        let length = x.shape[x.rank - 2]
+        let half = dimension / 2
         // cos/sin table [L, D/2].
-        var cosines = [Scalar](repeating: 0, count: length * half), sines = cosines
+        var cosines = [Scalar](repeating: 0, count: length * half)
+        var sines = cosines
         for l in 0..<length {
             for i in 0..<half {
                 let angle = Double(positionOffset + l) * Self.frequency(i, dimension: dimension, base: base)
@@ -56,15 +64,21 @@ public struct RotaryEmbedding: Sendable {
         }
         let source = x.contiguous()
         let result = Tensor<Scalar>(shape: x.shape)
-        let (first, second) = pairing == .adjacent ? ((0..<half).map { 2 * $0 }, (0..<half).map { 2 * $0 + 1 })
-                                                   : (Array(0..<half), (0..<half).map { $0 + half })
+        let (first, second) =
+            pairing == .adjacent
+            ? ((0..<half).map { 2 * $0 }, (0..<half).map { 2 * $0 + 1 })
+            : (Array(0..<half), (0..<half).map { $0 + half })
         withExtendedLifetime(source) {
-            let input = source.storage.pointer + source.offset, output = result.storage.pointer
+            let input = source.storage.pointer + source.offset
+            let output = result.storage.pointer
             for row in 0..<(x.count / dimension) {
-                let l = row % length, base = row * dimension
+                let l = row % length
+                let base = row * dimension
                 for i in 0..<half {
-                    let c = cosines[l * half + i], s = sines[l * half + i]
-                    let a = input[base + first[i]], b = input[base + second[i]]
+                    let c = cosines[l * half + i]
+                    let s = sines[l * half + i]
+                    let a = input[base + first[i]]
+                    let b = input[base + second[i]]
                     output[base + first[i]] = a * c - b * s
                     output[base + second[i]] = a * s + b * c
                 }

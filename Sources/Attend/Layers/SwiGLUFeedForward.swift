@@ -12,10 +12,12 @@ public struct SwiGLUFeedForward<Scalar: TensorScalar>: Sendable {
 
     /// - Throws: ``TensorError`` when the three projections do not chain `D → F → D`.
     public init(gate: Linear<Scalar>, up: Linear<Scalar>, down: Linear<Scalar>) throws {
-        guard gate.weight.shape == up.weight.shape, down.weight.shape == [gate.weight.shape[1], gate.weight.shape[0]] else {
+        guard gate.weight.shape == up.weight.shape, down.weight.shape == [gate.weight.shape[1], gate.weight.shape[0]]
+        else {
             throw TensorError(
                 op: "SwiGLUFeedForward",
-                "gate \(describe(gate.weight.shape)) and up \(describe(up.weight.shape)) must both be [F, D] and down \(describe(down.weight.shape)) [D, F]")
+                "gate \(describe(gate.weight.shape)) and up \(describe(up.weight.shape)) must both be [F, D] and down \(describe(down.weight.shape)) [D, F]"
+            )
         }
         self.gate = gate
         self.up = up
@@ -24,8 +26,8 @@ public struct SwiGLUFeedForward<Scalar: TensorScalar>: Sendable {
 
     /// `x [..., D]` → `[..., D]`.
     public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
-        let g = try gate(x)   // [..., F]
-        let u = try up(x)     // [..., F]
+        let g = try gate(x)  // [..., F]
+        let u = try up(x)  // [..., F]
         return try down(siluGated(g, u))
     }
 }
@@ -37,12 +39,16 @@ public struct SwiGLUFeedForward<Scalar: TensorScalar>: Sendable {
 @_specialize(where Scalar == Double)
 public func siluGated<Scalar: TensorScalar>(_ g: Tensor<Scalar>, _ u: Tensor<Scalar>) throws -> Tensor<Scalar> {
     guard g.shape == u.shape else {
-        throw TensorError(op: "siluGated", "gate \(describe(g.shape)) and up \(describe(u.shape)) must have the same shape")
+        throw TensorError(
+            op: "siluGated", "gate \(describe(g.shape)) and up \(describe(u.shape)) must have the same shape")
     }
-    let gc = g.contiguous(), uc = u.contiguous()
+    let gc = g.contiguous()
+    let uc = u.contiguous()
     let result = Tensor<Scalar>(shape: g.shape)
     withExtendedLifetime((gc, uc)) {
-        let a = gc.storage.pointer + gc.offset, b = uc.storage.pointer + uc.offset, out = result.storage.pointer
+        let a = gc.storage.pointer + gc.offset
+        let b = uc.storage.pointer + uc.offset
+        let out = result.storage.pointer
         for i in 0..<g.count { out[i] = a[i] / (1 + Scalar.exp(-a[i])) * b[i] }
     }
     return result

@@ -46,10 +46,10 @@ public struct TransformerEncoderLayer<Scalar: TensorScalar>: Sendable {
             try selfAttention(query: y, key: y, value: y, mask: mask).output
         }
         if normFirst {
-            let h = try x + attend(norm1(x))                 // [B, L, E]
+            let h = try x + attend(norm1(x))  // [B, L, E]
             return try h + feedForward(norm2(h))
         }
-        let h = try norm1(x + attend(x))                     // [B, L, E]
+        let h = try norm1(x + attend(x))  // [B, L, E]
         return try norm2(h + feedForward(h))
     }
 
@@ -76,10 +76,14 @@ public struct TransformerEncoderLayer<Scalar: TensorScalar>: Sendable {
         normFirst: Bool = false, eps: Double = 1e-5, bias: Bool = true
     ) throws {
         let op = "TransformerEncoderLayer"
-        let own = ["linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"]
+        let own = [
+            "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
+            "norm2.weight", "norm2.bias",
+        ]
         func entry(_ name: String) throws -> Tensor<Scalar> {
             guard let t = dict[name] else {
-                throw TensorError(op: op, "state_dict has no '\(name)' (has: \(dict.keys.sorted().joined(separator: ", ")))")
+                throw TensorError(
+                    op: op, "state_dict has no '\(name)' (has: \(dict.keys.sorted().joined(separator: ", ")))")
             }
             return t
         }
@@ -95,7 +99,8 @@ public struct TransformerEncoderLayer<Scalar: TensorScalar>: Sendable {
         // Checked last, so a file that lacks required entries is reported as such first.
         let unexpected = dict.keys.filter { !$0.hasPrefix("self_attn.") && !own.contains($0) }.sorted()
         guard unexpected.isEmpty else {
-            throw TensorError(op: op, "state_dict has entries this layer does not use: \(unexpected.joined(separator: ", "))")
+            throw TensorError(
+                op: op, "state_dict has entries this layer does not use: \(unexpected.joined(separator: ", "))")
         }
     }
 }

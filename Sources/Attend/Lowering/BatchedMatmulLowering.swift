@@ -37,9 +37,11 @@ struct BatchedMatmulLowering {
         guard !lhs.shape.isEmpty, !rhs.shape.isEmpty else {
             throw TensorError(
                 op: op,
-                "both operands need at least one dimension, got \(describe(lhs.shape)) and \(describe(rhs.shape)) (use * for scalars)")
+                "both operands need at least one dimension, got \(describe(lhs.shape)) and \(describe(rhs.shape)) (use * for scalars)"
+            )
         }
-        var a = lhs, b = rhs
+        var a = lhs
+        var b = rhs
         var output: [Int] = []
         if a.shape.count == 1 { a = TensorLayout(shape: [1] + a.shape, strides: [0] + a.strides) }
         if b.shape.count == 1 { b = TensorLayout(shape: b.shape + [1], strides: b.strides + [0]) }
@@ -62,19 +64,23 @@ struct BatchedMatmulLowering {
                 rows: layout.shape[r - 2], cols: layout.shape[r - 1],
                 rowStride: layout.strides[r - 2], colStride: layout.strides[r - 1])
         }
-        let copyA = matrix(a) == nil, copyB = matrix(b) == nil
+        let copyA = matrix(a) == nil
+        let copyB = matrix(b) == nil
         if copyA { a = TensorLayout(contiguous: a.shape) }
         if copyB { b = TensorLayout(contiguous: b.shape) }
-        let opA = matrix(a)!, opB = matrix(b)!   // row-major layouts always map to BLAS
+        let opA = matrix(a)!
+        let opB = matrix(b)!  // row-major layouts always map to BLAS
 
         func batchStrides(_ layout: TensorLayout) -> [Int] {
-            let own = Array(layout.shape.dropLast(2)), ownStrides = Array(layout.strides.dropLast(2))
+            let own = Array(layout.shape.dropLast(2))
+            let ownStrides = Array(layout.strides.dropLast(2))
             let lead = batch.count - own.count
             return batch.indices.map { axis in
                 axis < lead || own[axis - lead] == 1 ? 0 : ownStrides[axis - lead]
             }
         }
-        var aBatch = batchStrides(a), bBatch = batchStrides(b)
+        var aBatch = batchStrides(a)
+        var bBatch = batchStrides(b)
         var cBatch = contiguousStrides(for: batch + [m, n]).dropLast(2).map { $0 }
         var call = GEMMCall(
             routine: GEMM.routine(for: Scalar.self), m: m, n: n, k: k,
@@ -120,14 +126,18 @@ struct BatchedMatmulLowering {
     func plan(op: String, names: (String, String) = ("A", "B")) -> LoweringPlan {
         var steps: [LoweringPlan.Step] = []
         if copyA {
-            steps.append(.copy(OperandCopy(
-                operand: names.0, shape: a.shape, bytes: a.shape.product * scalarBytes,
-                reason: "its last two dimensions have no unit stride (or overlap), which BLAS cannot read")))
+            steps.append(
+                .copy(
+                    OperandCopy(
+                        operand: names.0, shape: a.shape, bytes: a.shape.product * scalarBytes,
+                        reason: "its last two dimensions have no unit stride (or overlap), which BLAS cannot read")))
         }
         if copyB {
-            steps.append(.copy(OperandCopy(
-                operand: names.1, shape: b.shape, bytes: b.shape.product * scalarBytes,
-                reason: "its last two dimensions have no unit stride (or overlap), which BLAS cannot read")))
+            steps.append(
+                .copy(
+                    OperandCopy(
+                        operand: names.1, shape: b.shape, bytes: b.shape.product * scalarBytes,
+                        reason: "its last two dimensions have no unit stride (or overlap), which BLAS cannot read")))
         }
         steps.append(.gemm(call))
         return LoweringPlan(op: op, steps: steps, intermediates: [], outputShape: outputShape)
@@ -140,7 +150,7 @@ struct BatchedMatmulLowering {
     func execute<Scalar: TensorScalar>(
         a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>
     ) {
-        guard call.m > 0, call.n > 0, call.k > 0 else { return }   // C stays as it is (zero or the initial C)
+        guard call.m > 0, call.n > 0, call.k > 0 else { return }  // C stays as it is (zero or the initial C)
         let pointers = UncheckedSendable((a, b, c))
         if call.batchCount == 1 {
             // Row slabs: rows r0..<r1 of A (row i starts at i·lda, or at i when A is transposed) and C.
@@ -150,14 +160,17 @@ struct BatchedMatmulLowering {
             let threads = Parallelism.gemmSlabCount
             let slabs = call.flops < Parallelism.minimumParallelFlops || call.m < 2 * threads ? 1 : threads
             let rowsPerSlab = (call.m + slabs - 1) / slabs
-            Parallelism.forEach(items: slabs, flops: call.flops, setUp: { _ in () }, { _, slab in
-                let (a, b, c) = pointers.value
-                let r0 = slab * rowsPerSlab, r1 = Swift.min(call.m, r0 + rowsPerSlab)
-                guard r0 < r1 else { return }
-                var part = call
-                part.m = r1 - r0
-                GEMM.call(part, a: a + (call.transA ? r0 : r0 * call.lda), b: b, c: c + r0 * call.ldc)
-            }, tearDown: { _ in })
+            Parallelism.forEach(
+                items: slabs, flops: call.flops, setUp: { _ in () },
+                { _, slab in
+                    let (a, b, c) = pointers.value
+                    let r0 = slab * rowsPerSlab
+                    let r1 = Swift.min(call.m, r0 + rowsPerSlab)
+                    guard r0 < r1 else { return }
+                    var part = call
+                    part.m = r1 - r0
+                    GEMM.call(part, a: a + (call.transA ? r0 : r0 * call.lda), b: b, c: c + r0 * call.ldc)
+                }, tearDown: { _ in })
             return
         }
         var offsets: [(Int, Int, Int)] = []
@@ -169,22 +182,26 @@ struct BatchedMatmulLowering {
                 }
             }
         let batch = offsets
-        Parallelism.forEach(items: batch.count, flops: call.flops, setUp: { _ in () }, { _, item in
-            let (a, b, c) = pointers.value
-            let (oa, ob, oc) = batch[item]
-            GEMM.call(call, a: a + oa, b: b + ob, c: c + oc)
-        }, tearDown: { _ in })
+        Parallelism.forEach(
+            items: batch.count, flops: call.flops, setUp: { _ in () },
+            { _, item in
+                let (a, b, c) = pointers.value
+                let (oa, ob, oc) = batch[item]
+                GEMM.call(call, a: a + oa, b: b + ob, c: c + oc)
+            }, tearDown: { _ in })
     }
 }
 
 /// The broadcast of two operands' batch dimensions (all but the last two), or an error that
 /// starts with `operands` and names both batch shapes.
 func broadcastBatchDimensions(_ a: [Int], _ b: [Int], op: String, operands: String) throws -> [Int] {
-    let batchA = Array(a.dropLast(2)), batchB = Array(b.dropLast(2))
+    let batchA = Array(a.dropLast(2))
+    let batchB = Array(b.dropLast(2))
     do {
         return try broadcastShapes(batchA, batchB, op: op)
     } catch {
-        throw TensorError(op: op, "\(operands): batch dimensions \(describe(batchA)) and \(describe(batchB)) do not broadcast")
+        throw TensorError(
+            op: op, "\(operands): batch dimensions \(describe(batchA)) and \(describe(batchB)) do not broadcast")
     }
 }
 
@@ -194,7 +211,9 @@ extension BatchedMatmulLowering {
     /// Executes on tensors: copies what the plan says, allocates C, runs the GEMMs.
     /// - Parameter initial: when given, C starts from it (broadcast to `[batch…, M, N]`) and the
     ///   GEMM accumulates with beta = 1 — how `linear` folds its bias into the GEMM.
-    func run<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>, initial: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
+    func run<Scalar: TensorScalar>(_ lhs: Tensor<Scalar>, _ rhs: Tensor<Scalar>, initial: Tensor<Scalar>? = nil) throws
+        -> Tensor<Scalar>
+    {
         let left = copyA ? lhs.materialized() : lhs
         let right = copyB ? rhs.materialized() : rhs
         var lowering = self

@@ -22,17 +22,23 @@ struct ConvolutionLowering {
         scalar: Scalar.Type
     ) throws {
         guard input.shape.count == 4, weight.shape.count == 4, input.shape[1] == weight.shape[1] else {
-            let detail = input.shape.count == 4 && weight.shape.count == 4
+            let detail =
+                input.shape.count == 4 && weight.shape.count == 4
                 ? ": input has \(input.shape[1]) channels but weight expects \(weight.shape[1])" : ""
             throw TensorError(
                 op: op,
-                "input \(describe(input.shape)) and weight \(describe(weight.shape)) must be [B, C, H, W] and [O, C, kh, kw] with the same C\(detail)")
+                "input \(describe(input.shape)) and weight \(describe(weight.shape)) must be [B, C, H, W] and [O, C, kh, kw] with the same C\(detail)"
+            )
         }
         let (o, c, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         if let bias, bias != [o] {
-            throw TensorError(op: op, "bias has shape \(describe(bias)) but weight \(describe(weight.shape)) needs [\(o)] (one per output channel)")
+            throw TensorError(
+                op: op,
+                "bias has shape \(describe(bias)) but weight \(describe(weight.shape)) needs [\(o)] (one per output channel)"
+            )
         }
-        let im2col = try Im2ColLowering(input, kernel: (kh, kw), stride: stride, padding: padding, op: op, scalar: Scalar.self)
+        let im2col = try Im2ColLowering(
+            input, kernel: (kh, kw), stride: stride, padding: padding, op: op, scalar: Scalar.self)
         let bytes = MemoryLayout<Scalar>.stride
         var steps = im2col.steps
         var intermediates = im2col.intermediates
@@ -41,9 +47,11 @@ struct ConvolutionLowering {
             kernels = view
         } else {
             kernels = TensorLayout(contiguous: kernelShape)
-            steps.append(.copy(OperandCopy(
-                operand: "weight", shape: kernelShape, bytes: kernelShape.product * bytes,
-                reason: "its strides do not allow viewing [O, C, kh, kw] as [O, C·kh·kw]")))
+            steps.append(
+                .copy(
+                    OperandCopy(
+                        operand: "weight", shape: kernelShape, bytes: kernelShape.product * bytes,
+                        reason: "its strides do not allow viewing [O, C, kh, kw] as [O, C·kh·kw]")))
         }
         steps.append(.view("kernels = weight as \(kernels)"))
         gemm = try BatchedMatmulLowering(kernels, im2col.columns, scalar: Scalar.self, op: op)
@@ -59,11 +67,13 @@ struct ConvolutionLowering {
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func run<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ weight: Tensor<Scalar>, _ bias: Tensor<Scalar>?) throws -> Tensor<Scalar> {
-        let columns = try im2col.run(input)                     // [B, C·kh·kw, oh·ow]
-        let matrix = try weight.reshaped(kernels.shape)         // [O, C·kh·kw]
-        var out = try gemm.run(matrix, columns)                 // [B, O, oh·ow]
+    func run<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ weight: Tensor<Scalar>, _ bias: Tensor<Scalar>?) throws
+        -> Tensor<Scalar>
+    {
+        let columns = try im2col.run(input)  // [B, C·kh·kw, oh·ow]
+        let matrix = try weight.reshaped(kernels.shape)  // [O, C·kh·kw]
+        var out = try gemm.run(matrix, columns)  // [B, O, oh·ow]
         if let bias { out.addBias(bias, along: 1) }
-        return try out.view(outputShape)                        // [B, O, oh, ow]
+        return try out.view(outputShape)  // [B, O, oh, ow]
     }
 }

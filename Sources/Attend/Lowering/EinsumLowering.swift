@@ -75,8 +75,8 @@ struct EinsumLowering {
 
         /// The matrix from the operand's tensor, as planned.
         func matrix<Scalar: TensorScalar>(_ operand: Tensor<Scalar>) throws -> Tensor<Scalar> {
-            let arranged = try operand.permuted(permutation).view(aligned).expanded(to: expanded)   // [labels…]
-            return try (copy ? arranged.materialized() : arranged).view(shape)                     // [batch…, rows, cols]
+            let arranged = try operand.permuted(permutation).view(aligned).expanded(to: expanded)  // [labels…]
+            return try (copy ? arranged.materialized() : arranged).view(shape)  // [batch…, rows, cols]
         }
     }
 
@@ -148,13 +148,15 @@ struct EinsumLowering {
             let summed = slot.labels.filter { !keep.contains($0) }
             guard !summed.isEmpty else { continue }
             var kept = slot.labels.filter { keep.contains($0) }
-            if slots.count == 1 { kept = output }   // a lone operand is reduced straight into output order
+            if slots.count == 1 { kept = output }  // a lone operand is reduced straight into output order
             let order = (kept + summed).map { slot.labels.firstIndex(of: $0)! }
             let reduction = Reduction(
-                slot: i, permutation: order, summedDims: Array(kept.count ..< order.count), resultLabels: kept)
+                slot: i, permutation: order, summedDims: Array(kept.count..<order.count), resultLabels: kept)
             steps.append(.reduce(reduction))
             let shape = binding.shape(of: kept)
-            planned.append(.pass("sum \(slot.name) \(slot.labels.quoted) over \(summed.quoted) → \(kept.quoted) \(describe(shape))"))
+            planned.append(
+                .pass(
+                    "sum \(slot.name) \(slot.labels.quoted) over \(summed.quoted) → \(kept.quoted) \(describe(shape))"))
             slots[i] = Slot(name: slot.name, labels: kept, layout: TensorLayout(contiguous: shape))
         }
 
@@ -175,11 +177,13 @@ struct EinsumLowering {
             let keep = needed(excluding: [i, j])
             let isLast = live.count == 2
             let name = "t\(intermediates.count + 1)"
-            let x = slots[i]!, y = slots[j]!
+            let x = slots[i]!
+            let y = slots[j]!
             let result: Slot
             if x.labels.contains(where: { y.labels.contains($0) && !keep.contains($0) }) {
                 let contraction = try Self.bestContraction(
-                    x: (i, x), y: (j, y), keep: keep, output: isLast ? output : nil, binding: binding, scalar: Scalar.self)
+                    x: (i, x), y: (j, y), keep: keep, output: isLast ? output : nil, binding: binding,
+                    scalar: Scalar.self)
                 steps.append(.contract(contraction.plan))
                 let plan = contraction.plan
                 let (left, right) = plan.left == i ? (x, y) : (y, x)
@@ -187,25 +191,35 @@ struct EinsumLowering {
                 let promoted = Array(plan.resultLabels.prefix(plan.leftMatrix.shape.count - 2)).filter {
                     !(left.labels.contains($0) && right.labels.contains($0))
                 }
-                planned.append(.view(
-                    "\(name) = \(left.name) \(left.labels.quoted) · \(right.name) \(right.labels.quoted) over \(contracted.quoted): "
-                        + "A = \(Self.matrixText(left, plan.leftMatrix)), B = \(Self.matrixText(right, plan.rightMatrix))"
-                        + (promoted.isEmpty ? "" : "; \(promoted.quoted) broadcast as batch (stride 0 in the operand that lacks it)")))
-                if plan.leftMatrix.copy { planned.append(.copy(Self.arrangementCopy(left, plan.leftMatrix, bytes: bytes))) }
-                if plan.rightMatrix.copy { planned.append(.copy(Self.arrangementCopy(right, plan.rightMatrix, bytes: bytes))) }
+                planned.append(
+                    .view(
+                        "\(name) = \(left.name) \(left.labels.quoted) · \(right.name) \(right.labels.quoted) over \(contracted.quoted): "
+                            + "A = \(Self.matrixText(left, plan.leftMatrix)), B = \(Self.matrixText(right, plan.rightMatrix))"
+                            + (promoted.isEmpty
+                                ? ""
+                                : "; \(promoted.quoted) broadcast as batch (stride 0 in the operand that lacks it)")))
+                if plan.leftMatrix.copy {
+                    planned.append(.copy(Self.arrangementCopy(left, plan.leftMatrix, bytes: bytes)))
+                }
+                if plan.rightMatrix.copy {
+                    planned.append(.copy(Self.arrangementCopy(right, plan.rightMatrix, bytes: bytes)))
+                }
                 planned += plan.gemm.plan(op: "einsum", names: (left.name, right.name)).steps
                 result = Slot(
-                    name: name, labels: contraction.plan.resultLabels, layout: TensorLayout(contiguous: contraction.plan.resultShape))
+                    name: name, labels: contraction.plan.resultLabels,
+                    layout: TensorLayout(contiguous: contraction.plan.resultShape))
             } else {
                 let product = Self.product(x: (i, x), y: (j, y), keep: keep, output: isLast ? output : nil)
                 steps.append(.multiply(product))
                 let shape = binding.shape(of: product.resultLabels)
-                planned.append(.pass(
-                    "\(name) = \(x.name) \(x.labels.quoted) × \(y.name) \(y.labels.quoted) → \(product.resultLabels.quoted) \(describe(shape)) "
-                        + "(no index is summed: a broadcast multiply, not a GEMM)"))
+                planned.append(
+                    .pass(
+                        "\(name) = \(x.name) \(x.labels.quoted) × \(y.name) \(y.labels.quoted) → \(product.resultLabels.quoted) \(describe(shape)) "
+                            + "(no index is summed: a broadcast multiply, not a GEMM)"))
                 result = Slot(name: name, labels: product.resultLabels, layout: TensorLayout(contiguous: shape))
             }
-            intermediates.append(LoweringPlan.Intermediate(name: "\(name) \(result.labels.quoted)", shape: result.layout.shape))
+            intermediates.append(
+                LoweringPlan.Intermediate(name: "\(name) \(result.labels.quoted)", shape: result.layout.shape))
             slots[i] = nil
             slots[j] = nil
             slots.append(result)
@@ -214,19 +228,23 @@ struct EinsumLowering {
 
         // 4. The output: the last slot permuted to the output order.
         let last = slots[live[0]]!
-        precondition(Set(last.labels) == Set(output), "einsum: result indices \(last.labels) are not the output \(output)")
+        precondition(
+            Set(last.labels) == Set(output), "einsum: result indices \(last.labels) are not the output \(output)")
         let permutation = output.map { last.labels.firstIndex(of: $0)! }
         let permuted = last.layout.permuted(permutation)
         let outputShape = permuted.shape
         let isView = steps.isEmpty
         let copy = !isView && !permuted.isContiguous
         if permutation != Array(permutation.indices) {
-            planned.append(.view("output \(output.quoted) = \(last.name) \(last.labels.quoted) permuted \(permutation)"))
+            planned.append(
+                .view("output \(output.quoted) = \(last.name) \(last.labels.quoted) permuted \(permutation)"))
         }
         if copy {
-            planned.append(.copy(OperandCopy(
-                operand: "output", shape: outputShape, bytes: outputShape.product * bytes,
-                reason: "the result permuted to \(output.quoted) is not row-major")))
+            planned.append(
+                .copy(
+                    OperandCopy(
+                        operand: "output", shape: outputShape, bytes: outputShape.product * bytes,
+                        reason: "the result permuted to \(output.quoted) is not row-major")))
         }
         if isView, planned.isEmpty {
             planned.append(.view("output \(output.quoted) is operand 0 as it is"))
@@ -273,7 +291,8 @@ struct EinsumLowering {
         x: (slot: Int, value: Slot), y: (slot: Int, value: Slot), keep: Set<EinsumIndex>,
         output: [EinsumIndex]?, binding: EinsumBinding, scalar: Scalar.Type
     ) throws -> (plan: Contraction, cost: Int) {
-        let xl = x.value.labels, yl = y.value.labels
+        let xl = x.value.labels
+        let yl = y.value.labels
         let batch = xl.filter { yl.contains($0) && keep.contains($0) }
         let contracted = xl.filter { yl.contains($0) && !keep.contains($0) }
         let xFree = xl.filter { !yl.contains($0) }
@@ -309,7 +328,8 @@ struct EinsumLowering {
                 for k in contractedOrders {
                     for lf in swapped ? yFreeOrders : xFreeOrders {
                         for rf in swapped ? xFreeOrders : yFreeOrders {
-                            candidates.append(Arrangement(batch: b, contracted: k, leftFree: lf, rightFree: rf, swapped: swapped))
+                            candidates.append(
+                                Arrangement(batch: b, contracted: k, leftFree: lf, rightFree: rf, swapped: swapped))
                         }
                     }
                 }
@@ -318,7 +338,7 @@ struct EinsumLowering {
         if let output {
             // Output = prefix + rest: the prefix (holding every batch index) becomes the GEMM
             // batch, the rest must be left-free indices followed by right-free ones.
-            for p in 0 ... output.count where Set(output[..<p]).isSuperset(of: batch) {
+            for p in 0...output.count where Set(output[..<p]).isSuperset(of: batch) {
                 let rest = Array(output[p...])
                 for swapped in [false, true] {
                     let rightFree = Set(swapped ? xFree : yFree)
@@ -385,10 +405,13 @@ struct EinsumLowering {
         let resultLabels = output ?? union.filter(keep.contains)
         func align(_ slot: Slot) -> (perm: [Int], aligned: [Int]) {
             let present = resultLabels.filter(slot.labels.contains)
-            let aligned = resultLabels.map { label in slot.labels.firstIndex(of: label).map { slot.layout.shape[$0] } ?? 1 }
+            let aligned = resultLabels.map { label in
+                slot.labels.firstIndex(of: label).map { slot.layout.shape[$0] } ?? 1
+            }
             return (present.map { slot.labels.firstIndex(of: $0)! }, aligned)
         }
-        let (lp, la) = align(x.value), (rp, ra) = align(y.value)
+        let (lp, la) = align(x.value)
+        let (rp, ra) = align(y.value)
         return Product(
             left: x.slot, right: y.slot, leftPermutation: lp, leftAligned: la, rightPermutation: rp, rightAligned: ra,
             resultLabels: resultLabels)
@@ -406,6 +429,7 @@ struct EinsumLowering {
     private static func arrangementCopy(_ slot: Slot, _ matrix: OperandMatrix, bytes: Int) -> OperandCopy {
         OperandCopy(
             operand: slot.name, shape: matrix.expanded, bytes: matrix.shape.product * bytes,
-            reason: "arranged as \(labels(slot, matrix).quoted), its dimensions cannot merge into a matrix without a copy")
+            reason:
+                "arranged as \(labels(slot, matrix).quoted), its dimensions cannot merge into a matrix without a copy")
     }
 }

@@ -19,13 +19,14 @@ struct Im2ColLowering {
 
     /// The windows of a (padded) input, as a view: `[B, C, kh, kw, oh, ow]`.
     static func windows<Scalar>(_ x: Tensor<Scalar>, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor<Scalar> {
-        try x.unfolded(2, size: kernel.0, step: stride.0)   // [B, C, oh, W, kh]
-            .unfolded(3, size: kernel.1, step: stride.1)    // [B, C, oh, ow, kh, kw]
-            .permuted(0, 1, 4, 5, 2, 3)                     // [B, C, kh, kw, oh, ow]
+        try x.unfolded(2, size: kernel.0, step: stride.0)  // [B, C, oh, W, kh]
+            .unfolded(3, size: kernel.1, step: stride.1)  // [B, C, oh, ow, kh, kw]
+            .permuted(0, 1, 4, 5, 2, 3)  // [B, C, kh, kw, oh, ow]
     }
 
     init<Scalar: TensorScalar>(
-        _ input: TensorLayout, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), op: String, scalar: Scalar.Type
+        _ input: TensorLayout, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), op: String,
+        scalar: Scalar.Type
     ) throws {
         guard input.shape.count == 4 else {
             throw TensorError(op: op, "input \(describe(input.shape)) must be [B, C, H, W]")
@@ -33,7 +34,7 @@ struct Im2ColLowering {
         let (b, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let (ph, pw) = padding
         guard kernel.0 >= 1, kernel.1 >= 1, stride.0 >= 1, stride.1 >= 1, ph >= 0, pw >= 0,
-              kernel.0 <= h + 2 * ph, kernel.1 <= w + 2 * pw
+            kernel.0 <= h + 2 * ph, kernel.1 <= w + 2 * pw
         else {
             throw TensorError(
                 op: op,
@@ -47,9 +48,11 @@ struct Im2ColLowering {
         var source = input
         if ph > 0 || pw > 0 {
             let padded = [b, c, h + 2 * ph, w + 2 * pw]
-            steps.append(.copy(OperandCopy(
-                operand: "input", shape: padded, bytes: padded.product * bytes,
-                reason: "zero padding \(padding) around H and W")))
+            steps.append(
+                .copy(
+                    OperandCopy(
+                        operand: "input", shape: padded, bytes: padded.product * bytes,
+                        reason: "zero padding \(padding) around H and W")))
             intermediates.append(.init(name: "padded input", shape: padded))
             source = TensorLayout(contiguous: padded)
             paddedShape = padded
@@ -59,17 +62,22 @@ struct Im2ColLowering {
         let windows = try source.applying { try Self.windows($0, kernel: kernel, stride: stride) }
         let (oh, ow) = (windows.shape[4], windows.shape[5])
         let shape = [b, c * kernel.0 * kernel.1, oh * ow]
-        steps.append(.view(
-            "windows = input.unfolded(2, size: \(kernel.0), step: \(stride.0)).unfolded(3, size: \(kernel.1), step: \(stride.1))"
-                + ".permuted(0, 1, 4, 5, 2, 3) → \(windows)"))
+        steps.append(
+            .view(
+                "windows = input.unfolded(2, size: \(kernel.0), step: \(stride.0)).unfolded(3, size: \(kernel.1), step: \(stride.1))"
+                    + ".permuted(0, 1, 4, 5, 2, 3) → \(windows)"))
         if let view = windows.viewed(as: shape) {
             steps.append(.view("columns = windows viewed as \(describe(shape)) (no copy)"))
             columns = view
             copy = false
         } else {
-            steps.append(.copy(OperandCopy(
-                operand: "im2col columns", shape: shape, bytes: shape.product * bytes,
-                reason: "the windows [B, C, kh, kw, oh, ow] cannot be viewed as [B, C·kh·kw, oh·ow] (they overlap or have gaps)")))
+            steps.append(
+                .copy(
+                    OperandCopy(
+                        operand: "im2col columns", shape: shape, bytes: shape.product * bytes,
+                        reason:
+                            "the windows [B, C, kh, kw, oh, ow] cannot be viewed as [B, C·kh·kw, oh·ow] (they overlap or have gaps)"
+                    )))
             columns = TensorLayout(contiguous: shape)
             copy = true
         }
@@ -88,13 +96,14 @@ struct Im2ColLowering {
     func run<Scalar: TensorScalar>(_ input: Tensor<Scalar>) throws -> Tensor<Scalar> {
         var source = input
         if let paddedShape {
-            source = Tensor(shape: paddedShape)                                  // zeros [B, C, H + 2·ph, W + 2·pw]
-            var interior = try source
+            source = Tensor(shape: paddedShape)  // zeros [B, C, H + 2·ph, W + 2·pw]
+            var interior =
+                try source
                 .narrowed(2, start: padding.0, length: input.shape[2])
-                .narrowed(3, start: padding.1, length: input.shape[3])           // [B, C, H, W], a view of `source`
+                .narrowed(3, start: padding.1, length: input.shape[3])  // [B, C, H, W], a view of `source`
             interior.copyElements(from: input)
         }
-        let windows = try Self.windows(source, kernel: kernel, stride: stride)   // [B, C, kh, kw, oh, ow]
-        return try windows.reshaped(columns.shape)                              // [B, C·kh·kw, oh·ow]
+        let windows = try Self.windows(source, kernel: kernel, stride: stride)  // [B, C, kh, kw, oh, ow]
+        return try windows.reshaped(columns.shape)  // [B, C·kh·kw, oh·ow]
     }
 }

@@ -16,12 +16,19 @@ struct LinearLowering {
             throw TensorError(op: "linear", linearMismatchMessage(input: input.shape, weight: weight.shape))
         }
         if let bias, bias != [outFeatures] {
-            throw TensorError(op: "linear", "bias has shape \(describe(bias)) but weight \(describe(weight.shape)) needs [\(outFeatures)]")
+            throw TensorError(
+                op: "linear",
+                "bias has shape \(describe(bias)) but weight \(describe(weight.shape)) needs [\(outFeatures)]")
         }
-        let weightT = weight.applying { $0.transposed(0, 1) }                               // [in, out], a view
+        let weightT = weight.applying { $0.transposed(0, 1) }  // [in, out], a view
         gemm = try BatchedMatmulLowering(input, weightT, scalar: Scalar.self, op: "linear")
         var steps = gemm.plan(op: "linear", names: ("x", "weightᵀ")).steps
-        if bias != nil { steps.insert(.pass("C starts from the bias [\(outFeatures)] broadcast to \(describe(gemm.outputShape)); the GEMM adds with beta = 1"), at: 0) }
+        if bias != nil {
+            steps.insert(
+                .pass(
+                    "C starts from the bias [\(outFeatures)] broadcast to \(describe(gemm.outputShape)); the GEMM adds with beta = 1"
+                ), at: 0)
+        }
         plan = LoweringPlan(op: "linear", steps: steps, intermediates: [], outputShape: gemm.outputShape)
     }
 }

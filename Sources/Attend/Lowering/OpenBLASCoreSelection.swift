@@ -1,6 +1,7 @@
 import CBLAS
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // OpenBLAS on the kernels the CPU has.
@@ -147,7 +148,8 @@ public enum OpenBLASCoreSelection {
     private static let selected: OpenBLASCoreStatus = {
         let status = select(cpu: .current, userCoreType: environmentCoreType())
         if case .uncorrectable(let reason) = status.action {
-            let message = "attend: OpenBLAS runs \(status.activeCore) kernels on a CPU that runs \(status.expectedCore ?? "?") "
+            let message =
+                "attend: OpenBLAS runs \(status.activeCore) kernels on a CPU that runs \(status.expectedCore ?? "?") "
                 + "ones and could not be corrected (\(reason)); GEMMs will be several times slower. "
                 + "Set OPENBLAS_CORETYPE=\(status.expectedCore ?? "Haswell") or use a DYNAMIC_ARCH OpenBLAS.\n"
             _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
@@ -163,7 +165,8 @@ public enum OpenBLASCoreSelection {
         var requested: String?
         func status(_ action: OpenBLASCoreStatus.Action) -> OpenBLASCoreStatus {
             OpenBLASCoreStatus(
-                detectedCore: reported, expectedCore: expected, requestedCore: requested, activeCore: currentCore(), action: action,
+                detectedCore: reported, expectedCore: expected, requestedCore: requested, activeCore: currentCore(),
+                action: action,
                 config: config())
         }
         if let userCoreType, !userCoreType.isEmpty { return status(.userChoice(userCoreType)) }
@@ -172,7 +175,8 @@ public enum OpenBLASCoreSelection {
         for candidate in candidateCores(for: cpu) {
             requested = candidate
             guard let active = reinitialize(as: candidate) else {
-                return status(.uncorrectable("this OpenBLAS has no gotoblas_dynamic_init/quit (not a DYNAMIC_ARCH build)"))
+                return status(
+                    .uncorrectable("this OpenBLAS has no gotoblas_dynamic_init/quit (not a DYNAMIC_ARCH build)"))
             }
             if active.lowercased() == candidate.lowercased() { return status(.corrected) }
             refused.append("\(candidate) (it reported \(active))")
@@ -198,8 +202,10 @@ public enum OpenBLASCoreSelection {
 
     /// `gotoblas_dynamic_quit` and `gotoblas_dynamic_init`, when this OpenBLAS exports them.
     private static let dynamicEntryPoints: (quit: EntryPoint, initialize: EntryPoint)? = {
-        let everywhere = UnsafeMutableRawPointer(bitPattern: 0)   // RTLD_DEFAULT on glibc
-        guard let quit = dlsym(everywhere, "gotoblas_dynamic_quit"), let initialize = dlsym(everywhere, "gotoblas_dynamic_init") else {
+        let everywhere = UnsafeMutableRawPointer(bitPattern: 0)  // RTLD_DEFAULT on glibc
+        guard let quit = dlsym(everywhere, "gotoblas_dynamic_quit"),
+            let initialize = dlsym(everywhere, "gotoblas_dynamic_init")
+        else {
             return nil
         }
         return (unsafeBitCast(quit, to: EntryPoint.self), unsafeBitCast(initialize, to: EntryPoint.self))
@@ -232,7 +238,9 @@ public enum OpenBLASCoreSelection {
     /// core that was active before. Each step checks a GEMM. Nil when the entry points are missing.
     ///
     /// For `attend doctor --check-correction`. No other thread may use OpenBLAS meanwhile.
-    public static func verifyCorrection(from fallback: String = "Prescott") -> (steps: [CorrectionStep], selection: OpenBLASCoreStatus)? {
+    public static func verifyCorrection(from fallback: String = "Prescott") -> (
+        steps: [CorrectionStep], selection: OpenBLASCoreStatus
+    )? {
         ensureSelected()
         let before = currentCore()
         guard let forced = reinitialize(as: fallback) else { return nil }
@@ -251,7 +259,9 @@ public enum OpenBLASCoreSelection {
         let a = (0..<m * k).map { Float(($0 * 31 + 7) % 13 - 6) }
         let b = (0..<k * n).map { Float(($0 * 17 + 5) % 11 - 5) }
         var c = [Float](repeating: .nan, count: m * n)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c,
+            Int32(n))
         var worst: Float = 0
         for i in 0..<m {
             for j in 0..<n {

@@ -10,8 +10,8 @@ struct PatchifyLowering {
 
     static func blocks<Scalar>(_ image: Tensor<Scalar>, patch: Int) throws -> Tensor<Scalar> {
         let (b, c, h, w) = (image.shape[0], image.shape[1], image.shape[2], image.shape[3])
-        return try image.view([b, c, h / patch, patch, w / patch, patch])   // [B, C, H/P, P, W/P, P]
-            .permuted(0, 2, 4, 1, 3, 5)                                        // [B, H/P, W/P, C, P, P]
+        return try image.view([b, c, h / patch, patch, w / patch, patch])  // [B, C, H/P, P, W/P, P]
+            .permuted(0, 2, 4, 1, 3, 5)  // [B, H/P, W/P, C, P, P]
     }
 
     init<Scalar: TensorScalar>(_ image: TensorLayout, patch: Int, op: String, scalar: Scalar.Type) throws {
@@ -37,9 +37,11 @@ struct PatchifyLowering {
         } else {
             patches = TensorLayout(contiguous: shape)
             copy = true
-            steps.append(.copy(OperandCopy(
-                operand: "patches", shape: shape, bytes: shape.product * MemoryLayout<Scalar>.stride,
-                reason: "the blocks [B, H/P, W/P, C, P, P] cannot be viewed as [B, patches, C·P·P]")))
+            steps.append(
+                .copy(
+                    OperandCopy(
+                        operand: "patches", shape: shape, bytes: shape.product * MemoryLayout<Scalar>.stride,
+                        reason: "the blocks [B, H/P, W/P, C, P, P] cannot be viewed as [B, patches, C·P·P]")))
         }
         self.patch = patch
         self.blocks = blocks.shape
@@ -49,6 +51,6 @@ struct PatchifyLowering {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func run<Scalar: TensorScalar>(_ image: Tensor<Scalar>) throws -> Tensor<Scalar> {
-        try Self.blocks(image, patch: patch).reshaped(patches.shape)   // [B, (H/P)·(W/P), C·P·P]
+        try Self.blocks(image, patch: patch).reshaped(patches.shape)  // [B, (H/P)·(W/P), C·P·P]
     }
 }

@@ -19,11 +19,15 @@ enum QuantizedPanelLowering {
                 setUp: { _ in UnsafeMutablePointer<Float>.allocate(capacity: panelRows * cols) },
                 { panel, item in
                     let (w, x, y) = pointers.value
-                    let first = item * panelRows, count = Swift.min(panelRows, out - first)
-                    GGUFDequantization.dequantize(layer.type, from: w + first * layer.rowBytes, count: count * cols, into: panel)
+                    let first = item * panelRows
+                    let count = Swift.min(panelRows, out - first)
+                    GGUFDequantization.dequantize(
+                        layer.type, from: w + first * layer.rowBytes, count: count * cols, into: panel)
                     GEMM.call(
-                        GEMMCall(routine: GEMM.routine(for: Float.self), m: rows, n: count, k: cols, transA: false, transB: true,
-                                 lda: cols, ldb: cols, ldc: out, batchCount: 1, alpha: 1, beta: 0),
+                        GEMMCall(
+                            routine: GEMM.routine(for: Float.self), m: rows, n: count, k: cols, transA: false,
+                            transB: true,
+                            lda: cols, ldb: cols, ldc: out, batchCount: 1, alpha: 1, beta: 0),
                         a: x, b: UnsafePointer(panel), c: y + first)
                 },
                 tearDown: { $0.deallocate() })

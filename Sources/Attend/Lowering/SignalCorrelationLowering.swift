@@ -4,11 +4,13 @@ struct SignalCorrelationLowering {
     let plan: LoweringPlan
 
     static func windows<Scalar>(_ signal: Tensor<Scalar>, size: Int, stride: Int) throws -> Tensor<Scalar> {
-        try signal.unfolded(0, size: size, step: stride)   // [L, K]
+        try signal.unfolded(0, size: size, step: stride)  // [L, K]
     }
 
     init<Scalar: TensorScalar>(signal: TensorLayout, kernel: TensorLayout, stride: Int, scalar: Scalar.Type) throws {
-        guard signal.shape.count == 1, kernel.shape.count == 1, (1 ... signal.shape[0]).contains(kernel.shape[0]), stride >= 1 else {
+        guard signal.shape.count == 1, kernel.shape.count == 1, (1...signal.shape[0]).contains(kernel.shape[0]),
+            stride >= 1
+        else {
             throw TensorError(
                 op: "conv1d",
                 "signal \(describe(signal.shape)) and kernel \(describe(kernel.shape)) with stride \(stride) do not fit "

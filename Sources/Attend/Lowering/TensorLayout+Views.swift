@@ -26,7 +26,8 @@ extension TensorLayout {
     func viewed(as target: [Int]) -> TensorLayout? {
         precondition(
             target.product == shape.product,
-            "TensorLayout.viewed: \(describe(shape)) has \(shape.product) elements, \(describe(target)) has \(target.product)")
+            "TensorLayout.viewed: \(describe(shape)) has \(shape.product) elements, \(describe(target)) has \(target.product)"
+        )
         return shapeOnly.viewStrides(for: target).map { TensorLayout(shape: target, strides: $0) }
     }
 

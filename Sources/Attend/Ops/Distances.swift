@@ -69,7 +69,8 @@ public func euclideanDistances<Scalar: TensorScalar>(
 /// What ``squaredDistances(_:_:method:centered:)`` does for operands with these layouts: the
 /// method `.automatic` resolves to, the passes, the GEMM call and the intermediates.
 public func squaredDistancesPlan<Scalar: TensorScalar>(
-    _ a: TensorLayout, _ b: TensorLayout, method: DistanceMethod = .automatic, centered: Bool = true, scalar: Scalar.Type
+    _ a: TensorLayout, _ b: TensorLayout, method: DistanceMethod = .automatic, centered: Bool = true,
+    scalar: Scalar.Type
 ) throws -> LoweringPlan {
     try DistanceLowering(a, b, method: method, centered: centered, scalar: Scalar.self).plan
 }

@@ -24,7 +24,9 @@ func scaledMatmul<Scalar: TensorScalar>(
 
 /// The BLAS calls and copies ``matmul(_:_:)`` makes for operands with these layouts, without
 /// running them (nothing is allocated).
-public func matmulPlan<Scalar: TensorScalar>(_ a: TensorLayout, _ b: TensorLayout, scalar: Scalar.Type) throws -> LoweringPlan {
+public func matmulPlan<Scalar: TensorScalar>(_ a: TensorLayout, _ b: TensorLayout, scalar: Scalar.Type) throws
+    -> LoweringPlan
+{
     try BatchedMatmulLowering(a, b, scalar: Scalar.self).plan(op: "matmul")
 }
 

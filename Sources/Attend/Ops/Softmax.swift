@@ -54,10 +54,15 @@ extension Tensor {
         }
         var lineShape = shape
         lineShape[axis] = 1
-        let source = UnsafePointer(storage.pointer), destination = result.storage.pointer
-        let length = shape[axis], stride = strides[axis], outStride = result.strides[axis]
-        StridedLoop(shape: lineShape, strides: [strides, result.strides]).forEachRow(baseOffsets: [offset, 0]) { starts, n, inner in
-            var s = starts[0], d = starts[1]
+        let source = UnsafePointer(storage.pointer)
+        let destination = result.storage.pointer
+        let length = shape[axis]
+        let stride = strides[axis]
+        let outStride = result.strides[axis]
+        StridedLoop(shape: lineShape, strides: [strides, result.strides]).forEachRow(baseOffsets: [offset, 0]) {
+            starts, n, inner in
+            var s = starts[0]
+            var d = starts[1]
             for _ in 0..<n {
                 body(source + s, length, stride, destination + d, outStride)
                 s += inner[0]

@@ -27,10 +27,13 @@ public struct DenseArray<Element: Sendable & Equatable>: Sendable, Equatable {
 
     /// The element at a logical multi-index.
     public subscript(_ indices: Int...) -> Element {
-        precondition(indices.count == shape.count, "DenseArray subscript: \(indices.count) indices for shape \(describe(shape))")
+        precondition(
+            indices.count == shape.count, "DenseArray subscript: \(indices.count) indices for shape \(describe(shape))")
         var position = 0
         for (axis, index) in indices.enumerated() {
-            precondition((0..<shape[axis]).contains(index), "DenseArray subscript: index \(index) out of range for dimension \(axis) of size \(shape[axis])")
+            precondition(
+                (0..<shape[axis]).contains(index),
+                "DenseArray subscript: index \(index) out of range for dimension \(axis) of size \(shape[axis])")
             position = position * shape[axis] + index
         }
         return elements[position]

@@ -39,7 +39,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// A standard normal draw (Box–Muller on two uniforms, computed in Double).
     public mutating func nextNormal() -> Double {
-        let u1 = 1 - nextUnit()   // (0, 1]: log is finite
+        let u1 = 1 - nextUnit()  // (0, 1]: log is finite
         let u2 = nextUnit()
         return Double.sqrt(-2 * Double.log(u1)) * Double.cos(2 * Double.pi * u2)
     }
@@ -51,7 +51,7 @@ extension Tensor {
         var values = [Scalar]()
         values.reserveCapacity(shape.product)
         for _ in 0..<shape.product { values.append(Scalar(generator.nextNormal())) }
-        return try! Tensor(shape: shape, scalars: values)   // count matches by construction
+        return try! Tensor(shape: shape, scalars: values)  // count matches by construction
     }
 
     /// Uniform samples in [low, high) of the given shape, drawn from `generator`.
@@ -63,6 +63,6 @@ extension Tensor {
         for _ in 0..<shape.product {
             values.append(low + (high - low) * Scalar(generator.nextUnit()))
         }
-        return try! Tensor(shape: shape, scalars: values)   // count matches by construction
+        return try! Tensor(shape: shape, scalars: values)  // count matches by construction
     }
 }

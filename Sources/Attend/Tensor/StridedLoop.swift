@@ -18,7 +18,8 @@ struct StridedLoop {
         var merged: [[Int]] = Array(repeating: [], count: operandStrides.count)
         for axis in shape.indices where shape[axis] != 1 {
             if let last = mergedShape.indices.last,
-               operandStrides.indices.allSatisfy({ merged[$0][last] == operandStrides[$0][axis] * shape[axis] }) {
+                operandStrides.indices.allSatisfy({ merged[$0][last] == operandStrides[$0][axis] * shape[axis] })
+            {
                 // The previous (outer) dimension steps exactly over one full run of this one.
                 mergedShape[last] *= shape[axis]
                 for op in operandStrides.indices { merged[op][last] = operandStrides[op][axis] }

@@ -37,9 +37,12 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func map(_ transform: (Scalar) -> Scalar) -> Tensor {
         let result = Tensor(shape: shape)
-        let source = storage.pointer, destination = result.storage.pointer
-        StridedLoop(shape: shape, strides: [strides, result.strides]).forEachRow(baseOffsets: [offset, 0]) { starts, n, inner in
-            var s = starts[0], d = starts[1]
+        let source = storage.pointer
+        let destination = result.storage.pointer
+        StridedLoop(shape: shape, strides: [strides, result.strides]).forEachRow(baseOffsets: [offset, 0]) {
+            starts, n, inner in
+            var s = starts[0]
+            var d = starts[1]
             for _ in 0..<n {
                 destination[d] = transform(source[s])
                 s += inner[0]
@@ -58,11 +61,15 @@ extension Tensor {
     ) throws -> Tensor {
         let shape = try broadcastShapes(lhs.shape, rhs.shape, op: op)
         let result = Tensor(shape: shape)
-        let a = lhs.storage.pointer, b = rhs.storage.pointer, c = result.storage.pointer
+        let a = lhs.storage.pointer
+        let b = rhs.storage.pointer
+        let c = result.storage.pointer
         let loop = StridedLoop(
             shape: shape, strides: [lhs.broadcastStrides(to: shape), rhs.broadcastStrides(to: shape), result.strides])
         loop.forEachRow(baseOffsets: [lhs.offset, rhs.offset, 0]) { starts, n, inner in
-            var i = starts[0], j = starts[1], k = starts[2]
+            var i = starts[0]
+            var j = starts[1]
+            var k = starts[2]
             for _ in 0..<n {
                 c[k] = combine(a[i], b[j])
                 i += inner[0]
@@ -132,8 +139,10 @@ extension Tensor {
         let result = materialized()
         let destination = result.storage.pointer
         mask.elements.withUnsafeBufferPointer { flags in
-            StridedLoop(shape: shape, strides: [maskStrides, result.strides]).forEachRow(baseOffsets: [0, 0]) { starts, n, inner in
-                var m = starts[0], d = starts[1]
+            StridedLoop(shape: shape, strides: [maskStrides, result.strides]).forEachRow(baseOffsets: [0, 0]) {
+                starts, n, inner in
+                var m = starts[0]
+                var d = starts[1]
                 for _ in 0..<n {
                     if flags[m] { destination[d] = value }
                     m += inner[0]

@@ -8,18 +8,21 @@ extension Tensor {
         }
         let axis = try normalizedDim(dim, rank: first.rank, op: "concatenated")
         for (i, part) in parts.enumerated() {
-            var a = part.shape, b = first.shape
+            var a = part.shape
+            var b = first.shape
             guard a.count == b.count else {
                 throw TensorError(
                     op: "concatenated",
-                    "tensor \(i) has shape \(describe(part.shape)) but tensor 0 has \(describe(first.shape)): ranks differ")
+                    "tensor \(i) has shape \(describe(part.shape)) but tensor 0 has \(describe(first.shape)): ranks differ"
+                )
             }
             a[axis] = 0
             b[axis] = 0
             guard a == b else {
                 throw TensorError(
                     op: "concatenated",
-                    "tensor \(i) has shape \(describe(part.shape)) but tensor 0 has \(describe(first.shape)): only dimension \(dim) may differ")
+                    "tensor \(i) has shape \(describe(part.shape)) but tensor 0 has \(describe(first.shape)): only dimension \(dim) may differ"
+                )
             }
         }
         var shape = first.shape
@@ -40,9 +43,12 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     mutating func copyElements(from source: Tensor) {
         precondition(source.shape == shape, "copyElements: shapes \(source.shape) and \(shape) differ")
-        let destination = storage.pointer, from = source.storage.pointer
-        StridedLoop(shape: shape, strides: [source.strides, strides]).forEachRow(baseOffsets: [source.offset, offset]) { starts, n, inner in
-            var s = starts[0], d = starts[1]
+        let destination = storage.pointer
+        let from = source.storage.pointer
+        StridedLoop(shape: shape, strides: [source.strides, strides]).forEachRow(baseOffsets: [source.offset, offset]) {
+            starts, n, inner in
+            var s = starts[0]
+            var d = starts[1]
             for _ in 0..<n {
                 destination[d] = from[s]
                 s += inner[0]

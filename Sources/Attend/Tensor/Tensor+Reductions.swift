@@ -42,8 +42,10 @@ extension Tensor {
         let means = accumulate(plan, initial: 0) { $0 + Double($1) }.map { $0 / n }
         var squares = Array(repeating: 0.0, count: means.count)
         let source = storage.pointer
-        StridedLoop(shape: shape, strides: [strides, plan.accumulatorStrides]).forEachRow(baseOffsets: [offset, 0]) { starts, count, inner in
-            var s = starts[0], a = starts[1]
+        StridedLoop(shape: shape, strides: [strides, plan.accumulatorStrides]).forEachRow(baseOffsets: [offset, 0]) {
+            starts, count, inner in
+            var s = starts[0]
+            var a = starts[1]
             for _ in 0..<count {
                 let deviation = Double(source[s]) - means[a]
                 squares[a] += deviation * deviation
@@ -82,9 +84,10 @@ extension Tensor {
     public func max(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
         let plan = try ReductionPlan(shape: shape, dims: dims, keepDim: keepDim, op: "max")
         try plan.requireNonEmpty(shape)
-        return plan.output(accumulate(plan, initial: -.infinity) { best, x in
-            best.isNaN || Double(x) <= best ? best : Double(x)
-        })
+        return plan.output(
+            accumulate(plan, initial: -.infinity) { best, x in
+                best.isNaN || Double(x) <= best ? best : Double(x)
+            })
     }
 
     /// Smallest element over `dims` (NaN if any element is NaN).
@@ -93,9 +96,10 @@ extension Tensor {
     public func min(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
         let plan = try ReductionPlan(shape: shape, dims: dims, keepDim: keepDim, op: "min")
         try plan.requireNonEmpty(shape)
-        return plan.output(accumulate(plan, initial: .infinity) { best, x in
-            best.isNaN || Double(x) >= best ? best : Double(x)
-        })
+        return plan.output(
+            accumulate(plan, initial: .infinity) { best, x in
+                best.isNaN || Double(x) >= best ? best : Double(x)
+            })
     }
 
     /// Index of the largest element along `dim` (the first one on ties; a NaN counts as largest).
@@ -111,8 +115,10 @@ extension Tensor {
         // Walk each line along `axis` in order, so the first maximum wins.
         var lineShape = shape
         lineShape[axis] = 1
-        StridedLoop(shape: lineShape, strides: [strides, plan.accumulatorStrides]).forEachRow(baseOffsets: [offset, 0]) { starts, count, inner in
-            var s = starts[0], a = starts[1]
+        StridedLoop(shape: lineShape, strides: [strides, plan.accumulatorStrides]).forEachRow(baseOffsets: [offset, 0])
+        { starts, count, inner in
+            var s = starts[0]
+            var a = starts[1]
             for _ in 0..<count {
                 for i in 0..<shape[axis] {
                     let x = Double(source[s + i * strides[axis]])
@@ -135,8 +141,10 @@ extension Tensor {
         var accumulators = Array(repeating: initial, count: plan.accumulatorCount)
         let source = storage.pointer
         accumulators.withUnsafeMutableBufferPointer { acc in
-            StridedLoop(shape: shape, strides: [strides, plan.accumulatorStrides]).forEachRow(baseOffsets: [offset, 0]) { starts, n, inner in
-                var s = starts[0], a = starts[1]
+            StridedLoop(shape: shape, strides: [strides, plan.accumulatorStrides]).forEachRow(baseOffsets: [offset, 0])
+            { starts, n, inner in
+                var s = starts[0]
+                var a = starts[1]
                 for _ in 0..<n {
                     acc[a] = combine(acc[a], source[s])
                     s += inner[0]
@@ -182,7 +190,8 @@ struct ReductionPlan {
 
     func requireNonEmpty(_ shape: [Int]) throws {
         guard reducedCount > 0 else {
-            throw TensorError(op: op, "cannot reduce over an empty dimension of shape \(describe(shape)) (there is no identity)")
+            throw TensorError(
+                op: op, "cannot reduce over an empty dimension of shape \(describe(shape)) (there is no identity)")
         }
     }
 }

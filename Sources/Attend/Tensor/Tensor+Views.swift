@@ -6,8 +6,10 @@ extension Tensor {
     ///
     ///     k.transposed(-2, -1)   // [B, H, L, D] → [B, H, D, L]
     public func transposed(_ first: Int, _ second: Int) -> Tensor {
-        let a = dimOrTrap(first, "transposed"), b = dimOrTrap(second, "transposed")
-        var shape = self.shape, strides = self.strides
+        let a = dimOrTrap(first, "transposed")
+        let b = dimOrTrap(second, "transposed")
+        var shape = self.shape
+        var strides = self.strides
         shape.swapAt(a, b)
         strides.swapAt(a, b)
         return Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
@@ -72,7 +74,8 @@ extension Tensor {
         precondition(
             (0...rank).contains(position),
             "unsqueezed: dimension \(dim) out of range for a tensor of rank \(rank) (valid: \(-rank - 1) ... \(rank))")
-        var shape = self.shape, strides = self.strides
+        var shape = self.shape
+        var strides = self.strides
         // The stride of a size-1 dimension never matters; pick the natural one.
         let stride = position < rank ? strides[position] * shape[position] : 1
         shape.insert(1, at: position)
@@ -85,9 +88,12 @@ extension Tensor {
     public func squeezed(_ dim: Int) throws -> Tensor {
         let axis = try normalizedDim(dim, rank: rank, op: "squeezed")
         guard rank > 0, shape[axis] == 1 else {
-            throw TensorError(op: "squeezed", "dimension \(dim) of shape \(describe(shape)) has size \(rank > 0 ? shape[axis] : 1), not 1")
+            throw TensorError(
+                op: "squeezed",
+                "dimension \(dim) of shape \(describe(shape)) has size \(rank > 0 ? shape[axis] : 1), not 1")
         }
-        var shape = self.shape, strides = self.strides
+        var shape = self.shape
+        var strides = self.strides
         shape.remove(at: axis)
         strides.remove(at: axis)
         return Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
@@ -103,11 +109,13 @@ extension Tensor {
                 "cannot expand shape \(describe(shape)) to \(describe(target)): the target has fewer dimensions")
         }
         let lead = target.count - rank
-        var newShape: [Int] = [], newStrides: [Int] = []
+        var newShape: [Int] = []
+        var newStrides: [Int] = []
         for (axis, size) in target.enumerated() {
             if axis < lead {
                 guard size >= 0 else {
-                    throw TensorError(op: "expanded", "new leading dimension \(axis) of \(describe(target)) cannot be \(size)")
+                    throw TensorError(
+                        op: "expanded", "new leading dimension \(axis) of \(describe(target)) cannot be \(size)")
                 }
                 newShape.append(size)
                 newStrides.append(0)
@@ -136,9 +144,10 @@ extension Tensor {
     /// - Throws: ``TensorError`` when the range leaves the dimension.
     public func narrowed(_ dim: Int, start: Int, length: Int) throws -> Tensor {
         guard length >= 0 else {
-            throw TensorError(op: "narrowed", "length \(length) is negative (narrowing dimension \(dim) of shape \(describe(shape)))")
+            throw TensorError(
+                op: "narrowed", "length \(length) is negative (narrowing dimension \(dim) of shape \(describe(shape)))")
         }
-        return try sliced(dim, start ..< start + length)
+        return try sliced(dim, start..<start + length)
     }
 
     /// Elements `range` along `dim`, every `step`-th one — Python's `x[:, a:b:step]`. A view.
@@ -148,17 +157,20 @@ extension Tensor {
         guard rank > 0, range.lowerBound >= 0, range.upperBound <= shape[axis], step >= 1 else {
             throw TensorError(
                 op: "sliced",
-                "range \(range.lowerBound)..<\(range.upperBound) (step \(step)) does not fit dimension \(dim) of size \(rank > 0 ? shape[axis] : 0) in shape \(describe(shape))")
+                "range \(range.lowerBound)..<\(range.upperBound) (step \(step)) does not fit dimension \(dim) of size \(rank > 0 ? shape[axis] : 0) in shape \(describe(shape))"
+            )
         }
-        var shape = self.shape, strides = self.strides
+        var shape = self.shape
+        var strides = self.strides
         shape[axis] = (range.count + step - 1) / step
         strides[axis] *= step
-        return Tensor(storage: storage, shape: shape, strides: strides, offset: offset + range.lowerBound * self.strides[axis])
+        return Tensor(
+            storage: storage, shape: shape, strides: strides, offset: offset + range.lowerBound * self.strides[axis])
     }
 
     /// Index `index` along `dim`, removing that dimension — Python's `x[:, i]`. A view.
     public func selected(_ dim: Int, _ index: Int) throws -> Tensor {
-        try sliced(dim, index ..< index + 1).squeezed(dim)
+        try sliced(dim, index..<index + 1).squeezed(dim)
     }
 
     /// Sliding windows along `dim` — PyTorch's `Tensor.unfold(dim, size, step)`. A view whose
@@ -175,10 +187,12 @@ extension Tensor {
         guard size >= 1, step >= 1, size <= length else {
             throw TensorError(
                 op: "unfolded",
-                "window size \(size) with step \(step) does not fit dimension \(dim) of size \(length) (need 1 <= size <= \(length), step >= 1)")
+                "window size \(size) with step \(step) does not fit dimension \(dim) of size \(length) (need 1 <= size <= \(length), step >= 1)"
+            )
         }
         if rank == 0 { return try view([1]) }
-        var shape = self.shape, strides = self.strides
+        var shape = self.shape
+        var strides = self.strides
         shape[axis] = (length - size) / step + 1
         strides[axis] = self.strides[axis] * step
         shape.append(size)
@@ -189,8 +203,11 @@ extension Tensor {
     /// Flattens dimensions `start ... end` into one (a view when possible, like `reshaped`).
     public func flattened(start: Int = 0, end: Int = -1) throws -> Tensor {
         if rank == 0 { return try reshaped([1]) }
-        let a = try normalizedDim(start, rank: rank, op: "flattened"), b = try normalizedDim(end, rank: rank, op: "flattened")
-        guard a <= b else { throw TensorError(op: "flattened", "start dimension \(start) comes after end dimension \(end)") }
+        let a = try normalizedDim(start, rank: rank, op: "flattened")
+        let b = try normalizedDim(end, rank: rank, op: "flattened")
+        guard a <= b else {
+            throw TensorError(op: "flattened", "start dimension \(start) comes after end dimension \(end)")
+        }
         return try reshaped(Array(shape[..<a]) + [shape[a...b].reduce(1, *)] + Array(shape[(b + 1)...]))
     }
 
@@ -204,7 +221,8 @@ extension Tensor {
     func inferredShape(_ requested: [Int], op: String) throws -> [Int] {
         let unknown = requested.indices.filter { requested[$0] == -1 }
         guard unknown.count <= 1, requested.allSatisfy({ $0 >= -1 }) else {
-            throw TensorError(op: op, "shape \(describe(requested)) may hold at most one -1 and no other negative sizes")
+            throw TensorError(
+                op: op, "shape \(describe(requested)) may hold at most one -1 and no other negative sizes")
         }
         var target = requested
         let known = try checkedElementCount(requested.filter { $0 != -1 }, op: op)
@@ -212,7 +230,8 @@ extension Tensor {
             guard known != 0, count % known == 0 else {
                 throw TensorError(
                     op: op,
-                    "cannot infer the -1 in \(describe(requested)): \(count) elements of shape \(describe(shape)) do not divide into \(known)")
+                    "cannot infer the -1 in \(describe(requested)): \(count) elements of shape \(describe(shape)) do not divide into \(known)"
+                )
             }
             target[slot] = count / known
         }
@@ -220,7 +239,8 @@ extension Tensor {
         guard targetCount == count else {
             throw TensorError(
                 op: op,
-                "shape \(describe(requested)) holds \(targetCount) elements but the tensor of shape \(describe(shape)) has \(count)")
+                "shape \(describe(requested)) holds \(targetCount) elements but the tensor of shape \(describe(shape)) has \(count)"
+            )
         }
         return target
     }
@@ -245,7 +265,7 @@ extension Tensor {
             guard oldIndex >= 0, newIndex >= 0 else { return nil }
             // Take one contiguous chunk of old dims (from the inside out).
             var chunkSize = old[oldIndex].size
-            var chunkStride = old[oldIndex].stride   // stride of the chunk's innermost dim
+            var chunkStride = old[oldIndex].stride  // stride of the chunk's innermost dim
             let innermost = chunkStride
             oldIndex -= 1
             var newSize = target[newIndex]
@@ -253,7 +273,9 @@ extension Tensor {
             newIndex -= 1
             while chunkSize != newSize {
                 if chunkSize < newSize {
-                    guard oldIndex >= 0, old[oldIndex].stride == chunkStride * old[oldIndex + 1].size else { return nil }
+                    guard oldIndex >= 0, old[oldIndex].stride == chunkStride * old[oldIndex + 1].size else {
+                        return nil
+                    }
                     chunkSize *= old[oldIndex].size
                     chunkStride = old[oldIndex].stride
                     oldIndex -= 1

@@ -34,7 +34,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     public init(shape: [Int], repeating value: Scalar = 0) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:): negative dimension in \(shape)")
         guard let count = ShapeArithmetic.elementCount(shape) else {
-            preconditionFailure("Tensor(shape:): the element count of \(shape) overflows Int; use Tensor(shape:scalars:), which throws")
+            preconditionFailure(
+                "Tensor(shape:): the element count of \(shape) overflows Int; use Tensor(shape:scalars:), which throws")
         }
         let storage = TensorStorage<Scalar>(zeroedCount: count)
         if value != 0 { storage.pointer.update(repeating: value, count: storage.count) }
@@ -147,7 +148,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let source = storage.pointer
         let loop = StridedLoop(shape: shape, strides: [strides, result.strides])
         loop.forEachRow(baseOffsets: [offset, 0]) { starts, n, inner in
-            var s = starts[0], d = starts[1]
+            var s = starts[0]
+            var d = starts[1]
             for _ in 0..<n {
                 destination[d] = source[s]
                 s += inner[0]
@@ -169,7 +171,8 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// True when two logical indices can map to one element (stride 0 or overlapping windows).
     var hasAliasedElements: Bool {
         var reach = 0
-        for axis in shape.indices.sorted(by: { Swift.abs(strides[$0]) < Swift.abs(strides[$1]) }) where shape[axis] > 1 {
+        for axis in shape.indices.sorted(by: { Swift.abs(strides[$0]) < Swift.abs(strides[$1]) }) where shape[axis] > 1
+        {
             if Swift.abs(strides[axis]) <= reach { return true }
             reach += Swift.abs(strides[axis]) * (shape[axis] - 1)
         }

@@ -48,7 +48,9 @@ extension Array where Element == Int {
 /// `Int` — an error, not an arithmetic trap, in every build configuration.
 func checkedElementCount(_ shape: [Int], op: String) throws -> Int {
     guard let count = ShapeArithmetic.elementCount(shape) else {
-        throw TensorError(op: op, "shape \(describe(shape)) has more elements than Int can count (the product of its sizes overflows)")
+        throw TensorError(
+            op: op, "shape \(describe(shape)) has more elements than Int can count (the product of its sizes overflows)"
+        )
     }
     return count
 }

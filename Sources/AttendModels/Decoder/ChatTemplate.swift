@@ -35,7 +35,9 @@ public struct ChatTemplate: Sendable, Equatable {
         case Self.smolLM2: defaultSystemPrompt = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
         case Self.plainChatML: defaultSystemPrompt = nil
         default:
-            throw DecoderModelError("the model's chat template is not a ChatML template this tool recognizes (it begins \"\(template.prefix(60))…\"); pass the formatted prompt without --chat")
+            throw DecoderModelError(
+                "the model's chat template is not a ChatML template this tool recognizes (it begins \"\(template.prefix(60))…\"); pass the formatted prompt without --chat"
+            )
         }
     }
 

@@ -39,35 +39,45 @@ public struct LlamaConfiguration: Sendable, Equatable {
     public init(gguf file: GGUFFile) throws {
         let architecture = file[metadata: "general.architecture"]?.stringValue ?? "(none)"
         guard architecture == "llama" else {
-            throw DecoderModelError("\(file.name) has general.architecture \"\(architecture)\"; this decoder implements \"llama\"")
+            throw DecoderModelError(
+                "\(file.name) has general.architecture \"\(architecture)\"; this decoder implements \"llama\"")
         }
         func integer(_ key: String) throws -> Int {
             guard let value = file[metadata: "llama." + key], let n = value.intValue, n > 0 else {
-                throw DecoderModelError("\(file.name): llama.\(key) is \(file[metadata: "llama." + key]?.summary() ?? "missing"); expected a positive integer")
+                throw DecoderModelError(
+                    "\(file.name): llama.\(key) is \(file[metadata: "llama." + key]?.summary() ?? "missing"); expected a positive integer"
+                )
             }
             return n
         }
         func real(_ key: String, default fallback: Double? = nil) throws -> Double {
             if let value = file[metadata: "llama." + key]?.doubleValue, value > 0, value.isFinite { return value }
             if let fallback, file[metadata: "llama." + key] == nil { return fallback }
-            throw DecoderModelError("\(file.name): llama.\(key) is \(file[metadata: "llama." + key]?.summary() ?? "missing"); expected a positive number")
+            throw DecoderModelError(
+                "\(file.name): llama.\(key) is \(file[metadata: "llama." + key]?.summary() ?? "missing"); expected a positive number"
+            )
         }
         layerCount = try integer("block_count")
         modelDimension = try integer("embedding_length")
         feedForwardDimension = try integer("feed_forward_length")
         headCount = try integer("attention.head_count")
-        keyValueHeadCount = file[metadata: "llama.attention.head_count_kv"] == nil ? headCount : try integer("attention.head_count_kv")
+        keyValueHeadCount =
+            file[metadata: "llama.attention.head_count_kv"] == nil ? headCount : try integer("attention.head_count_kv")
         ropeBase = try real("rope.freq_base", default: 10_000)
         rmsNormEpsilon = try real("attention.layer_norm_rms_epsilon")
         contextLength = try integer("context_length")
         guard modelDimension % headCount == 0, headCount % keyValueHeadCount == 0 else {
-            throw DecoderModelError("\(file.name): \(headCount) query heads must divide embedding_length \(modelDimension) and be a multiple of the \(keyValueHeadCount) key/value heads")
+            throw DecoderModelError(
+                "\(file.name): \(headCount) query heads must divide embedding_length \(modelDimension) and be a multiple of the \(keyValueHeadCount) key/value heads"
+            )
         }
         headDimension = modelDimension / headCount
         if file[metadata: "llama.rope.dimension_count"] != nil {
             let rotated = try integer("rope.dimension_count")
             guard rotated == headDimension else {
-                throw DecoderModelError("\(file.name): llama.rope.dimension_count \(rotated) differs from the head dimension \(headDimension); partial rotary embedding is not implemented")
+                throw DecoderModelError(
+                    "\(file.name): llama.rope.dimension_count \(rotated) differs from the head dimension \(headDimension); partial rotary embedding is not implemented"
+                )
             }
         }
         guard let tokens = file[metadata: "tokenizer.ggml.tokens"]?.arrayValue else {

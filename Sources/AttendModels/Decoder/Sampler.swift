@@ -18,11 +18,17 @@ public struct Sampler: Sendable {
 
     /// - Throws: ``DecoderModelError`` for a negative temperature, top-k < 1, top-p outside (0, 1] or a
     ///   penalty ≤ 0.
-    public init(temperature: Double = 0, topK: Int? = nil, topP: Double? = nil, repetitionPenalty: Double = 1, seed: UInt64 = 0) throws {
-        guard temperature >= 0, temperature.isFinite else { throw DecoderModelError("sampling: temperature \(temperature) must be ≥ 0") }
+    public init(
+        temperature: Double = 0, topK: Int? = nil, topP: Double? = nil, repetitionPenalty: Double = 1, seed: UInt64 = 0
+    ) throws {
+        guard temperature >= 0, temperature.isFinite else {
+            throw DecoderModelError("sampling: temperature \(temperature) must be ≥ 0")
+        }
         if let topK, topK < 1 { throw DecoderModelError("sampling: top-k \(topK) must be ≥ 1") }
         if let topP, !(topP > 0 && topP <= 1) { throw DecoderModelError("sampling: top-p \(topP) must be in (0, 1]") }
-        guard repetitionPenalty > 0, repetitionPenalty.isFinite else { throw DecoderModelError("sampling: repetition penalty \(repetitionPenalty) must be > 0") }
+        guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
+            throw DecoderModelError("sampling: repetition penalty \(repetitionPenalty) must be > 0")
+        }
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -49,7 +55,10 @@ public struct Sampler: Sendable {
             var keep = weights.count
             for (i, w) in weights.enumerated() {
                 running += w / total
-                if running >= topP { keep = i + 1; break }
+                if running >= topP {
+                    keep = i + 1
+                    break
+                }
             }
             order.removeSubrange(keep...)
             weights.removeSubrange(keep...)

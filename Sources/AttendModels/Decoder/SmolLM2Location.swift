@@ -9,7 +9,8 @@ public enum SmolLM2Location {
     /// The expected path of the GGUF file (whether or not it exists).
     public static var modelURL: URL {
         let environment = ProcessInfo.processInfo.environment["ATTEND_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
-        let root = environment.map { URL(fileURLWithPath: $0) }
+        let root =
+            environment.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/attend")
         return root.appendingPathComponent("models/smollm2/\(fileName)")
     }

@@ -42,14 +42,17 @@ public struct TextGenerator: Sendable {
     /// complete (never half a character). `stopAtEndOfSequence: false` always runs `maxTokens`
     /// steps (for benchmarks).
     public func generate(
-        promptIDs: [Int], maxTokens: Int, sampler: Sampler, stopAtEndOfSequence: Bool = true, onText: (String) -> Void = { _ in }
+        promptIDs: [Int], maxTokens: Int, sampler: Sampler, stopAtEndOfSequence: Bool = true,
+        onText: (String) -> Void = { _ in }
     ) throws -> Result {
         guard !promptIDs.isEmpty else { throw DecoderModelError("generate: the prompt has no tokens") }
         guard maxTokens >= 0 else { throw DecoderModelError("generate: max tokens \(maxTokens) is negative") }
         var sampler = sampler
         var cache = decoder.makeCache(capacity: promptIDs.count + maxTokens)
         var stream = StreamingTextDecoder()
-        var generated: [Int] = [], text = "", steps: [Double] = []
+        var generated: [Int] = []
+        var text = ""
+        var steps: [Double] = []
         let start = DispatchTime.now().uptimeNanoseconds
         var logits = try decoder.forward(promptIDs, cache: &cache).scalars
         let prefillEnd = DispatchTime.now().uptimeNanoseconds
@@ -57,7 +60,7 @@ public struct TextGenerator: Sendable {
         while generated.count < maxTokens {
             let id = sampler.next(logits: logits, history: promptIDs + generated)
             generated.append(id)
-            if stopAtEndOfSequence, id == endOfSequence { break }   // its text (<|im_end|>) is not part of the answer
+            if stopAtEndOfSequence, id == endOfSequence { break }  // its text (<|im_end|>) is not part of the answer
             let piece = stream.append(try tokenizer.bytes(of: [id]))
             text += piece
             onText(piece)
@@ -73,6 +76,7 @@ public struct TextGenerator: Sendable {
         let end = DispatchTime.now().uptimeNanoseconds
         return Result(
             promptIDs: promptIDs, generatedIDs: generated, text: text,
-            prefillSeconds: Double(prefillEnd - start) * 1e-9, decodeSeconds: Double(end - prefillEnd) * 1e-9, stepSeconds: steps)
+            prefillSeconds: Double(prefillEnd - start) * 1e-9, decodeSeconds: Double(end - prefillEnd) * 1e-9,
+            stepSeconds: steps)
     }
 }

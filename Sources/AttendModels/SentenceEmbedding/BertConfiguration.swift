@@ -55,10 +55,14 @@ public struct BertConfiguration: Sendable, Equatable {
         case "relu": activation = .relu
         case let other: throw folder.invalid(file, "hidden_act \"\(other)\" is not supported (gelu, gelu_new, relu)")
         }
-        guard hiddenSize > 0, layerCount > 0, headCount > 0, hiddenSize % headCount == 0, intermediateSize > 0, maxPositions > 0 else {
+        guard hiddenSize > 0, layerCount > 0, headCount > 0, hiddenSize % headCount == 0, intermediateSize > 0,
+            maxPositions > 0
+        else {
             throw folder.invalid(
-                file, "hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(headCount), "
-                    + "and num_hidden_layers \(layerCount), intermediate_size \(intermediateSize), max_position_embeddings \(maxPositions) positive")
+                file,
+                "hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(headCount), "
+                    + "and num_hidden_layers \(layerCount), intermediate_size \(intermediateSize), max_position_embeddings \(maxPositions) positive"
+            )
         }
 
         let poolingFile = "1_Pooling/config.json"
@@ -72,7 +76,8 @@ public struct BertConfiguration: Sendable, Equatable {
                 throw folder.invalid(poolingFile, "only mean-token or CLS pooling is supported")
             }
             if let width = try f.optionalInt("word_embedding_dimension"), width != hiddenSize {
-                throw folder.invalid(poolingFile, "word_embedding_dimension \(width) differs from hidden_size \(hiddenSize)")
+                throw folder.invalid(
+                    poolingFile, "word_embedding_dimension \(width) differs from hidden_size \(hiddenSize)")
             }
         } else {
             pooling = .mean
@@ -85,7 +90,9 @@ public struct BertConfiguration: Sendable, Equatable {
         maxSequenceLength = min(maxSeq, maxPositions)
 
         if folder.has("modules.json") {
-            guard let modules = (try? JSONSerialization.jsonObject(with: folder.data("modules.json"))) as? [[String: Any]] else {
+            guard
+                let modules = (try? JSONSerialization.jsonObject(with: folder.data("modules.json"))) as? [[String: Any]]
+            else {
                 throw folder.invalid("modules.json", "is not a JSON array of modules")
             }
             normalize = modules.contains { ($0["type"] as? String)?.hasSuffix(".Normalize") == true }

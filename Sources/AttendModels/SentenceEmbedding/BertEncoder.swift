@@ -22,9 +22,9 @@ import Foundation
 /// entry is an error, as is a missing one.
 public struct BertEncoder: Sendable {
     public let configuration: BertConfiguration
-    public let wordEmbeddings: Tensor<Float>        // [vocab, E]
-    public let positionEmbeddings: Tensor<Float>    // [maxPositions, E]
-    public let tokenTypeEmbeddings: Tensor<Float>   // [types, E]
+    public let wordEmbeddings: Tensor<Float>  // [vocab, E]
+    public let positionEmbeddings: Tensor<Float>  // [maxPositions, E]
+    public let tokenTypeEmbeddings: Tensor<Float>  // [types, E]
     public let embeddingNorm: LayerNorm<Float>
     public let layers: [TransformerEncoderLayer<Float>]
 
@@ -52,7 +52,8 @@ public struct BertEncoder: Sendable {
                 throw folder.invalid(file, "has no tensor \(prefix + name)")
             }
             guard array.shape == shape else {
-                throw folder.invalid(file, "tensor \(prefix + name) has shape \(array.shape) but config.json implies \(shape)")
+                throw folder.invalid(
+                    file, "tensor \(prefix + name) has shape \(array.shape) but config.json implies \(shape)")
             }
             used.insert(prefix + name)
             do {
@@ -67,7 +68,9 @@ public struct BertEncoder: Sendable {
             positionEmbeddings = try tensor("embeddings.position_embeddings.weight", [c.maxPositions, e])
             tokenTypeEmbeddings = try tensor("embeddings.token_type_embeddings.weight", [c.typeVocabularySize, e])
             func norm(_ name: String) throws -> LayerNorm<Float> {
-                try LayerNorm(normalizedShape: [e], eps: c.layerNormEps, weight: tensor(name + ".weight", [e]), bias: tensor(name + ".bias", [e]))
+                try LayerNorm(
+                    normalizedShape: [e], eps: c.layerNormEps, weight: tensor(name + ".weight", [e]),
+                    bias: tensor(name + ".bias", [e]))
             }
             func dense(_ name: String, out: Int, in width: Int) throws -> Linear<Float> {
                 try Linear(weight: tensor(name + ".weight", [out, width]), bias: tensor(name + ".bias", [out]))
@@ -78,18 +81,21 @@ public struct BertEncoder: Sendable {
                 let p = "encoder.layer.\(n)."
                 let (q, k, v) = try (
                     dense(p + "attention.self.query", out: e, in: e), dense(p + "attention.self.key", out: e, in: e),
-                    dense(p + "attention.self.value", out: e, in: e))
+                    dense(p + "attention.self.value", out: e, in: e)
+                )
                 let out = try dense(p + "attention.output.dense", out: e, in: e)
                 let attention = try MultiHeadAttention(
                     numHeads: c.headCount, qWeight: q.weight, kWeight: k.weight, vWeight: v.weight,
                     qBias: q.bias, kBias: k.bias, vBias: v.bias, outWeight: out.weight, outBias: out.bias)
                 let feedForward = try FeedForward(
-                    linear1: dense(p + "intermediate.dense", out: f, in: e), linear2: dense(p + "output.dense", out: e, in: f),
+                    linear1: dense(p + "intermediate.dense", out: f, in: e),
+                    linear2: dense(p + "output.dense", out: e, in: f),
                     activation: c.activation)
                 layers.append(
                     try TransformerEncoderLayer(
                         selfAttention: attention, feedForward: feedForward,
-                        norm1: norm(p + "attention.output.LayerNorm"), norm2: norm(p + "output.LayerNorm"), normFirst: false))
+                        norm1: norm(p + "attention.output.LayerNorm"), norm2: norm(p + "output.LayerNorm"),
+                        normFirst: false))
             }
             self.layers = layers
         } catch let error as ModelError {
@@ -104,8 +110,10 @@ public struct BertEncoder: Sendable {
         let unexpected = Set(arrays.keys).subtracting(used).subtracting(ignored).sorted()
         guard unexpected.isEmpty else {
             throw folder.invalid(
-                file, "has tensors a \(c.layerCount)-layer BERT does not use: \(unexpected.prefix(5).joined(separator: ", "))"
-                    + (unexpected.count > 5 ? " … (\(unexpected.count) in all)" : "") + "; does config.json match the weights?")
+                file,
+                "has tensors a \(c.layerCount)-layer BERT does not use: \(unexpected.prefix(5).joined(separator: ", "))"
+                    + (unexpected.count > 5 ? " … (\(unexpected.count) in all)" : "")
+                    + "; does config.json match the weights?")
         }
         configuration = c
     }
@@ -124,17 +132,19 @@ public struct BertEncoder: Sendable {
         let b = sequences.count
         let l = sequences.map(\.count).max() ?? 0
         guard b > 0, sequences.allSatisfy({ !$0.isEmpty }) else {
-            throw TensorError(op: op, "needs at least one sequence and every sequence at least one token ([CLS] … [SEP])")
+            throw TensorError(
+                op: op, "needs at least one sequence and every sequence at least one token ([CLS] … [SEP])")
         }
         guard l <= configuration.maxPositions else {
-            throw TensorError(op: op, "a sequence of \(l) tokens exceeds max_position_embeddings \(configuration.maxPositions)")
+            throw TensorError(
+                op: op, "a sequence of \(l) tokens exceeds max_position_embeddings \(configuration.maxPositions)")
         }
         let vocabulary = configuration.vocabularySize
         if let bad = sequences.lazy.flatMap({ $0 }).first(where: { !(0..<vocabulary).contains($0) }) {
             throw TensorError(op: op, "token id \(bad) is outside the vocabulary 0..<\(vocabulary)")
         }
         // Embedding sum, gathered row by row: x[b, t] = word[id] + pos[t] + type[0].
-        var summed = [Float](repeating: 0, count: b * l * e)                             // [B, L, E]
+        var summed = [Float](repeating: 0, count: b * l * e)  // [B, L, E]
         wordEmbeddings.withUnsafeBufferPointer { word in
             positionEmbeddings.withUnsafeBufferPointer { position in
                 tokenTypeEmbeddings.withUnsafeBufferPointer { type in
@@ -142,7 +152,9 @@ public struct BertEncoder: Sendable {
                         for (row, ids) in sequences.enumerated() {
                             for t in 0..<l {
                                 let id = t < ids.count ? ids[t] : ids[ids.count - 1]
-                                let out = (row * l + t) * e, w = id * e, p = t * e
+                                let out = (row * l + t) * e
+                                let w = id * e
+                                let p = t * e
                                 for j in 0..<e { x[out + j] = word[w + j] + position[p + j] + type[j] }
                             }
                         }
@@ -150,13 +162,15 @@ public struct BertEncoder: Sendable {
                 }
             }
         }
-        var x = try embeddingNorm(Tensor(shape: [b, l, e], scalars: summed))             // [B, L, E]
+        var x = try embeddingNorm(Tensor(shape: [b, l, e], scalars: summed))  // [B, L, E]
         let padded = sequences.contains { $0.count < l }
-        let mask: AttentionMask<Float> = padded
-            ? .keyPadding(try BoolTensor(shape: [b, l], elements: sequences.flatMap { ids in (0..<l).map { $0 >= ids.count } }))
-            : .none                                                                      // [B, L], true = padding
+        let mask: AttentionMask<Float> =
+            padded
+            ? .keyPadding(
+                try BoolTensor(shape: [b, l], elements: sequences.flatMap { ids in (0..<l).map { $0 >= ids.count } }))
+            : .none  // [B, L], true = padding
         for layer in layers {
-            x = try layer(x, mask: mask)                                                 // [B, L, E]
+            x = try layer(x, mask: mask)  // [B, L, E]
         }
         return x
     }

@@ -34,7 +34,8 @@ public struct SentenceEmbedder: Sendable {
         guard tokenizerConfiguration.tokens.count <= configuration.vocabularySize else {
             throw ModelError(
                 .invalidFile("vocab.txt"), directory: directory, model: model,
-                "has \(tokenizerConfiguration.tokens.count) tokens but config.json's vocab_size is \(configuration.vocabularySize)")
+                "has \(tokenizerConfiguration.tokens.count) tokens but config.json's vocab_size is \(configuration.vocabularySize)"
+            )
         }
         tokenizer = BertTokenizer(configuration: tokenizerConfiguration)
         encoder = try BertEncoder(directory: directory, configuration: configuration, model: model)
@@ -63,7 +64,9 @@ public struct SentenceEmbedder: Sendable {
     }
 
     /// Embeddings of already tokenized sequences (each `[CLS] … [SEP]`), in input order.
-    public func embed(tokenized sequences: [[Int]], batchSize: Int = 32, progress: ((Int) -> Void)? = nil) throws -> [[Float]] {
+    public func embed(tokenized sequences: [[Int]], batchSize: Int = 32, progress: ((Int) -> Void)? = nil) throws
+        -> [[Float]]
+    {
         guard batchSize > 0 else {
             throw TensorError(op: "SentenceEmbedder", "batchSize must be positive, got \(batchSize)")
         }
@@ -73,7 +76,7 @@ public struct SentenceEmbedder: Sendable {
         for start in stride(from: 0, to: order.count, by: batchSize) {
             let members = Array(order[start..<min(start + batchSize, order.count)])
             let batch = members.map { sequences[$0] }
-            let hidden = try encoder(batch)                                          // [B, L, E]
+            let hidden = try encoder(batch)  // [B, L, E]
             for (row, vector) in pooled(hidden, lengths: batch.map(\.count)).enumerated() {
                 result[members[row]] = vector
             }
@@ -85,7 +88,7 @@ public struct SentenceEmbedder: Sendable {
 
     /// Mean (or CLS) pooling over each row's real tokens, in Double, then L2 normalization.
     func pooled(_ hidden: Tensor<Float>, lengths: [Int]) -> [[Float]] {
-        let (l, e) = (hidden.shape[1], hidden.shape[2])                              // hidden [B, L, E]
+        let (l, e) = (hidden.shape[1], hidden.shape[2])  // hidden [B, L, E]
         let configuration = encoder.configuration
         return hidden.withUnsafeBufferPointer { h in
             lengths.enumerated().map { row, length in
@@ -102,7 +105,7 @@ public struct SentenceEmbedder: Sendable {
                 } else {
                     norm = Double(count)
                 }
-                return sum.map { Float($0 / norm) }                                  // the mean's 1/len cancels in the norm
+                return sum.map { Float($0 / norm) }  // the mean's 1/len cancels in the norm
             }
         }
     }

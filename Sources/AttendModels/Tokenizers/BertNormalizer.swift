@@ -17,7 +17,9 @@ public struct BertNormalizer: Sendable, Equatable {
     public var stripAccents: Bool?
     public var lowercase: Bool
 
-    public init(cleanText: Bool = true, handleChineseCharacters: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true) {
+    public init(
+        cleanText: Bool = true, handleChineseCharacters: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true
+    ) {
         self.cleanText = cleanText
         self.handleChineseCharacters = handleChineseCharacters
         self.stripAccents = stripAccents
@@ -46,7 +48,8 @@ public struct BertNormalizer: Sendable, Equatable {
         var result = String(scalars)
         if stripAccents ?? lowercase {
             let decomposed = result.decomposedStringWithCanonicalMapping.unicodeScalars
-            result = String(String.UnicodeScalarView(decomposed.filter { $0.properties.generalCategory != .nonspacingMark }))
+            result = String(
+                String.UnicodeScalarView(decomposed.filter { $0.properties.generalCategory != .nonspacingMark }))
         }
         if lowercase {
             var lowered = ""
@@ -79,7 +82,7 @@ public struct BertNormalizer: Sendable, Equatable {
     static func isCJKIdeograph(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F,
-             0x2B740...0x2B81F, 0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+            0x2B740...0x2B81F, 0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
             true
         default: false
         }

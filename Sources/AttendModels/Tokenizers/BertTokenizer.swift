@@ -22,7 +22,7 @@ public struct BertTokenizer: Sendable {
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(configuration.tokens.count)
         for (id, token) in configuration.tokens.enumerated() where vocabulary[token] == nil {
-            vocabulary[token] = id   // the first line wins for a duplicated token
+            vocabulary[token] = id  // the first line wins for a duplicated token
         }
         self.configuration = configuration
         wordPiece = WordPiece(

@@ -22,8 +22,8 @@ public struct BytePairEncoding: Sendable {
     private let ids: [String: Int]
     /// (left id, right id) → (rank, merged id).
     private let merges: [UInt64: (rank: Int, merged: Int)]
-    private let byteSymbols: [Int?]                     // byte → id of its one-character token
-    private let specials: [(text: [Unicode.Scalar], id: Int)]   // longest first
+    private let byteSymbols: [Int?]  // byte → id of its one-character token
+    private let specials: [(text: [Unicode.Scalar], id: Int)]  // longest first
     private let tokenBytes: [[UInt8]]
 
     /// A tokenizer from a vocabulary, ranked merges (`"left right"`, rank = position) and the ids
@@ -45,8 +45,10 @@ public struct BytePairEncoding: Sendable {
         for (rank, merge) in merges.enumerated() {
             let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, let left = ids[String(parts[0])], let right = ids[String(parts[1])],
-                  let merged = ids[String(parts[0]) + String(parts[1])] else {
-                throw TokenizerError("merge \(rank) \"\(merge)\" is not two vocabulary tokens whose concatenation is also one")
+                let merged = ids[String(parts[0]) + String(parts[1])]
+            else {
+                throw TokenizerError(
+                    "merge \(rank) \"\(merge)\" is not two vocabulary tokens whose concatenation is also one")
             }
             let key = UInt64(left) << 32 | UInt64(right)
             if table[key] == nil { table[key] = (rank, merged) }
@@ -60,7 +62,11 @@ public struct BytePairEncoding: Sendable {
             // Characters outside the table (none in a well-formed vocabulary) decode as their UTF-8.
             var bytes: [UInt8] = []
             for scalar in token.unicodeScalars {
-                if let byte = ByteLevelTable.bytes[scalar] { bytes.append(byte) } else { bytes.append(contentsOf: Array(String(scalar).utf8)) }
+                if let byte = ByteLevelTable.bytes[scalar] {
+                    bytes.append(byte)
+                } else {
+                    bytes.append(contentsOf: Array(String(scalar).utf8))
+                }
             }
             return bytes
         }
@@ -76,7 +82,8 @@ public struct BytePairEncoding: Sendable {
     public func encode(_ text: String) -> [Int] {
         let scalars = Array(text.unicodeScalars)
         var result: [Int] = []
-        var start = 0, i = 0
+        var start = 0
+        var i = 0
         while i < scalars.count {
             if let special = specials.first(where: { matches($0.text, scalars, at: i) }) {
                 encodeOrdinary(scalars[start..<i], into: &result)
@@ -96,7 +103,9 @@ public struct BytePairEncoding: Sendable {
     public func bytes(of ids: [Int]) throws -> [UInt8] {
         var bytes: [UInt8] = []
         for id in ids {
-            guard tokenBytes.indices.contains(id) else { throw TokenizerError("token id \(id) is outside the vocabulary 0..<\(tokens.count)") }
+            guard tokenBytes.indices.contains(id) else {
+                throw TokenizerError("token id \(id) is outside the vocabulary 0..<\(tokens.count)")
+            }
             bytes += tokenBytes[id]
         }
         return bytes
@@ -166,24 +175,37 @@ extension BytePairEncoding {
     ///   pre-tokenizer is not one this type implements.
     public init(gguf file: GGUFFile) throws {
         func strings(_ key: String) throws -> [String] {
-            guard let values = file[metadata: key]?.arrayValue else { throw TokenizerError("\(file.name) has no string array \(key)") }
+            guard let values = file[metadata: key]?.arrayValue else {
+                throw TokenizerError("\(file.name) has no string array \(key)")
+            }
             return try values.map {
-                guard let s = $0.stringValue else { throw TokenizerError("\(file.name): \(key) holds a \($0.typeName), not strings") }
+                guard let s = $0.stringValue else {
+                    throw TokenizerError("\(file.name): \(key) holds a \($0.typeName), not strings")
+                }
                 return s
             }
         }
         let model = file[metadata: "tokenizer.ggml.model"]?.stringValue ?? "(none)"
-        guard model == "gpt2" else { throw TokenizerError("\(file.name) has tokenizer.ggml.model \"\(model)\"; only \"gpt2\" (byte-level BPE) is implemented") }
+        guard model == "gpt2" else {
+            throw TokenizerError(
+                "\(file.name) has tokenizer.ggml.model \"\(model)\"; only \"gpt2\" (byte-level BPE) is implemented")
+        }
         let pre = file[metadata: "tokenizer.ggml.pre"]?.stringValue ?? "gpt2"
         guard let preTokenizer = PreTokenizer(rawValue: pre) else {
-            throw TokenizerError("\(file.name) has pre-tokenizer \"\(pre)\"; implemented: \(PreTokenizer.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw TokenizerError(
+                "\(file.name) has pre-tokenizer \"\(pre)\"; implemented: \(PreTokenizer.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let tokens = try strings("tokenizer.ggml.tokens")
         var special = Set<Int>()
         if let types = file[metadata: "tokenizer.ggml.token_type"]?.arrayValue {
-            guard types.count == tokens.count else { throw TokenizerError("\(file.name): \(types.count) token types for \(tokens.count) tokens") }
+            guard types.count == tokens.count else {
+                throw TokenizerError("\(file.name): \(types.count) token types for \(tokens.count) tokens")
+            }
             for (id, type) in types.enumerated() where type.intValue == 3 { special.insert(id) }
         }
-        try self.init(tokens: tokens, merges: strings("tokenizer.ggml.merges"), specialTokenIDs: special, preTokenizer: preTokenizer)
+        try self.init(
+            tokens: tokens, merges: strings("tokenizer.ggml.merges"), specialTokenIDs: special,
+            preTokenizer: preTokenizer)
     }
 }

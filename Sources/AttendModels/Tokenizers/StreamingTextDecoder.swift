@@ -37,8 +37,12 @@ public struct StreamingTextDecoder: Sendable {
         var k = n - 1
         while k >= 0, k >= n - 4 {
             let byte = bytes[k]
-            if byte & 0xC0 != 0x80 {   // a lead byte or ASCII
-                let needed = byte < 0x80 ? 1 : byte >= 0xF0 && byte <= 0xF4 ? 4 : byte >= 0xE0 && byte < 0xF0 ? 3 : byte >= 0xC2 && byte < 0xE0 ? 2 : 1
+            if byte & 0xC0 != 0x80 {  // a lead byte or ASCII
+                let needed =
+                    byte < 0x80
+                    ? 1
+                    : byte >= 0xF0 && byte <= 0xF4
+                        ? 4 : byte >= 0xE0 && byte < 0xF0 ? 3 : byte >= 0xC2 && byte < 0xE0 ? 2 : 1
                 return n - k < needed ? k : n
             }
             k -= 1

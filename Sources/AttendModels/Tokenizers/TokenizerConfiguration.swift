@@ -51,7 +51,8 @@ public struct TokenizerConfiguration: Sendable {
             if let n = json["normalizer"] as? [String: Any] {
                 let f = JSONFields(object: n, file: file, folder: folder)
                 guard f.optionalString("type") == "BertNormalizer" else {
-                    throw folder.invalid(file, "normalizer type \(f.optionalString("type") ?? "none") is not BertNormalizer")
+                    throw folder.invalid(
+                        file, "normalizer type \(f.optionalString("type") ?? "none") is not BertNormalizer")
                 }
                 normalizer = BertNormalizer(
                     cleanText: f.optionalBool("clean_text") ?? true,
@@ -101,9 +102,13 @@ public struct TokenizerConfiguration: Sendable {
         }
         maxLength = length ?? 512
         guard maxLength >= 2 else {
-            throw folder.invalid("sentence_bert_config.json", "max_seq_length \(maxLength) leaves no room for [CLS] and [SEP]")
+            throw folder.invalid(
+                "sentence_bert_config.json", "max_seq_length \(maxLength) leaves no room for [CLS] and [SEP]")
         }
-        for (role, token) in [("unknown", unknownToken), ("classifier", classifierToken), ("separator", separatorToken), ("padding", paddingToken)]
+        for (role, token) in [
+            ("unknown", unknownToken), ("classifier", classifierToken), ("separator", separatorToken),
+            ("padding", paddingToken),
+        ]
         where !tokens.contains(token) {
             throw folder.invalid(vocabFile, "has no \(role) token \(token)")
         }

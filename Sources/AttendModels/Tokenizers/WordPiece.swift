@@ -17,8 +17,12 @@ public struct WordPiece: Sendable {
     public let maxInputCharsPerWord: Int
 
     /// `unknownToken` must be in `vocabulary` (``TokenizerConfiguration`` checks it and throws first).
-    init(tokens: [String], vocabulary: [String: Int], unknownToken: String, continuingSubwordPrefix: String, maxInputCharsPerWord: Int) {
-        precondition(vocabulary[unknownToken] != nil, "WordPiece: the unknown token \(unknownToken) must be in the vocabulary")
+    init(
+        tokens: [String], vocabulary: [String: Int], unknownToken: String, continuingSubwordPrefix: String,
+        maxInputCharsPerWord: Int
+    ) {
+        precondition(
+            vocabulary[unknownToken] != nil, "WordPiece: the unknown token \(unknownToken) must be in the vocabulary")
         self.tokens = tokens
         self.vocabulary = vocabulary
         self.unknownToken = unknownToken

@@ -11,7 +11,8 @@ extension MultiHeadAttention {
         ReferenceMultiHeadAttentionWeights(
             numHeads: numHeads, qWeight: qWeight.reference(R.self), kWeight: kWeight.reference(R.self),
             vWeight: vWeight.reference(R.self), qBias: qBias?.reference(R.self), kBias: kBias?.reference(R.self),
-            vBias: vBias?.reference(R.self), outWeight: outWeight.reference(R.self), outBias: outBias?.reference(R.self))
+            vBias: vBias?.reference(R.self), outWeight: outWeight.reference(R.self), outBias: outBias?.reference(R.self)
+        )
     }
 }
 
@@ -20,8 +21,10 @@ extension TransformerEncoderLayer {
     public func referenceWeights<R: ReferenceScalar>(_: R.Type) -> ReferenceTransformerEncoderLayerWeights<R> {
         ReferenceTransformerEncoderLayerWeights(
             attention: selfAttention.referenceWeights(R.self),
-            linear1Weight: feedForward.linear1.weight.reference(R.self), linear1Bias: feedForward.linear1.bias?.reference(R.self),
-            linear2Weight: feedForward.linear2.weight.reference(R.self), linear2Bias: feedForward.linear2.bias?.reference(R.self),
+            linear1Weight: feedForward.linear1.weight.reference(R.self),
+            linear1Bias: feedForward.linear1.bias?.reference(R.self),
+            linear2Weight: feedForward.linear2.weight.reference(R.self),
+            linear2Bias: feedForward.linear2.bias?.reference(R.self),
             norm1Weight: norm1.weight?.reference(R.self), norm1Bias: norm1.bias?.reference(R.self),
             norm2Weight: norm2.weight?.reference(R.self), norm2Bias: norm2.bias?.reference(R.self))
     }
@@ -44,9 +47,11 @@ extension ReferenceMultiHeadAttentionWeights where Scalar == Double {
             guard let value = stateDict[prefix + name] else { throw MissingStateDictEntry(name: prefix + name) }
             return value
         }
-        let q: ReferenceArray<Double>, k: ReferenceArray<Double>, v: ReferenceArray<Double>
+        let q: ReferenceArray<Double>
+        let k: ReferenceArray<Double>
+        let v: ReferenceArray<Double>
         if stateDict[prefix + "in_proj_weight"] != nil {
-            let stacked = try entry("in_proj_weight")                                   // [3E, E]
+            let stacked = try entry("in_proj_weight")  // [3E, E]
             let e = stacked.shape[0] / 3
             q = try Reference.narrow(stacked, dim: 0, start: 0, length: e)
             k = try Reference.narrow(stacked, dim: 0, start: e, length: e)
@@ -56,7 +61,7 @@ extension ReferenceMultiHeadAttentionWeights where Scalar == Double {
         }
         var biases: [ReferenceArray<Double>?] = [nil, nil, nil]
         if stateDict[prefix + "in_proj_bias"] != nil {
-            let stacked = try entry("in_proj_bias")                                     // [H·dk + H·dk + H·dv]
+            let stacked = try entry("in_proj_bias")  // [H·dk + H·dk + H·dv]
             let (wq, wk, wv) = (q.shape[0], k.shape[0], v.shape[0])
             biases = [
                 try Reference.narrow(stacked, dim: 0, start: 0, length: wq),
@@ -65,7 +70,8 @@ extension ReferenceMultiHeadAttentionWeights where Scalar == Double {
             ]
         }
         self.init(
-            numHeads: numHeads, qWeight: q, kWeight: k, vWeight: v, qBias: biases[0], kBias: biases[1], vBias: biases[2],
+            numHeads: numHeads, qWeight: q, kWeight: k, vWeight: v, qBias: biases[0], kBias: biases[1],
+            vBias: biases[2],
             outWeight: try entry("out_proj.weight"), outBias: stateDict[prefix + "out_proj.bias"])
     }
 }
@@ -80,7 +86,8 @@ extension ReferenceTransformerEncoderLayerWeights where Scalar == Double {
             return value
         }
         self.init(
-            attention: try ReferenceMultiHeadAttentionWeights(stateDict: stateDict, prefix: "self_attn.", numHeads: numHeads),
+            attention: try ReferenceMultiHeadAttentionWeights(
+                stateDict: stateDict, prefix: "self_attn.", numHeads: numHeads),
             linear1Weight: try entry("linear1.weight"), linear1Bias: stateDict["linear1.bias"],
             linear2Weight: try entry("linear2.weight"), linear2Bias: stateDict["linear2.bias"],
             norm1Weight: stateDict["norm1.weight"], norm1Bias: stateDict["norm1.bias"],

@@ -25,7 +25,7 @@ extension BoolTensor {
 extension ReferenceArray {
     /// The values as an engine tensor of the given scalar type.
     public func tensor<T: TensorScalar>(_: T.Type = T.self) -> Tensor<T> {
-        try! Tensor(shape: shape, scalars: values.map { T(Double($0)) })   // the count matches the shape
+        try! Tensor(shape: shape, scalars: values.map { T(Double($0)) })  // the count matches the shape
     }
 }
 

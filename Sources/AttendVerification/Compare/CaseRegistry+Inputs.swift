@@ -36,7 +36,9 @@ extension CaseRegistry {
 
     /// Cases on the user's arrays in `inputs`. With `explicit` (the ops were named with `--op`),
     /// a missing file or option is an error; otherwise ops whose files are absent are skipped.
-    public static func inputCases(_ ops: [CompareOp], inputs: some CaseInputs, options: CaseOptions, explicit: Bool) throws -> [CompareCase] {
+    public static func inputCases(_ ops: [CompareOp], inputs: some CaseInputs, options: CaseOptions, explicit: Bool)
+        throws -> [CompareCase]
+    {
         func exists(_ name: String) -> Bool { inputs.contains(name) }
         /// The files an op needs, or nil (skip) / an error (explicit) when one is missing.
         func required(_ op: CompareOp, _ names: [String], option: (String, Bool)? = nil) throws -> [String]? {
@@ -48,7 +50,9 @@ extension CaseRegistry {
             guard missing.isEmpty else {
                 if explicit {
                     throw CaseDefinitionError(
-                        inputs.label, "\(op.rawValue) needs \(names.joined(separator: ", ")) (missing: \(missing.joined(separator: ", ")))")
+                        inputs.label,
+                        "\(op.rawValue) needs \(names.joined(separator: ", ")) (missing: \(missing.joined(separator: ", ")))"
+                    )
                 }
                 return nil
             }
@@ -64,8 +68,13 @@ extension CaseRegistry {
         }
         let name = "--inputs"
         var cases: [CompareCase] = []
-        func add(_ op: CompareOp, _ files: [String], _ shapes: [[Int]], caseName: String = name, _ measure: @escaping () throws -> CaseMeasurement) {
-            var item = CompareCase(op: op, name: caseName, shapes: shapes.map(compactShape).joined(separator: "·")) { _ in try measure() }
+        func add(
+            _ op: CompareOp, _ files: [String], _ shapes: [[Int]], caseName: String = name,
+            _ measure: @escaping () throws -> CaseMeasurement
+        ) {
+            var item = CompareCase(op: op, name: caseName, shapes: shapes.map(compactShape).joined(separator: "·")) {
+                _ in try measure()
+            }
             item.userInputs = "--inputs " + files.joined(separator: ", ")
             cases.append(item)
         }
@@ -76,22 +85,33 @@ extension CaseRegistry {
                 let (a, b) = (try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]))
                 add(op, files, [a.shape, b.shape]) { try Measure.matmul(a, b) }
             case .einsum:
-                guard let files = try required(op, ["a.npy"], option: ("--equation", options.equation != nil)) else { continue }
+                guard let files = try required(op, ["a.npy"], option: ("--equation", options.equation != nil)) else {
+                    continue
+                }
                 var all = files
                 for letter in "bcdefgh" where exists("\(letter).npy") { all.append("\(letter).npy") }
-                let operands = try all.map(inputs.floatTensor), equation = options.equation!
+                let operands = try all.map(inputs.floatTensor)
+                let equation = options.equation!
                 add(op, all, operands.map(\.shape), caseName: equation) { try Measure.einsum(equation, operands) }
             case .softmax, .logsoftmax:
                 guard let files = try required(op, ["x.npy"]) else { continue }
                 let (x, dim, log) = (try inputs.floatTensor(files[0]), options.dim, op == .logsoftmax)
-                add(op, files, [x.shape], caseName: "--inputs, dim \(dim)") { try Measure.softmax(x, dim: dim, log: log) }
+                add(op, files, [x.shape], caseName: "--inputs, dim \(dim)") {
+                    try Measure.softmax(x, dim: dim, log: log)
+                }
             case .sum, .mean, .std:
                 guard let files = try required(op, ["x.npy"]) else { continue }
-                let (x, dim, kind) = (try inputs.floatTensor(files[0]), options.dim, Measure.Reduction(rawValue: op.rawValue)!)
-                add(op, files, [x.shape], caseName: "--inputs, dim \(dim)") { try Measure.reduction(x, kind, dimsList: [[dim]]) }
+                let (x, dim, kind) = (
+                    try inputs.floatTensor(files[0]), options.dim, Measure.Reduction(rawValue: op.rawValue)!
+                )
+                add(op, files, [x.shape], caseName: "--inputs, dim \(dim)") {
+                    try Measure.reduction(x, kind, dimsList: [[dim]])
+                }
             case .linear:
                 guard let files = try required(op, ["x.npy", "weight.npy"]) else { continue }
-                let (x, w, b) = (try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]), try optional("bias.npy"))
+                let (x, w, b) = (
+                    try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]), try optional("bias.npy")
+                )
                 add(op, files, [x.shape, w.shape]) { try Measure.linear(x, weight: w, bias: b) }
             case .sqdist:
                 guard let files = try required(op, ["a.npy", "b.npy"]) else { continue }
@@ -107,25 +127,41 @@ extension CaseRegistry {
                 add(op, files, [s.shape, k.shape]) { try Measure.correlate(signal: s, kernel: k, stride: 1) }
             case .conv2d:
                 guard let files = try required(op, ["input.npy", "weight.npy"]) else { continue }
-                let (x, w, b) = (try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]), try optional("bias.npy"))
-                add(op, files, [x.shape, w.shape]) { try Measure.conv2d(x, weight: w, bias: b, stride: (1, 1), padding: (0, 0)) }
+                let (x, w, b) = (
+                    try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]), try optional("bias.npy")
+                )
+                add(op, files, [x.shape, w.shape]) {
+                    try Measure.conv2d(x, weight: w, bias: b, stride: (1, 1), padding: (0, 0))
+                }
             case .patchify:
-                guard let files = try required(op, ["image.npy"], option: ("--patch", options.patch != nil)) else { continue }
+                guard let files = try required(op, ["image.npy"], option: ("--patch", options.patch != nil)) else {
+                    continue
+                }
                 let (image, patch) = (try inputs.floatTensor(files[0]), options.patch!)
-                add(op, files, [image.shape], caseName: "--inputs, P \(patch)") { try Measure.patchify(image, patch: patch) }
+                add(op, files, [image.shape], caseName: "--inputs, P \(patch)") {
+                    try Measure.patchify(image, patch: patch)
+                }
             case .layernorm:
                 guard let files = try required(op, ["x.npy"]) else { continue }
                 let (x, w, b) = (try inputs.floatTensor(files[0]), try optional("weight.npy"), try optional("bias.npy"))
                 add(op, files, [x.shape]) { try Measure.layerNorm(x, weight: w, bias: b, eps: 1e-5) }
             case .sdpa:
                 guard let files = try required(op, ["q.npy", "k.npy", "v.npy"]) else { continue }
-                let (q, k, v) = (try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]), try inputs.floatTensor(files[2]))
+                let (q, k, v) = (
+                    try inputs.floatTensor(files[0]), try inputs.floatTensor(files[1]), try inputs.floatTensor(files[2])
+                )
                 let mask = try masks()
-                add(op, files, [q.shape, k.shape, v.shape], caseName: "--inputs, mask \(mask.caseSummary)") { try Measure.sdpa(q, k, v, mask: mask) }
+                add(op, files, [q.shape, k.shape, v.shape], caseName: "--inputs, mask \(mask.caseSummary)") {
+                    try Measure.sdpa(q, k, v, mask: mask)
+                }
             case .mha:
-                guard let files = try required(op, ["q.npy"], option: ("--num-heads", options.numHeads != nil)) else { continue }
+                guard let files = try required(op, ["q.npy"], option: ("--num-heads", options.numHeads != nil)) else {
+                    continue
+                }
                 guard let weights = weightsFile() else {
-                    if explicit { throw CaseDefinitionError(inputs.label, "mha needs weights.safetensors or weights.npz") }
+                    if explicit {
+                        throw CaseDefinitionError(inputs.label, "mha needs weights.safetensors or weights.npz")
+                    }
                     continue
                 }
                 let dict = try inputs.stateDict(weights)
@@ -136,19 +172,26 @@ extension CaseRegistry {
                 let k = exists("k.npy") ? try inputs.floatTensor("k.npy") : q
                 let v = exists("v.npy") ? try inputs.floatTensor("v.npy") : k
                 let mask = try masks()
-                add(op, files + [weights], [q.shape, k.shape, v.shape], caseName: "--inputs, mask \(mask.caseSummary)") {
+                add(op, files + [weights], [q.shape, k.shape, v.shape], caseName: "--inputs, mask \(mask.caseSummary)")
+                {
                     try Measure.mha(layer, query: q, key: k, value: v, mask: mask)
                 }
             case .encoderLayer:
-                guard let files = try required(op, ["x.npy"], option: ("--num-heads", options.numHeads != nil)) else { continue }
+                guard let files = try required(op, ["x.npy"], option: ("--num-heads", options.numHeads != nil)) else {
+                    continue
+                }
                 guard let weights = weightsFile() else {
-                    if explicit { throw CaseDefinitionError(inputs.label, "encoder-layer needs weights.safetensors or weights.npz") }
+                    if explicit {
+                        throw CaseDefinitionError(
+                            inputs.label, "encoder-layer needs weights.safetensors or weights.npz")
+                    }
                     continue
                 }
                 let dict = try inputs.stateDict(weights)
                 let layer = try inputs.attributing(to: weights, detail: "(--num-heads \(options.numHeads!))") {
                     try TransformerEncoderLayer<Float>(
-                        stateDict: dict, numHeads: options.numHeads!, activation: options.activation, normFirst: options.normFirst)
+                        stateDict: dict, numHeads: options.numHeads!, activation: options.activation,
+                        normFirst: options.normFirst)
                 }
                 let x = try inputs.floatTensor(files[0])
                 add(op, files + [weights], [x.shape]) { try Measure.encoderLayer(layer, x: x, mask: .none) }

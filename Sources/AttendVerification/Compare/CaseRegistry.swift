@@ -1,19 +1,24 @@
 import Attend
 import AttendReference
 import RealModule
+
 public enum CaseRegistry {
     /// The default run: seed shapes and realistic shapes of every op, sized so the whole run
     /// (dominated by the naive reference) stays within a few minutes on two cores.
     public static func defaultCases() -> [CompareCase] {
         var cases: [CompareCase] = []
-        func add(_ op: CompareOp, _ name: String, _ shapes: String, _ measure: @escaping (inout SeededGenerator) throws -> CaseMeasurement) {
+        func add(
+            _ op: CompareOp, _ name: String, _ shapes: String,
+            _ measure: @escaping (inout SeededGenerator) throws -> CaseMeasurement
+        ) {
             cases.append(CompareCase(op: op, name: name, shapes: shapes, measure: measure))
         }
         typealias R = RandomInputs
 
         // matmul
         add(.matmul, "seed 000 Q·Kᵀ (K a transposed view)", "[2,4,10,32]·[2,4,10,32]ᵀ") { g in
-            let q = R.randn([2, 4, 10, 32], &g), k = R.randn([2, 4, 10, 32], &g)
+            let q = R.randn([2, 4, 10, 32], &g)
+            let k = R.randn([2, 4, 10, 32], &g)
             return try Measure.matmul(q, k.transposed(-2, -1))
         }
         add(.matmul, "large batched", "[8,256,384]·[8,384,256]") { g in
@@ -33,7 +38,8 @@ public enum CaseRegistry {
             try Measure.einsum("ij,jk", [R.randn([64, 48], &g), R.randn([48, 80], &g)])
         }
         add(.einsum, "bij,bjk,bkl->bil (3 operands)", "[4,16,24]·[4,24,32]·[4,32,8]") { g in
-            try Measure.einsum("bij,bjk,bkl->bil", [R.randn([4, 16, 24], &g), R.randn([4, 24, 32], &g), R.randn([4, 32, 8], &g)])
+            try Measure.einsum(
+                "bij,bjk,bkl->bil", [R.randn([4, 16, 24], &g), R.randn([4, 24, 32], &g), R.randn([4, 32, 8], &g)])
         }
         add(.einsum, "bhlm,bhmd->bhld", "[2,8,64,64]·[2,8,64,64]") { g in
             try Measure.einsum("bhlm,bhmd->bhld", [R.randn([2, 8, 64, 64], &g), R.randn([2, 8, 64, 64], &g)])
@@ -68,8 +74,10 @@ public enum CaseRegistry {
 
         // sum / mean / std
         let seed001: Tensor<Float> = {
-            func block(_ scale: Float) -> [Float] { Array((0..<4).map { _ in (1...5).map { Float($0) * scale } }.joined()) }
-            return try! Tensor(shape: [3, 4, 5], scalars: block(1) + block(10) + block(100))   // 60 values
+            func block(_ scale: Float) -> [Float] {
+                Array((0..<4).map { _ in (1...5).map { Float($0) * scale } }.joined())
+            }
+            return try! Tensor(shape: [3, 4, 5], scalars: block(1) + block(10) + block(100))  // 60 values
         }()
         for kind in [Measure.Reduction.sum, .mean, .std] {
             let op = CompareOp(rawValue: kind.rawValue)!
@@ -77,14 +85,17 @@ public enum CaseRegistry {
                 try Measure.reduction(seed001, kind, dimsList: [[0], [1], [2]])
             }
             add(op, "activations, dim -1 and dims 0,1", "[2,128,768]") { g in
-                try Measure.reduction(R.randn([2, 128, 768], &g, scale: 2, offset: 0.5), kind, dimsList: [[-1], [0, 1]])
+                try Measure.reduction(
+                    R.randn([2, 128, 768], &g, scale: 2, offset: 0.5), kind, dimsList: [[-1], [0, 1]])
             }
         }
 
         // linear
         add(.linear, "fused QKV projection", "[2,128,512]·[1536,512]ᵀ+b") { g in
             let scale = Float(1 / 512.0.squareRoot())
-            return try Measure.linear(R.randn([2, 128, 512], &g), weight: R.randn([1536, 512], &g, scale: scale), bias: R.randn([1536], &g, scale: scale))
+            return try Measure.linear(
+                R.randn([2, 128, 512], &g), weight: R.randn([1536, 512], &g, scale: scale),
+                bias: R.randn([1536], &g, scale: scale))
         }
         add(.linear, "transposed input, no bias", "[7,5]ᵀ·[3,7]ᵀ") { g in
             try Measure.linear(R.randn([7, 5], &g).transposed(0, 1), weight: R.randn([3, 7], &g), bias: nil)
@@ -100,46 +111,69 @@ public enum CaseRegistry {
             try Measure.squaredDistances(seedA, seedB, method: .gemm, centered: false)
         }
         add(.sqdist, "large broadcasting", "[256,64]·[128,64]") { g in
-            try Measure.squaredDistances(R.randn([256, 64], &g), R.randn([128, 64], &g), method: .broadcasting, centered: false)
+            try Measure.squaredDistances(
+                R.randn([256, 64], &g), R.randn([128, 64], &g), method: .broadcasting, centered: false)
         }
         add(.sqdist, "large gemm", "[1024,64]·[512,64]") { g in
-            try Measure.squaredDistances(R.randn([1024, 64], &g), R.randn([512, 64], &g), method: .gemm, centered: false)
+            try Measure.squaredDistances(
+                R.randn([1024, 64], &g), R.randn([512, 64], &g), method: .gemm, centered: false)
         }
         add(.sqdist, "points near 1e3, gemm", "[256,16]·[128,16] +1e3") { g in
             try Measure.squaredDistances(
-                R.randn([256, 16], &g, offset: 1000), R.randn([128, 16], &g, offset: 1000), method: .gemm, centered: false)
+                R.randn([256, 16], &g, offset: 1000), R.randn([128, 16], &g, offset: 1000), method: .gemm,
+                centered: false)
         }
         add(.sqdist, "points near 1e3, gemm centered", "[256,16]·[128,16] +1e3") { g in
             try Measure.squaredDistances(
-                R.randn([256, 16], &g, offset: 1000), R.randn([128, 16], &g, offset: 1000), method: .gemm, centered: true)
+                R.randn([256, 16], &g, offset: 1000), R.randn([128, 16], &g, offset: 1000), method: .gemm,
+                centered: true)
         }
 
         // conv1d
-        let signal = Tensor<Float>([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]), kernel = Tensor<Float>([0.5, 1, 0.5])
-        add(.conv1d, "seed 000 [10..100]·[0.5,1,0.5]", "[10]*[3]") { _ in try Measure.correlate(signal: signal, kernel: kernel, stride: 1) }
-        add(.conv1d, "seed 000 stride 3", "[10]*[3] /3") { _ in try Measure.correlate(signal: signal, kernel: kernel, stride: 3) }
+        let signal = Tensor<Float>([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+        let kernel = Tensor<Float>([0.5, 1, 0.5])
+        add(.conv1d, "seed 000 [10..100]·[0.5,1,0.5]", "[10]*[3]") { _ in
+            try Measure.correlate(signal: signal, kernel: kernel, stride: 1)
+        }
+        add(.conv1d, "seed 000 stride 3", "[10]*[3] /3") { _ in
+            try Measure.correlate(signal: signal, kernel: kernel, stride: 3)
+        }
         add(.conv1d, "long signal", "[65536]*[33]") { g in
             try Measure.correlate(signal: R.randn([65536], &g), kernel: R.randn([33], &g), stride: 1)
         }
 
         // conv2d and patchify
         add(.conv2d, "3×3, padding 1, bias", "[2,3,16,16]*[8,3,3,3]") { g in
-            try Measure.conv2d(R.randn([2, 3, 16, 16], &g), weight: R.randn([8, 3, 3, 3], &g), bias: R.randn([8], &g), stride: (1, 1), padding: (1, 1))
+            try Measure.conv2d(
+                R.randn([2, 3, 16, 16], &g), weight: R.randn([8, 3, 3, 3], &g), bias: R.randn([8], &g), stride: (1, 1),
+                padding: (1, 1))
         }
         add(.conv2d, "ResNet stage 3×3 C64", "[1,64,56,56]*[64,64,3,3]") { g in
             try Measure.conv2d(
-                R.randn([1, 64, 56, 56], &g), weight: R.randn([64, 64, 3, 3], &g, scale: 0.05), bias: R.randn([64], &g), stride: (1, 1),
+                R.randn([1, 64, 56, 56], &g), weight: R.randn([64, 64, 3, 3], &g, scale: 0.05), bias: R.randn([64], &g),
+                stride: (1, 1),
                 padding: (1, 1))
         }
         add(.conv2d, "stride 2, rectangular", "[2,4,15,12]*[6,4,3,2] /2") { g in
-            try Measure.conv2d(R.randn([2, 4, 15, 12], &g), weight: R.randn([6, 4, 3, 2], &g), bias: nil, stride: (2, 2), padding: (1, 0))
+            try Measure.conv2d(
+                R.randn([2, 4, 15, 12], &g), weight: R.randn([6, 4, 3, 2], &g), bias: nil, stride: (2, 2),
+                padding: (1, 0))
         }
-        add(.patchify, "8×8 RGB, P = 4", "[1,3,8,8] P4") { g in try Measure.patchify(R.randn([1, 3, 8, 8], &g), patch: 4) }
-        add(.patchify, "ViT 224×224, P = 16", "[2,3,224,224] P16") { g in try Measure.patchify(R.randn([2, 3, 224, 224], &g), patch: 16) }
+        add(.patchify, "8×8 RGB, P = 4", "[1,3,8,8] P4") { g in
+            try Measure.patchify(R.randn([1, 3, 8, 8], &g), patch: 4)
+        }
+        add(.patchify, "ViT 224×224, P = 16", "[2,3,224,224] P16") { g in
+            try Measure.patchify(R.randn([2, 3, 224, 224], &g), patch: 16)
+        }
 
         // scaled dot-product attention
-        func sdpa(_ name: String, _ q: [Int], _ k: [Int], _ v: [Int], _ mask: @escaping (inout SeededGenerator) -> AttentionMask<Float>) {
-            let shapes = q == k && k == v ? "\(compactShape(q))×3" : "q\(compactShape(q)) k\(compactShape(k)) v\(compactShape(v))"
+        func sdpa(
+            _ name: String, _ q: [Int], _ k: [Int], _ v: [Int],
+            _ mask: @escaping (inout SeededGenerator) -> AttentionMask<Float>
+        ) {
+            let shapes =
+                q == k && k == v
+                ? "\(compactShape(q))×3" : "q\(compactShape(q)) k\(compactShape(k)) v\(compactShape(v))"
             add(.sdpa, name, shapes) { g in
                 let (qt, kt, vt) = (R.randn(q, &g), R.randn(k, &g), R.randn(v, &g))
                 return try Measure.sdpa(qt, kt, vt, mask: mask(&g))
@@ -148,20 +182,26 @@ public enum CaseRegistry {
         let small = [2, 4, 10, 32]
         sdpa("no mask", small, small, small) { _ in .none }
         sdpa("causal", small, small, small) { _ in .causal }
-        sdpa("bool mask (True = may attend)", small, small, small) { g in .mayAttend(R.boolMask([10, 10], &g, keep: 0.7)) }
+        sdpa("bool mask (True = may attend)", small, small, small) { g in
+            .mayAttend(R.boolMask([10, 10], &g, keep: 0.7))
+        }
         sdpa("float mask with -inf and -1e4", small, small, small) { g in
             let values = (0..<(2 * 10 * 10)).map { _ -> Double in
                 let draw = g.nextUnit()
                 return draw < 0.2 ? -.infinity : draw < 0.25 ? -1e4 : Double(Float(g.nextNormal()))
             }
-            return .additive(try! Tensor<Float>(shape: [2, 1, 10, 10], scalars: values.map { Float($0) }))   // 200 values
+            // 200 values
+            return .additive(try! Tensor<Float>(shape: [2, 1, 10, 10], scalars: values.map { Float($0) }))
         }
         sdpa("key padding", small, small, small) { g in
             .keyPadding(try! BoolTensor(shape: [2, 10], elements: (0..<20).map { $0 % 10 >= 7 || g.nextUnit() < 0.1 }))
         }
         sdpa("fully masked rows → zeros", small, small, small) { g in
             var elements = R.boolMask([2, 4, 10, 10], &g, keep: 0.6).elements
-            for j in 0..<10 { elements[3 * 10 + j] = false; elements[(4 * 10 + 7) * 10 + j] = false }
+            for j in 0..<10 {
+                elements[3 * 10 + j] = false
+                elements[(4 * 10 + 7) * 10 + j] = false
+            }
             return .mayAttend(try! BoolTensor(shape: [2, 4, 10, 10], elements: elements))
         }
         sdpa("causal, Lq 7 < Lk 13", [2, 4, 7, 32], [2, 4, 13, 32], [2, 4, 13, 32]) { _ in .causal }
@@ -184,7 +224,9 @@ public enum CaseRegistry {
         }
         add(.mha, "cross kdim 48, vdim 80, Lq 9, Lk 17", "q[2,9,64] k[2,17,48] v[2,17,80]") { g in
             let layer = try R.mhaLayer(embed: 64, heads: 4, keyDim: 48, valueDim: 80, &g)
-            return try Measure.mha(layer, query: R.randn([2, 9, 64], &g), key: R.randn([2, 17, 48], &g), value: R.randn([2, 17, 80], &g), mask: .none)
+            return try Measure.mha(
+                layer, query: R.randn([2, 9, 64], &g), key: R.randn([2, 17, 48], &g), value: R.randn([2, 17, 80], &g),
+                mask: .none)
         }
         add(.mha, "key padding + causal", "x[3,16,64]") { g in
             let layer = try R.mhaLayer(embed: 64, heads: 4, &g)
@@ -195,21 +237,25 @@ public enum CaseRegistry {
 
         // LayerNorm and the encoder layer
         add(.layernorm, "affine, E512", "[2,128,512]") { g in
-            try Measure.layerNorm(R.randn([2, 128, 512], &g), weight: R.randn([512], &g, offset: 1), bias: R.randn([512], &g), eps: 1e-5)
+            try Measure.layerNorm(
+                R.randn([2, 128, 512], &g), weight: R.randn([512], &g, offset: 1), bias: R.randn([512], &g), eps: 1e-5)
         }
         add(.layernorm, "large offset (x ≈ 1000 ± 0.01)", "[64,256]") { g in
             try Measure.layerNorm(R.randn([64, 256], &g, scale: 0.01, offset: 1000), weight: nil, bias: nil, eps: 1e-5)
         }
         add(.encoderLayer, "post-norm ReLU E256 H8 F1024", "x[2,64,256]") { g in
-            let layer = try R.encoderLayer(embed: 256, heads: 8, feedForward: 1024, activation: .relu, normFirst: false, &g)
+            let layer = try R.encoderLayer(
+                embed: 256, heads: 8, feedForward: 1024, activation: .relu, normFirst: false, &g)
             return try Measure.encoderLayer(layer, x: R.randn([2, 64, 256], &g), mask: .none)
         }
         add(.encoderLayer, "BERT-base size: post-norm GELU E768 H12 F3072", "x[1,128,768]") { g in
-            let layer = try R.encoderLayer(embed: 768, heads: 12, feedForward: 3072, activation: .gelu, normFirst: false, &g)
+            let layer = try R.encoderLayer(
+                embed: 768, heads: 12, feedForward: 3072, activation: .gelu, normFirst: false, &g)
             return try Measure.encoderLayer(layer, x: R.randn([1, 128, 768], &g), mask: .none)
         }
         add(.encoderLayer, "pre-norm GELU, causal E64 H4 F128", "x[2,16,64]") { g in
-            let layer = try R.encoderLayer(embed: 64, heads: 4, feedForward: 128, activation: .gelu, normFirst: true, &g)
+            let layer = try R.encoderLayer(
+                embed: 64, heads: 4, feedForward: 128, activation: .gelu, normFirst: true, &g)
             return try Measure.encoderLayer(layer, x: R.randn([2, 16, 64], &g), mask: .causal)
         }
         return cases

@@ -12,7 +12,10 @@ public struct CompareCase {
     /// error there is bad input (exit 2); in a random case it is a failure of the case.
     public var userInputs: String? = nil
 
-    public init(op: CompareOp, name: String, shapes: String, measure: @escaping (inout SeededGenerator) throws -> CaseMeasurement) {
+    public init(
+        op: CompareOp, name: String, shapes: String,
+        measure: @escaping (inout SeededGenerator) throws -> CaseMeasurement
+    ) {
         self.op = op
         self.name = name
         self.shapes = shapes
@@ -22,7 +25,7 @@ public struct CompareCase {
     /// A seed for this case derived from the run's seed and the case's identity, so a case gets
     /// the same data whether it runs alone (`--op`) or with all the others.
     public func seed(base: UInt64) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325   // FNV-1a
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         for byte in "\(op.rawValue)/\(name)".utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }

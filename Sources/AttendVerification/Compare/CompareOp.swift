@@ -1,6 +1,7 @@
 /// The ops `attend compare` knows, with the `--shape` syntax of each.
 public enum CompareOp: String, CaseIterable {
-    case matmul, einsum, softmax, logsoftmax, sum, mean, std, linear, sqdist, conv1d, conv2d, patchify, sdpa, mha, layernorm
+    case matmul, einsum, softmax, logsoftmax, sum, mean, std, linear, sqdist, conv1d, conv2d, patchify, sdpa, mha,
+        layernorm
     case encoderLayer = "encoder-layer"
 
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
@@ -8,8 +9,10 @@ public enum CompareOp: String, CaseIterable {
     /// What `--shape` means for this op (shown by `attend compare --help`).
     public var shapeSyntax: String {
         switch self {
-        case .matmul: "[batch…,]M,K,N — A [batch…, M, K] · B, B a transposed view of a contiguous [batch…, N, K] (2,4,10,32,10 is seed 000's Q·Kᵀ)"
-        case .einsum: "B,H,L,D for \"bhld,bhmd->bhlm\"; with --equation, one shape per operand separated by ';' (e.g. 3,4;4,5)"
+        case .matmul:
+            "[batch…,]M,K,N — A [batch…, M, K] · B, B a transposed view of a contiguous [batch…, N, K] (2,4,10,32,10 is seed 000's Q·Kᵀ)"
+        case .einsum:
+            "B,H,L,D for \"bhld,bhmd->bhlm\"; with --equation, one shape per operand separated by ';' (e.g. 3,4;4,5)"
         case .softmax, .logsoftmax: "the input's shape (normalized over --dim, default -1)"
         case .sum, .mean, .std: "the input's shape (reduced over --dim, default -1)"
         case .linear: "[batch…,]in,out — x [batch…, in], weight [out, in], bias [out]"

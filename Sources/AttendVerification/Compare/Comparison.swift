@@ -14,7 +14,8 @@ public struct ComparedOutput {
     public var bound: [Double]
 
     public init(
-        _ name: String, engine: Tensor<Float>, exact: ReferenceArray<Double>, referenceFloat: ReferenceArray<Float>, bound: [Double]
+        _ name: String, engine: Tensor<Float>, exact: ReferenceArray<Double>, referenceFloat: ReferenceArray<Float>,
+        bound: [Double]
     ) {
         self.name = name
         engineShape = engine.shape
@@ -40,7 +41,10 @@ public struct CaseMeasurement {
     /// bound was derived for a different computation, so the case cannot pass.
     public var modelDeviation: Double?
 
-    public init(outputs: [ComparedOutput], blasSeconds: Double, referenceSeconds: Double, flops: Double?, modelDeviation: Double? = nil) {
+    public init(
+        outputs: [ComparedOutput], blasSeconds: Double, referenceSeconds: Double, flops: Double?,
+        modelDeviation: Double? = nil
+    ) {
         self.outputs = outputs
         self.blasSeconds = blasSeconds
         self.referenceSeconds = referenceSeconds
@@ -76,12 +80,16 @@ public struct CaseResult {
         self.shapes = shapes
         blasMilliseconds = measurement.blasSeconds * 1e3
         referenceMilliseconds = measurement.referenceSeconds * 1e3
-        if let flops = measurement.flops, flops > 0, measurement.blasSeconds > 0 { gflops = flops / measurement.blasSeconds / 1e9 }
+        if let flops = measurement.flops, flops > 0, measurement.blasSeconds > 0 {
+            gflops = flops / measurement.blasSeconds / 1e9
+        }
         var (abs, rel, ratio, floatRatio) = (0.0, 0.0, 0.0, 0.0)
         var notes: [String] = []
         for output in measurement.outputs {
             guard output.engineShape == output.exactShape, output.engine.count == output.exact.count else {
-                notes.append("\(output.name): engine shape \(formatShape(output.engineShape)) ≠ reference \(formatShape(output.exactShape))")
+                notes.append(
+                    "\(output.name): engine shape \(formatShape(output.engineShape)) ≠ reference \(formatShape(output.exactShape))"
+                )
                 ratio = .infinity
                 continue
             }
@@ -96,7 +104,9 @@ public struct CaseResult {
         (maxAbsError, maxRelError, errorOverBound, referenceFloatErrorOverBound) = (abs, rel, ratio, floatRatio)
         passed = ratio <= 1
         if let deviation = measurement.modelDeviation, !(deviation <= Self.modelTolerance) {
-            notes.append("the bound model's Double values deviate from the reference by \(deviation) (relative): bound not trusted")
+            notes.append(
+                "the bound model's Double values deviate from the reference by \(deviation) (relative): bound not trusted"
+            )
             passed = false
         }
         note = notes.isEmpty ? nil : notes.joined(separator: "; ")

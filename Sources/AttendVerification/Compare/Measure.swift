@@ -19,7 +19,8 @@ public enum Measure {
         let (exact, reference) = try Stopwatch.measure { try Reference.matmul(ad, bd) }
         let float = try Reference.matmul(a.reference(Float.self), b.reference(Float.self))
         let absProduct = try Reference.matmul(ad.magnitudes, bd.magnitudes)
-        let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: a.shape.last ?? 0)
+        let bound = ErrorBounds.float.dotProduct(
+            absProduct: absProduct.values, exact: exact.values, k: a.shape.last ?? 0)
         return CaseMeasurement(
             outputs: [ComparedOutput("C", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(try matmulPlan(a, b)))
@@ -41,7 +42,8 @@ public enum Measure {
         let terms = try Reference.einsum(equation, doubles.map { ReferenceArray(shape: $0.shape, repeating: 1) })
         let extra = 2 * (operands.count - 1)
         let bound = exact.values.indices.map { i in
-            ErrorBounds.float.gamma(Int(terms.values[i]) + extra) * absProduct.values[i] + ErrorBounds.float.u * Swift.abs(exact.values[i])
+            ErrorBounds.float.gamma(Int(terms.values[i]) + extra) * absProduct.values[i] + ErrorBounds.float.u
+                * Swift.abs(exact.values[i])
                 + Double.leastNormalMagnitude
         }
         return CaseMeasurement(
@@ -50,11 +52,13 @@ public enum Measure {
     }
 
     /// linear: γ_{K+1}·|x|·|W|ᵀ + u·|y| (K = in features; +1 for the bias addition).
-    public static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement {
+    public static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement
+    {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.linear(x, weight: weight, bias: bias) }
         let (xd, wd, bd) = (x.reference(Double.self), weight.reference(Double.self), bias?.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure { try Reference.linear(xd, weight: wd, bias: bd) }
-        let float = try Reference.linear(x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self))
+        let float = try Reference.linear(
+            x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self))
         let absProduct = try Reference.linear(xd.magnitudes, weight: wd.magnitudes, bias: nil)
         let k = weight.shape[1] + (bias == nil ? 0 : 1)
         let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
@@ -70,17 +74,21 @@ public enum Measure {
     /// softmax: p·u·(8 + 2|x − max|); log-softmax: 8u·(|y| + |x − max| + 1).
     public static func softmax(_ x: Tensor<Float>, dim: Int, log: Bool) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { log ? try x.logSoftmax(dim: dim) : try x.softmax(dim: dim) }
-        let xd = x.reference(Double.self), xf = x.reference(Float.self)
+        let xd = x.reference(Double.self)
+        let xf = x.reference(Float.self)
         let (exact, reference) = try Stopwatch.measure {
             log ? try Reference.logSoftmax(xd, dim: dim) : try Reference.softmax(xd, dim: dim)
         }
         let float = log ? try Reference.logSoftmax(xf, dim: dim) : try Reference.softmax(xf, dim: dim)
         let shifts = try Reference.subtract(xd, try Reference.max(xd, dims: [dim], keepDim: true)).values
-        let bound = log
+        let bound =
+            log
             ? ErrorBounds.float.logSoftmax(values: exact.values, shifts: shifts)
             : ErrorBounds.float.softmax(probabilities: exact.values, shifts: shifts)
         return CaseMeasurement(
-            outputs: [ComparedOutput(log ? "logp" : "p", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
+            outputs: [
+                ComparedOutput(log ? "logp" : "p", engine: engine, exact: exact, referenceFloat: float, bound: bound)
+            ],
             blasSeconds: blas, referenceSeconds: reference, flops: nil)
     }
 
@@ -104,7 +112,8 @@ public enum Measure {
             }
         }
         let (engines, blas) = try Stopwatch.bestOf { try dimsList.map(engine) }
-        let xd = x.reference(Double.self), xf = x.reference(Float.self)
+        let xd = x.reference(Double.self)
+        let xf = x.reference(Float.self)
         let (exacts, time) = try Stopwatch.measure { try dimsList.map { try reference(xd, $0) } }
         var outputs: [ComparedOutput] = []
         for (index, dims) in dimsList.enumerated() {
@@ -116,12 +125,16 @@ public enum Measure {
             case .sum:
                 bound = ErrorBounds.float.doubleAccumulatedSum(sum: exact.values, absSum: absSum, n: n)
             case .mean:
-                bound = zip(ErrorBounds.float.relative(exact.values, ulps: 1), absSum).map { $0 + Double(n) * 0x1p-52 * $1 / Double(Swift.max(n, 1)) }
+                bound = zip(ErrorBounds.float.relative(exact.values, ulps: 1), absSum).map {
+                    $0 + Double(n) * 0x1p-52 * $1 / Double(Swift.max(n, 1))
+                }
             case .std:
                 bound = ErrorBounds.float.relative(exact.values, ulps: 2)
             }
             let name = dims.isEmpty ? "all dims" : "dim \(dims.map(String.init).joined(separator: ","))"
-            outputs.append(ComparedOutput(name, engine: engines[index], exact: exact, referenceFloat: try reference(xf, dims), bound: bound))
+            outputs.append(
+                ComparedOutput(
+                    name, engine: engines[index], exact: exact, referenceFloat: try reference(xf, dims), bound: bound))
         }
         return CaseMeasurement(outputs: outputs, blasSeconds: blas, referenceSeconds: time, flops: nil)
     }
@@ -132,10 +145,15 @@ public enum Measure {
     /// and the final rounding one more each: γ_4·s. gemm: ‖a‖² + ‖b‖² − 2a·bᵀ, each piece with
     /// error ≤ (γ_D + a few u)·its magnitude, so (γ_D + 8u)·Σ_d(|a_d| + |b_d|)² + u·|s|, with
     /// the points taken relative to their mean when centered (the rounding of a − c included).
-    public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool) throws -> CaseMeasurement {
+    public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool)
+        throws -> CaseMeasurement
+    {
         let plan = try squaredDistancesPlan(a.layout, b.layout, method: method, centered: centered, scalar: Float.self)
-        let usesGEMM = !plan.gemmCalls.isEmpty, isCentered = plan.op.contains("centered")
-        let (engine, blas) = try Stopwatch.bestOf { try Attend.squaredDistances(a, b, method: method, centered: centered) }
+        let usesGEMM = !plan.gemmCalls.isEmpty
+        let isCentered = plan.op.contains("centered")
+        let (engine, blas) = try Stopwatch.bestOf {
+            try Attend.squaredDistances(a, b, method: method, centered: centered)
+        }
         let (ad, bd) = (a.reference(Double.self), b.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure { try Reference.squaredDistances(ad, bd) }
         let float = try Reference.squaredDistances(a.reference(Float.self), b.reference(Float.self))
@@ -144,7 +162,9 @@ public enum Measure {
         if usesGEMM {
             let magnitude = try pairMagnitude(ad, bd, centered: isCentered)
             let factor = ErrorBounds.float.gamma(d) + 8 * ErrorBounds.float.u
-            bound = zip(magnitude, exact.values).map { factor * $0 + ErrorBounds.float.u * Swift.abs($1) + Double.leastNormalMagnitude }
+            bound = zip(magnitude, exact.values).map {
+                factor * $0 + ErrorBounds.float.u * Swift.abs($1) + Double.leastNormalMagnitude
+            }
         } else {
             let factor = ErrorBounds.float.gamma(4) + Double(d) * 0x1p-53
             bound = exact.values.map { factor * Swift.abs($0) + Double.leastNormalMagnitude }
@@ -156,7 +176,9 @@ public enum Measure {
 
     /// T[..., n, m] = Σ_d (|a_nd| + |b_md|)² = ‖a_n‖² + ‖b_m‖² + 2·|a_n|·|b_m|, over the points'
     /// common mean when `centered`. Batch dimensions are broadcast first.
-    private static func pairMagnitude(_ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, centered: Bool) throws -> [Double] {
+    private static func pairMagnitude(_ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, centered: Bool) throws
+        -> [Double]
+    {
         let batch = try Reference.broadcastShapes(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)))
         let (n, d, m) = (a.shape[a.rank - 2], a.shape[a.rank - 1], b.shape[b.rank - 2])
         var aValues = try Reference.expanded(a, to: batch + [n, d]).values
@@ -174,7 +196,8 @@ public enum Measure {
                 }
             }
         }
-        let absA = aValues.map { Swift.abs($0) }, absB = bValues.map { Swift.abs($0) }
+        let absA = aValues.map { Swift.abs($0) }
+        let absB = bValues.map { Swift.abs($0) }
         let cross = BoundKernels.productABt(absA, absB, groups: groups, m: n, n: m, k: d)
         var result = cross
         for g in 0..<groups {
@@ -193,10 +216,15 @@ public enum Measure {
 
     /// conv1d (seed form): γ_K·|windows|·|kernel| + u·|out|.
     public static func correlate(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
-        let (engine, blas) = try Stopwatch.bestOf { try Attend.correlate(signal: signal, kernel: kernel, stride: stride) }
+        let (engine, blas) = try Stopwatch.bestOf {
+            try Attend.correlate(signal: signal, kernel: kernel, stride: stride)
+        }
         let (sd, kd) = (signal.reference(Double.self), kernel.reference(Double.self))
-        let (exact, reference) = try Stopwatch.measure { try Reference.correlate(signal: sd, kernel: kd, stride: stride) }
-        let float = try Reference.correlate(signal: signal.reference(Float.self), kernel: kernel.reference(Float.self), stride: stride)
+        let (exact, reference) = try Stopwatch.measure {
+            try Reference.correlate(signal: sd, kernel: kd, stride: stride)
+        }
+        let float = try Reference.correlate(
+            signal: signal.reference(Float.self), kernel: kernel.reference(Float.self), stride: stride)
         let absProduct = try Reference.correlate(signal: sd.magnitudes, kernel: kd.magnitudes, stride: stride)
         let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: kernel.count)
         let plan = try correlatePlan(signal: signal.layout, kernel: kernel.layout, stride: stride, scalar: Float.self)
@@ -209,18 +237,23 @@ public enum Measure {
     public static func conv2d(
         _ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?, stride: (Int, Int), padding: (Int, Int)
     ) throws -> CaseMeasurement {
-        let (engine, blas) = try Stopwatch.bestOf { try Attend.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding) }
+        let (engine, blas) = try Stopwatch.bestOf {
+            try Attend.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+        }
         let (xd, wd) = (x.reference(Double.self), weight.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure {
             try Reference.conv2d(xd, weight: wd, bias: bias?.reference(Double.self), stride: stride, padding: padding)
         }
         let float = try Reference.conv2d(
-            x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self), stride: stride, padding: padding)
-        let absProduct = try Reference.conv2d(xd.magnitudes, weight: wd.magnitudes, bias: nil, stride: stride, padding: padding)
+            x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self),
+            stride: stride, padding: padding)
+        let absProduct = try Reference.conv2d(
+            xd.magnitudes, weight: wd.magnitudes, bias: nil, stride: stride, padding: padding)
         let k = weight.shape.dropFirst().reduce(1, *) + (bias == nil ? 0 : 1)
         let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
         let plan = try conv2dPlan(
-            input: x.layout, weight: weight.layout, hasBias: bias != nil, stride: stride, padding: padding, scalar: Float.self)
+            input: x.layout, weight: weight.layout, hasBias: bias != nil, stride: stride, padding: padding,
+            scalar: Float.self)
         return CaseMeasurement(
             outputs: [ComparedOutput("out", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))
@@ -243,16 +276,22 @@ public enum Measure {
 
     /// LayerNorm over the last dimension: computed in Double and rounded once — 2u·|y| (see
     /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``).
-    public static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws -> CaseMeasurement {
+    public static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws
+        -> CaseMeasurement
+    {
         let width = x.shape.last ?? 0
         let layer = try LayerNorm(normalizedShape: [width], eps: eps, weight: weight, bias: bias)
         let (engine, blas) = try Stopwatch.bestOf { try layer(x) }
         let (xd, wd, bd) = (x.reference(Double.self), weight?.reference(Double.self), bias?.reference(Double.self))
-        let (exact, reference) = try Stopwatch.measure { try Reference.layerNorm(xd, normalizedDims: 1, weight: wd, bias: bd, eps: eps) }
+        let (exact, reference) = try Stopwatch.measure {
+            try Reference.layerNorm(xd, normalizedDims: 1, weight: wd, bias: bd, eps: eps)
+        }
         let float = try Reference.layerNorm(
-            x.reference(Float.self), normalizedDims: 1, weight: weight?.reference(Float.self), bias: bias?.reference(Float.self),
+            x.reference(Float.self), normalizedDims: 1, weight: weight?.reference(Float.self),
+            bias: bias?.reference(Float.self),
             eps: Float(eps))
-        let model = Propagation.worstCase.layerNorm(Tracked(exact: xd), width: width, weight: wd?.values, bias: bd?.values, eps: eps)
+        let model = Propagation.worstCase.layerNorm(
+            Tracked(exact: xd), width: width, weight: wd?.values, bias: bd?.values, eps: eps)
         return CaseMeasurement(
             outputs: [ComparedOutput("y", engine: engine, exact: exact, referenceFloat: float, bound: model.error)],
             blasSeconds: blas, referenceSeconds: reference, flops: nil,
@@ -261,16 +300,20 @@ public enum Measure {
 
     /// Scaled dot-product attention, output and weights, bounded by
     /// ``Propagation/attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)``.
-    public static func sdpa(_ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: AttentionMask<Float>, scale: Float? = nil) throws -> CaseMeasurement {
+    public static func sdpa(
+        _ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: AttentionMask<Float>, scale: Float? = nil
+    ) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf {
-            try Attend.scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, scale: scale, returnWeights: true)
+            try Attend.scaledDotProductAttention(
+                queries: q, keys: k, values: v, mask: mask, scale: scale, returnWeights: true)
         }
         let dk = q.shape.last ?? 1
         // The reference gets the engine's (Float) scale, so both compute the same function.
         let s = Double(scale ?? Float(1 / Double(dk).squareRoot()))
         let (qd, kd, vd) = (q.reference(Double.self), k.reference(Double.self), v.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure {
-            try Reference.scaledDotProductAttention(queries: qd, keys: kd, values: vd, mask: mask.reference(Double.self), scale: s)
+            try Reference.scaledDotProductAttention(
+                queries: qd, keys: kd, values: vd, mask: mask.reference(Double.self), scale: s)
         }
         let float = try Reference.scaledDotProductAttention(
             queries: q.reference(Float.self), keys: k.reference(Float.self), values: v.reference(Float.self),
@@ -279,16 +322,23 @@ public enum Measure {
         let plan = try scaledDotProductAttentionPlan(queries: q.layout, keys: k.layout, values: v.layout, mask: mask)
         return CaseMeasurement(
             outputs: [
-                ComparedOutput("output", engine: engine.output, exact: exact.output, referenceFloat: float.output, bound: model.output.error),
-                ComparedOutput("weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights, bound: model.weights.error),
+                ComparedOutput(
+                    "output", engine: engine.output, exact: exact.output, referenceFloat: float.output,
+                    bound: model.output.error),
+                ComparedOutput(
+                    "weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights,
+                    bound: model.weights.error),
             ],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan),
-            modelDeviation: modelDeviation([(model.output.value, exact.output.values), (model.weights.value, exact.weights.values)]))
+            modelDeviation: modelDeviation([
+                (model.output.value, exact.output.values), (model.weights.value, exact.weights.values),
+            ]))
     }
 
     /// nn.MultiheadAttention: output and head-averaged weights.
     public static func mha(
-        _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>, mask: AttentionMask<Float>
+        _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>,
+        mask: AttentionMask<Float>
     ) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf {
             try layer(query: query, key: key, value: value, mask: mask, weights: .averaged)
@@ -297,7 +347,8 @@ public enum Measure {
         let (qd, kd, vd) = (query.reference(Double.self), key.reference(Double.self), value.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure {
             try Reference.multiHeadAttention(
-                query: qd, key: kd, value: vd, weights: weights, mask: mask.reference(Double.self), averageWeights: true)
+                query: qd, key: kd, value: vd, weights: weights, mask: mask.reference(Double.self), averageWeights: true
+            )
         }
         let float = try Reference.multiHeadAttention(
             query: query.reference(Float.self), key: key.reference(Float.self), value: value.reference(Float.self),
@@ -308,25 +359,36 @@ public enum Measure {
             mask: try ScoresMask(mask, scoresShape: [b, h, lq, lk]))
         return CaseMeasurement(
             outputs: [
-                ComparedOutput("output", engine: engine.output, exact: exact.output, referenceFloat: float.output, bound: model.output.error),
-                ComparedOutput("weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights, bound: model.averagedWeights.error),
+                ComparedOutput(
+                    "output", engine: engine.output, exact: exact.output, referenceFloat: float.output,
+                    bound: model.output.error),
+                ComparedOutput(
+                    "weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights,
+                    bound: model.averagedWeights.error),
             ],
             blasSeconds: blas, referenceSeconds: reference, flops: mhaFlops(layer, batch: b, lq: lq, lk: lk),
-            modelDeviation: modelDeviation([(model.output.value, exact.output.values), (model.averagedWeights.value, exact.weights.values)]))
+            modelDeviation: modelDeviation([
+                (model.output.value, exact.output.values), (model.averagedWeights.value, exact.weights.values),
+            ]))
     }
 
     /// The GEMM flops of a multi-head attention call: three projections, two attention
     /// products per head, the output projection.
     public static func mhaFlops(_ layer: MultiHeadAttention<Float>, batch: Int, lq: Int, lk: Int) -> Double {
         let (b, q, k) = (Double(batch), Double(lq), Double(lk))
-        let (h, dk, dv, e) = (Double(layer.numHeads), Double(layer.headDimK), Double(layer.headDimV), Double(layer.embedDim))
-        let projections = 2 * b * (q * e * h * dk + k * Double(layer.keyDim) * h * dk + k * Double(layer.valueDim) * h * dv)
+        let (h, dk, dv, e) = (
+            Double(layer.numHeads), Double(layer.headDimK), Double(layer.headDimV), Double(layer.embedDim)
+        )
+        let projections =
+            2 * b * (q * e * h * dk + k * Double(layer.keyDim) * h * dk + k * Double(layer.valueDim) * h * dv)
         let attention = 2 * b * h * q * k * (dk + dv)
         return projections + attention + 2 * b * q * h * dv * e
     }
 
     /// nn.TransformerEncoderLayer, bounded through every step by ``Propagation/encoderLayer``.
-    public static func encoderLayer(_ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: AttentionMask<Float>) throws -> CaseMeasurement {
+    public static func encoderLayer(
+        _ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: AttentionMask<Float>
+    ) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try layer(x, mask: mask) }
         let activation = ReferenceActivation(rawValue: layer.feedForward.activation.rawValue) ?? .relu
         let (normFirst, eps) = (layer.normFirst, layer.norm1.eps)
@@ -334,7 +396,8 @@ public enum Measure {
         let xd = x.reference(Double.self)
         let (exact, reference) = try Stopwatch.measure {
             try Reference.transformerEncoderLayer(
-                xd, weights: weights, activation: activation, normFirst: normFirst, eps: eps, mask: mask.reference(Double.self))
+                xd, weights: weights, activation: activation, normFirst: normFirst, eps: eps,
+                mask: mask.reference(Double.self))
         }
         let float = try Reference.transformerEncoderLayer(
             x.reference(Float.self), weights: layer.referenceWeights(Float.self), activation: activation,

@@ -16,7 +16,9 @@ public enum Stopwatch {
     /// reported time is the best of up to 10 further runs, stopping after ~0.25 s.
     public static func bestOf<T>(_ body: () throws -> T) rethrows -> (T, Double) {
         let (result, first) = try measure(body)
-        var best = first, total = 0.0, runs = 0
+        var best = first
+        var total = 0.0
+        var runs = 0
         while runs < 10, total < 0.25 {
             let (_, time) = try measure(body)
             best = Swift.min(best, time)

@@ -8,7 +8,9 @@ enum BoundKernels {
         _ a: [Double], _ b: [Double], groups: Int, m: Int, n: Int, k: Int, sharedB: Bool = false
     ) -> [Double] {
         precondition(a.count == groups * m * k, "productABt: A holds \(a.count) values, expected \(groups)·\(m)·\(k)")
-        precondition(b.count == (sharedB ? 1 : groups) * n * k, "productABt: B holds \(b.count) values, expected \(sharedB ? 1 : groups)·\(n)·\(k)")
+        precondition(
+            b.count == (sharedB ? 1 : groups) * n * k,
+            "productABt: B holds \(b.count) values, expected \(sharedB ? 1 : groups)·\(n)·\(k)")
         var c = [Double](repeating: 0, count: groups * m * n)
         guard k > 0, !c.isEmpty else { return c }
         a.withUnsafeBufferPointer { ap in
@@ -34,12 +36,15 @@ enum BoundKernels {
     /// Σ_p x[p]·y[p] with four independent SIMD lanes.
     @inline(__always)
     static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ count: Int) -> Double {
-        var acc0 = SIMD4<Double>(repeating: 0), acc1 = SIMD4<Double>(repeating: 0)
+        var acc0 = SIMD4<Double>(repeating: 0)
+        var acc1 = SIMD4<Double>(repeating: 0)
         var p = 0
         while p + 8 <= count {
-            acc0 += UnsafeRawPointer(x + p).loadUnaligned(as: SIMD4<Double>.self)
+            acc0 +=
+                UnsafeRawPointer(x + p).loadUnaligned(as: SIMD4<Double>.self)
                 * UnsafeRawPointer(y + p).loadUnaligned(as: SIMD4<Double>.self)
-            acc1 += UnsafeRawPointer(x + p + 4).loadUnaligned(as: SIMD4<Double>.self)
+            acc1 +=
+                UnsafeRawPointer(x + p + 4).loadUnaligned(as: SIMD4<Double>.self)
                 * UnsafeRawPointer(y + p + 4).loadUnaligned(as: SIMD4<Double>.self)
             p += 8
         }

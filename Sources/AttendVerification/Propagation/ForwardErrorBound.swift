@@ -34,7 +34,8 @@ public struct BoundedArray: Sendable {
     }
 
     public init(_ value: ReferenceArray<Double>, error: ReferenceArray<Double>) {
-        precondition(value.shape == error.shape, "BoundedArray: value \(value.shape) and error \(error.shape) differ in shape")
+        precondition(
+            value.shape == error.shape, "BoundedArray: value \(value.shape) and error \(error.shape) differ in shape")
         self.value = value
         self.error = error
     }
@@ -74,7 +75,9 @@ public struct ForwardErrorBound: Sendable {
     ///
     /// Own error: a dot product of length in + 1 (the bias addition is one more rounding), so
     /// γ_{in+1}·(|x|·|W|ᵀ + |b|) + u·|y|. Carried: |W|·e.
-    public func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws -> BoundedArray {
+    public func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws
+        -> BoundedArray
+    {
         let y = try Reference.linear(x.value, weight: weight, bias: bias)
         let magnitude = try Reference.linear(x.value.magnitudes, weight: weight.magnitudes, bias: bias?.magnitudes)
         let own = bounds.dotProduct(absProduct: magnitude.values, exact: y.values, k: weight.shape[1] + 1)
@@ -105,14 +108,17 @@ public struct ForwardErrorBound: Sendable {
     ///   exactly 0, and a fully masked row is exactly 0 with a zero output;
     /// - output o = P·V: γ_Lk·P·|V| + u·|o| + δP·|V| + P·e_v.
     public func attention(
-        queries q: BoundedArray, keys k: BoundedArray, values v: BoundedArray, mask: ReferenceMask<Double>, scale: Double
+        queries q: BoundedArray, keys k: BoundedArray, values v: BoundedArray, mask: ReferenceMask<Double>,
+        scale: Double
     ) throws -> (output: BoundedArray, weights: BoundedArray) {
-        let exact = try Reference.scaledDotProductAttention(queries: q.value, keys: k.value, values: v.value, mask: mask, scale: scale)
-        let p = exact.weights                                                            // [..., Lq, Lk]
-        let kT = try k.viewed { try Reference.transposed($0, -2, -1) }                   // [..., Dk, Lk]
-        let scores = try Reference.matmul(q.value, kT.value)                             // [..., Lq, Lk], unscaled
+        let exact = try Reference.scaledDotProductAttention(
+            queries: q.value, keys: k.value, values: v.value, mask: mask, scale: scale)
+        let p = exact.weights  // [..., Lq, Lk]
+        let kT = try k.viewed { try Reference.transposed($0, -2, -1) }  // [..., Dk, Lk]
+        let scores = try Reference.matmul(q.value, kT.value)  // [..., Lq, Lk], unscaled
         let magnitude = try Reference.matmul(q.value.magnitudes, kT.value.magnitudes)
-        let carried = try Reference.add(Reference.matmul(q.error, kT.value.magnitudes), Reference.matmul(q.value.magnitudes, kT.error))
+        let carried = try Reference.add(
+            Reference.matmul(q.error, kT.value.magnitudes), Reference.matmul(q.value.magnitudes, kT.error))
         let additive = try Self.additiveTerms(of: mask).reduce(ReferenceArray(shape: p.shape, repeating: 0)) {
             try Reference.add($0, $1)
         }
@@ -131,15 +137,18 @@ public struct ForwardErrorBound: Sendable {
             let averageError = line.reduce(0.0) { $0 + p.values[$1] * scoreError[$1] }
             for i in line where p.values[i] > 0 {
                 let shift = log(pMax / p.values[i])
-                weightError[i] = p.values[i] * (scoreError[i] + averageError) + p.values[i] * u * (8 + 2 * shift) + underflow
+                weightError[i] =
+                    p.values[i] * (scoreError[i] + averageError) + p.values[i] * u * (8 + 2 * shift) + underflow
             }
         }
         let deltaP = ReferenceArray(shape: p.shape, values: weightError)
 
         let o = exact.output
         let lk = p.shape.last!
-        let own = bounds.dotProduct(absProduct: try Reference.matmul(p, v.value.magnitudes).values, exact: o.values, k: lk)
-        let outputCarried = try Reference.add(Reference.matmul(deltaP, v.value.magnitudes), Reference.matmul(p, v.error))
+        let own = bounds.dotProduct(
+            absProduct: try Reference.matmul(p, v.value.magnitudes).values, exact: o.values, k: lk)
+        let outputCarried = try Reference.add(
+            Reference.matmul(deltaP, v.value.magnitudes), Reference.matmul(p, v.error))
         let outputError = ReferenceArray(shape: o.shape, values: zip(own, outputCarried.values).map(+))
         return (BoundedArray(o, error: outputError), BoundedArray(p, error: deltaP))
     }
@@ -161,7 +170,8 @@ public struct ForwardErrorBound: Sendable {
         let average = try Reference.mean(weights.value, dim: 1)
         let own = bounds.doubleAccumulatedSum(sum: average.values, absSum: average.values, n: heads + 1)
         let carried = try Reference.mean(weights.error, dim: 1)
-        return BoundedArray(average, error: ReferenceArray(shape: average.shape, values: zip(own, carried.values).map(+)))
+        return BoundedArray(
+            average, error: ReferenceArray(shape: average.shape, values: zip(own, carried.values).map(+)))
     }
 
     /// nn.MultiheadAttention (batch-first): query `[B, Lq, E]`, key `[B, Lk, kdim]`, value
@@ -172,19 +182,20 @@ public struct ForwardErrorBound: Sendable {
         weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ReferenceMask<Double>
     ) throws -> (output: BoundedArray, weights: BoundedArray) {
         let h = p.numHeads
-        func split(_ x: BoundedArray) throws -> BoundedArray {                          // [B, L, H·d] → [B, H, L, d]
+        func split(_ x: BoundedArray) throws -> BoundedArray {  // [B, L, H·d] → [B, H, L, d]
             try x.viewed { t in
-                try Reference.permuted(Reference.reshaped(t, [t.shape[0], t.shape[1], h, t.shape[2] / h]), [0, 2, 1, 3])
+                try Reference.permuted(
+                    Reference.reshaped(t, [t.shape[0], t.shape[1], h, t.shape[2] / h]), [0, 2, 1, 3])
             }
         }
-        let q = try split(linear(query, weight: p.qWeight, bias: p.qBias))             // [B, H, Lq, dk]
-        let k = try split(linear(key, weight: p.kWeight, bias: p.kBias))               // [B, H, Lk, dk]
-        let v = try split(linear(value, weight: p.vWeight, bias: p.vBias))             // [B, H, Lk, dv]
+        let q = try split(linear(query, weight: p.qWeight, bias: p.qBias))  // [B, H, Lq, dk]
+        let k = try split(linear(key, weight: p.kWeight, bias: p.kBias))  // [B, H, Lk, dk]
+        let v = try split(linear(value, weight: p.vWeight, bias: p.vBias))  // [B, H, Lk, dv]
         let heads = try attention(queries: q, keys: k, values: v, mask: mask, scale: 1 / Double(p.headDim).squareRoot())
-        let merged = try heads.output.viewed { t in                                     // [B, Lq, H·dv]
+        let merged = try heads.output.viewed { t in  // [B, Lq, H·dv]
             try Reference.reshaped(Reference.permuted(t, [0, 2, 1, 3]), [t.shape[0], t.shape[2], h * t.shape[3]])
         }
-        let output = try linear(merged, weight: p.outWeight, bias: p.outBias)          // [B, Lq, E]
+        let output = try linear(merged, weight: p.outWeight, bias: p.outBias)  // [B, Lq, E]
         return (output, try averagedOverHeads(heads.weights))
     }
 
@@ -200,7 +211,8 @@ public struct ForwardErrorBound: Sendable {
     /// (n + 1)·2⁻⁵³·mean|x|, which shifts ẑ by that over σ; the variance is off by (n + 4)·2⁻⁵³
     /// relative, σ by half that, and the deviation, 1/σ and the product add a few roundings more.
     public func layerNorm(
-        _ x: BoundedArray, normalizedDims k: Int, weight: ReferenceArray<Double>?, bias: ReferenceArray<Double>?, eps: Double
+        _ x: BoundedArray, normalizedDims k: Int, weight: ReferenceArray<Double>?, bias: ReferenceArray<Double>?,
+        eps: Double
     ) throws -> BoundedArray {
         let y = try Reference.layerNorm(x.value, normalizedDims: k, weight: weight, bias: bias, eps: eps)
         let n = x.value.shape.suffix(k).reduce(1, *)
@@ -208,7 +220,8 @@ public struct ForwardErrorBound: Sendable {
         var error = [Double](repeating: 0, count: y.count)
         for group in 0..<(n == 0 ? 0 : y.count / n) {
             let range = (group * n)..<((group + 1) * n)
-            let xs = range.map { x.value.values[$0] }, es = range.map { x.error.values[$0] }
+            let xs = range.map { x.value.values[$0] }
+            let es = range.map { x.error.values[$0] }
             let mean = xs.reduce(0, +) / Double(n)
             let sigma = (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n) + eps).squareRoot()
             let z = xs.map { ($0 - mean) / sigma }
@@ -218,8 +231,10 @@ public struct ForwardErrorBound: Sendable {
             for (t, i) in range.enumerated() {
                 let w = Swift.abs(weight?.values[t] ?? 1)
                 let carried = w * ((es[t] + meanError) / sigma + Swift.abs(z[t]) * correlated)
-                let evaluation = ud * (w * (Double(n + 1) * meanMagnitude / sigma + (Double(n) / 2 + 8) * Swift.abs(z[t]))
-                    + Swift.abs(z[t]) * w + Swift.abs(y.values[i]))
+                let evaluation =
+                    ud
+                    * (w * (Double(n + 1) * meanMagnitude / sigma + (Double(n) / 2 + 8) * Swift.abs(z[t]))
+                        + Swift.abs(z[t]) * w + Swift.abs(y.values[i]))
                 error[i] = carried + u * Swift.abs(y.values[i]) + evaluation + underflow
             }
         }
@@ -255,7 +270,7 @@ public struct ForwardErrorBound: Sendable {
             try multiHeadAttention(query: h, key: h, value: h, weights: w.attention, mask: .none).output
         }
         func feedForward(_ h: BoundedArray) throws -> BoundedArray {
-            let hidden = try linear(h, weight: w.linear1Weight, bias: w.linear1Bias)    // [B, L, F]
+            let hidden = try linear(h, weight: w.linear1Weight, bias: w.linear1Bias)  // [B, L, F]
             return try linear(activation(hidden, kind), weight: w.linear2Weight, bias: w.linear2Bias)
         }
         func norm1(_ h: BoundedArray) throws -> BoundedArray {
@@ -265,10 +280,10 @@ public struct ForwardErrorBound: Sendable {
             try layerNorm(h, normalizedDims: 1, weight: w.norm2Weight, bias: w.norm2Bias, eps: eps)
         }
         if normFirst {
-            let h = try add(x, selfAttention(norm1(x)))                                 // [B, L, E]
+            let h = try add(x, selfAttention(norm1(x)))  // [B, L, E]
             return try add(h, feedForward(norm2(h)))
         }
-        let h = try norm1(add(x, selfAttention(x)))                                     // [B, L, E]
+        let h = try norm1(add(x, selfAttention(x)))  // [B, L, E]
         return try norm2(add(h, feedForward(h)))
     }
 }

@@ -1,7 +1,7 @@
 import Attend
 import AttendReference
-import RealModule
 import Foundation
+import RealModule
 
 /// A value of the computation in Double — computed from the engine's Float inputs — together
 /// with a bound on how far the engine's Float result for it may lie from it. Passing a `Tracked`
@@ -88,12 +88,16 @@ public struct Propagation: Sendable {
     /// Propagated error through C = A·Bᵀ for errors `eA` on A and `eB` on B (either may be nil):
     /// Σ eA·|B| + |A|·eB, or √(Σ (eA·B)² + (A·eB)²).
     private func propagated(
-        a: [Double], eA: [Double]?, b: [Double], eB: [Double]?, groups: Int, m: Int, n: Int, k: Int, sharedB: Bool = false
+        a: [Double], eA: [Double]?, b: [Double], eB: [Double]?, groups: Int, m: Int, n: Int, k: Int,
+        sharedB: Bool = false
     ) -> [Double] {
         let transform: (Double) -> Double = rootSumSquare ? { $0 * $0 } : { Swift.abs($0) }
-        let zeroA = [Double](repeating: 0, count: a.count), zeroB = [Double](repeating: 0, count: b.count)
-        let left = BoundKernels.concatenateRows((eA ?? zeroA).map(transform), a.map(transform), rows: a.count / Swift.max(k, 1), k: k)
-        let right = BoundKernels.concatenateRows(b.map(transform), (eB ?? zeroB).map(transform), rows: b.count / Swift.max(k, 1), k: k)
+        let zeroA = [Double](repeating: 0, count: a.count)
+        let zeroB = [Double](repeating: 0, count: b.count)
+        let left = BoundKernels.concatenateRows(
+            (eA ?? zeroA).map(transform), a.map(transform), rows: a.count / Swift.max(k, 1), k: k)
+        let right = BoundKernels.concatenateRows(
+            b.map(transform), (eB ?? zeroB).map(transform), rows: b.count / Swift.max(k, 1), k: k)
         let total = BoundKernels.productABt(left, right, groups: groups, m: m, n: n, k: 2 * k, sharedB: sharedB)
         return rootSumSquare ? total.map { $0.squareRoot() } : total
     }
@@ -117,10 +121,13 @@ public struct Propagation: Sendable {
         }
         let factor = dotFactor(inFeatures + (bias == nil ? 0 : 1))
         let own = BoundKernels.productABt(
-            x.value.map { Swift.abs($0) }, weight.values.map { Swift.abs($0) }, groups: 1, m: rows, n: outFeatures, k: inFeatures)
-        let carried = x.error.allSatisfy({ $0 == 0 })
+            x.value.map { Swift.abs($0) }, weight.values.map { Swift.abs($0) }, groups: 1, m: rows, n: outFeatures,
+            k: inFeatures)
+        let carried =
+            x.error.allSatisfy({ $0 == 0 })
             ? [Double](repeating: 0, count: y.count)
-            : propagated(a: x.value, eA: x.error, b: weight.values, eB: nil, groups: 1, m: rows, n: outFeatures, k: inFeatures)
+            : propagated(
+                a: x.value, eA: x.error, b: weight.values, eB: nil, groups: 1, m: rows, n: outFeatures, k: inFeatures)
         let e = y.indices.map { factor * own[$0] + carried[$0] + u * Swift.abs(y[$0]) + Double.leastNormalMagnitude }
         return Tracked(shape: Array(x.shape.dropLast()) + [outFeatures], value: y, error: e)
     }
@@ -135,7 +142,8 @@ public struct Propagation: Sendable {
     /// - output: e_o = γ_Lk·p·|v| + e_p·|v| + p·e_v + u·|o|.
     /// Masked entries have weight exactly 0 on both paths and contribute nothing.
     public func attention(
-        q: Tracked, k: Tracked, v: Tracked, groups: Int, lq: Int, lk: Int, dk: Int, dv: Int, scale: Double, mask: ScoresMask
+        q: Tracked, k: Tracked, v: Tracked, groups: Int, lq: Int, lk: Int, dk: Int, dv: Int, scale: Double,
+        mask: ScoresMask
     ) -> (output: Tracked, weights: Tracked) {
         let s0 = BoundKernels.productABt(q.value, k.value, groups: groups, m: lq, n: lk, k: dk)
         let ownS = BoundKernels.productABt(
@@ -144,7 +152,8 @@ public struct Propagation: Sendable {
         let factorS = dotFactor(dk + 1)
 
         let count = groups * lq * lk
-        var scores = [Double](repeating: 0, count: count), scoreError = [Double](repeating: 0, count: count)
+        var scores = [Double](repeating: 0, count: count)
+        var scoreError = [Double](repeating: 0, count: count)
         var kept = [Bool](repeating: true, count: count)
         for i in 0..<count {
             let scaled = scale * s0[i]
@@ -161,12 +170,13 @@ public struct Propagation: Sendable {
         }
 
         // Softmax per row over the kept entries, with its error.
-        var p = [Double](repeating: 0, count: count), pError = [Double](repeating: 0, count: count)
+        var p = [Double](repeating: 0, count: count)
+        var pError = [Double](repeating: 0, count: count)
         for row in 0..<(groups * lq) {
             let range = (row * lk)..<((row + 1) * lk)
             var m = -Double.infinity
             for j in range where kept[j] { m = Swift.max(m, scores[j]) }
-            guard m > -Double.infinity else { continue }   // nothing kept: zeros on both paths
+            guard m > -Double.infinity else { continue }  // nothing kept: zeros on both paths
             var total = 0.0
             for j in range where kept[j] {
                 p[j] = exp(scores[j] - m)
@@ -201,13 +211,14 @@ public struct Propagation: Sendable {
         mask: AttentionMask<Float>
     ) throws -> (output: Tracked, weights: Tracked) {
         let batch = try Reference.broadcastShapes(
-            try Reference.broadcastShapes(Array(queries.shape.dropLast(2)), Array(keys.shape.dropLast(2))), Array(values.shape.dropLast(2)))
+            try Reference.broadcastShapes(Array(queries.shape.dropLast(2)), Array(keys.shape.dropLast(2))),
+            Array(values.shape.dropLast(2)))
         let (lq, dk) = (queries.shape[queries.rank - 2], queries.shape[queries.rank - 1])
         let (lk, dv) = (keys.shape[keys.rank - 2], values.shape[values.rank - 1])
         return attention(
-            q: Tracked(exact: try Reference.expanded(queries, to: batch + [lq, dk])),   // [G, Lq, Dk]
-            k: Tracked(exact: try Reference.expanded(keys, to: batch + [lk, dk])),      // [G, Lk, Dk]
-            v: Tracked(exact: try Reference.expanded(values, to: batch + [lk, dv])),    // [G, Lk, Dv]
+            q: Tracked(exact: try Reference.expanded(queries, to: batch + [lq, dk])),  // [G, Lq, Dk]
+            k: Tracked(exact: try Reference.expanded(keys, to: batch + [lk, dk])),  // [G, Lk, Dk]
+            v: Tracked(exact: try Reference.expanded(values, to: batch + [lk, dv])),  // [G, Lk, Dv]
             groups: batch.reduce(1, *), lq: lq, lk: lk, dk: dk, dv: dv, scale: scale,
             mask: try ScoresMask(mask, scoresShape: batch + [lq, lk]))
     }
@@ -217,7 +228,8 @@ public struct Propagation: Sendable {
     /// (|w_i|/σ)·(e_i + mean(e) + |x̂_i|·mean(|x̂|·e)); own error 2u·|y| (computed in Double,
     /// rounded once) plus the Double arithmetic's N·2⁻⁵³ terms.
     public func layerNorm(_ x: Tracked, width n: Int, weight: [Double]?, bias: [Double]?, eps: Double) -> Tracked {
-        var y = [Double](repeating: 0, count: x.value.count), e = [Double](repeating: 0, count: x.value.count)
+        var y = [Double](repeating: 0, count: x.value.count)
+        var e = [Double](repeating: 0, count: x.value.count)
         guard n > 0 else { return Tracked(shape: x.shape, value: y, error: e) }
         for row in 0..<(x.value.count / n) {
             let base = row * n
@@ -229,14 +241,20 @@ public struct Propagation: Sendable {
             variance /= Double(n)
             let sigma = (variance + eps).squareRoot()
             let meanError = aggregate((0..<n).lazy.map { x.error[base + $0] }) / Double(n)
-            let meanWeighted = aggregate((0..<n).lazy.map { Swift.abs((x.value[base + $0] - mean) / sigma) * x.error[base + $0] }) / Double(n)
+            let meanWeighted =
+                aggregate((0..<n).lazy.map { Swift.abs((x.value[base + $0] - mean) / sigma) * x.error[base + $0] })
+                / Double(n)
             for i in 0..<n {
                 let normalized = (x.value[base + i] - mean) / sigma
-                let w = weight?[i] ?? 1, b = bias?[i] ?? 0
+                let w = weight?[i] ?? 1
+                let b = bias?[i] ?? 0
                 let out = normalized * w + b
                 y[base + i] = out
-                let propagated = Swift.abs(w) / sigma * (x.error[base + i] + meanError + Swift.abs(normalized) * meanWeighted)
-                let own = 2 * u * Swift.abs(out) + 8 * Double(n) * 0x1p-53 * (Swift.abs(normalized * w) + Swift.abs(b) + Swift.abs(w))
+                let propagated =
+                    Swift.abs(w) / sigma * (x.error[base + i] + meanError + Swift.abs(normalized) * meanWeighted)
+                let own =
+                    2 * u * Swift.abs(out) + 8 * Double(n) * 0x1p-53
+                    * (Swift.abs(normalized * w) + Swift.abs(b) + Swift.abs(w))
                 e[base + i] = propagated + own + Double(Float.leastNormalMagnitude)
             }
         }
@@ -265,7 +283,8 @@ public struct Propagation: Sendable {
 
     /// `[B, L, H·d]` → `[B·H, L, d]` (a permutation: no error).
     public func splitHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
-        var value = [Double](repeating: 0, count: x.value.count), error = value
+        var value = [Double](repeating: 0, count: x.value.count)
+        var error = value
         for b in 0..<batch {
             for l in 0..<length {
                 for h in 0..<heads {
@@ -283,7 +302,8 @@ public struct Propagation: Sendable {
 
     /// `[B·H, L, d]` → `[B, L, H·d]` (the inverse of ``splitHeads(_:batch:length:heads:width:)``).
     public func mergeHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
-        var value = [Double](repeating: 0, count: x.value.count), error = value
+        var value = [Double](repeating: 0, count: x.value.count)
+        var error = value
         for b in 0..<batch {
             for h in 0..<heads {
                 for l in 0..<length {
@@ -302,7 +322,8 @@ public struct Propagation: Sendable {
     /// `[B·H, …]` → `[B, …]` averaged over heads (Double accumulation, rounded once).
     public func meanOverHeads(_ x: Tracked, batch: Int, heads: Int) -> Tracked {
         let rest = x.value.count / Swift.max(batch * heads, 1)
-        var value = [Double](repeating: 0, count: batch * rest), error = value
+        var value = [Double](repeating: 0, count: batch * rest)
+        var error = value
         for b in 0..<batch {
             for h in 0..<heads {
                 for i in 0..<rest {
@@ -320,20 +341,21 @@ public struct Propagation: Sendable {
     /// `scale` as the reference uses it (1/√dk in Double; the engine's Float rounding of it is in
     /// the scores' 2u·|s|).
     public func multiHeadAttention(
-        query: Tracked, key: Tracked, value: Tracked, weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ScoresMask
+        query: Tracked, key: Tracked, value: Tracked, weights p: ReferenceMultiHeadAttentionWeights<Double>,
+        mask: ScoresMask
     ) -> (output: Tracked, averagedWeights: Tracked) {
         let (batch, lq, lk) = (query.shape[0], query.shape[1], key.shape[1])
         let (heads, dk, dv) = (p.numHeads, p.headDim, p.valueHeadDim)
-        let q = linear(query, weight: p.qWeight, bias: p.qBias)   // [B, Lq, H·dk]
-        let k = linear(key, weight: p.kWeight, bias: p.kBias)     // [B, Lk, H·dk]
-        let v = linear(value, weight: p.vWeight, bias: p.vBias)   // [B, Lk, H·dv]
+        let q = linear(query, weight: p.qWeight, bias: p.qBias)  // [B, Lq, H·dk]
+        let k = linear(key, weight: p.kWeight, bias: p.kBias)  // [B, Lk, H·dk]
+        let v = linear(value, weight: p.vWeight, bias: p.vBias)  // [B, Lk, H·dv]
         let (o, w) = attention(
             q: splitHeads(q, batch: batch, length: lq, heads: heads, width: dk),
             k: splitHeads(k, batch: batch, length: lk, heads: heads, width: dk),
             v: splitHeads(v, batch: batch, length: lk, heads: heads, width: dv),
             groups: batch * heads, lq: lq, lk: lk, dk: dk, dv: dv, scale: 1 / Double(dk).squareRoot(), mask: mask)
-        let merged = mergeHeads(o, batch: batch, length: lq, heads: heads, width: dv)   // [B, Lq, H·dv]
-        let output = linear(merged, weight: p.outWeight, bias: p.outBias)               // [B, Lq, E]
+        let merged = mergeHeads(o, batch: batch, length: lq, heads: heads, width: dv)  // [B, Lq, H·dv]
+        let output = linear(merged, weight: p.outWeight, bias: p.outBias)  // [B, Lq, E]
         return (output, meanOverHeads(w, batch: batch, heads: heads))
     }
 
@@ -351,8 +373,12 @@ public struct Propagation: Sendable {
             let hidden = self.activation(linear(y, weight: p.linear1Weight, bias: p.linear1Bias), activation)
             return linear(hidden, weight: p.linear2Weight, bias: p.linear2Bias)
         }
-        func norm1(_ y: Tracked) -> Tracked { layerNorm(y, width: width, weight: p.norm1Weight?.values, bias: p.norm1Bias?.values, eps: eps) }
-        func norm2(_ y: Tracked) -> Tracked { layerNorm(y, width: width, weight: p.norm2Weight?.values, bias: p.norm2Bias?.values, eps: eps) }
+        func norm1(_ y: Tracked) -> Tracked {
+            layerNorm(y, width: width, weight: p.norm1Weight?.values, bias: p.norm1Bias?.values, eps: eps)
+        }
+        func norm2(_ y: Tracked) -> Tracked {
+            layerNorm(y, width: width, weight: p.norm2Weight?.values, bias: p.norm2Bias?.values, eps: eps)
+        }
         if normFirst {
             let h = add(x, selfAttention(norm1(x)))
             return add(h, feedForward(norm2(h)))

@@ -12,7 +12,9 @@ enum AttendTool {
         let bundle = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         var directory = bundle.deletingLastPathComponent()
         // macOS runs tests from …/debug/AttendPackageTests.xctest/Contents/MacOS.
-        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("attend").path), directory.pathComponents.count > 1 {
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("attend").path),
+            directory.pathComponents.count > 1
+        {
             directory.deleteLastPathComponent()
         }
         return directory.appendingPathComponent("attend")
@@ -49,7 +51,8 @@ enum AttendTool {
             for (name, value) in environment { variables[name] = value }
             process.environment = variables
         }
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -68,7 +71,8 @@ final class Scratch {
     let url: URL
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("attend-cli-tests-\(UUID().uuidString)", isDirectory: true)
+        url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "attend-cli-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -81,7 +85,9 @@ final class Scratch {
     /// Writes `array` as float32 (`<f4`) with the library's NPY writer; returns the path.
     @discardableResult
     func write(_ name: String, _ array: ReferenceArray<Double>) throws -> String {
-        try NPY.write(ArrayData(shape: array.shape, float32: array.values.map { Float($0) }), to: URL(fileURLWithPath: path(name)))
+        try NPY.write(
+            ArrayData(shape: array.shape, float32: array.values.map { Float($0) }), to: URL(fileURLWithPath: path(name))
+        )
         return path(name)
     }
 
@@ -111,7 +117,8 @@ struct TestData {
     init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
     mutating func randn(_ shape: [Int], scale: Double = 1) -> ReferenceArray<Double> {
-        ReferenceArray(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Double(Float(scale * generator.nextNormal())) })
+        ReferenceArray(
+            shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Double(Float(scale * generator.nextNormal())) })
     }
 
     mutating func bools(_ count: Int, keep: Double) -> [Bool] {
@@ -132,7 +139,9 @@ func expectArray(
     _ actual: ArrayData, equals expected: ReferenceArray<Double>, dtype: DType, tolerance: Double,
     _ context: String = "", sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
-    #expect(actual.shape == expected.shape, "shape \(actual.shape) vs expected \(expected.shape) \(context)", sourceLocation: sourceLocation)
+    #expect(
+        actual.shape == expected.shape, "shape \(actual.shape) vs expected \(expected.shape) \(context)",
+        sourceLocation: sourceLocation)
     #expect(actual.dtype == dtype, "dtype \(actual.dtype) vs \(dtype) \(context)", sourceLocation: sourceLocation)
     guard actual.shape == expected.shape else { return }
     let values = try actual.doubles(name: "output")
@@ -140,7 +149,9 @@ func expectArray(
     for (a, e) in zip(values, expected.values) where !(a == e) {
         worst = max(worst, (a - e).isNaN ? .infinity : abs(a - e))
     }
-    #expect(worst <= tolerance, "max |actual − expected| = \(worst) > \(tolerance) \(context)", sourceLocation: sourceLocation)
+    #expect(
+        worst <= tolerance, "max |actual − expected| = \(worst) > \(tolerance) \(context)",
+        sourceLocation: sourceLocation)
 }
 
 /// The largest |x|.

@@ -2,6 +2,8 @@ import AttendModels
 import Foundation
 import Testing
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
+// The stored properties are the fixture's JSON keys, written by the Python script.
 /// Tests/Fixtures/models/minilm.json, written by scripts/minilm_reference.py (NumPy float64, its
 /// own safetensors reader and BERT tokenizer; never the engine's output).
 struct MiniLMFixture: Decodable {
@@ -37,7 +39,9 @@ enum MiniLMModel {
 
     static func requireDirectory() throws -> URL {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
-            Issue.record("all-MiniLM-L6-v2 is not in \(directory.path): run `\(ModelCache.fetchCommand(for: "minilm"))` (scripts/test does)")
+            Issue.record(
+                "all-MiniLM-L6-v2 is not in \(directory.path): run `\(ModelCache.fetchCommand(for: "minilm"))` (scripts/test does)"
+            )
             throw MissingModel()
         }
         return directory
@@ -46,7 +50,9 @@ enum MiniLMModel {
     struct MissingModel: Error {}
 
     /// Loaded once for every test in the process (loading reads 90 MB).
-    static let shared: Result<SentenceEmbedder, any Error> = Result { try SentenceEmbedder(directory: requireDirectory()) }
+    static let shared: Result<SentenceEmbedder, any Error> = Result {
+        try SentenceEmbedder(directory: requireDirectory())
+    }
 
     static func embedder() throws -> SentenceEmbedder { try shared.get() }
 }

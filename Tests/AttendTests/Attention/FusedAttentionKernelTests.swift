@@ -1,6 +1,6 @@
 import AttendReference
-import Foundation
 import AttendVerification
+import Foundation
 import Testing
 import _AttendKernels
 
@@ -11,8 +11,9 @@ import _AttendKernels
 /// documented bound (Support/AttentionSupport.swift) and against the materialized path.
 @Suite("Fused attention kernel paths")
 struct FusedAttentionKernelTests {
-    @Test("matches the reference at head dims 32, 40, 64, 80, 96, 128 and lengths 1, 7, 129, including Lq ≠ Lk and Dk ≠ Dv",
-          arguments: [32, 40, 64, 80, 96, 128])
+    @Test(
+        "matches the reference at head dims 32, 40, 64, 80, 96, 128 and lengths 1, 7, 129, including Lq ≠ Lk and Dk ≠ Dv",
+        arguments: [32, 40, 64, 80, 96, 128])
     func headDimsAndLengths(d: Int) throws {
         var factory = TensorFactory(seed: 600 + UInt64(d))
         for (lq, lk, dv) in [(1, 129, d), (7, 7, d), (129, 129, d), (7, 129, d / 2 + 3), (129, 1, d), (1, 7, 5)] {
@@ -20,7 +21,9 @@ struct FusedAttentionKernelTests {
                 let q: Tensor<Float> = factory.randn([2, lq, d])
                 let k: Tensor<Float> = factory.randn([2, lk, d])
                 let v: Tensor<Float> = factory.randn([2, lk, dv])
-                try expectAttentionMatchesReference(q, k, v, mask: mask, algorithm: .fused, "\(KernelPath.active) D=\(d) Lq=\(lq) Lk=\(lk) Dv=\(dv) \(mask.summary)")
+                try expectAttentionMatchesReference(
+                    q, k, v, mask: mask, algorithm: .fused,
+                    "\(KernelPath.active) D=\(d) Lq=\(lq) Lk=\(lk) Dv=\(dv) \(mask.summary)")
             }
         }
     }
@@ -29,13 +32,17 @@ struct FusedAttentionKernelTests {
     func longSequence() throws {
         var factory = TensorFactory(seed: 610)
         // D = 16 keeps the Double reference (L²·D in a debug build) quick; the head dims have their own test.
-        let q: Tensor<Float> = factory.randn([1, 1000, 16]), k: Tensor<Float> = factory.randn([1, 1000, 16]), v: Tensor<Float> = factory.randn([1, 1000, 16])
+        let q: Tensor<Float> = factory.randn([1, 1000, 16])
+        let k: Tensor<Float> = factory.randn([1, 1000, 16])
+        let v: Tensor<Float> = factory.randn([1, 1000, 16])
         try expectAttentionMatchesReference(q, k, v, algorithm: .fused, "\(KernelPath.active) L=1000")
-        try expectAttentionMatchesReference(q, k, v, mask: .causal, algorithm: .fused, "\(KernelPath.active) L=1000 causal")
+        try expectAttentionMatchesReference(
+            q, k, v, mask: .causal, algorithm: .fused, "\(KernelPath.active) L=1000 causal")
     }
 
-    @Test("decode (one query against a long history) matches the reference with every mask kind, at Dk ≠ Dv not multiples of 8",
-          arguments: ScaledDotProductAttentionTests.MaskKind.allCases)
+    @Test(
+        "decode (one query against a long history) matches the reference with every mask kind, at Dk ≠ Dv not multiples of 8",
+        arguments: ScaledDotProductAttentionTests.MaskKind.allCases)
     func decode(kind: ScaledDotProductAttentionTests.MaskKind) throws {
         var factory = TensorFactory(seed: 620 + UInt64(kind.rawValue.count))
         for (lk, dk, dv) in [(300, 64, 64), (129, 13, 37), (1, 8, 3)] {
@@ -43,7 +50,8 @@ struct FusedAttentionKernelTests {
             let k: Tensor<Float> = factory.randn([2, 3, lk, dk], .transposed)
             let v: Tensor<Float> = factory.randn([2, 3, lk, dv], .strided)
             let mask = ScaledDotProductAttentionTests.mask(kind, b: 2, lq: 1, lk: lk, factory: &factory)
-            try expectAttentionMatchesReference(q, k, v, mask: mask, algorithm: .fused, "\(KernelPath.active) decode \(kind) Lk=\(lk)")
+            try expectAttentionMatchesReference(
+                q, k, v, mask: mask, algorithm: .fused, "\(KernelPath.active) decode \(kind) Lk=\(lk)")
         }
     }
 
@@ -53,42 +61,60 @@ struct FusedAttentionKernelTests {
         let q: Tensor<Float> = factory.randn([2, 1, 40, 32])
         let k: Tensor<Float> = factory.randn([1, 3, 150, 32], .expanded)
         let v: Tensor<Float> = factory.randn([3, 150, 24])
-        try expectAttentionMatchesReference(q, k, v, mask: .causal, scale: 0.2, algorithm: .fused, "\(KernelPath.active) broadcast")
+        try expectAttentionMatchesReference(
+            q, k, v, mask: .causal, scale: 0.2, algorithm: .fused, "\(KernelPath.active) broadcast")
         let single: Tensor<Float> = factory.randn([2, 1, 1, 32])
         try expectAttentionMatchesReference(single, k, v, algorithm: .fused, "\(KernelPath.active) broadcast decode")
     }
 
-    @Test("fused and materialized paths agree within the fused bound for every mask kind at length 129",
-          arguments: ScaledDotProductAttentionTests.MaskKind.allCases)
+    @Test(
+        "fused and materialized paths agree within the fused bound for every mask kind at length 129",
+        arguments: ScaledDotProductAttentionTests.MaskKind.allCases)
     func agreesWithMaterialized(kind: ScaledDotProductAttentionTests.MaskKind) throws {
         var factory = TensorFactory(seed: 640 + UInt64(kind.rawValue.count))
-        let q: Tensor<Float> = factory.randn([2, 2, 129, 40]), k: Tensor<Float> = factory.randn([2, 2, 140, 40]), v: Tensor<Float> = factory.randn([2, 2, 140, 24])
+        let q: Tensor<Float> = factory.randn([2, 2, 129, 40])
+        let k: Tensor<Float> = factory.randn([2, 2, 140, 40])
+        let v: Tensor<Float> = factory.randn([2, 2, 140, 24])
         let mask = ScaledDotProductAttentionTests.mask(kind, b: 2, lq: 129, lk: 140, factory: &factory)
         let fused = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, algorithm: .fused).output
-        let materialized = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, algorithm: .materialized).output
+        let materialized = try scaledDotProductAttention(
+            queries: q, keys: k, values: v, mask: mask, algorithm: .materialized
+        ).output
         // Both are within their bounds of the exact result, so within the sum of the bounds of each other.
         let bound = try AttentionBound(
-            queries: q.reference, keys: k.reference, values: v.reference, scale: 1 / Double(40).squareRoot(), mask: mask)
+            queries: q.reference, keys: k.reference, values: v.reference, scale: 1 / Double(40).squareRoot(), mask: mask
+        )
         let report = ErrorReport(
-            actual: fused.scalars.map(Double.init), expected: materialized.scalars.map(Double.init), bound: zip(bound.output, bound.fusedOutput).map(+))
+            actual: fused.scalars.map(Double.init), expected: materialized.scalars.map(Double.init),
+            bound: zip(bound.output, bound.fusedOutput).map(+))
         #expect(report.worstRatio <= 1, "\(KernelPath.active) \(kind): \(report)")
         #expect(!fused.scalars.contains { $0.isNaN })
     }
 
-    @Test("a causal diagonal offset: query i sees keys j ≤ i + offset, for offset 0 and Lk − Lq (bottom-right), Lq < Lk and Lq > Lk")
+    @Test(
+        "a causal diagonal offset: query i sees keys j ≤ i + offset, for offset 0 and Lk − Lq (bottom-right), Lq < Lk and Lq > Lk"
+    )
     func causalOffset() throws {
         var factory = TensorFactory(seed: 650)
         for (lq, lk) in [(40, 300), (1, 300), (300, 40), (33, 33)] {
             for offset in [0, lk - lq] {
-                let q: Tensor<Float> = factory.randn([2, lq, 16]), k: Tensor<Float> = factory.randn([2, lk, 16]), v: Tensor<Float> = factory.randn([2, lk, 8])
-                let allowed = try BoolTensor(shape: [lq, lk], elements: (0..<(lq * lk)).map { $0 % lk <= $0 / lk + offset })
-                let out = try fusedAttention(queries: q, keys: k, values: v, mask: .none, scale: nil, causalOffset: offset)
+                let q: Tensor<Float> = factory.randn([2, lq, 16])
+                let k: Tensor<Float> = factory.randn([2, lk, 16])
+                let v: Tensor<Float> = factory.randn([2, lk, 8])
+                let allowed = try BoolTensor(
+                    shape: [lq, lk], elements: (0..<(lq * lk)).map { $0 % lk <= $0 / lk + offset })
+                let out = try fusedAttention(
+                    queries: q, keys: k, values: v, mask: .none, scale: nil, causalOffset: offset)
                 let exact = try Reference.scaledDotProductAttention(
-                    queries: q.reference, keys: k.reference, values: v.reference, mask: AttentionMask<Float>.mayAttend(allowed).reference(Double.self),
+                    queries: q.reference, keys: k.reference, values: v.reference,
+                    mask: AttentionMask<Float>.mayAttend(allowed).reference(Double.self),
                     scale: 1 / 4)
                 let bound = try AttentionBound(
-                    queries: q.reference, keys: k.reference, values: v.reference, scale: 1 / 4, mask: .mayAttend(allowed))
-                expectWithinBound(out, exact.output, bound: bound.fusedOutput, "\(KernelPath.active) Lq=\(lq) Lk=\(lk) offset \(offset)")
+                    queries: q.reference, keys: k.reference, values: v.reference, scale: 1 / 4,
+                    mask: .mayAttend(allowed))
+                expectWithinBound(
+                    out, exact.output, bound: bound.fusedOutput,
+                    "\(KernelPath.active) Lq=\(lq) Lk=\(lk) offset \(offset)")
                 // Rows with no visible key (i + offset < 0) are zero.
                 for i in 0..<lq where i + offset < 0 {
                     #expect((0..<8).allSatisfy { out[0, i, $0] == 0 }, "row \(i) offset \(offset)")
@@ -100,19 +126,25 @@ struct FusedAttentionKernelTests {
     @Test("the caller's MXCSR (FTZ/DAZ and rounding control) is unchanged after a call, whatever it was")
     func mxcsrRestored() throws {
         #if arch(x86_64)
-        var factory = TensorFactory(seed: 660)
-        let q: Tensor<Float> = factory.randn([1, 2, 200, 64]), k: Tensor<Float> = factory.randn([1, 2, 200, 64]), v: Tensor<Float> = factory.randn([1, 2, 200, 64])
-        let decode: Tensor<Float> = factory.randn([1, 2, 1, 64])
-        let saved = attend_read_mxcsr()
-        defer { attend_write_mxcsr(saved) }
-        let controlBits: UInt32 = 0xFFC0   // bits 0–5 are sticky exception flags that any arithmetic may set
-        for control: UInt32 in [0x1F80, 0x1F80 | 0x8040] {   // default; FTZ + DAZ already on
-            attend_write_mxcsr(control)
-            _ = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .causal, algorithm: .fused)
-            #expect(attend_read_mxcsr() & controlBits == control & controlBits, "after a tiled call, starting from \(String(control, radix: 16))")
-            _ = try scaledDotProductAttention(queries: decode, keys: k, values: v, algorithm: .fused)
-            #expect(attend_read_mxcsr() & controlBits == control & controlBits, "after a decode call, starting from \(String(control, radix: 16))")
-        }
+            var factory = TensorFactory(seed: 660)
+            let q: Tensor<Float> = factory.randn([1, 2, 200, 64])
+            let k: Tensor<Float> = factory.randn([1, 2, 200, 64])
+            let v: Tensor<Float> = factory.randn([1, 2, 200, 64])
+            let decode: Tensor<Float> = factory.randn([1, 2, 1, 64])
+            let saved = attend_read_mxcsr()
+            defer { attend_write_mxcsr(saved) }
+            let controlBits: UInt32 = 0xFFC0  // bits 0–5 are sticky exception flags that any arithmetic may set
+            for control: UInt32 in [0x1F80, 0x1F80 | 0x8040] {  // default; FTZ + DAZ already on
+                attend_write_mxcsr(control)
+                _ = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .causal, algorithm: .fused)
+                #expect(
+                    attend_read_mxcsr() & controlBits == control & controlBits,
+                    "after a tiled call, starting from \(String(control, radix: 16))")
+                _ = try scaledDotProductAttention(queries: decode, keys: k, values: v, algorithm: .fused)
+                #expect(
+                    attend_read_mxcsr() & controlBits == control & controlBits,
+                    "after a decode call, starting from \(String(control, radix: 16))")
+            }
         #endif
     }
 
@@ -120,7 +152,10 @@ struct FusedAttentionKernelTests {
     func underflowingExps() throws {
         var factory = TensorFactory(seed: 670)
         // Scale 8: score gaps of hundreds, so most exps are below Float's smallest normal.
-        let q: Tensor<Float> = factory.randn([1, 150, 16]), k: Tensor<Float> = factory.randn([1, 150, 16]), v: Tensor<Float> = factory.randn([1, 150, 4])
-        try expectAttentionMatchesReference(q, k, v, mask: .causal, scale: 8, algorithm: .fused, "\(KernelPath.active) scale 8")
+        let q: Tensor<Float> = factory.randn([1, 150, 16])
+        let k: Tensor<Float> = factory.randn([1, 150, 16])
+        let v: Tensor<Float> = factory.randn([1, 150, 4])
+        try expectAttentionMatchesReference(
+            q, k, v, mask: .causal, scale: 8, algorithm: .fused, "\(KernelPath.active) scale 8")
     }
 }

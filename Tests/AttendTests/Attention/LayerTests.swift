@@ -14,16 +14,19 @@ struct LayerTests {
     func seedLayerNorm() throws {
         let x = try Tensor<Float>(shape: [1, 5, 4], scalars: Self.seedInput)
         let y = try LayerNorm<Float>(normalizedShape: [4])(x)
-        expectValues(y, shape: [1, 5, 4], [
-            0.8716, 0.5928, 0.2209, -1.6853, -1.6203, 0.4198, 0.1115, 1.0889, 1.1111, -1.1985, -0.7703, 0.8577,
-            -0.7452, -0.1393, -0.7894, 1.6739, -0.3243, -0.4803, 1.6947, -0.8900,
-        ], absoluteTolerance: 1e-3)
+        expectValues(
+            y, shape: [1, 5, 4],
+            [
+                0.8716, 0.5928, 0.2209, -1.6853, -1.6203, 0.4198, 0.1115, 1.0889, 1.1111, -1.1985, -0.7703, 0.8577,
+                -0.7452, -0.1393, -0.7894, 1.6739, -0.3243, -0.4803, 1.6947, -0.8900,
+            ], absoluteTolerance: 1e-3)
     }
 
     @Test("seed 001's hand-written variant ((x − mean)/(std + eps), unbiased std) is a different function")
     func handWrittenVariantDiffers() throws {
         let x = try Tensor<Float>(shape: [1, 5, 4], scalars: Self.seedInput)
-        let mean = try x.mean(dim: -1, keepDim: true), std = try x.standardDeviation(dim: -1, keepDim: true)
+        let mean = try x.mean(dim: -1, keepDim: true)
+        let std = try x.standardDeviation(dim: -1, keepDim: true)
         let handWritten = try (x - mean) / (std + 1e-8)
         let ours = try LayerNorm<Float>(normalizedShape: [4])(x)
         // Unbiased std is √(4/3) larger: the seed's variant shrinks every value by ≈ 0.866.
@@ -36,9 +39,11 @@ struct LayerTests {
         var factory = TensorFactory(seed: 300 + UInt64(k))
         let x: Tensor<Float> = factory.randn([3, 4, 6], .permuted) * 3 + 5
         let shape = Array(x.shape.suffix(k))
-        let w: Tensor<Float> = factory.randn(shape), b: Tensor<Float> = factory.randn(shape)
+        let w: Tensor<Float> = factory.randn(shape)
+        let b: Tensor<Float> = factory.randn(shape)
         let y = try LayerNorm(normalizedShape: shape, eps: 1e-5, weight: w, bias: b)(x)
-        let exact = try Reference.layerNorm(x.reference, normalizedDims: k, weight: w.reference, bias: b.reference, eps: 1e-5)
+        let exact = try Reference.layerNorm(
+            x.reference, normalizedDims: k, weight: w.reference, bias: b.reference, eps: 1e-5)
         // Computed in Double and rounded once: 2 ulps.
         expectWithinBound(y, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 2))
         #expect(throws: TensorError.self) { try LayerNorm<Float>(normalizedShape: [5])(x) }
@@ -54,12 +59,17 @@ struct LayerTests {
     func activations() throws {
         var factory = TensorFactory(seed: 310)
         let x: Tensor<Float> = factory.randn([5, 7], .transposed) * 3
-        for (ours, exact) in [(x.relu(), Reference.relu(x.reference)), (x.gelu(), Reference.gelu(x.reference)), (x.geluTanh(), Reference.geluTanh(x.reference))] {
+        for (ours, exact) in [
+            (x.relu(), Reference.relu(x.reference)), (x.gelu(), Reference.gelu(x.reference)),
+            (x.geluTanh(), Reference.geluTanh(x.reference)),
+        ] {
             expectWithinBound(ours, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 1))
         }
     }
 
-    @Test("sinusoidal positional encoding matches the formula: PE[0] = [0, 1, 0, 1 …], PE[1, 0] = sin 1, PE[1, 1] = cos 1")
+    @Test(
+        "sinusoidal positional encoding matches the formula: PE[0] = [0, 1, 0, 1 …], PE[1, 0] = sin 1, PE[1, 1] = cos 1"
+    )
     func positionalEncoding() throws {
         let pe = sinusoidalPositionalEncoding(length: 6, dim: 8, as: Float.self)
         #expect(Array(pe.scalars[0..<8]) == [0, 1, 0, 1, 0, 1, 0, 1])
@@ -73,16 +83,20 @@ struct LayerTests {
         #expect(throws: TensorError.self) { try learned(Tensor<Float>(shape: [2, 11, 8])) }
     }
 
-    @Test("the encoder layer matches the reference in post-norm and pre-norm, with ReLU and GELU", arguments: [false, true])
+    @Test(
+        "the encoder layer matches the reference in post-norm and pre-norm, with ReLU and GELU",
+        arguments: [false, true])
     func encoderLayer(normFirst: Bool) throws {
         var factory = TensorFactory(seed: 320)
         let activation: Activation = normFirst ? .gelu : .relu
         let layer = try TransformerEncoderLayer<Float>(
-            embedDim: 16, numHeads: 4, feedForwardDim: 32, activation: activation, normFirst: normFirst, using: &factory.generator)
+            embedDim: 16, numHeads: 4, feedForwardDim: 32, activation: activation, normFirst: normFirst,
+            using: &factory.generator)
         let x: Tensor<Float> = factory.randn([2, 5, 16])
         let y = try layer(x, mask: .causal)
         let exact = try Reference.transformerEncoderLayer(
-            x.reference, weights: layer.referenceWeights(Double.self), activation: normFirst ? .gelu : .relu, normFirst: normFirst, mask: .causal)
+            x.reference, weights: layer.referenceWeights(Double.self), activation: normFirst ? .gelu : .relu,
+            normFirst: normFirst, mask: .causal)
         // LayerNorm outputs are O(1); errors of the chain of dot products (longest K = 32) stay
         // far below 64·K·u at that scale.
         let bound = 64 * 32 * ErrorBounds.float.u * (exact.values.map { Swift.abs($0) }.max()! + 1)
@@ -94,10 +108,13 @@ struct LayerTests {
         var g = SeededGenerator(seed: 330)
         let layer = try TransformerEncoderLayer<Float>(embedDim: 8, numHeads: 2, feedForwardDim: 12, using: &g)
         let dict = layer.stateDict()
-        #expect(Set(dict.keys) == [
-            "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
-            "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias",
-        ])
+        #expect(
+            Set(dict.keys) == [
+                "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
+                "self_attn.out_proj.bias",
+                "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
+                "norm2.weight", "norm2.bias",
+            ])
         let loaded = try TransformerEncoderLayer<Float>(stateDict: dict, numHeads: 2)
         let x = Tensor<Float>.randn([1, 3, 8], using: &g)
         #expect(try loaded(x) == layer(x))

@@ -6,11 +6,14 @@ import Testing
 @Suite("Multi-head attention")
 struct MultiHeadAttentionTests {
     /// Random non-zero biases so the test exercises them (PyTorch initialises them to zero).
-    static func randomized(_ layer: MultiHeadAttention<Float>, _ factory: inout TensorFactory) throws -> MultiHeadAttention<Float> {
+    static func randomized(_ layer: MultiHeadAttention<Float>, _ factory: inout TensorFactory) throws
+        -> MultiHeadAttention<Float>
+    {
         try MultiHeadAttention(
             numHeads: layer.numHeads, qWeight: layer.qWeight, kWeight: layer.kWeight, vWeight: layer.vWeight,
             qBias: factory.randn([layer.qWeight.shape[0]]), kBias: factory.randn([layer.kWeight.shape[0]]),
-            vBias: factory.randn([layer.vWeight.shape[0]]), outWeight: layer.outWeight, outBias: factory.randn([layer.embedDim]))
+            vBias: factory.randn([layer.vWeight.shape[0]]), outWeight: layer.outWeight,
+            outBias: factory.randn([layer.embedDim]))
     }
 
     /// Compares the layer with the reference; the bound treats the whole layer as a chain of
@@ -25,37 +28,58 @@ struct MultiHeadAttentionTests {
             query: query.reference, key: key.reference, value: value.reference,
             weights: layer.referenceWeights(Double.self), mask: mask.reference(Double.self), averageWeights: true)
         let u = ErrorBounds.float.u
-        let k = Double([layer.embedDim, layer.keyDim, layer.valueDim, key.shape[1], layer.numHeads * layer.headDimV].max()!)
+        let k = Double(
+            [layer.embedDim, layer.keyDim, layer.valueDim, key.shape[1], layer.numHeads * layer.headDimV].max()!)
         // Scale of the output: |merged heads|·|W_O|ᵀ + |b_O| with |merged| ≤ max|V projection|.
-        let vMax = try Reference.linear(value.reference.magnitudes, weight: layer.vWeight.reference.magnitudes, bias: layer.vBias?.reference.magnitudes).values.max() ?? 1
-        let outScale = Double(layer.numHeads * layer.headDimV) * vMax * (layer.outWeight.reference.magnitudes.values.max() ?? 1)
+        let vMax =
+            try Reference.linear(
+                value.reference.magnitudes, weight: layer.vWeight.reference.magnitudes,
+                bias: layer.vBias?.reference.magnitudes
+            ).values.max() ?? 1
+        let outScale =
+            Double(layer.numHeads * layer.headDimV) * vMax * (layer.outWeight.reference.magnitudes.values.max() ?? 1)
             + (layer.outBias?.reference.magnitudes.values.max() ?? 0)
         // Scores are O(|q||k|); the softmax turns a score error into a relative weight error.
-        let qMax = try Reference.linear(query.reference.magnitudes, weight: layer.qWeight.reference.magnitudes, bias: layer.qBias?.reference.magnitudes).values.max() ?? 1
-        let kMax = try Reference.linear(key.reference.magnitudes, weight: layer.kWeight.reference.magnitudes, bias: layer.kBias?.reference.magnitudes).values.max() ?? 1
+        let qMax =
+            try Reference.linear(
+                query.reference.magnitudes, weight: layer.qWeight.reference.magnitudes,
+                bias: layer.qBias?.reference.magnitudes
+            ).values.max() ?? 1
+        let kMax =
+            try Reference.linear(
+                key.reference.magnitudes, weight: layer.kWeight.reference.magnitudes,
+                bias: layer.kBias?.reference.magnitudes
+            ).values.max() ?? 1
         let scoreError = 4 * k * u * Double(layer.headDimK) * qMax * kMax / Double(layer.headDimK).squareRoot()
         let bound = 4 * k * u * outScale + 2 * scoreError * outScale
-        expectWithinBound(result.output, exact.output, bound: Array(repeating: bound, count: exact.output.count), "output \(context)")
-        expectWithinBound(result.weights!, exact.weights, bound: Array(repeating: 2 * scoreError + 8 * u, count: exact.weights.count), "weights \(context)")
+        expectWithinBound(
+            result.output, exact.output, bound: Array(repeating: bound, count: exact.output.count), "output \(context)")
+        expectWithinBound(
+            result.weights!, exact.weights, bound: Array(repeating: 2 * scoreError + 8 * u, count: exact.weights.count),
+            "weights \(context)")
     }
 
     @Test("self-attention (one fused QKV GEMM) matches the reference, with causal and padding masks")
     func selfAttention() throws {
         var factory = TensorFactory(seed: 200)
-        let layer = try Self.randomized(MultiHeadAttention<Float>(embedDim: 16, numHeads: 4, using: &factory.generator), &factory)
+        let layer = try Self.randomized(
+            MultiHeadAttention<Float>(embedDim: 16, numHeads: 4, using: &factory.generator), &factory)
         let x: Tensor<Float> = factory.randn([2, 5, 16])
         try expectMatchesReference(layer, query: x, key: x, value: x, "plain")
         try expectMatchesReference(layer, query: x, key: x, value: x, mask: .causal, "causal")
-        let padding = try BoolTensor(shape: [2, 5], elements: [false, false, false, true, true, false, false, false, false, true])
-        try expectMatchesReference(layer, query: x, key: x, value: x, mask: .all([.causal, .keyPadding(padding)]), "causal+padding")
+        let padding = try BoolTensor(
+            shape: [2, 5], elements: [false, false, false, true, true, false, false, false, false, true])
+        try expectMatchesReference(
+            layer, query: x, key: x, value: x, mask: .all([.causal, .keyPadding(padding)]), "causal+padding")
     }
 
     @Test("the fused self-attention path equals separate Q, K, V projections")
     func fusedEqualsSeparate() throws {
         var factory = TensorFactory(seed: 201)
-        let layer = try Self.randomized(MultiHeadAttention<Float>(embedDim: 12, numHeads: 3, using: &factory.generator), &factory)
+        let layer = try Self.randomized(
+            MultiHeadAttention<Float>(embedDim: 12, numHeads: 3, using: &factory.generator), &factory)
         let x: Tensor<Float> = factory.randn([2, 4, 12])
-        let copy = x.contiguous() + 0   // same values, different buffer: takes the unfused path
+        let copy = x.contiguous() + 0  // same values, different buffer: takes the unfused path
         let fused = try layer(query: x, key: x, value: x).output
         let separate = try layer(query: x, key: copy, value: copy).output
         let diff = zip(fused.scalars, separate.scalars).map { Swift.abs($0 - $1) }.max()!
@@ -82,14 +106,20 @@ struct MultiHeadAttentionTests {
         let layer = try TransformerEncoderLayer<Float>(embedDim: 8, numHeads: 2, feedForwardDim: 12, using: &g)
         var renamed = layer.stateDict()
         renamed["norm1.gamma"] = renamed.removeValue(forKey: "norm1.weight")
-        let e1 = #expect(throws: TensorError.self) { try TransformerEncoderLayer<Float>(stateDict: renamed, numHeads: 2) }
+        let e1 = #expect(throws: TensorError.self) {
+            try TransformerEncoderLayer<Float>(stateDict: renamed, numHeads: 2)
+        }
         #expect(e1?.message.contains("norm1.gamma") == true)
         var missing = layer.stateDict()
         missing.removeValue(forKey: "self_attn.in_proj_bias")
-        let e2 = #expect(throws: TensorError.self) { try TransformerEncoderLayer<Float>(stateDict: missing, numHeads: 2) }
+        let e2 = #expect(throws: TensorError.self) {
+            try TransformerEncoderLayer<Float>(stateDict: missing, numHeads: 2)
+        }
         #expect(e2?.message.contains("no 'self_attn.in_proj_bias'") == true)
         var noBias = layer.stateDict()
-        for key in ["self_attn.in_proj_bias", "self_attn.out_proj.bias", "linear1.bias", "linear2.bias"] { noBias.removeValue(forKey: key) }
+        for key in ["self_attn.in_proj_bias", "self_attn.out_proj.bias", "linear1.bias", "linear2.bias"] {
+            noBias.removeValue(forKey: key)
+        }
         let unbiased = try TransformerEncoderLayer<Float>(stateDict: noBias, numHeads: 2, bias: false)
         #expect(unbiased.selfAttention.qBias == nil && unbiased.feedForward.linear1.bias == nil)
     }
@@ -97,15 +127,21 @@ struct MultiHeadAttentionTests {
     @Test("cross-attention with kdim ≠ vdim ≠ E and Lq ≠ Lk matches the reference")
     func crossAttention() throws {
         var factory = TensorFactory(seed: 202)
-        let layer = try Self.randomized(MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, keyDim: 6, valueDim: 10, using: &factory.generator), &factory)
-        let q: Tensor<Float> = factory.randn([2, 3, 8]), k: Tensor<Float> = factory.randn([2, 7, 6], .strided), v: Tensor<Float> = factory.randn([2, 7, 10], .transposed)
+        let layer = try Self.randomized(
+            MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, keyDim: 6, valueDim: 10, using: &factory.generator),
+            &factory)
+        let q: Tensor<Float> = factory.randn([2, 3, 8])
+        let k: Tensor<Float> = factory.randn([2, 7, 6], .strided)
+        let v: Tensor<Float> = factory.randn([2, 7, 10], .transposed)
         try expectMatchesReference(layer, query: q, key: k, value: v, "cross")
     }
 
     @Test("per-head key and value widths may differ (headDimK 3, headDimV 5), which PyTorch cannot do")
     func differentHeadWidths() throws {
         var factory = TensorFactory(seed: 203)
-        let layer = try Self.randomized(MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, headDimK: 3, headDimV: 5, using: &factory.generator), &factory)
+        let layer = try Self.randomized(
+            MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, headDimK: 3, headDimV: 5, using: &factory.generator),
+            &factory)
         #expect(layer.qWeight.shape == [6, 8] && layer.vWeight.shape == [10, 8] && layer.outWeight.shape == [8, 10])
         let x: Tensor<Float> = factory.randn([1, 4, 8])
         try expectMatchesReference(layer, query: x, key: x, value: x, "dk≠dv")
@@ -114,18 +150,21 @@ struct MultiHeadAttentionTests {
     @Test("seed 001's claim: projecting once and splitting into heads equals separate per-head W_Q, W_K, W_V")
     func splitEqualsPerHeadMatrices() throws {
         var factory = TensorFactory(seed: 204)
-        let layer = try Self.randomized(MultiHeadAttention<Float>(embedDim: 12, numHeads: 3, using: &factory.generator), &factory)
+        let layer = try Self.randomized(
+            MultiHeadAttention<Float>(embedDim: 12, numHeads: 3, using: &factory.generator), &factory)
         let x: Tensor<Float> = factory.randn([2, 5, 12])
         var heads: [Tensor<Float>] = []
         for h in 0..<3 {
             // Head h's own matrices: rows h·4 ..< (h+1)·4 of each projection, as three small layers.
-            func slice(_ w: Tensor<Float>) throws -> Tensor<Float> { try w.narrowed(0, start: 4 * h, length: 4).contiguous() }
-            let q = try linear(x, weight: slice(layer.qWeight), bias: slice(layer.qBias!))   // [2, 5, 4]
+            func slice(_ w: Tensor<Float>) throws -> Tensor<Float> {
+                try w.narrowed(0, start: 4 * h, length: 4).contiguous()
+            }
+            let q = try linear(x, weight: slice(layer.qWeight), bias: slice(layer.qBias!))  // [2, 5, 4]
             let k = try linear(x, weight: slice(layer.kWeight), bias: slice(layer.kBias!))
             let v = try linear(x, weight: slice(layer.vWeight), bias: slice(layer.vBias!))
             heads.append(try scaledDotProductAttention(queries: q, keys: k, values: v).output)
         }
-        let concatenated = try Tensor.concatenated(heads, dim: -1)                           // [2, 5, 12]
+        let concatenated = try Tensor.concatenated(heads, dim: -1)  // [2, 5, 12]
         let perHead = try linear(concatenated, weight: layer.outWeight, bias: layer.outBias)
         let fused = try layer(query: x, key: x, value: x).output
         let diff = zip(fused.scalars, perHead.scalars).map { Swift.abs($0 - $1) }.max()!
@@ -149,22 +188,33 @@ struct MultiHeadAttentionTests {
     func stateDictRoundTrip() throws {
         var factory = TensorFactory(seed: 206)
         let selfLayer = try MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, using: &factory.generator)
-        #expect(Set(selfLayer.stateDict().keys) == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"])
+        #expect(
+            Set(selfLayer.stateDict().keys) == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"])
         #expect(selfLayer.stateDict()["in_proj_weight"]?.shape == [24, 8])
-        let cross = try Self.randomized(MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, keyDim: 6, valueDim: 10, using: &factory.generator), &factory)
+        let cross = try Self.randomized(
+            MultiHeadAttention<Float>(embedDim: 8, numHeads: 2, keyDim: 6, valueDim: 10, using: &factory.generator),
+            &factory)
         let dict = cross.stateDict()
-        #expect(Set(dict.keys) == ["q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"])
+        #expect(
+            Set(dict.keys) == [
+                "q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias",
+            ])
         #expect(dict["k_proj_weight"]?.shape == [8, 6] && dict["in_proj_bias"]?.shape == [24])
         let loaded = try MultiHeadAttention<Float>(stateDict: dict, numHeads: 2)
-        let q: Tensor<Float> = factory.randn([1, 3, 8]), k: Tensor<Float> = factory.randn([1, 4, 6]), v: Tensor<Float> = factory.randn([1, 4, 10])
+        let q: Tensor<Float> = factory.randn([1, 3, 8])
+        let k: Tensor<Float> = factory.randn([1, 4, 6])
+        let v: Tensor<Float> = factory.randn([1, 4, 10])
         #expect(try loaded(query: q, key: k, value: v).output == cross(query: q, key: k, value: v).output)
-        let missing = #expect(throws: TensorError.self) { try MultiHeadAttention<Float>(stateDict: ["in_proj_weight": dict["out_proj.weight"]!], numHeads: 2) }
+        let missing = #expect(throws: TensorError.self) {
+            try MultiHeadAttention<Float>(stateDict: ["in_proj_weight": dict["out_proj.weight"]!], numHeads: 2)
+        }
         #expect(missing != nil)
     }
 
     @Test("Xavier-uniform initialisation is seeded: same seed, same weights, within ±√(6/(E+3E))")
     func seededInit() throws {
-        var g1 = SeededGenerator(seed: 5), g2 = SeededGenerator(seed: 5)
+        var g1 = SeededGenerator(seed: 5)
+        var g2 = SeededGenerator(seed: 5)
         let a = try MultiHeadAttention<Float>(embedDim: 16, numHeads: 4, using: &g1)
         let b = try MultiHeadAttention<Float>(embedDim: 16, numHeads: 4, using: &g2)
         #expect(a.stateDict() == b.stateDict())
@@ -176,7 +226,9 @@ struct MultiHeadAttentionTests {
     @Test("embedDim not divisible by numHeads is refused with both numbers")
     func divisibility() throws {
         var g = SeededGenerator(seed: 1)
-        let error = #expect(throws: TensorError.self) { try MultiHeadAttention<Float>(embedDim: 256, numHeads: 3, using: &g) }
+        let error = #expect(throws: TensorError.self) {
+            try MultiHeadAttention<Float>(embedDim: 256, numHeads: 3, using: &g)
+        }
         #expect(error?.message.hasPrefix("embedDim 256 is not divisible by numHeads 3") == true)
     }
 
@@ -199,10 +251,10 @@ struct MultiHeadAttentionTests {
         var heads: [Tensor<Float>] = []
         for _ in 0..<8 {
             let w = Linear<Float>(inFeatures: 256, outFeatures: 256, using: &factory.generator)
-            let projected = try w(x)                                                         // [32, 10, 256]
+            let projected = try w(x)  // [32, 10, 256]
             heads.append(try scaledDotProductAttention(queries: projected, keys: projected, values: projected).output)
         }
-        let concatenated = try Tensor.concatenated(heads, dim: -1)                         // [32, 10, 2048]
+        let concatenated = try Tensor.concatenated(heads, dim: -1)  // [32, 10, 2048]
         #expect(concatenated.shape == [32, 10, 2048])
         let fcOut = Linear<Float>(inFeatures: 256, outFeatures: 256, using: &factory.generator)
         let error = #expect(throws: TensorError.self) { try fcOut(concatenated) }
@@ -216,7 +268,8 @@ struct MultiHeadAttentionTests {
     func seed003CorrectedStillWrong() throws {
         var factory = TensorFactory(seed: 208)
         let x: Tensor<Float> = factory.randn([32, 10, 256])
-        let headLayer = Linear<Float>(inFeatures: 32, outFeatures: 32, using: &factory.generator)   // SingleHeadSelfAttention(32).query
+        // SingleHeadSelfAttention(32).query
+        let headLayer = Linear<Float>(inFeatures: 32, outFeatures: 32, using: &factory.generator)
         let error = #expect(throws: TensorError.self) { try headLayer(x) }
         let message = error?.description ?? ""
         #expect(message.hasPrefix("linear: input [32, 10, 256] has 256 features but weight [32, 32] expects 32"))

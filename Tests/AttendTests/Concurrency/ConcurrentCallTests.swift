@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 /// The bit patterns of a Float tensor's elements, for bitwise comparison (NaN- and ±0-exact).
@@ -7,14 +8,14 @@ func bits(_ tensor: Tensor<Float>) -> [UInt32] { tensor.scalars.map(\.bitPattern
 
 /// The ops a server calls from many tasks, on shapes large enough to run on several workers.
 struct AttentionWorkload: Sendable {
-    let q: Tensor<Float>, k: Tensor<Float>, v: Tensor<Float>   // [B, H, L, D]
-    let x: Tensor<Float>                                       // [B, L, E]
+    let q: Tensor<Float>, k: Tensor<Float>, v: Tensor<Float>  // [B, H, L, D]
+    let x: Tensor<Float>  // [B, L, E]
     let mha: MultiHeadAttention<Float>
     let layer: TransformerEncoderLayer<Float>
 
     init(seed: UInt64) throws {
         var generator = SeededGenerator(seed: seed)
-        q = .randn([2, 4, 96, 32], using: &generator)           // QKᵀ alone is 9.4 Mflop: parallel
+        q = .randn([2, 4, 96, 32], using: &generator)  // QKᵀ alone is 9.4 Mflop: parallel
         k = .randn([2, 4, 96, 32], using: &generator)
         v = .randn([2, 4, 96, 32], using: &generator)
         x = .randn([2, 48, 64], using: &generator)
@@ -43,7 +44,9 @@ struct AttentionWorkload: Sendable {
 
 @Suite("Concurrent calls")
 struct ConcurrentCallTests {
-    @Test("64 concurrent calls from Swift tasks each equal the serial result bitwise", arguments: AttentionWorkload.Op.allCases)
+    @Test(
+        "64 concurrent calls from Swift tasks each equal the serial result bitwise",
+        arguments: AttentionWorkload.Op.allCases)
     func concurrentEqualsSerial(op: AttentionWorkload.Op) async throws {
         let workload = try AttentionWorkload(seed: 11)
         let serial = bits(try workload.run(op))
@@ -57,7 +60,8 @@ struct ConcurrentCallTests {
 
     @Test("the same seed gives bitwise-equal inputs, layers and outputs", arguments: AttentionWorkload.Op.allCases)
     func sameSeedSameBits(op: AttentionWorkload.Op) throws {
-        let first = try AttentionWorkload(seed: 2024), second = try AttentionWorkload(seed: 2024)
+        let first = try AttentionWorkload(seed: 2024)
+        let second = try AttentionWorkload(seed: 2024)
         #expect(bits(first.q) == bits(second.q))
         #expect(bits(try first.run(op)) == bits(try second.run(op)))
         let other = try AttentionWorkload(seed: 2025)
@@ -69,7 +73,10 @@ struct ConcurrentCallTests {
         let workload = try AttentionWorkload(seed: 5)
         func run() throws -> [UInt32] {
             var dropout: AttentionDropout? = AttentionDropout(probability: 0.25, generator: SeededGenerator(seed: 99))
-            return bits(try scaledDotProductAttention(queries: workload.q, keys: workload.k, values: workload.v, dropout: &dropout).output)
+            return bits(
+                try scaledDotProductAttention(
+                    queries: workload.q, keys: workload.k, values: workload.v, dropout: &dropout
+                ).output)
         }
         #expect(try run() == run())
     }

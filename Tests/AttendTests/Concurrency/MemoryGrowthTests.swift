@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 /// Resident memory of this process in bytes, from /proc/self/statm (second field, in pages).
@@ -19,11 +20,13 @@ struct MemoryGrowthTests {
 
     /// Under AddressSanitizer freed memory sits in its quarantine (up to 256 MiB), so resident
     /// memory grows by design; leaks are then LeakSanitizer's to find (scripts/sanitize.sh).
-    @Test("1,000 repeated attention, MHA and encoder-layer calls do not grow resident memory",
-          .disabled(if: ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil, "ASan's quarantine holds freed memory"),
-          arguments: [
-        AttentionWorkload.Op.fused, .materialized, .mha, .encoderLayer,
-    ])
+    @Test(
+        "1,000 repeated attention, MHA and encoder-layer calls do not grow resident memory",
+        .disabled(
+            if: ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil, "ASan's quarantine holds freed memory"),
+        arguments: [
+            AttentionWorkload.Op.fused, .materialized, .mha, .encoderLayer,
+        ])
     func repeatedCalls(op: AttentionWorkload.Op) throws {
         var generator = SeededGenerator(seed: 21)
         let workload = try AttentionWorkload(seed: 21)
@@ -38,11 +41,12 @@ struct MemoryGrowthTests {
                 _ = try workload.run(op)
             }
         }
-        for _ in 0..<50 { try call() }   // warm up: allocator arenas, OpenBLAS buffers, workers
+        for _ in 0..<50 { try call() }  // warm up: allocator arenas, OpenBLAS buffers, workers
         let before = try residentBytes()
         let calls = 1_000
         for _ in 0..<calls { try call() }
         let after = try residentBytes()
-        #expect(after - before < Self.margin, "resident memory grew by \((after - before) >> 20) MiB over \(calls) calls")
+        #expect(
+            after - before < Self.margin, "resident memory grew by \((after - before) >> 20) MiB over \(calls) calls")
     }
 }

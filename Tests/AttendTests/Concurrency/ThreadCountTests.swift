@@ -1,11 +1,12 @@
-import Foundation
-import AttendVerification
-import Testing
-@testable import Attend
 import AttendReference
+import AttendVerification
+import Foundation
+import Testing
+
+@testable import Attend
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tests that set `Parallelism.threadCount` (process-wide), one at a time. Other suites running
@@ -35,7 +36,8 @@ struct ThreadCountTests {
         }
     }
 
-    @Test("a large single GEMM split into row slabs is bitwise equal for every thread count, and within its error bound")
+    @Test(
+        "a large single GEMM split into row slabs is bitwise equal for every thread count, and within its error bound")
     func gemmSlabsBitwise() throws {
         var generator = SeededGenerator(seed: 3)
         let a = Tensor<Float>.randn([301, 257], using: &generator)
@@ -50,7 +52,8 @@ struct ThreadCountTests {
         }
         let exact = try Reference.matmul(a.reference, b.reference)
         let bound = ErrorBounds.float.dotProduct(
-            absProduct: try Reference.matmul(a.reference.magnitudes, b.reference.magnitudes).values, exact: exact.values, k: 257)
+            absProduct: try Reference.matmul(a.reference.magnitudes, b.reference.magnitudes).values,
+            exact: exact.values, k: 257)
         expectWithinBound(one.0, exact, bound: bound)
     }
 
@@ -63,15 +66,20 @@ struct ThreadCountTests {
         // Other suites run in parallel in this process: let calls they began under the previous
         // setting finish (every call started from now on reads the new one) before the peak counts.
         let deadline = ContinuousClock.now + .seconds(30)
-        while WorkerBudget.reservedNow > threads, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        while WorkerBudget.reservedNow > threads, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(1))
+        }
         WorkerBudget.resetPeaks()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<64 {
-                group.addTask { _ = try workload.run(AttentionWorkload.Op.allCases[index % AttentionWorkload.Op.allCases.count]) }
+                group.addTask {
+                    _ = try workload.run(AttentionWorkload.Op.allCases[index % AttentionWorkload.Op.allCases.count])
+                }
             }
             try await group.waitForAll()
         }
-        let active = WorkerBudget.peakActive, callers = WorkerBudget.peakCallers
+        let active = WorkerBudget.peakActive
+        let callers = WorkerBudget.peakCallers
         #expect(callers >= 1)
         #expect(active <= threads, "peak \(active) threads for threadCount \(threads) and \(callers) callers")
     }
@@ -94,7 +102,9 @@ struct ThreadCountTests {
         fesetenv(&environment)
     }
 
-    @Test("a call leaves the caller's MXCSR (flush-to-zero, denormals-are-zero, rounding) as it was", arguments: [false, true])
+    @Test(
+        "a call leaves the caller's MXCSR (flush-to-zero, denormals-are-zero, rounding) as it was",
+        arguments: [false, true])
     func floatingPointEnvironment(flushing: Bool) throws {
         let workload = try AttentionWorkload(seed: 12)
         let original = mxcsr()
@@ -102,7 +112,7 @@ struct ThreadCountTests {
         let before = flushing ? (original | Self.flushBits) : (original & ~Self.flushBits)
         setMXCSR(before)
         for op in AttentionWorkload.Op.allCases {
-            _ = try withThreads(1) { try workload.run(op) }      // on this thread
+            _ = try withThreads(1) { try workload.run(op) }  // on this thread
             #expect(mxcsr() == before, "\(op) with 1 thread")
             _ = try withThreads(2) { try workload.run(op) }
             #expect(mxcsr() == before, "\(op) with 2 threads")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 /// Every user-facing error message, in one list, so that none regresses: each must start with the
@@ -9,8 +10,8 @@ import Testing
 struct ErrorMessageCatalogTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String
-        let prefix: String               // "op: " or "file: "
-        let fragments: [String]          // operands and the rule
+        let prefix: String  // "op: " or "file: "
+        let fragments: [String]  // operands and the rule
         let body: @Sendable () throws -> Void
         var testDescription: String { name }
     }
@@ -19,13 +20,19 @@ struct ErrorMessageCatalogTests {
 
     static let cases: [Case] = [
         // MARK: matmul, linear, einsum
-        Case(name: "matmul inner dimensions", prefix: "matmul: ", fragments: ["[320, 2048]", "[256, 256]", "inner dimensions 2048 and 256 differ"]) {
+        Case(
+            name: "matmul inner dimensions", prefix: "matmul: ",
+            fragments: ["[320, 2048]", "[256, 256]", "inner dimensions 2048 and 256 differ"]
+        ) {
             _ = try matmul(f.init(shape: [320, 2048]), f.init(shape: [256, 256]))
         },
         Case(name: "matmul batch broadcast", prefix: "matmul: ", fragments: ["[2, 3, 4]", "[5, 4, 6]", "broadcast"]) {
             _ = try matmul(f.init(shape: [2, 3, 4]), f.init(shape: [5, 4, 6]))
         },
-        Case(name: "linear features", prefix: "linear: ", fragments: ["[32, 10, 2048]", "2048 features", "[256, 256]", "expects 256"]) {
+        Case(
+            name: "linear features", prefix: "linear: ",
+            fragments: ["[32, 10, 2048]", "2048 features", "[256, 256]", "expects 256"]
+        ) {
             _ = try linear(f.init(shape: [32, 10, 2048]), weight: f.init(shape: [256, 256]), bias: nil)
         },
         Case(name: "einsum bad character", prefix: "einsum: ", fragments: ["'#'", "position 2", "\"ij#->i\""]) {
@@ -44,29 +51,62 @@ struct ErrorMessageCatalogTests {
             _ = try einsum("ij->z", f.init(shape: [2, 3]))
         },
         // MARK: attention and masks
-        Case(name: "sdpa Dk mismatch", prefix: "scaledDotProductAttention: ", fragments: ["[1, 2, 4, 8]", "[1, 2, 4, 16]"]) {
-            _ = try scaledDotProductAttention(queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 16]), values: f.init(shape: [1, 2, 4, 8]))
+        Case(
+            name: "sdpa Dk mismatch", prefix: "scaledDotProductAttention: ",
+            fragments: ["[1, 2, 4, 8]", "[1, 2, 4, 16]"]
+        ) {
+            _ = try scaledDotProductAttention(
+                queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 16]),
+                values: f.init(shape: [1, 2, 4, 8]))
         },
-        Case(name: "sdpa key/value lengths", prefix: "scaledDotProductAttention: ", fragments: ["[1, 2, 5, 8]", "[1, 2, 6, 8]"]) {
-            _ = try scaledDotProductAttention(queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 5, 8]), values: f.init(shape: [1, 2, 6, 8]))
+        Case(
+            name: "sdpa key/value lengths", prefix: "scaledDotProductAttention: ",
+            fragments: ["[1, 2, 5, 8]", "[1, 2, 6, 8]"]
+        ) {
+            _ = try scaledDotProductAttention(
+                queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 5, 8]),
+                values: f.init(shape: [1, 2, 6, 8]))
         },
-        Case(name: "mayAttend mask shape", prefix: "scaledDotProductAttention: ", fragments: ["mayAttend mask [3, 3]", "[1, 2, 4, 4]", "broadcast"]) {
-            _ = try scaledDotProductAttention(queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 8]), values: f.init(shape: [1, 2, 4, 8]),
-                                              mask: .mayAttend(BoolTensor(shape: [3, 3], repeating: true)))
+        Case(
+            name: "mayAttend mask shape", prefix: "scaledDotProductAttention: ",
+            fragments: ["mayAttend mask [3, 3]", "[1, 2, 4, 4]", "broadcast"]
+        ) {
+            _ = try scaledDotProductAttention(
+                queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 8]),
+                values: f.init(shape: [1, 2, 4, 8]),
+                mask: .mayAttend(BoolTensor(shape: [3, 3], repeating: true)))
         },
-        Case(name: "additive mask shape", prefix: "scaledDotProductAttention: ", fragments: ["additive mask [2, 4, 4, 4]", "[1, 2, 4, 4]", "broadcast"]) {
-            _ = try scaledDotProductAttention(queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 8]), values: f.init(shape: [1, 2, 4, 8]),
-                                              mask: .additive(f.init(shape: [2, 4, 4, 4])), algorithm: .materialized)
+        Case(
+            name: "additive mask shape", prefix: "scaledDotProductAttention: ",
+            fragments: ["additive mask [2, 4, 4, 4]", "[1, 2, 4, 4]", "broadcast"]
+        ) {
+            _ = try scaledDotProductAttention(
+                queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 8]),
+                values: f.init(shape: [1, 2, 4, 8]),
+                mask: .additive(f.init(shape: [2, 4, 4, 4])), algorithm: .materialized)
         },
-        Case(name: "keyPadding mask shape", prefix: "scaledDotProductAttention: ", fragments: ["keyPadding mask", "[B, Lk] = [1, 4]", "got [1, 5]"]) {
-            _ = try scaledDotProductAttention(queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 8]), values: f.init(shape: [1, 2, 4, 8]),
-                                              mask: .keyPadding(BoolTensor(shape: [1, 5], repeating: false)))
+        Case(
+            name: "keyPadding mask shape", prefix: "scaledDotProductAttention: ",
+            fragments: ["keyPadding mask", "[B, Lk] = [1, 4]", "got [1, 5]"]
+        ) {
+            _ = try scaledDotProductAttention(
+                queries: f.init(shape: [1, 2, 4, 8]), keys: f.init(shape: [1, 2, 4, 8]),
+                values: f.init(shape: [1, 2, 4, 8]),
+                mask: .keyPadding(BoolTensor(shape: [1, 5], repeating: false)))
         },
-        Case(name: "fused with weights", prefix: "scaledDotProductAttention: ", fragments: ["fused", "weights", ".materialized"]) {
-            _ = try scaledDotProductAttention(queries: f.init(shape: [1, 1, 2, 2]), keys: f.init(shape: [1, 1, 2, 2]), values: f.init(shape: [1, 1, 2, 2]),
-                                              returnWeights: true, algorithm: .fused)
+        Case(
+            name: "fused with weights", prefix: "scaledDotProductAttention: ",
+            fragments: ["fused", "weights", ".materialized"]
+        ) {
+            _ = try scaledDotProductAttention(
+                queries: f.init(shape: [1, 1, 2, 2]), keys: f.init(shape: [1, 1, 2, 2]),
+                values: f.init(shape: [1, 1, 2, 2]),
+                returnWeights: true, algorithm: .fused)
         },
-        Case(name: "MHA divisibility", prefix: "MultiHeadAttention: ", fragments: ["embedDim 256", "numHeads 3", "divisible"]) {
+        Case(
+            name: "MHA divisibility", prefix: "MultiHeadAttention: ",
+            fragments: ["embedDim 256", "numHeads 3", "divisible"]
+        ) {
             var generator = SeededGenerator(seed: 1)
             _ = try MultiHeadAttention<Float>(embedDim: 256, numHeads: 3, using: &generator)
         },
@@ -77,7 +117,9 @@ struct ErrorMessageCatalogTests {
             _ = try mha(query: x, key: x, value: x)
         },
         // MARK: layers, reductions, views, convolution, distances
-        Case(name: "LayerNorm trailing shape", prefix: "LayerNorm: ", fragments: ["input [2, 5]", "normalizedShape [4]"]) {
+        Case(
+            name: "LayerNorm trailing shape", prefix: "LayerNorm: ", fragments: ["input [2, 5]", "normalizedShape [4]"]
+        ) {
             _ = try LayerNorm<Float>(normalizedShape: [4])(f.init(shape: [2, 5]))
         },
         Case(name: "softmax dimension", prefix: "softmax: ", fragments: ["dimension 3", "rank 2"]) {
@@ -111,13 +153,22 @@ struct ErrorMessageCatalogTests {
         Case(name: "npy bad magic", prefix: "x.npy: ", fragments: ["not a .npy file", "\\x93NUMPY"]) {
             _ = try NPY.decode(Data(repeating: 0x41, count: 64), name: "x.npy")
         },
-        Case(name: "npy data too short", prefix: "x.npy: ", fragments: ["shape (4,)", "'<f4'", "16 bytes", "only 0 bytes"]) {
-            _ = try NPY.decode(NPYTestBytes.header("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), name: "x.npy")
+        Case(
+            name: "npy data too short", prefix: "x.npy: ",
+            fragments: ["shape (4,)", "'<f4'", "16 bytes", "only 0 bytes"]
+        ) {
+            _ = try NPY.decode(
+                NPYTestBytes.header("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"), name: "x.npy")
         },
         Case(name: "npy size overflow", prefix: "x.npy: ", fragments: ["(4611686018427387904, 4)", "overflows"]) {
-            _ = try NPY.decode(NPYTestBytes.header("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"), name: "x.npy")
+            _ = try NPY.decode(
+                NPYTestBytes.header("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"),
+                name: "x.npy")
         },
-        Case(name: "npz not a zip", prefix: "x.npz: ", fragments: ["not a readable ZIP archive", "end-of-central-directory"]) {
+        Case(
+            name: "npz not a zip", prefix: "x.npz: ",
+            fragments: ["not a readable ZIP archive", "end-of-central-directory"]
+        ) {
             _ = try NPZ.decode(Data(repeating: 0x41, count: 64), name: "x.npz")
         },
         Case(name: "safetensors header length", prefix: "x.safetensors: ", fragments: ["header"]) {
@@ -125,7 +176,10 @@ struct ErrorMessageCatalogTests {
             LittleEndianBytes.append(UInt64(1 << 40), to: &bytes)
             _ = try SafeTensors.decode(bytes, name: "x.safetensors")
         },
-        Case(name: "safetensors offsets", prefix: "x.safetensors: ", fragments: ["tensor \"w\"", "[0, 8]", "[3, 4]", "F32", "48 bytes"]) {
+        Case(
+            name: "safetensors offsets", prefix: "x.safetensors: ",
+            fragments: ["tensor \"w\"", "[0, 8]", "[3, 4]", "F32", "48 bytes"]
+        ) {
             var header = Array(#"{"w":{"dtype":"F32","shape":[3,4],"data_offsets":[0,8]}}"#.utf8)
             while header.count % 8 != 0 { header.append(0x20) }
             var bytes = Data()

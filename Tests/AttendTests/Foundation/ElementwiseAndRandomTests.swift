@@ -25,7 +25,10 @@ struct ElementwiseAndRandomTests {
     @Test("shapes that do not broadcast are an error naming both shapes and the dimension")
     func broadcastError() throws {
         let error = #expect(throws: TensorError.self) { try Tensor<Float>(shape: [4, 3]) + Tensor<Float>(shape: [4]) }
-        #expect(error?.description == "add: shapes [4, 3] and [4] do not broadcast: dimension -1 has sizes 3 and 4 (sizes must be equal or one of them 1)")
+        #expect(
+            error?.description
+                == "add: shapes [4, 3] and [4] do not broadcast: dimension -1 has sizes 3 and 4 (sizes must be equal or one of them 1)"
+        )
     }
 
     @Test("unary functions match the math library")
@@ -39,8 +42,11 @@ struct ElementwiseAndRandomTests {
 
     @Test("the same seed gives the same stream; different seeds differ")
     func seededReproducibility() {
-        var g1 = SeededGenerator(seed: 42), g2 = SeededGenerator(seed: 42), g3 = SeededGenerator(seed: 43)
-        let a = Tensor<Float>.randn([100], using: &g1), b = Tensor<Float>.randn([100], using: &g2)
+        var g1 = SeededGenerator(seed: 42)
+        var g2 = SeededGenerator(seed: 42)
+        var g3 = SeededGenerator(seed: 43)
+        let a = Tensor<Float>.randn([100], using: &g1)
+        let b = Tensor<Float>.randn([100], using: &g2)
         let c = Tensor<Float>.randn([100], using: &g3)
         #expect(a == b)
         #expect(a != c)

@@ -11,7 +11,9 @@ struct MatmulTests {
         let exact = try Reference.matmul(a.reference, b.reference)
         let absProduct = try Reference.matmul(a.reference.magnitudes, b.reference.magnitudes)
         let k = a.shape.last!
-        expectWithinBound(result, exact, bound: ErrorBounds(T.self).dotProduct(absProduct: absProduct.values, exact: exact.values, k: k), context)
+        expectWithinBound(
+            result, exact,
+            bound: ErrorBounds(T.self).dotProduct(absProduct: absProduct.values, exact: exact.values, k: k), context)
     }
 
     @Test("matches the reference on random shapes in every operand layout", arguments: Layout.allCases)
@@ -19,7 +21,10 @@ struct MatmulTests {
         var factory = TensorFactory(seed: 7 &+ UInt64(layout.rawValue.count))
         for _ in 0..<12 {
             let batch = factory.shape(rank: Int.random(in: 0...2, using: &factory.generator), sizes: 1...3)
-            let (m, k, n) = (Int.random(in: 1...9, using: &factory.generator), Int.random(in: 1...40, using: &factory.generator), Int.random(in: 1...9, using: &factory.generator))
+            let (m, k, n) = (
+                Int.random(in: 1...9, using: &factory.generator), Int.random(in: 1...40, using: &factory.generator),
+                Int.random(in: 1...9, using: &factory.generator)
+            )
             let a: Tensor<Float> = factory.randn(batch + [m, k], layout)
             let b: Tensor<Float> = factory.randn(batch + [k, n], layout)
             try expectMatmulMatchesReference(a, b, "\(layout) \(a.shape)·\(b.shape)")
@@ -39,7 +44,8 @@ struct MatmulTests {
     func broadcastingAndVectors() throws {
         var factory = TensorFactory(seed: 3)
         let cases: [([Int], [Int])] = [
-            ([2, 1, 4, 5], [3, 5, 6]), ([4, 5], [2, 5, 3]), ([5], [5]), ([5], [2, 5, 3]), ([2, 3, 5], [5]), ([1, 5], [5, 1]),
+            ([2, 1, 4, 5], [3, 5, 6]), ([4, 5], [2, 5, 3]), ([5], [5]), ([5], [2, 5, 3]), ([2, 3, 5], [5]),
+            ([1, 5], [5, 1]),
         ]
         for (sa, sb) in cases {
             let a: Tensor<Float> = factory.randn(sa)
@@ -52,13 +58,14 @@ struct MatmulTests {
     func nonContiguousOperands() throws {
         var factory = TensorFactory(seed: 11)
         let signal: Tensor<Float> = factory.randn([40])
-        let windows = try signal.unfolded(0, size: 5, step: 2)          // [18, 5], overlapping rows
+        let windows = try signal.unfolded(0, size: 5, step: 2)  // [18, 5], overlapping rows
         let kernels: Tensor<Float> = factory.randn([5, 3])
         try expectMatmulMatchesReference(windows, kernels, "unfolded")
         let shared: Tensor<Float> = factory.randn([1, 6, 7])
-        try expectMatmulMatchesReference(try shared.expanded(to: [4, 6, 7]), factory.randn([4, 7, 2], .strided), "expanded·strided")
+        try expectMatmulMatchesReference(
+            try shared.expanded(to: [4, 6, 7]), factory.randn([4, 7, 2], .strided), "expanded·strided")
         let wide: Tensor<Float> = factory.randn([6, 20])
-        try expectMatmulMatchesReference(try wide.sliced(1, 0 ..< 20, step: 2), factory.randn([10, 4]), "column-stepped")
+        try expectMatmulMatchesReference(try wide.sliced(1, 0..<20, step: 2), factory.randn([10, 4]), "column-stepped")
     }
 
     @Test("matmul(q, k.transposed(-2, -1)) passes k to sgemm with transB and copies nothing")
@@ -93,7 +100,7 @@ struct MatmulTests {
     func copiesAreReported() throws {
         var factory = TensorFactory(seed: 8)
         let wide: Tensor<Float> = factory.randn([6, 20])
-        let stepped = try wide.sliced(1, 0 ..< 20, step: 2)   // [6, 10], no unit stride
+        let stepped = try wide.sliced(1, 0..<20, step: 2)  // [6, 10], no unit stride
         let plan = try matmulPlan(stepped, factory.randn([10, 3]) as Tensor<Float>)
         #expect(plan.copies.count == 1)
         #expect(plan.copies.first?.operand == "A")
@@ -102,9 +109,12 @@ struct MatmulTests {
 
     @Test("mismatched inner dimensions name both shapes, like seed 003's (320x2048 and 256x256)")
     func innerDimensionError() throws {
-        let a = Tensor<Float>(shape: [320, 2048]), b = Tensor<Float>(shape: [256, 256])
+        let a = Tensor<Float>(shape: [320, 2048])
+        let b = Tensor<Float>(shape: [256, 256])
         let error = #expect(throws: TensorError.self) { try matmul(a, b) }
-        #expect(error?.description.hasPrefix("matmul: cannot multiply [320, 2048] by [256, 256]: inner dimensions 2048 and 256 differ") == true)
+        #expect(
+            error?.description.hasPrefix(
+                "matmul: cannot multiply [320, 2048] by [256, 256]: inner dimensions 2048 and 256 differ") == true)
     }
 
     @Test("batch dimensions that do not broadcast are an error naming both shapes")

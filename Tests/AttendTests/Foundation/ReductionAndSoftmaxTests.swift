@@ -1,7 +1,7 @@
 import Attend
-import Foundation
 import AttendReference
 import AttendVerification
+import Foundation
 import Testing
 
 @Suite("Reductions and softmax against the reference")
@@ -15,22 +15,33 @@ struct ReductionAndSoftmaxTests {
             let n = dims.isEmpty ? x.count : dims.map { x.shape[($0 + 3) % 3] }.reduce(1, *)
             let exactSum = try Reference.sum(r, dims: dims, keepDim: keep)
             let absSum = try Reference.sum(r.magnitudes, dims: dims, keepDim: keep)
-            expectWithinBound(try x.sum(dims: dims, keepDim: keep), exactSum,
-                              bound: ErrorBounds.float.doubleAccumulatedSum(sum: exactSum.values, absSum: absSum.values, n: n), "sum \(dims)")
+            expectWithinBound(
+                try x.sum(dims: dims, keepDim: keep), exactSum,
+                bound: ErrorBounds.float.doubleAccumulatedSum(sum: exactSum.values, absSum: absSum.values, n: n),
+                "sum \(dims)")
             let exactMean = try Reference.mean(r, dims: dims, keepDim: keep)
-            expectWithinBound(try x.mean(dims: dims, keepDim: keep), exactMean,
-                              bound: ErrorBounds.float.relative(exactMean.values, ulps: 1).enumerated().map { $1 + Double(n) * 0x1p-52 * absSum.values[$0] / Double(n) }, "mean \(dims)")
+            expectWithinBound(
+                try x.mean(dims: dims, keepDim: keep), exactMean,
+                bound: ErrorBounds.float.relative(exactMean.values, ulps: 1).enumerated().map {
+                    $1 + Double(n) * 0x1p-52 * absSum.values[$0] / Double(n)
+                }, "mean \(dims)")
             for unbiased in [true, false] {
                 let exactVar = try Reference.variance(r, dims: dims, unbiased: unbiased, keepDim: keep)
-                expectWithinBound(try x.variance(dims: dims, unbiased: unbiased, keepDim: keep), exactVar,
-                                  bound: ErrorBounds.float.relative(exactVar.values, ulps: 2), "var \(dims)")
+                expectWithinBound(
+                    try x.variance(dims: dims, unbiased: unbiased, keepDim: keep), exactVar,
+                    bound: ErrorBounds.float.relative(exactVar.values, ulps: 2), "var \(dims)")
                 let exactStd = try Reference.standardDeviation(r, dims: dims, unbiased: unbiased, keepDim: keep)
-                expectWithinBound(try x.standardDeviation(dims: dims, unbiased: unbiased, keepDim: keep), exactStd,
-                                  bound: ErrorBounds.float.relative(exactStd.values, ulps: 2), "std \(dims)")
+                expectWithinBound(
+                    try x.standardDeviation(dims: dims, unbiased: unbiased, keepDim: keep), exactStd,
+                    bound: ErrorBounds.float.relative(exactStd.values, ulps: 2), "std \(dims)")
             }
             // max/min are exact.
-            expectWithinBound(try x.max(dims: dims, keepDim: keep), try Reference.max(r, dims: dims, keepDim: keep), bound: Array(repeating: 0, count: max(1, x.count / n)))
-            expectWithinBound(try x.min(dims: dims, keepDim: keep), try Reference.min(r, dims: dims, keepDim: keep), bound: Array(repeating: 0, count: max(1, x.count / n)))
+            expectWithinBound(
+                try x.max(dims: dims, keepDim: keep), try Reference.max(r, dims: dims, keepDim: keep),
+                bound: Array(repeating: 0, count: max(1, x.count / n)))
+            expectWithinBound(
+                try x.min(dims: dims, keepDim: keep), try Reference.min(r, dims: dims, keepDim: keep),
+                bound: Array(repeating: 0, count: max(1, x.count / n)))
         }
     }
 
@@ -48,11 +59,15 @@ struct ReductionAndSoftmaxTests {
 
     @Test("std is unbiased by default, like PyTorch: seed 001's LayerNorm input rows")
     func unbiasedStdSeedValues() throws {
-        let x = try Tensor<Float>(shape: [1, 5, 4], scalars: [
-            1.9269, 1.4873, 0.9007, -2.1055, -0.7581, 1.0783, 0.8008, 1.6806, 0.3559, -0.6866, -0.4934, 0.2415,
-            -0.2316, 0.0418, -0.2516, 0.8599, -0.3097, -0.3957, 0.8034, -0.6216,
-        ])
-        expectValues(try x.standardDeviation(dim: 2), shape: [1, 5], [1.8211, 1.0394, 0.5212, 0.5210, 0.6366], absoluteTolerance: 1e-4)
+        let x = try Tensor<Float>(
+            shape: [1, 5, 4],
+            scalars: [
+                1.9269, 1.4873, 0.9007, -2.1055, -0.7581, 1.0783, 0.8008, 1.6806, 0.3559, -0.6866, -0.4934, 0.2415,
+                -0.2316, 0.0418, -0.2516, 0.8599, -0.3097, -0.3957, 0.8034, -0.6216,
+            ])
+        expectValues(
+            try x.standardDeviation(dim: 2), shape: [1, 5], [1.8211, 1.0394, 0.5212, 0.5210, 0.6366],
+            absoluteTolerance: 1e-4)
     }
 
     @Test("softmax and logSoftmax along every dim and layout match the reference", arguments: Layout.allCases)
@@ -63,11 +78,15 @@ struct ReductionAndSoftmaxTests {
             let exact = try Reference.softmax(x.reference, dim: dim)
             let maxes = try Reference.max(x.reference, dims: [dim], keepDim: true)
             let shift = try Reference.subtract(x.reference, maxes).values
-            let bound = zip(exact.values, shift).map { p, s in p * ErrorBounds.float.u * (8 + 2 * Swift.abs(s)) + 1e-45 }
+            let bound = zip(exact.values, shift).map { p, s in p * ErrorBounds.float.u * (8 + 2 * Swift.abs(s)) + 1e-45
+            }
             expectWithinBound(try x.softmax(dim: dim), exact, bound: bound, "softmax dim \(dim)")
             let exactLog = try Reference.logSoftmax(x.reference, dim: dim)
-            expectWithinBound(try x.logSoftmax(dim: dim), exactLog,
-                              bound: exactLog.values.enumerated().map { 8 * ErrorBounds.float.u * (Swift.abs($1) + Swift.abs(shift[$0]) + 1) }, "logSoftmax dim \(dim)")
+            expectWithinBound(
+                try x.logSoftmax(dim: dim), exactLog,
+                bound: exactLog.values.enumerated().map {
+                    8 * ErrorBounds.float.u * (Swift.abs($1) + Swift.abs(shift[$0]) + 1)
+                }, "logSoftmax dim \(dim)")
         }
     }
 
@@ -93,10 +112,14 @@ struct ReductionAndSoftmaxTests {
         let x = try Tensor<Float>(rows: [[1, 2, 3], [4, 5, 6]])
         let mask = try BoolTensor(shape: [3], elements: [false, true, false])
         // Rows [1, -inf, 3] and [4, -inf, 6]: weights 1/(1+e²) and e²/(1+e²).
-        let low = 1 / (1 + Double.exp(2)), high = 1 - low
-        expectValues(try x.maskedFill(mask, with: -.infinity).softmax(dim: -1), shape: [2, 3],
-                     [low, 0, high, low, 0, high], absoluteTolerance: 1e-7)
-        let error = #expect(throws: TensorError.self) { try x.maskedFill(BoolTensor(shape: [2], repeating: true), with: 0) }
+        let low = 1 / (1 + Double.exp(2))
+        let high = 1 - low
+        expectValues(
+            try x.maskedFill(mask, with: -.infinity).softmax(dim: -1), shape: [2, 3],
+            [low, 0, high, low, 0, high], absoluteTolerance: 1e-7)
+        let error = #expect(throws: TensorError.self) {
+            try x.maskedFill(BoolTensor(shape: [2], repeating: true), with: 0)
+        }
         #expect(error?.message.contains("[2] does not broadcast") == true)
     }
 }

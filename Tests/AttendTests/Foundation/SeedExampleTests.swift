@@ -45,28 +45,31 @@ struct SeedExampleTests {
     func pairwiseDistancesByBroadcasting() throws {
         let a = try Tensor<Float>(rows: [[0, 0], [1, 1], [2, 2], [3, 3], [4, 4]])
         let b = try Tensor<Float>(rows: [[0.5, 0.5], [2.5, 2.5], [10, 10]])
-        let diff = try a.unsqueezed(1) - b.unsqueezed(0)   // [5, 3, 2]
+        let diff = try a.unsqueezed(1) - b.unsqueezed(0)  // [5, 3, 2]
         #expect(diff.shape == [5, 3, 2])
-        let distances = try diff.squared().sum(dim: 2)      // [5, 3]
-        expectValues(distances, shape: [5, 3], [
-            0.5, 12.5, 200, 0.5, 4.5, 162, 4.5, 0.5, 128, 12.5, 0.5, 98, 24.5, 4.5, 72,
-        ])
+        let distances = try diff.squared().sum(dim: 2)  // [5, 3]
+        expectValues(
+            distances, shape: [5, 3],
+            [
+                0.5, 12.5, 200, 0.5, 4.5, 162, 4.5, 0.5, 128, 12.5, 0.5, 98, 24.5, 4.5, 72,
+            ])
     }
 
     @Test("seed 000 Problem 3: unfold(0, 3, 1) gives overlapping windows with strides (1, 1)")
     func unfoldWindows() throws {
         let signal = Tensor<Float>([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
-        let windows = try signal.unfolded(0, size: 3, step: 1)   // [8, 3]
+        let windows = try signal.unfolded(0, size: 3, step: 1)  // [8, 3]
         #expect(windows.shape == [8, 3])
         #expect(windows.strides == [1, 1])
         #expect(windows.sharesStorage(with: signal))
-        expectValues(try windows.narrowed(0, start: 0, length: 3), shape: [3, 3], [10, 20, 30, 20, 30, 40, 30, 40, 50])
+        expectValues(
+            try windows.narrowed(0, start: 0, length: 3), shape: [3, 3], [10, 20, 30, 20, 30, 40, 30, 40, 50])
     }
 
     @Test("seed 000 Problem 3: step 3 gives non-overlapping windows with strides (3, 1)")
     func unfoldStepThree() throws {
         let signal = Tensor<Float>([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
-        let patches = try signal.unfolded(0, size: 3, step: 3)   // [3, 3]
+        let patches = try signal.unfolded(0, size: 3, step: 3)  // [3, 3]
         #expect(patches.strides == [3, 1])
         expectValues(patches, shape: [3, 3], [10, 20, 30, 40, 50, 60, 70, 80, 90])
     }
@@ -75,7 +78,7 @@ struct SeedExampleTests {
     func convolutionByUnfoldAndMatmul() throws {
         let signal = Tensor<Float>([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
         let kernel = Tensor<Float>([0.5, 1.0, 0.5])
-        let result = try matmul(try signal.unfolded(0, size: 3, step: 1), kernel)   // [8, 3] · [3] → [8]
+        let result = try matmul(try signal.unfolded(0, size: 3, step: 1), kernel)  // [8, 3] · [3] → [8]
         expectValues(result, shape: [8], [40, 60, 80, 100, 120, 140, 160, 180])
     }
 
@@ -84,11 +87,13 @@ struct SeedExampleTests {
         var factory = TensorFactory(seed: 2024)
         let q: Tensor<Float> = factory.randn([2, 4, 10, 32])
         let k: Tensor<Float> = factory.randn([2, 4, 10, 32])
-        let scores = try matmul(q, k.transposed(-2, -1))   // [2, 4, 10, 10]
+        let scores = try matmul(q, k.transposed(-2, -1))  // [2, 4, 10, 10]
         #expect(scores.shape == [2, 4, 10, 10])
         let kT = try Reference.transposed(k.reference, -2, -1)
         let exact = try Reference.matmul(q.reference, kT)
         let absProduct = try Reference.matmul(q.reference.magnitudes, kT.magnitudes)
-        expectWithinBound(scores, exact, bound: ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: 32))
+        expectWithinBound(
+            scores, exact,
+            bound: ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: 32))
     }
 }

@@ -15,7 +15,7 @@ struct ViewTests {
         #expect(try t.permuted(2, 0, 1).sharesStorage(with: x))
         #expect(t.unsqueezed(1).sharesStorage(with: x))
         #expect(try t.unsqueezed(0).expanded(to: [5, 2, 3, 4]).sharesStorage(with: x))
-        #expect(try t.sliced(2, 1 ..< 4, step: 2).sharesStorage(with: x))
+        #expect(try t.sliced(2, 1..<4, step: 2).sharesStorage(with: x))
         #expect(try t.unfolded(-1, size: 2, step: 1).sharesStorage(with: x))
         #expect(try t.narrowed(1, start: 1, length: 2).sharesStorage(with: x))
         #expect(t.contiguous().sharesStorage(with: x))
@@ -34,7 +34,7 @@ struct ViewTests {
 
     @Test("view of a transposed tensor throws and tells the user to call contiguous() or reshaped")
     func viewOfTransposedThrows() throws {
-        let u = try x.view([4, 6]).transposed(0, 1)   // [6, 4], column-major
+        let u = try x.view([4, 6]).transposed(0, 1)  // [6, 4], column-major
         let error = #expect(throws: TensorError.self) { try u.view([24]) }
         #expect(error?.op == "view")
         #expect(error?.message.contains("contiguous()") == true)
@@ -50,7 +50,9 @@ struct ViewTests {
         let u = t.transposed(0, 1)
         let flat = try u.reshaped([24])
         #expect(!flat.sharesStorage(with: x))
-        #expect(flat.scalars == (try Reference.reshaped(Reference.transposed(t.reference, 0, 1), [24])).values.map { Float($0) })
+        #expect(
+            flat.scalars
+                == (try Reference.reshaped(Reference.transposed(t.reference, 0, 1), [24])).values.map { Float($0) })
         // Splitting one dimension of a transposed tensor is still a view.
         #expect(try u.reshaped([3, 2, 4]).sharesStorage(with: x))
     }
@@ -105,18 +107,20 @@ struct ViewTests {
     @Test("writing through an expanded or unfolded view materializes it first, so one write changes one element")
     func writeThroughAliasedView() throws {
         let row = Tensor<Float>([1, 2, 3])
-        var wide = try row.unsqueezed(0).expanded(to: [2, 3])   // stride 0 over rows
+        var wide = try row.unsqueezed(0).expanded(to: [2, 3])  // stride 0 over rows
         wide[0, 1] = 20
         #expect(wide.scalars == [1, 20, 3, 1, 2, 3])
         #expect(row.scalars == [1, 2, 3])
-        var windows = try Tensor<Float>([10, 20, 30, 40]).unfolded(0, size: 2, step: 1)   // [[10,20],[20,30],[30,40]]
+        var windows = try Tensor<Float>([10, 20, 30, 40]).unfolded(0, size: 2, step: 1)  // [[10,20],[20,30],[30,40]]
         windows[0, 1] = 0
         #expect(windows.scalars == [10, 0, 20, 30, 30, 40])
     }
 
     @Test("narrowing with a negative length throws instead of trapping")
     func negativeNarrow() throws {
-        let error = #expect(throws: TensorError.self) { try Tensor<Float>([1, 2, 3]).narrowed(0, start: 2, length: -1) }
+        let error = #expect(throws: TensorError.self) {
+            try Tensor<Float>([1, 2, 3]).narrowed(0, start: 2, length: -1)
+        }
         #expect(error?.message.contains("length -1 is negative") == true)
     }
 

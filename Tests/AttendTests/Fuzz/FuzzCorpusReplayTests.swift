@@ -46,7 +46,8 @@ struct FuzzCorpusReplayTests {
             for url in try Self.inputs(target).prefix(50) {
                 if let error = target.run(try Data(contentsOf: url)) {
                     let text = String(describing: error)
-                    #expect(text.count > 10 && text.contains(":"), "\(target.rawValue)/\(url.lastPathComponent): \(text)")
+                    #expect(
+                        text.count > 10 && text.contains(":"), "\(target.rawValue)/\(url.lastPathComponent): \(text)")
                 }
             }
         }

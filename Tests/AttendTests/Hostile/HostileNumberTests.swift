@@ -1,17 +1,21 @@
 import AttendReference
-import Foundation
 import AttendVerification
+import Foundation
 import Testing
+
 @testable import Attend
 
 /// What Attend does with hostile numbers — the behaviour the README's "Guarantees" section states.
 @Suite("Hostile numbers")
 struct HostileNumberTests {
-    static let shape = [2, 3, 8, 16]   // [B, H, L, D]
+    static let shape = [2, 3, 8, 16]  // [B, H, L, D]
 
     private func inputs(seed: UInt64 = 31) -> (q: Tensor<Float>, k: Tensor<Float>, v: Tensor<Float>) {
         var generator = SeededGenerator(seed: seed)
-        return (.randn(Self.shape, using: &generator), .randn(Self.shape, using: &generator), .randn(Self.shape, using: &generator))
+        return (
+            .randn(Self.shape, using: &generator), .randn(Self.shape, using: &generator),
+            .randn(Self.shape, using: &generator)
+        )
     }
 
     /// `tensor` with `value` written at `index` (a fresh copy).
@@ -30,37 +34,53 @@ struct HostileNumberTests {
 
     // MARK: NaN and infinity
 
-    @Test("a NaN or ±Inf in one query poisons only that query's output row", arguments: AttentionAlgorithm.allCases, [Float.nan, .infinity, -.infinity])
+    @Test(
+        "a NaN or ±Inf in one query poisons only that query's output row", arguments: AttentionAlgorithm.allCases,
+        [Float.nan, .infinity, -.infinity])
     func poisonedQuery(algorithm: AttentionAlgorithm, value: Float) throws {
         let (q, k, v) = inputs()
         let clean = try scaledDotProductAttention(queries: q, keys: k, values: v, algorithm: algorithm).output
-        let dirty = try scaledDotProductAttention(queries: poked(q, [1, 2, 5, 3], value), keys: k, values: v, algorithm: algorithm).output
-        for b in 0..<2 { for h in 0..<3 { for i in 0..<8 {
-            if (b, h, i) == (1, 2, 5) {
-                // IEEE: a NaN score, or ±Inf ones whose max-subtraction gives Inf − Inf, is NaN.
-                #expect((0..<16).allSatisfy { dirty[b, h, i, $0].isNaN }, "row [1, 2, 5] with \(value)")
-            } else {
-                #expect(row(dirty, b, h, i) == row(clean, b, h, i), "row [\(b), \(h), \(i)] changed")
+        let dirty = try scaledDotProductAttention(
+            queries: poked(q, [1, 2, 5, 3], value), keys: k, values: v, algorithm: algorithm
+        ).output
+        for b in 0..<2 {
+            for h in 0..<3 {
+                for i in 0..<8 {
+                    if (b, h, i) == (1, 2, 5) {
+                        // IEEE: a NaN score, or ±Inf ones whose max-subtraction gives Inf − Inf, is NaN.
+                        #expect((0..<16).allSatisfy { dirty[b, h, i, $0].isNaN }, "row [1, 2, 5] with \(value)")
+                    } else {
+                        #expect(row(dirty, b, h, i) == row(clean, b, h, i), "row [\(b), \(h), \(i)] changed")
+                    }
+                }
             }
-        } } }
+        }
     }
 
-    @Test("a NaN in one key or value poisons only its own (batch, head)", arguments: AttentionAlgorithm.allCases, [false, true])
+    @Test(
+        "a NaN in one key or value poisons only its own (batch, head)", arguments: AttentionAlgorithm.allCases,
+        [false, true])
     func poisonedKeyOrValue(algorithm: AttentionAlgorithm, inValue: Bool) throws {
         let (q, k, v) = inputs()
         let clean = try scaledDotProductAttention(queries: q, keys: k, values: v, algorithm: algorithm).output
         let dirty = try scaledDotProductAttention(
-            queries: q, keys: inValue ? k : poked(k, [0, 1, 4, 7], .nan), values: inValue ? poked(v, [0, 1, 4, 7], .nan) : v,
-            algorithm: algorithm).output
-        for b in 0..<2 { for h in 0..<3 { for i in 0..<8 {
-            if (b, h) == (0, 1) {
-                let poisoned = (0..<16).filter { dirty[b, h, i, $0].isNaN }
-                // A NaN key poisons every score of its head; a NaN value only its own feature.
-                #expect(poisoned == (inValue ? [7] : Array(0..<16)), "[0, 1, \(i)]")
-            } else {
-                #expect(row(dirty, b, h, i) == row(clean, b, h, i), "row [\(b), \(h), \(i)] changed")
+            queries: q, keys: inValue ? k : poked(k, [0, 1, 4, 7], .nan),
+            values: inValue ? poked(v, [0, 1, 4, 7], .nan) : v,
+            algorithm: algorithm
+        ).output
+        for b in 0..<2 {
+            for h in 0..<3 {
+                for i in 0..<8 {
+                    if (b, h) == (0, 1) {
+                        let poisoned = (0..<16).filter { dirty[b, h, i, $0].isNaN }
+                        // A NaN key poisons every score of its head; a NaN value only its own feature.
+                        #expect(poisoned == (inValue ? [7] : Array(0..<16)), "[0, 1, \(i)]")
+                    } else {
+                        #expect(row(dirty, b, h, i) == row(clean, b, h, i), "row [\(b), \(h), \(i)] changed")
+                    }
+                }
             }
-        } } }
+        }
     }
 
     @Test("a NaN in one batch entry of multi-head attention leaves the other entries bitwise unchanged")
@@ -75,9 +95,14 @@ struct HostileNumberTests {
             (try layer(x), try layer(dirtyX)),
         ] {
             for b in [0, 2] {
-                #expect((0..<6).allSatisfy { i in (0..<16).allSatisfy { clean[b, i, $0].bitPattern == dirty[b, i, $0].bitPattern } })
+                #expect(
+                    (0..<6).allSatisfy { i in
+                        (0..<16).allSatisfy { clean[b, i, $0].bitPattern == dirty[b, i, $0].bitPattern }
+                    })
             }
-            #expect((0..<6).allSatisfy { i in (0..<16).allSatisfy { dirty[1, i, $0].isNaN } }, "self-attention spreads the NaN over its own sequence")
+            #expect(
+                (0..<6).allSatisfy { i in (0..<16).allSatisfy { dirty[1, i, $0].isNaN } },
+                "self-attention spreads the NaN over its own sequence")
         }
     }
 
@@ -92,40 +117,53 @@ struct HostileNumberTests {
         #expect(l.scalars.allSatisfy(\.isFinite) && l[0, 0] == 0 && l[0, 2] == -2e30)
     }
 
-    @Test("additive masks of -1e30 act as masks and +1e30 picks its key, in both algorithms", arguments: AttentionAlgorithm.allCases)
+    @Test(
+        "additive masks of -1e30 act as masks and +1e30 picks its key, in both algorithms",
+        arguments: AttentionAlgorithm.allCases)
     func hugeAdditiveMask(algorithm: AttentionAlgorithm) throws {
         var generator = SeededGenerator(seed: 6)
-        let q = Tensor<Float>(shape: [1, 1, 2, 4])                 // zero scores: the mask decides
+        let q = Tensor<Float>(shape: [1, 1, 2, 4])  // zero scores: the mask decides
         let k = Tensor<Float>.randn([1, 1, 4, 4], using: &generator)
         let v = Tensor<Float>.randn([1, 1, 4, 4], using: &generator)
         let mask = try Tensor<Float>(shape: [2, 4], scalars: [0, -1e30, -1e30, 0, -1e30, 1e30, -1e30, 0])
-        let out = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .additive(mask), algorithm: algorithm).output
+        let out = try scaledDotProductAttention(
+            queries: q, keys: k, values: v, mask: .additive(mask), algorithm: algorithm
+        ).output
         for d in 0..<4 {
             let mean = (v[0, 0, 0, d] + v[0, 0, 3, d]) / 2
-            #expect(Swift.abs(out[0, 0, 0, d] - mean) <= 4 * Float.ulpOfOne * Swift.abs(mean) + Float.leastNormalMagnitude)
+            #expect(
+                Swift.abs(out[0, 0, 0, d] - mean) <= 4 * Float.ulpOfOne * Swift.abs(mean) + Float.leastNormalMagnitude)
             #expect(out[0, 0, 1, d] == v[0, 0, 1, d])
         }
     }
 
-    @Test("a fully masked query row gives zeros, not NaN, in every algorithm and through MHA", arguments: AttentionAlgorithm.allCases)
+    @Test(
+        "a fully masked query row gives zeros, not NaN, in every algorithm and through MHA",
+        arguments: AttentionAlgorithm.allCases)
     func fullyMasked(algorithm: AttentionAlgorithm) throws {
         let (q, k, v) = inputs()
         var allowed = [Bool](repeating: true, count: 8 * 8)
         for j in 0..<8 { allowed[3 * 8 + j] = false }
         let mask = try BoolTensor(shape: [8, 8], elements: allowed)
-        let out = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: .mayAttend(mask), algorithm: algorithm).output
-        for b in 0..<2 { for h in 0..<3 {
-            #expect((0..<16).allSatisfy { out[b, h, 3, $0] == 0 && out[b, h, 3, $0].sign == .plus })
-            #expect((0..<16).allSatisfy { out[b, h, 2, $0] != 0 })
-        } }
+        let out = try scaledDotProductAttention(
+            queries: q, keys: k, values: v, mask: .mayAttend(mask), algorithm: algorithm
+        ).output
+        for b in 0..<2 {
+            for h in 0..<3 {
+                #expect((0..<16).allSatisfy { out[b, h, 3, $0] == 0 && out[b, h, 3, $0].sign == .plus })
+                #expect((0..<16).allSatisfy { out[b, h, 2, $0] != 0 })
+            }
+        }
     }
 
     // MARK: Subnormals
 
-    @Test("subnormal inputs give results within the bound plus the smallest normal (with or without flush-to-zero)", arguments: AttentionAlgorithm.allCases)
+    @Test(
+        "subnormal inputs give results within the bound plus the smallest normal (with or without flush-to-zero)",
+        arguments: AttentionAlgorithm.allCases)
     func subnormalInputs(algorithm: AttentionAlgorithm) throws {
         var generator = SeededGenerator(seed: 8)
-        let tiny = Float.leastNormalMagnitude / 64                   // 1.8e-40, subnormal
+        let tiny = Float.leastNormalMagnitude / 64  // 1.8e-40, subnormal
         let q = try Tensor<Float>.randn([1, 2, 5, 8], using: &generator) * Tensor(tiny)
         let k = try Tensor<Float>.randn([1, 2, 5, 8], using: &generator) * Tensor(tiny)
         let v = try Tensor<Float>.randn([1, 2, 5, 8], using: &generator) * Tensor(tiny)
@@ -133,17 +171,23 @@ struct HostileNumberTests {
         // Scores are ~1e-80: zero in Float, so the weights are uniform and the output is mean(V).
         let out = try scaledDotProductAttention(queries: q, keys: k, values: v, algorithm: algorithm).output
         let mean = try v.mean(dim: 2, keepDim: true)
-        for h in 0..<2 { for i in 0..<5 { for d in 0..<8 {
-            #expect(out[0, h, i, d].isFinite)
-            #expect(Swift.abs(out[0, h, i, d] - mean[0, h, 0, d]) <= 2 * Float.leastNormalMagnitude)
-        } } }
+        for h in 0..<2 {
+            for i in 0..<5 {
+                for d in 0..<8 {
+                    #expect(out[0, h, i, d].isFinite)
+                    #expect(Swift.abs(out[0, h, i, d] - mean[0, h, 0, d]) <= 2 * Float.leastNormalMagnitude)
+                }
+            }
+        }
         // matmul: |error| ≤ γ_K·|A||B| + K·(smallest normal), as underflow is absolute.
         let a = try Tensor<Float>.randn([7, 9], using: &generator) * Tensor(Float(1e-20))
         let b = try Tensor<Float>.randn([9, 5], using: &generator) * Tensor(Float(1e-20))
         let exact = try Reference.matmul(a.reference, b.reference)
         let product = try matmul(a, b)
         for (got, want) in zip(product.scalars, exact.values) {
-            #expect(Swift.abs(Double(got) - want) <= 9 * Double(Float.ulpOfOne) * Swift.abs(want) + 9 * Double(Float.leastNormalMagnitude))
+            #expect(
+                Swift.abs(Double(got) - want) <= 9 * Double(Float.ulpOfOne) * Swift.abs(want) + 9
+                    * Double(Float.leastNormalMagnitude))
         }
     }
 
@@ -156,7 +200,9 @@ struct HostileNumberTests {
         let x = Tensor<Float>.uniform([n], low: -1, high: 3, using: &generator)
         let values = x.scalars
         // The exact sum of the Float inputs, by Kahan–Babuška–Neumaier summation in Double.
-        var sum = 0.0, compensation = 0.0, absSum = 0.0
+        var sum = 0.0
+        var compensation = 0.0
+        var absSum = 0.0
         for value in values.lazy.map(Double.init) {
             let t = sum + value
             compensation += Swift.abs(sum) >= Swift.abs(value) ? (sum - t) + value : (value - t) + sum
@@ -170,7 +216,9 @@ struct HostileNumberTests {
         // Naive Float accumulation would be off by ~N·u·Σ|x| ≈ 6e6 here; the bound is ~0.6 + 1.2.
         #expect(bound < 4)
         let mean = try x.mean().scalars[0]
-        #expect(Swift.abs(Double(mean) - exact / Double(n)) <= bound / Double(n) + Double(Float.ulpOfOne) * Swift.abs(exact / Double(n)))
+        #expect(
+            Swift.abs(Double(mean) - exact / Double(n)) <= bound / Double(n) + Double(Float.ulpOfOne)
+                * Swift.abs(exact / Double(n)))
     }
 
     // MARK: Sizes that overflow Int
@@ -192,7 +240,7 @@ struct HostileNumberTests {
     @Test("views of 2⁶² elements (stride 0) index, narrow and transpose without overflow")
     func hugeViews() throws {
         let base = try Tensor<Float>(shape: [1, 3], scalars: [1, 2, 3])
-        let wide = try base.expanded(to: [1 << 31, 1 << 30, 3])       // 2⁶¹·3 elements, no memory
+        let wide = try base.expanded(to: [1 << 31, 1 << 30, 3])  // 2⁶¹·3 elements, no memory
         #expect(wide.count == (1 << 61) * 3)
         #expect(wide[(1 << 31) - 1, (1 << 30) - 1, 2] == 3)
         let corner = try wide.narrowed(0, start: (1 << 31) - 2, length: 2).narrowed(1, start: (1 << 30) - 1, length: 1)

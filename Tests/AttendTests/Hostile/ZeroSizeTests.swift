@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 /// Zero-size dimensions are ordinary shapes: the ops return correctly shaped (possibly empty)
@@ -9,25 +10,31 @@ import Testing
 @Suite("Zero-size dimensions")
 struct ZeroSizeTests {
     static let attentionShapes: [(q: [Int], k: [Int], v: [Int], out: [Int])] = [
-        ([0, 2, 4, 8], [0, 2, 4, 8], [0, 2, 4, 8], [0, 2, 4, 8]),   // B = 0
-        ([1, 0, 4, 8], [1, 0, 4, 8], [1, 0, 4, 8], [1, 0, 4, 8]),   // H = 0
-        ([1, 2, 0, 8], [1, 2, 4, 8], [1, 2, 4, 8], [1, 2, 0, 8]),   // Lq = 0
-        ([1, 2, 0, 8], [1, 2, 0, 8], [1, 2, 0, 8], [1, 2, 0, 8]),   // L = 0
-        ([1, 2, 4, 8], [1, 2, 4, 8], [1, 2, 4, 0], [1, 2, 4, 0]),   // Dv = 0
+        ([0, 2, 4, 8], [0, 2, 4, 8], [0, 2, 4, 8], [0, 2, 4, 8]),  // B = 0
+        ([1, 0, 4, 8], [1, 0, 4, 8], [1, 0, 4, 8], [1, 0, 4, 8]),  // H = 0
+        ([1, 2, 0, 8], [1, 2, 4, 8], [1, 2, 4, 8], [1, 2, 0, 8]),  // Lq = 0
+        ([1, 2, 0, 8], [1, 2, 0, 8], [1, 2, 0, 8], [1, 2, 0, 8]),  // L = 0
+        ([1, 2, 4, 8], [1, 2, 4, 8], [1, 2, 4, 0], [1, 2, 4, 0]),  // Dv = 0
     ]
 
-    @Test("attention with B, H, Lq or Dv = 0 returns an empty output of the right shape", arguments: AttentionAlgorithm.allCases, [0, 1, 2, 3, 4])
+    @Test(
+        "attention with B, H, Lq or Dv = 0 returns an empty output of the right shape",
+        arguments: AttentionAlgorithm.allCases, [0, 1, 2, 3, 4])
     func emptyAttention(algorithm: AttentionAlgorithm, index: Int) throws {
         let s = Self.attentionShapes[index]
-        let q = Tensor<Float>(shape: s.q, repeating: 1), k = Tensor<Float>(shape: s.k, repeating: 1), v = Tensor<Float>(shape: s.v, repeating: 1)
+        let q = Tensor<Float>(shape: s.q, repeating: 1)
+        let k = Tensor<Float>(shape: s.k, repeating: 1)
+        let v = Tensor<Float>(shape: s.v, repeating: 1)
         for mask: AttentionMask<Float> in [.none, .causal] {
-            let out = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, algorithm: algorithm).output
+            let out = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask, algorithm: algorithm)
+                .output
             #expect(out.shape == s.out)
             #expect(out.count == 0)
         }
     }
 
-    @Test("attention over no keys (Lk = 0) gives zeros, like a fully masked row", arguments: AttentionAlgorithm.allCases)
+    @Test(
+        "attention over no keys (Lk = 0) gives zeros, like a fully masked row", arguments: AttentionAlgorithm.allCases)
     func noKeys(algorithm: AttentionAlgorithm) throws {
         let q = Tensor<Float>(shape: [1, 2, 3, 8], repeating: 1)
         let kv = Tensor<Float>(shape: [1, 2, 0, 8])
@@ -36,9 +43,12 @@ struct ZeroSizeTests {
         #expect(out.scalars.allSatisfy { $0 == 0 })
     }
 
-    @Test("attention with Dk = 0 has all-zero scores, so each query averages the values", arguments: AttentionAlgorithm.allCases)
+    @Test(
+        "attention with Dk = 0 has all-zero scores, so each query averages the values",
+        arguments: AttentionAlgorithm.allCases)
     func noFeatures(algorithm: AttentionAlgorithm) throws {
-        let q = Tensor<Float>(shape: [1, 1, 2, 0]), k = Tensor<Float>(shape: [1, 1, 3, 0])
+        let q = Tensor<Float>(shape: [1, 1, 2, 0])
+        let k = Tensor<Float>(shape: [1, 1, 3, 0])
         let v = try Tensor<Float>(shape: [1, 1, 3, 1], scalars: [1, 2, 6])
         let out = try scaledDotProductAttention(queries: q, keys: k, values: v, algorithm: algorithm).output
         #expect(out.shape == [1, 1, 2, 1])
@@ -52,8 +62,13 @@ struct ZeroSizeTests {
         let k0 = try matmul(Tensor<Float>(shape: [2, 0], repeating: 1), Tensor<Float>(shape: [0, 4], repeating: 1))
         #expect(k0.shape == [2, 4] && k0.scalars.allSatisfy { $0 == 0 })
         #expect(try matmul(Tensor<Float>(shape: [0, 2, 3]), Tensor<Float>(shape: [3, 4])).shape == [0, 2, 4])
-        #expect(try einsum("ij,jk->ik", Tensor<Float>(shape: [2, 0]), Tensor<Float>(shape: [0, 3])).scalars == Array(repeating: 0, count: 6))
-        #expect(try einsum("bij,bjk->bik", Tensor<Float>(shape: [0, 2, 3]), Tensor<Float>(shape: [0, 3, 2])).shape == [0, 2, 2])
+        #expect(
+            try einsum("ij,jk->ik", Tensor<Float>(shape: [2, 0]), Tensor<Float>(shape: [0, 3])).scalars
+                == Array(repeating: 0, count: 6))
+        #expect(
+            try einsum("bij,bjk->bik", Tensor<Float>(shape: [0, 2, 3]), Tensor<Float>(shape: [0, 3, 2])).shape == [
+                0, 2, 2,
+            ])
     }
 
     @Test("softmax, reductions and LayerNorm over empty tensors")
@@ -78,7 +93,8 @@ struct ZeroSizeTests {
             #expect(try mha(query: x, key: x, value: x).output.shape == shape)
             #expect(try mha(query: x, key: x, value: x, mask: .causal, weights: .averaged).output.shape == shape)
             #expect(try layer(x).shape == shape)
-            #expect(try linear(x, weight: Tensor<Float>(shape: [3, 8]), bias: nil).shape == Array(shape.dropLast()) + [3])
+            #expect(
+                try linear(x, weight: Tensor<Float>(shape: [3, 8]), bias: nil).shape == Array(shape.dropLast()) + [3])
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 @Suite("ArrayData")
@@ -8,7 +9,9 @@ struct ArrayDataTests {
     func byteCountValidation() throws {
         let ok = try ArrayData(shape: [2, 3], dtype: .float32, bytes: [UInt8](repeating: 0, count: 24))
         #expect(ok.elementCount == 6)
-        expectFormatError(file: "ArrayData", "shape [2, 3] of float32 needs 24 bytes but 20 were given", kind: .invalidArgument) {
+        expectFormatError(
+            file: "ArrayData", "shape [2, 3] of float32 needs 24 bytes but 20 were given", kind: .invalidArgument
+        ) {
             _ = try ArrayData(shape: [2, 3], dtype: .float32, bytes: [UInt8](repeating: 0, count: 20))
         }
         expectFormatError(file: "ArrayData", "negative extent -2", kind: .invalidArgument) {
@@ -49,20 +52,25 @@ struct ArrayDataTests {
 
     @Test("integers convert only when exact, naming the array, dtype and first bad element")
     func integerExactness() throws {
-        let ints = IOSample.int64([2, 2], [1, -16777216, 16777217, 16777219])
-        let error = expectFormatError(file: "weights.npy", "int64 element [1, 0] (flat index 2, value 16777217) to Float",
-                                      kind: .lossyConversion) {
+        let ints = IOSample.int64([2, 2], [1, -16_777_216, 16_777_217, 16_777_219])
+        let error = expectFormatError(
+            file: "weights.npy", "int64 element [1, 0] (flat index 2, value 16777217) to Float",
+            kind: .lossyConversion
+        ) {
             _ = try ints.floats(name: "weights.npy")
         }
         #expect(error?.description.hasPrefix("weights.npy: cannot convert int64") == true)
-        #expect(try ints.doubles(name: "w") == [1, -16777216, 16777217, 16777219])
+        #expect(try ints.doubles(name: "w") == [1, -16_777_216, 16_777_217, 16_777_219])
 
         let big = IOSample.int64([2], [1 << 53, (1 << 53) + 1])
-        expectFormatError(file: "big", "int64 element [1] (flat index 1, value 9007199254740993) to Double", kind: .lossyConversion) {
+        expectFormatError(
+            file: "big", "int64 element [1] (flat index 1, value 9007199254740993) to Double", kind: .lossyConversion
+        ) {
             _ = try big.doubles(name: "big")
         }
-        #expect(try IOSample.int32([3], [Int32.min, 0, Int32.max]).doubles(name: "i") == [-2147483648, 0, 2147483647])
-        #expect(try IOSample.int32([2], [16777216, -7]).floats(name: "i") == [16777216, -7])
+        #expect(
+            try IOSample.int32([3], [Int32.min, 0, Int32.max]).doubles(name: "i") == [-2_147_483_648, 0, 2_147_483_647])
+        #expect(try IOSample.int32([2], [16_777_216, -7]).floats(name: "i") == [16_777_216, -7])
         #expect(try ArrayData(shape: [2], dtype: .uint8, bytes: [0, 255]).floats(name: "u") == [0, 255])
     }
 
@@ -70,7 +78,10 @@ struct ArrayDataTests {
     func doubleNarrowing() throws {
         let doubles = ArrayData(shape: [3], float64: [0.1, -1e-50, .infinity])
         #expect(try doubles.floats(name: "d") == [Float(0.1), -0.0, .infinity])
-        expectFormatError(file: "d", "float64 element [0] (flat index 0, value 1e+300) to Float", "outside Float's range", kind: .lossyConversion) {
+        expectFormatError(
+            file: "d", "float64 element [0] (flat index 0, value 1e+300) to Float", "outside Float's range",
+            kind: .lossyConversion
+        ) {
             _ = try ArrayData(shape: [1], float64: [1e300]).floats(name: "d")
         }
         #expect(try ArrayData(shape: [], float32: [0.25]).doubles(name: "f") == [0.25])
@@ -82,7 +93,10 @@ struct ArrayDataTests {
         #expect(try IOSample.int64([2], [0, -5]).bools(name: "i") == [false, true])
         #expect(try ArrayData(shape: [3], float32: [0, 1, -0.0]).bools(name: "f") == [false, true, false])
         #expect(try ArrayData(shape: [2], bool: [true, false]).floats(name: "b") == [1, 0])
-        expectFormatError(file: "mask", "float32 element [1] (flat index 1, value 0.5) to Bool", "only 0 and 1", kind: .lossyConversion) {
+        expectFormatError(
+            file: "mask", "float32 element [1] (flat index 1, value 0.5) to Bool", "only 0 and 1",
+            kind: .lossyConversion
+        ) {
             _ = try ArrayData(shape: [2], float32: [1, 0.5]).bools(name: "mask")
         }
         expectFormatError(file: "mask", "cannot convert float64 scalar (value nan) to Bool", kind: .lossyConversion) {

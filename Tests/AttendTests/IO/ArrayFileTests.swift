@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 @Suite("ArrayFile")
@@ -9,7 +10,8 @@ struct ArrayFileTests {
         let npy = try ArrayFile.readAll(contentsOf: IOFixtures.url("f32_2x3.npy"))
         #expect(Array(npy.keys) == ["f32_2x3"])
         #expect(npy["f32_2x3"]?.shape == [2, 3])
-        #expect(Set(try ArrayFile.readAll(contentsOf: IOFixtures.url("stored.npz")).keys) == ["weights", "mask", "step"])
+        #expect(
+            Set(try ArrayFile.readAll(contentsOf: IOFixtures.url("stored.npz")).keys) == ["weights", "mask", "step"])
         #expect(try ArrayFile.readAll(contentsOf: IOFixtures.url("mixed.safetensors")).count == 6)
     }
 
@@ -39,7 +41,8 @@ struct ArrayFileTests {
         try SafeTensors.write(["only": ArrayData(shape: [2], float64: [1, 2])], to: one)
         #expect(try ArrayFile.readSingle(contentsOf: one) == ArrayData(shape: [2], float64: [1, 2]))
 
-        expectFormatError(file: "stored.npz", "holds 3 arrays (\"mask\", \"step\", \"weights\"); expected exactly one") {
+        expectFormatError(file: "stored.npz", "holds 3 arrays (\"mask\", \"step\", \"weights\"); expected exactly one")
+        {
             _ = try ArrayFile.readSingle(contentsOf: IOFixtures.url("stored.npz"))
         }
         let none = scratch.file("none.npz")
@@ -72,11 +75,13 @@ struct AtomicWriteTests {
     func missingDirectory() throws {
         let scratch = try IOScratchDirectory()
         let url = scratch.url.appendingPathComponent("missing/out.safetensors")
-        expectFormatError(file: "out.safetensors", "cannot be written: directory", "missing does not exist", kind: .io) {
+        expectFormatError(file: "out.safetensors", "cannot be written: directory", "missing does not exist", kind: .io)
+        {
             try SafeTensors.write(["a": ArrayData(shape: [], float32: [1])], to: url)
         }
         expectFormatError(file: "out.npz", "cannot be written", kind: .io) {
-            try NPZ.write(["a": ArrayData(shape: [], float32: [1])], to: scratch.url.appendingPathComponent("missing/out.npz"))
+            try NPZ.write(
+                ["a": ArrayData(shape: [], float32: [1])], to: scratch.url.appendingPathComponent("missing/out.npz"))
         }
         #expect(try scratch.contents().isEmpty)
     }
@@ -86,7 +91,9 @@ struct AtomicWriteTests {
         let scratch = try IOScratchDirectory()
         let url = scratch.file("folder.npy")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
-        expectFormatError(file: "folder.npy", "is a directory, not a file", kind: .io) { _ = try NPY.read(contentsOf: url) }
+        expectFormatError(file: "folder.npy", "is a directory, not a file", kind: .io) {
+            _ = try NPY.read(contentsOf: url)
+        }
     }
 
     @Test("an invalid array leaves an existing file untouched")
@@ -97,7 +104,9 @@ struct AtomicWriteTests {
         try NPY.write(original, to: url)
         var broken = ArrayData(shape: [3], float32: [1, 2, 3])
         broken.shape = [2, 2]
-        expectFormatError(file: "keep.npy", "array \"keep\"", "needs 16 bytes but 12 were given", kind: .invalidArgument) {
+        expectFormatError(
+            file: "keep.npy", "array \"keep\"", "needs 16 bytes but 12 were given", kind: .invalidArgument
+        ) {
             try NPY.write(broken, to: url)
         }
         #expect(try NPY.read(contentsOf: url) == original)

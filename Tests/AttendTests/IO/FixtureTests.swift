@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 /// Reads the files scripts/make_io_fixtures.py wrote with NumPy and compares them with values stated
@@ -36,11 +37,11 @@ struct FixtureTests {
     func integerFiles() throws {
         let i32 = try npy("i32_2x2.npy")
         #expect(i32.dtype == .int32 && i32.shape == [2, 2])
-        #expect(ints(i32) == [-2147483648, -1, 0, 2147483647])
+        #expect(ints(i32) == [-2_147_483_648, -1, 0, 2_147_483_647])
 
         let i64 = try npy("i64_3.npy")
         #expect(i64.dtype == .int64 && i64.shape == [3])
-        #expect(ints(i64) == [-(1 << 40), 16777217, 1 << 62])
+        #expect(ints(i64) == [-(1 << 40), 16_777_217, 1 << 62])
 
         let u8 = try npy("u8_5.npy")
         #expect(u8.dtype == .uint8 && u8.bytes == [0, 1, 127, 128, 255])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 /// Committed fixture files written by scripts/make_io_fixtures.py.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 @Suite("Malformed .npy input")
@@ -15,7 +16,9 @@ struct NPYMalformedTests {
 
     @Test("bad magic bytes are refused")
     func badMagic() {
-        expectFormatError(file: "bad.npy", "not a .npy file", "\\x93NUMPY") { try decode(Data("PK\u{3}\u{4} not numpy".utf8)) }
+        expectFormatError(file: "bad.npy", "not a .npy file", "\\x93NUMPY") {
+            try decode(Data("PK\u{3}\u{4} not numpy".utf8))
+        }
     }
 
     @Test("a file cut inside the preamble is refused as truncated")
@@ -113,8 +116,12 @@ struct NPYMalformedTests {
     @Test("a header claiming shape (1000000, 1000000) is refused without allocating")
     func hugeShape() {
         // 4·10¹² bytes: allocating that would crash the test process, so passing shows the size was checked first.
-        expectFormatError(file: "bad.npy", "(1000000, 1000000) of '<f4' (4000000000000 bytes) but only 8 bytes of data follow") {
-            try header("{'descr': '<f4', 'fortran_order': True, 'shape': (1000000, 1000000), }", data: [0, 0, 0, 0, 0, 0, 0, 0])
+        expectFormatError(
+            file: "bad.npy", "(1000000, 1000000) of '<f4' (4000000000000 bytes) but only 8 bytes of data follow"
+        ) {
+            try header(
+                "{'descr': '<f4', 'fortran_order': True, 'shape': (1000000, 1000000), }",
+                data: [0, 0, 0, 0, 0, 0, 0, 0])
         }
         expectFormatError(file: "bad.npy", "overflows") {
             try header("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }")

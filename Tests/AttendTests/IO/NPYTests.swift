@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 @Suite("NPY reading and writing")
 struct NPYTests {
-    @Test("encode → decode returns the same array for every dtype except bfloat16, at ranks 0–4 and empty",
-          arguments: DType.allCases.filter { $0 != .bfloat16 })
+    @Test(
+        "encode → decode returns the same array for every dtype except bfloat16, at ranks 0–4 and empty",
+        arguments: DType.allCases.filter { $0 != .bfloat16 })
     func roundTrip(dtype: DType) throws {
         for (index, shape) in IOSample.shapes.enumerated() {
             let array = IOSample.array(dtype, shape: shape, seed: UInt64(index + 1))
@@ -14,8 +16,9 @@ struct NPYTests {
         }
     }
 
-    @Test("write → read through a file returns the same array for every dtype except bfloat16",
-          arguments: DType.allCases.filter { $0 != .bfloat16 })
+    @Test(
+        "write → read through a file returns the same array for every dtype except bfloat16",
+        arguments: DType.allCases.filter { $0 != .bfloat16 })
     func fileRoundTrip(dtype: DType) throws {
         let scratch = try IOScratchDirectory()
         for shape in IOSample.shapes {
@@ -93,7 +96,8 @@ struct NPYTests {
     @Test("a big-endian header made by hand is byte-swapped into little-endian")
     func bigEndianSwap() throws {
         let header = "{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }"
-        let decoded = try NPY.decode(IOCraft.npy(header: header, data: [0, 0, 1, 2, 0xFF, 0xFF, 0xFF, 0xFE]), name: "be.npy")
+        let decoded = try NPY.decode(
+            IOCraft.npy(header: header, data: [0, 0, 1, 2, 0xFF, 0xFF, 0xFF, 0xFE]), name: "be.npy")
         #expect(decoded == IOSample.int32([2], [0x0102, -2]))
     }
 
@@ -112,10 +116,13 @@ struct NPYTests {
         #expect(try PythonLiteral.parse("(3,)") == .tuple([.int(3)]))
         #expect(try PythonLiteral.parse("[-1, None, True]") == .list([.int(-1), .none, .bool(true)]))
         #expect(try PythonLiteral.parse("'a\\'b\\x41'") == .string("a'bA"))
-        #expect(try PythonLiteral.parse("{'k': {'n': ()}}") ==
-                .dict([.init(key: .string("k"), value: .dict([.init(key: .string("n"), value: .tuple([]))]))]))
-        for bad in ["{'a': 1", "(1 2)", "__import__('os')", "1.5", "'open", "{'a': 1, 'a': 2}", "99999999999999999999",
-                    String(repeating: "(", count: 100)] {
+        #expect(
+            try PythonLiteral.parse("{'k': {'n': ()}}")
+                == .dict([.init(key: .string("k"), value: .dict([.init(key: .string("n"), value: .tuple([]))]))]))
+        for bad in [
+            "{'a': 1", "(1 2)", "__import__('os')", "1.5", "'open", "{'a': 1, 'a': 2}", "99999999999999999999",
+            String(repeating: "(", count: 100),
+        ] {
             #expect(throws: PythonLiteral.ParseError.self, "\(bad)") { try PythonLiteral.parse(bad) }
         }
     }

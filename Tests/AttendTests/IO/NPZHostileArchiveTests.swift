@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 /// Archives crafted to make a ZIP reader hang, over-allocate or read out of bounds: each must end
@@ -22,7 +23,9 @@ struct NPZHostileArchiveTests {
         // after a quarter of its 262,272 bytes and never finished; ZIPFoundation 0.9.20 spins on it.
         let url = IOFixtures.url("unfinished_deflate.npz")
         let (_, elapsed) = timed {
-            expectFormatError(file: "unfinished_deflate.npz", "member \"a.npy\" is truncated", "of 262272 bytes", "end-of-stream") {
+            expectFormatError(
+                file: "unfinished_deflate.npz", "member \"a.npy\" is truncated", "of 262272 bytes", "end-of-stream"
+            ) {
                 _ = try NPZ.read(contentsOf: url)
             }
         }
@@ -38,15 +41,22 @@ struct NPZHostileArchiveTests {
         var bytes = try Data(contentsOf: url)
         let members = try bytes.withUnsafeBytes { try ZIPDirectory.members(of: $0, file: "half.npz") }
         let member = try #require(members.first)
-        let range = try bytes.withUnsafeBytes { try ZIPDirectory.dataRange(of: member, in: $0, file: "half.npz", label: "v") }
+        let range = try bytes.withUnsafeBytes {
+            try ZIPDirectory.dataRange(of: member, in: $0, file: "half.npz", label: "v")
+        }
         // Zero the second half of the stream: stored blocks of zeros are still valid deflate
         // framing for a while, so zlib either reports bad data or runs out before the final block.
-        bytes.replaceSubrange((range.lowerBound + range.count / 2)..<range.upperBound, with: Data(count: range.count - range.count / 2))
+        bytes.replaceSubrange(
+            (range.lowerBound + range.count / 2)..<range.upperBound, with: Data(count: range.count - range.count / 2))
         try bytes.write(to: url)
-        let (error, elapsed) = timed { expectFormatError(file: "half.npz", "member \"v.npy\"") { _ = try NPZ.read(contentsOf: url) } }
+        let (error, elapsed) = timed {
+            expectFormatError(file: "half.npz", "member \"v.npy\"") { _ = try NPZ.read(contentsOf: url) }
+        }
         #expect(elapsed < Self.timeLimit)
         let problem = try #require(error?.problem)
-        #expect(problem.contains("truncated") || problem.contains("cannot be inflated") || problem.contains("CRC-32"), "\(problem)")
+        #expect(
+            problem.contains("truncated") || problem.contains("cannot be inflated") || problem.contains("CRC-32"),
+            "\(problem)")
     }
 
     @Test("ZIP64 end records and extra fields (as large NumPy archives have) are read")
@@ -75,7 +85,9 @@ struct NPZHostileArchiveTests {
             bytes[local + 6] |= 1
             bytes[central + 8] |= 1
         }
-        expectFormatError(file: "secret.npz", "member \"v.npy\" is encrypted", kind: .unsupported) { _ = try NPZ.read(contentsOf: url) }
+        expectFormatError(file: "secret.npz", "member \"v.npy\" is encrypted", kind: .unsupported) {
+            _ = try NPZ.read(contentsOf: url)
+        }
     }
 
     @Test("a member claiming more than deflate's 1032:1 ratio is refused before inflating")
@@ -102,7 +114,9 @@ struct NPZHostileArchiveTests {
         let url = try archive(named: "offset.npz") { bytes, _, central in
             bytes.replaceSubrange((central + 42)..<(central + 46), with: [0x00, 0x00, 0x00, 0x70])
         }
-        expectFormatError(file: "offset.npz", "member \"v.npy\" has no local header") { _ = try NPZ.read(contentsOf: url) }
+        expectFormatError(file: "offset.npz", "member \"v.npy\" has no local header") {
+            _ = try NPZ.read(contentsOf: url)
+        }
     }
 
     @Test("a directory claiming more members than it can hold is refused before allocating")
@@ -111,7 +125,9 @@ struct NPZHostileArchiveTests {
             let end = bytes.count - 22
             bytes.replaceSubrange((end + 8)..<(end + 12), with: [0xFE, 0xFF, 0xFE, 0xFF])
         }
-        expectFormatError(file: "count.npz", "not a readable ZIP archive", "65534 members cannot fit") { _ = try NPZ.read(contentsOf: url) }
+        expectFormatError(file: "count.npz", "not a readable ZIP archive", "65534 members cannot fit") {
+            _ = try NPZ.read(contentsOf: url)
+        }
     }
 
     private let scratch: IOScratchDirectory
@@ -119,9 +135,12 @@ struct NPZHostileArchiveTests {
     init() throws { scratch = try IOScratchDirectory() }
 
     /// A one-member archive written by `NPZ.write`, patched by `edit(bytes, localHeader, centralHeader)`.
-    private func archive(named name: String, compressed: Bool = false, edit: (inout Data, Int, Int) -> Void) throws -> URL {
+    private func archive(named name: String, compressed: Bool = false, edit: (inout Data, Int, Int) -> Void) throws
+        -> URL
+    {
         let url = scratch.file(name)
-        try NPZ.write(["v": ArrayData(shape: [256], float32: (0..<256).map(Float.init))], to: url, compressed: compressed)
+        try NPZ.write(
+            ["v": ArrayData(shape: [256], float32: (0..<256).map(Float.init))], to: url, compressed: compressed)
         var bytes = try Data(contentsOf: url)
         let central = try #require(bytes.range(of: Data([0x50, 0x4B, 0x01, 0x02]))).lowerBound
         let local = try #require(bytes.range(of: Data([0x50, 0x4B, 0x03, 0x04]))).lowerBound

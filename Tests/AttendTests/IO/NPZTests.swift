@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 @Suite("NPZ archives")
@@ -84,18 +85,27 @@ struct NPZTests {
     func badMember() throws {
         let scratch = try IOScratchDirectory()
         let url = scratch.file("mixed.npz")
-        try makeArchive(at: url, members: [
-            ("good.npy", NPY.encode(ArrayData(shape: [1], float32: [1]))),
-            ("bad.npy", IOCraft.npy(header: "{'descr': '<i2', 'fortran_order': False, 'shape': (1,)}", data: [0, 0])),
-        ])
-        let error = expectFormatError(file: "mixed.npz", "member \"bad.npy\": dtype '<i2' is not supported", kind: .unsupported) {
+        try makeArchive(
+            at: url,
+            members: [
+                ("good.npy", NPY.encode(ArrayData(shape: [1], float32: [1]))),
+                (
+                    "bad.npy",
+                    IOCraft.npy(header: "{'descr': '<i2', 'fortran_order': False, 'shape': (1,)}", data: [0, 0])
+                ),
+            ])
+        let error = expectFormatError(
+            file: "mixed.npz", "member \"bad.npy\": dtype '<i2' is not supported", kind: .unsupported
+        ) {
             _ = try NPZ.read(contentsOf: url)
         }
         #expect(error?.description.hasPrefix("mixed.npz: member \"bad.npy\": ") == true)
 
         try FileManager.default.removeItem(at: url)
         try makeArchive(at: url, members: [("readme.txt", Data("hello".utf8))])
-        expectFormatError(file: "mixed.npz", "member \"readme.txt\"", "not a .npy file") { _ = try NPZ.read(contentsOf: url) }
+        expectFormatError(file: "mixed.npz", "member \"readme.txt\"", "not a .npy file") {
+            _ = try NPZ.read(contentsOf: url)
+        }
     }
 
     @Test("two members that map to the same array name are refused")
@@ -130,6 +140,7 @@ struct NPZTests {
     }
 
     private func makeArchive(at url: URL, members: [(String, Data)], compressed: Bool = false) throws {
-        try NPZ.writeMembers(members.map { member in (path: member.0, data: { member.1 }) }, to: url, compressed: compressed)
+        try NPZ.writeMembers(
+            members.map { member in (path: member.0, data: { member.1 }) }, to: url, compressed: compressed)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 @Suite("Malformed .safetensors input")
@@ -21,14 +22,18 @@ struct SafeTensorsMalformedTests {
         expectFormatError(file: "weights.safetensors", "header length 1000 runs past the end of the file (10 bytes") {
             try decode(IOCraft.safetensors("{}", lengthOverride: 1000))
         }
-        expectFormatError(file: "weights.safetensors", "header length 18446744073709551615 exceeds the 100000000-byte limit") {
+        expectFormatError(
+            file: "weights.safetensors", "header length 18446744073709551615 exceeds the 100000000-byte limit"
+        ) {
             try decode(IOCraft.safetensors("{}", lengthOverride: .max))
         }
     }
 
     @Test("a header that is not valid JSON, or not an object, is refused")
     func badJSON() {
-        expectFormatError(file: "weights.safetensors", "header is not valid JSON") { try decode(#"{"a": {"dtype": "F32",}"#) }
+        expectFormatError(file: "weights.safetensors", "header is not valid JSON") {
+            try decode(#"{"a": {"dtype": "F32",}"#)
+        }
         expectFormatError(file: "weights.safetensors", "not a JSON object") { try decode("[1, 2]") }
         expectFormatError(file: "weights.safetensors", "header is not valid JSON", "duplicate key \"a\"") {
             try decode(#"{"a": {"dtype": "U8", "shape": [], "data_offsets": [0, 1]}, "a": 1}"#, data: [0])
@@ -40,7 +45,9 @@ struct SafeTensorsMalformedTests {
 
     @Test("unknown and malformed dtypes are refused, naming the tensor")
     func badDType() {
-        expectFormatError(file: "weights.safetensors", "tensor \"w\" has unsupported dtype \"I16\"", "F32", kind: .unsupported) {
+        expectFormatError(
+            file: "weights.safetensors", "tensor \"w\" has unsupported dtype \"I16\"", "F32", kind: .unsupported
+        ) {
             try decode(#"{"w": {"dtype": "I16", "shape": [1], "data_offsets": [0, 2]}}"#, data: zeros(2))
         }
         expectFormatError(file: "weights.safetensors", "tensor \"w\" has no \"dtype\"") {
@@ -53,10 +60,14 @@ struct SafeTensorsMalformedTests {
 
     @Test("negative and non-integer shapes are refused")
     func badShapes() {
-        expectFormatError(file: "weights.safetensors", "tensor \"w\" has shape [2, -1]: -1 is not a non-negative integer") {
+        expectFormatError(
+            file: "weights.safetensors", "tensor \"w\" has shape [2, -1]: -1 is not a non-negative integer"
+        ) {
             try decode(#"{"w": {"dtype": "F32", "shape": [2, -1], "data_offsets": [0, 0]}}"#)
         }
-        expectFormatError(file: "weights.safetensors", "tensor \"w\" has shape [3.0]: 3.0 is not a non-negative integer") {
+        expectFormatError(
+            file: "weights.safetensors", "tensor \"w\" has shape [3.0]: 3.0 is not a non-negative integer"
+        ) {
             try decode(#"{"w": {"dtype": "F32", "shape": [3.0], "data_offsets": [0, 12]}}"#, data: zeros(12))
         }
         expectFormatError(file: "weights.safetensors", "tensor \"w\" has shape \"3\", not a list of integers") {
@@ -75,45 +86,65 @@ struct SafeTensorsMalformedTests {
 
     @Test("data_offsets whose length does not match shape × dtype width are refused")
     func sizeMismatch() {
-        expectFormatError(file: "weights.safetensors",
-                          "tensor \"in_proj_weight\" has data_offsets [0, 40] (40 bytes) but shape [3, 4] of F32 needs 48 bytes") {
-            try decode(#"{"in_proj_weight": {"dtype": "F32", "shape": [3, 4], "data_offsets": [0, 40]}}"#, data: zeros(40))
+        expectFormatError(
+            file: "weights.safetensors",
+            "tensor \"in_proj_weight\" has data_offsets [0, 40] (40 bytes) but shape [3, 4] of F32 needs 48 bytes"
+        ) {
+            try decode(
+                #"{"in_proj_weight": {"dtype": "F32", "shape": [3, 4], "data_offsets": [0, 40]}}"#, data: zeros(40))
         }
         let error = expectFormatError(file: "weights.safetensors") {
-            try decode(#"{"in_proj_weight": {"dtype": "F32", "shape": [3, 4], "data_offsets": [0, 40]}}"#, data: zeros(40))
+            try decode(
+                #"{"in_proj_weight": {"dtype": "F32", "shape": [3, 4], "data_offsets": [0, 40]}}"#, data: zeros(40))
         }
-        #expect(error?.description ==
-                "weights.safetensors: tensor \"in_proj_weight\" has data_offsets [0, 40] (40 bytes) but shape [3, 4] of F32 needs 48 bytes")
+        #expect(
+            error?.description
+                == "weights.safetensors: tensor \"in_proj_weight\" has data_offsets [0, 40] (40 bytes) but shape [3, 4] of F32 needs 48 bytes"
+        )
     }
 
     @Test("offsets beyond the data buffer are refused")
     func beyondBuffer() {
-        expectFormatError(file: "weights.safetensors", "tensor \"w\" has data_offsets [0, 16], beyond the end of the 8-byte data buffer") {
+        expectFormatError(
+            file: "weights.safetensors",
+            "tensor \"w\" has data_offsets [0, 16], beyond the end of the 8-byte data buffer"
+        ) {
             try decode(#"{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}"#, data: zeros(8))
         }
     }
 
     @Test("overlapping tensors are refused")
     func overlap() {
-        let json = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
-        expectFormatError(file: "weights.safetensors", "tensor \"b\" (data_offsets [4, 12]) overlaps tensor \"a\" (data_offsets [0, 8])") {
+        let json =
+            #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
+        expectFormatError(
+            file: "weights.safetensors",
+            "tensor \"b\" (data_offsets [4, 12]) overlaps tensor \"a\" (data_offsets [0, 8])"
+        ) {
             try decode(json, data: zeros(12))
         }
     }
 
     @Test("gaps and leftover bytes in the data buffer are refused")
     func coverage() {
-        let gap = #"{"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}, "b": {"dtype": "U8", "shape": [2], "data_offsets": [4, 6]}}"#
-        expectFormatError(file: "weights.safetensors", "bytes [2, 4) belong to no tensor", "after tensor \"a\" before tensor \"b\"") {
+        let gap =
+            #"{"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}, "b": {"dtype": "U8", "shape": [2], "data_offsets": [4, 6]}}"#
+        expectFormatError(
+            file: "weights.safetensors", "bytes [2, 4) belong to no tensor", "after tensor \"a\" before tensor \"b\""
+        ) {
             try decode(gap, data: zeros(6))
         }
         let late = #"{"a": {"dtype": "U8", "shape": [2], "data_offsets": [2, 4]}}"#
-        expectFormatError(file: "weights.safetensors", "bytes [0, 2) belong to no tensor") { try decode(late, data: zeros(4)) }
+        expectFormatError(file: "weights.safetensors", "bytes [0, 2) belong to no tensor") {
+            try decode(late, data: zeros(4))
+        }
         let short = #"{"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}}"#
         expectFormatError(file: "weights.safetensors", "3 bytes left over after tensor \"a\" ends at byte 2") {
             try decode(short, data: zeros(5))
         }
-        expectFormatError(file: "weights.safetensors", "4 bytes left over and no tensor uses them") { try decode("{}", data: zeros(4)) }
+        expectFormatError(file: "weights.safetensors", "4 bytes left over and no tensor uses them") {
+            try decode("{}", data: zeros(4))
+        }
     }
 
     @Test("metadata that is not an object of strings is refused")
@@ -128,14 +159,20 @@ struct SafeTensorsMalformedTests {
 
     @Test("a header claiming shape [1000000, 1000000] is refused without allocating")
     func hugeShape() {
-        expectFormatError(file: "weights.safetensors", "has data_offsets [0, 8] (8 bytes) but shape [1000000, 1000000] of F32 needs 4000000000000 bytes") {
+        expectFormatError(
+            file: "weights.safetensors",
+            "has data_offsets [0, 8] (8 bytes) but shape [1000000, 1000000] of F32 needs 4000000000000 bytes"
+        ) {
             try decode(#"{"w": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 8]}}"#, data: zeros(8))
         }
         expectFormatError(file: "weights.safetensors", "beyond the end of the 8-byte data buffer") {
-            try decode(#"{"w": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 4000000000000]}}"#, data: zeros(8))
+            try decode(
+                #"{"w": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 4000000000000]}}"#,
+                data: zeros(8))
         }
         expectFormatError(file: "weights.safetensors", "whose size in bytes overflows") {
-            try decode(#"{"w": {"dtype": "F64", "shape": [4611686018427387904, 4], "data_offsets": [0, 8]}}"#, data: zeros(8))
+            try decode(
+                #"{"w": {"dtype": "F64", "shape": [4611686018427387904, 4], "data_offsets": [0, 8]}}"#, data: zeros(8))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Attend
 
 @Suite("safetensors reading and writing")
@@ -35,7 +36,8 @@ struct SafeTensorsTests {
             "a": try ArrayData(shape: [], dtype: .uint8, bytes: [9]),
         ]
         let encoded = try SafeTensors.encode(arrays, metadata: ["k": "v"])
-        let json = #"{"__metadata__":{"k":"v"},"a":{"dtype":"U8","shape":[],"data_offsets":[0,1]},"b":{"dtype":"F32","shape":[2],"data_offsets":[1,9]}}"#
+        let json =
+            #"{"__metadata__":{"k":"v"},"a":{"dtype":"U8","shape":[],"data_offsets":[0,1]},"b":{"dtype":"F32","shape":[2],"data_offsets":[1,9]}}"#
         let padded = json + String(repeating: " ", count: (8 - json.utf8.count % 8) % 8)
         var expected: [UInt8] = []
         LittleEndianBytes.append(UInt64(padded.utf8.count), to: &expected)
@@ -55,7 +57,8 @@ struct SafeTensorsTests {
     func invalidEncode() throws {
         var broken = ArrayData(shape: [2], float32: [1, 2])
         broken.bytes.removeLast()
-        expectFormatError(file: "safetensors", "array \"w\"", "needs 8 bytes but 7 were given", kind: .invalidArgument) {
+        expectFormatError(file: "safetensors", "array \"w\"", "needs 8 bytes but 7 were given", kind: .invalidArgument)
+        {
             _ = try SafeTensors.encode(["w": broken])
         }
         expectFormatError(file: "safetensors", "cannot be named \"__metadata__\"", kind: .invalidArgument) {
@@ -73,18 +76,22 @@ struct SafeTensorsTests {
         func parse(_ text: String) throws -> HeaderJSON {
             try Array(text.utf8).withUnsafeBytes { try HeaderJSON.parse($0) }
         }
-        #expect(try parse(#" {"a": [1, -2, 3.5e1], "b": "x\"\u00e9\ud83d\ude00\n", "c": null, "d": true} "#) == .object([
-            ("a", .array([.number("1"), .number("-2"), .number("3.5e1")])),
-            ("b", .string("x\"é😀\n")),
-            ("c", .null),
-            ("d", .bool(true)),
-        ]))
+        #expect(
+            try parse(#" {"a": [1, -2, 3.5e1], "b": "x\"\u00e9\ud83d\ude00\n", "c": null, "d": true} "#)
+                == .object([
+                    ("a", .array([.number("1"), .number("-2"), .number("3.5e1")])),
+                    ("b", .string("x\"é😀\n")),
+                    ("c", .null),
+                    ("d", .bool(true)),
+                ]))
         #expect(try parse("3.0").intValue == nil)
         #expect(try parse("30").intValue == 30)
         #expect(try parse("99999999999999999999").intValue == nil)
         #expect(HeaderJSON.quoted("a\"b\\c\u{1}") == #""a\"b\\c\u0001""#)
-        for bad in ["{", "[1,]", "{\"a\":1,\"a\":2}", "01", "\"\u{1}\"", "\"\\ud800\"", "tru", "1 2",
-                    String(repeating: "[", count: 100) + String(repeating: "]", count: 100)] {
+        for bad in [
+            "{", "[1,]", "{\"a\":1,\"a\":2}", "01", "\"\u{1}\"", "\"\\ud800\"", "tru", "1 2",
+            String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+        ] {
             #expect(throws: HeaderJSON.ParseError.self, "\(bad)") { _ = try parse(bad) }
         }
     }

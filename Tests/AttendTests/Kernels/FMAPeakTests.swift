@@ -12,7 +12,7 @@ struct FMAPeakTests {
 
     @Test("each peak loop this CPU runs measures a positive rate no CPU could exceed", arguments: FMAPeak.ISA.allCases)
     func plausible(isa: FMAPeak.ISA) {
-        guard FMAPeak.isAvailable(isa) else { return }   // never call a path the CPU lacks
+        guard FMAPeak.isAvailable(isa) else { return }  // never call a path the CPU lacks
         let gflops = FMAPeak.gigaflopsPerCore(isa, seconds: 0.01, trials: 3)
         #expect(gflops > 1, "\(isa): \(gflops) GFLOPS")
         #expect(gflops < Self.ceiling[isa]! * Self.maximumGHz, "\(isa): \(gflops) GFLOPS")
@@ -22,7 +22,8 @@ struct FMAPeakTests {
     func avx2BeatsPortable() {
         guard FMAPeak.isAvailable(.avx2) else { return }
         // Interleaved, best of three each, on thread CPU time: other processes cannot decide it.
-        var avx2 = 0.0, portable = 0.0
+        var avx2 = 0.0
+        var portable = 0.0
         for _ in 0..<3 {
             avx2 = max(avx2, FMAPeak.gigaflopsPerCore(.avx2, seconds: 0.01, trials: 2))
             portable = max(portable, FMAPeak.gigaflopsPerCore(.portable, seconds: 0.01, trials: 2))
@@ -30,14 +31,16 @@ struct FMAPeakTests {
         #expect(avx2 > 1.3 * portable, "avx2 \(avx2) vs portable \(portable) GFLOPS")
     }
 
-    @Test("the loop the benchmark uses is the widest the CPU runs", arguments: [
-        (CPUGeneration.skylakeX, FMAPeak.ISA.avx512),
-        (CPUGeneration.knightsLanding, .avx512),
-        (CPUGeneration.haswell, .avx2),
-        (CPUGeneration.avx2WithoutFMA, .portable),
-        (CPUGeneration.sandyBridge, .portable),
-        (CPUGeneration.sse, .portable),
-    ] as [(CPUFeatures, FMAPeak.ISA)])
+    @Test(
+        "the loop the benchmark uses is the widest the CPU runs",
+        arguments: [
+            (CPUGeneration.skylakeX, FMAPeak.ISA.avx512),
+            (CPUGeneration.knightsLanding, .avx512),
+            (CPUGeneration.haswell, .avx2),
+            (CPUGeneration.avx2WithoutFMA, .portable),
+            (CPUGeneration.sandyBridge, .portable),
+            (CPUGeneration.sse, .portable),
+        ] as [(CPUFeatures, FMAPeak.ISA)])
     func widest(cpu: CPUFeatures, isa: FMAPeak.ISA) {
         #expect(FMAPeak.best(on: cpu) == isa)
     }

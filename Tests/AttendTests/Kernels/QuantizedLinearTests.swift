@@ -1,8 +1,9 @@
 import AttendReference
-import Foundation
 import AttendVerification
+import Foundation
 import Testing
 import _AttendKernels
+
 @testable import Attend
 
 @Suite("Matrix products on block-quantized weights")
@@ -17,13 +18,18 @@ struct QuantizedLinearTests {
             let payload = type == .q8_0 ? 32 : 16
             for _ in 0..<payload { data.append(UInt8(truncatingIfNeeded: g.next())) }
         }
-        return try GGUFFile(data: GGUFCraft.file(tensors: [.init(name: "w", type: type.rawValue, dimensions: [UInt64(inFeatures), UInt64(out)], offset: 0)], data: data), name: "w.gguf")
+        return try GGUFFile(
+            data: GGUFCraft.file(
+                tensors: [
+                    .init(name: "w", type: type.rawValue, dimensions: [UInt64(inFeatures), UInt64(out)], offset: 0)
+                ], data: data), name: "w.gguf")
     }
 
-    @Test("one row (both matrix-vector kernels) and several rows (dequantized panels + sgemm) equal x·Wᵀ on the dequantized weight",
-          arguments: [GGUFTensorType.q4_1, .q4_0, .q8_0])
+    @Test(
+        "one row (both matrix-vector kernels) and several rows (dequantized panels + sgemm) equal x·Wᵀ on the dequantized weight",
+        arguments: [GGUFTensorType.q4_1, .q4_0, .q8_0])
     func matchesDequantized(type: GGUFTensorType) throws {
-        let (out, inFeatures) = (300, 96)   // 300 rows: several 64-row chunks and 128-row panels, a ragged last one
+        let (out, inFeatures) = (300, 96)  // 300 rows: several 64-row chunks and 128-row panels, a ragged last one
         let file = try Self.weightFile(type, out: out, in: inFeatures, seed: 1500 + UInt64(type.rawValue))
         let layer = try QuantizedLinear(gguf: file, tensor: "w")
         let w = try file.tensor(named: "w")
@@ -43,9 +49,11 @@ struct QuantizedLinearTests {
                     var y = [Float](repeating: .nan, count: out)
                     layer.blocks.withUnsafeBytes { raw in
                         QuantizedMatVecKernel.select(type, avx2: avx2)(
-                            raw.baseAddress!.assumingMemoryBound(to: UInt8.self), inFeatures, x.scalars, sums, &y, 0, out)
+                            raw.baseAddress!.assumingMemoryBound(to: UInt8.self), inFeatures, x.scalars, sums, &y, 0,
+                            out)
                     }
-                    expectWithinBound(try Tensor(shape: [1, out], scalars: y), exact, bound: bound, "\(type.name) avx2 \(avx2)")
+                    expectWithinBound(
+                        try Tensor(shape: [1, out], scalars: y), exact, bound: bound, "\(type.name) avx2 \(avx2)")
                 }
             }
         }
@@ -54,7 +62,10 @@ struct QuantizedLinearTests {
 
     @Test("float tensors are refused, naming the tensor")
     func refusesFloatWeights() throws {
-        let file = try GGUFFile(data: GGUFCraft.file(tensors: [.init(name: "n", type: 0, dimensions: [32, 2], offset: 0)], data: [UInt8](repeating: 0, count: 256)), name: "n.gguf")
+        let file = try GGUFFile(
+            data: GGUFCraft.file(
+                tensors: [.init(name: "n", type: 0, dimensions: [32, 2], offset: 0)],
+                data: [UInt8](repeating: 0, count: 256)), name: "n.gguf")
         #expect(throws: TensorError.self) { try QuantizedLinear(gguf: file, tensor: "n") }
     }
 }

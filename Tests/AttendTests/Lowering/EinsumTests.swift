@@ -20,14 +20,16 @@ struct EinsumCase: CustomTestStringConvertible, Sendable {
 /// of n factors may be off by γ_{K+n−1}·Σ|terms| (+ u·|result|). K, the number of terms per output
 /// element, is counted by the reference itself: einsum of all-ones operands.
 func expectEinsumMatchesReference<T: TensorScalar>(
-    _ equation: String, _ operands: [Tensor<T>], _ context: String = "", sourceLocation: SourceLocation = #_sourceLocation
+    _ equation: String, _ operands: [Tensor<T>], _ context: String = "",
+    sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let result = try einsum(equation, operands)
     let exact = try Reference.einsum(equation, operands.map(\.reference))
     let absTerms = try Reference.einsum(equation, operands.map(\.reference.magnitudes))
     let ones = operands.map { ReferenceArray<Double>(shape: $0.shape, repeating: 1) }
     let terms = Int(try Reference.einsum(equation, ones).values.max() ?? 1)
-    let bound = ErrorBounds(T.self).dotProduct(absProduct: absTerms.values, exact: exact.values, k: Swift.max(terms, 1) + operands.count - 1)
+    let bound = ErrorBounds(T.self).dotProduct(
+        absProduct: absTerms.values, exact: exact.values, k: Swift.max(terms, 1) + operands.count - 1)
     expectWithinBound(result, exact, bound: bound, "\"\(equation)\" \(context)", sourceLocation: sourceLocation)
 }
 
@@ -73,9 +75,13 @@ struct EinsumTests {
         EinsumCase("ij,jk->ik", [[3, 0], [0, 2]], "empty contraction gives zeros"),
     ]
 
-    @Test("matches Reference.einsum for every notation feature, in every operand layout", arguments: cases, Layout.allCases)
+    @Test(
+        "matches Reference.einsum for every notation feature, in every operand layout", arguments: cases,
+        Layout.allCases)
     func notationFeatures(_ testCase: EinsumCase, layout: Layout) throws {
-        var factory = TensorFactory(seed: UInt64(testCase.equation.unicodeScalars.reduce(0) { $0 &* 31 &+ Int($1.value) } & 0xFFFF) &+ UInt64(layout.rawValue.count))
+        var factory = TensorFactory(
+            seed: UInt64(testCase.equation.unicodeScalars.reduce(0) { $0 &* 31 &+ Int($1.value) } & 0xFFFF)
+                &+ UInt64(layout.rawValue.count))
         let operands: [Tensor<Float>] = testCase.shapes.map { factory.randn($0, layout) }
         try expectEinsumMatchesReference(testCase.equation, operands, "\(layout)")
     }
@@ -102,7 +108,8 @@ struct EinsumTests {
 
     @Test("\"bhld,bhmd->bhlm\" is one batched sgemm with transB and zero copies, like matmul(q, k.transposed(-2, -1))")
     func attentionScoresMakeNoCopy() throws {
-        let q = TensorLayout(contiguous: [2, 4, 10, 32]), k = TensorLayout(contiguous: [2, 4, 10, 32])
+        let q = TensorLayout(contiguous: [2, 4, 10, 32])
+        let k = TensorLayout(contiguous: [2, 4, 10, 32])
         let plan = try einsumPlan("bhld,bhmd->bhlm", [q, k], scalar: Float.self)
         #expect(plan.copies.isEmpty, "\(plan)")
         #expect(plan.gemmCalls.count == 1)
@@ -112,14 +119,16 @@ struct EinsumTests {
         #expect((call.m, call.n, call.k, call.batchCount) == (10, 10, 32, 2 * 4))
         #expect(plan.outputShape == [2, 4, 10, 10])
         var factory = TensorFactory(seed: 12)
-        let qt: Tensor<Float> = factory.randn([2, 4, 10, 32]), kt: Tensor<Float> = factory.randn([2, 4, 10, 32])
+        let qt: Tensor<Float> = factory.randn([2, 4, 10, 32])
+        let kt: Tensor<Float> = factory.randn([2, 4, 10, 32])
         #expect(try matmulPlan(qt, kt.transposed(-2, -1)).gemmCalls == plan.gemmCalls)
     }
 
     @Test("\"bhlm,bhmd->bhld\" (attention · values) is one batched sgemm with no transpose and zero copies")
     func attentionValuesMakeNoCopy() throws {
         let plan = try einsumPlan(
-            "bhlm,bhmd->bhld", [TensorLayout(contiguous: [2, 4, 10, 12]), TensorLayout(contiguous: [2, 4, 12, 32])], scalar: Float.self)
+            "bhlm,bhmd->bhld", [TensorLayout(contiguous: [2, 4, 10, 12]), TensorLayout(contiguous: [2, 4, 12, 32])],
+            scalar: Float.self)
         #expect(plan.copies.isEmpty)
         let call = try #require(plan.gemmCalls.first)
         #expect(plan.gemmCalls.count == 1)
@@ -129,21 +138,26 @@ struct EinsumTests {
     @Test("swapped operands (\"bhmd,bhld->bhlm\") are put in the order that needs no output copy")
     func operandOrderAvoidsOutputCopy() throws {
         let plan = try einsumPlan(
-            "bhmd,bhld->bhlm", [TensorLayout(contiguous: [2, 4, 10, 32]), TensorLayout(contiguous: [2, 4, 7, 32])], scalar: Float.self)
+            "bhmd,bhld->bhlm", [TensorLayout(contiguous: [2, 4, 10, 32]), TensorLayout(contiguous: [2, 4, 7, 32])],
+            scalar: Float.self)
         #expect(plan.copies.isEmpty, "\(plan)")
         let call = try #require(plan.gemmCalls.first)
         #expect((call.m, call.n, call.k, call.transB) == (7, 10, 32, true))
     }
 
-    @Test("broadcast ellipsis dimensions become broadcast GEMM batches, like matmul's: \"...ij,...jk->...ik\" copies nothing")
+    @Test(
+        "broadcast ellipsis dimensions become broadcast GEMM batches, like matmul's: \"...ij,...jk->...ik\" copies nothing"
+    )
     func ellipsisBroadcastsLikeMatmul() throws {
-        let a = TensorLayout(contiguous: [8, 1, 64, 64]), b = TensorLayout(contiguous: [16, 64, 64])
+        let a = TensorLayout(contiguous: [8, 1, 64, 64])
+        let b = TensorLayout(contiguous: [16, 64, 64])
         let plan = try einsumPlan("...ij,...jk->...ik", [a, b], scalar: Float.self)
         #expect(plan.copies.isEmpty, "\(plan)")
         #expect(plan.outputShape == [8, 16, 64, 64])
         let call = try #require(plan.gemmCalls.first)
         #expect((call.m, call.n, call.k, call.batchCount) == (64, 64, 64, 8 * 16))
-        let x = Tensor<Float>(shape: a.shape), y = Tensor<Float>(shape: b.shape)
+        let x = Tensor<Float>(shape: a.shape)
+        let y = Tensor<Float>(shape: b.shape)
         #expect(try matmulPlan(x, y).gemmCalls == plan.gemmCalls)
         var factory = TensorFactory(seed: 13)
         try expectEinsumMatchesReference(
@@ -152,28 +166,37 @@ struct EinsumTests {
 
     @Test("free indices that merge in memory become one GEMM dimension without a copy (\"bld,ed->ble\" is one GEMM)")
     func freeIndicesMerge() throws {
-        let plan = try einsumPlan("bld,ed->ble", [TensorLayout(contiguous: [4, 10, 16]), TensorLayout(contiguous: [8, 16])], scalar: Float.self)
+        let plan = try einsumPlan(
+            "bld,ed->ble", [TensorLayout(contiguous: [4, 10, 16]), TensorLayout(contiguous: [8, 16])],
+            scalar: Float.self)
         #expect(plan.copies.isEmpty)
         let call = try #require(plan.gemmCalls.first)
         #expect((call.m, call.n, call.k, call.batchCount, call.transB) == (40, 8, 16, 1, true))
     }
 
-    @Test("when the contracted indices lie in opposite orders in memory, the smaller operand is copied and the plan says so")
+    @Test(
+        "when the contracted indices lie in opposite orders in memory, the smaller operand is copied and the plan says so"
+    )
     func forcedCopyIsReported() throws {
         // "ikj,jk->i": k and j must merge into one K dimension in the same order for both operands,
         // but operand 0 stores them as (k, j) and operand 1 as (j, k): one of them is copied —
         // operand 1 (5·4 Floats = 80 bytes) rather than operand 0 (3·4·5 Floats = 240 bytes).
-        let plan = try einsumPlan("ikj,jk->i", [TensorLayout(contiguous: [3, 4, 5]), TensorLayout(contiguous: [5, 4])], scalar: Float.self)
+        let plan = try einsumPlan(
+            "ikj,jk->i", [TensorLayout(contiguous: [3, 4, 5]), TensorLayout(contiguous: [5, 4])], scalar: Float.self)
         #expect(plan.gemmCalls.count == 1)
         #expect(plan.copies.map(\.operand) == ["operand 1"], "\(plan)")
         #expect(plan.copiedBytes == 5 * 4 * 4)
         var factory = TensorFactory(seed: 2)
-        try expectEinsumMatchesReference("ikj,jk->i", [factory.randn([3, 4, 5]), factory.randn([5, 4])] as [Tensor<Float>])
+        try expectEinsumMatchesReference(
+            "ikj,jk->i", [factory.randn([3, 4, 5]), factory.randn([5, 4])] as [Tensor<Float>])
     }
 
-    @Test("an output order the GEMM cannot produce (\"bij,bjk->ibk\") costs exactly one output copy, listed in the plan")
+    @Test(
+        "an output order the GEMM cannot produce (\"bij,bjk->ibk\") costs exactly one output copy, listed in the plan")
     func outputCopyIsReported() throws {
-        let plan = try einsumPlan("bij,bjk->ibk", [TensorLayout(contiguous: [2, 3, 4]), TensorLayout(contiguous: [2, 4, 5])], scalar: Float.self)
+        let plan = try einsumPlan(
+            "bij,bjk->ibk", [TensorLayout(contiguous: [2, 3, 4]), TensorLayout(contiguous: [2, 4, 5])],
+            scalar: Float.self)
         #expect(plan.copies.map(\.operand) == ["output"], "\(plan)")
         #expect(plan.copiedBytes == 3 * 2 * 5 * 4)
         var factory = TensorFactory(seed: 3)
@@ -181,7 +204,8 @@ struct EinsumTests {
         #expect(result.isContiguous)
     }
 
-    @Test("\"ij->ji\" is a view: it shares the input's buffer with swapped strides, and the plan has no copy and no GEMM")
+    @Test(
+        "\"ij->ji\" is a view: it shares the input's buffer with swapped strides, and the plan has no copy and no GEMM")
     func transposeIsAView() throws {
         var factory = TensorFactory(seed: 4)
         let x: Tensor<Float> = factory.randn([3, 5])
@@ -194,12 +218,12 @@ struct EinsumTests {
 
     @Test("\"ii->i\" is a strided view whose stride is the sum of the two strides (n + 1)")
     func diagonalIsAView() throws {
-        let x = try Tensor<Float>(shape: [4, 4], scalars: (0 ..< 16).map(Float.init))
+        let x = try Tensor<Float>(shape: [4, 4], scalars: (0..<16).map(Float.init))
         let d = try einsum("ii->i", x)
         #expect(d.sharesStorage(with: x))
         #expect(d.shape == [4] && d.strides == [5])
         expectValues(d, shape: [4], [0, 5, 10, 15])
-        expectValues(try einsum("ii", x), shape: [], [30])   // the trace 0 + 5 + 10 + 15
+        expectValues(try einsum("ii", x), shape: [], [30])  // the trace 0 + 5 + 10 + 15
         let plan = try einsumPlan("ii->i", x)
         #expect(plan.copies.isEmpty && plan.gemmCalls.isEmpty)
     }
@@ -213,8 +237,8 @@ struct EinsumTests {
         #expect(plan.intermediates.map(\.shape) == [[2, 2], [64, 2]], "\(plan)")
         #expect(plan.gemmCalls.count == 2)
         let greedyFlops = plan.gemmCalls.map(\.flops).reduce(0, +)
-        let leftToRightFlops = 2.0 * 64 * 64 * 2 + 2.0 * 64 * 2 * 64   // (ij·jk) then (ik·kl)
-        let chosenFlops = 2.0 * 2 * 2 * 64 + 2.0 * 64 * 2 * 2          // (jk·kl) then (ij·jl)
+        let leftToRightFlops = 2.0 * 64 * 64 * 2 + 2.0 * 64 * 2 * 64  // (ij·jk) then (ik·kl)
+        let chosenFlops = 2.0 * 2 * 2 * 64 + 2.0 * 64 * 2 * 2  // (jk·kl) then (ij·jl)
         #expect(greedyFlops == chosenFlops)
         #expect(greedyFlops * 10 < leftToRightFlops)
         var factory = TensorFactory(seed: 5)
@@ -224,7 +248,8 @@ struct EinsumTests {
     @Test("the plan lists every intermediate of a chain with its shape")
     func planListsIntermediates() throws {
         let plan = try einsumPlan(
-            "bij,bjk,bkl->bil", [[2, 3, 40], [2, 40, 50], [2, 50, 3]].map { TensorLayout(contiguous: $0) }, scalar: Float.self)
+            "bij,bjk,bkl->bil", [[2, 3, 40], [2, 40, 50], [2, 50, 3]].map { TensorLayout(contiguous: $0) },
+            scalar: Float.self)
         #expect(plan.intermediates.count == 2)
         #expect(plan.intermediates.last?.shape == [2, 3, 3])
         #expect(plan.outputShape == [2, 3, 3])
@@ -233,25 +258,48 @@ struct EinsumTests {
     // MARK: - Errors
 
     static let errorCases: [(equation: String, shapes: [[Int]], message: String)] = [
-        ("bhld,bhmd->bhlm", [[2, 4, 10, 32], [2, 4, 10, 16]], "einsum: index 'd' has size 32 in operand 0 but 16 in operand 1"),
+        (
+            "bhld,bhmd->bhlm", [[2, 4, 10, 32], [2, 4, 10, 16]],
+            "einsum: index 'd' has size 32 in operand 0 but 16 in operand 1"
+        ),
         ("ij,j#->i", [[2, 3], [3, 3]], "einsum: unexpected character '#' at position 4 in \"ij,j#->i\""),
         ("ij,jk->ik", [[2, 3]], "einsum: equation \"ij,jk->ik\" has 2 operand terms but 1 operand was given"),
         ("ij", [[2, 3], [3, 4]], "einsum: equation \"ij\" has 1 operand term but 2 operands were given"),
-        ("ij,jk->ik", [[2, 3], [3, 4, 5]],
-         "einsum: operand 1 has shape [3, 4, 5] (rank 3) but its term \"jk\" names 2 indices (one index per dimension)"),
-        ("...ijk->i", [[2, 3]],
-         "einsum: operand 0 has shape [2, 3] (rank 2) but its term \"...ijk\" names 3 indices (a term with '...' needs at least as many dimensions as letters)"),
-        ("ij,jk->iz", [[2, 3], [3, 4]], "einsum: output index 'z' at position 8 in \"ij,jk->iz\" does not appear in any input term"),
-        ("ij->ii", [[2, 3]], "einsum: output index 'i' at position 5 in \"ij->ii\" appears more than once in the output"),
-        ("ii->i", [[2, 3]],
-         "einsum: index 'i' is repeated in operand 0 (term \"ii\", shape [2, 3]) with sizes 2 and 3: a repeated index walks a diagonal, so its dimensions must be equal"),
-        ("ij-k", [[2, 3]], "einsum: unexpected character '-' at position 2 in \"ij-k\": '-' must begin the arrow '->'"),
+        (
+            "ij,jk->ik", [[2, 3], [3, 4, 5]],
+            "einsum: operand 1 has shape [3, 4, 5] (rank 3) but its term \"jk\" names 2 indices (one index per dimension)"
+        ),
+        (
+            "...ijk->i", [[2, 3]],
+            "einsum: operand 0 has shape [2, 3] (rank 2) but its term \"...ijk\" names 3 indices (a term with '...' needs at least as many dimensions as letters)"
+        ),
+        (
+            "ij,jk->iz", [[2, 3], [3, 4]],
+            "einsum: output index 'z' at position 8 in \"ij,jk->iz\" does not appear in any input term"
+        ),
+        (
+            "ij->ii", [[2, 3]],
+            "einsum: output index 'i' at position 5 in \"ij->ii\" appears more than once in the output"
+        ),
+        (
+            "ii->i", [[2, 3]],
+            "einsum: index 'i' is repeated in operand 0 (term \"ii\", shape [2, 3]) with sizes 2 and 3: a repeated index walks a diagonal, so its dimensions must be equal"
+        ),
+        (
+            "ij-k", [[2, 3]],
+            "einsum: unexpected character '-' at position 2 in \"ij-k\": '-' must begin the arrow '->'"
+        ),
         ("i.j", [[2, 3]], "einsum: '.' at position 1 in \"i.j\" does not start an ellipsis '...'"),
         ("...i...", [[2, 3]], "einsum: second ellipsis '...' at position 4 in \"...i...\": a term holds at most one"),
         ("ij->i->j", [[2, 3]], "einsum: second '->' at position 5 in \"ij->i->j\": an equation has one output term"),
-        ("ij->i,j", [[2, 3]], "einsum: unexpected character ',' at position 5 in \"ij->i,j\": the output after '->' is a single term"),
-        ("...i,...i->...i", [[3, 2], [4, 2]],
-         "einsum: the dimensions covered by '...' do not broadcast: ellipsis dimension -1 has size 3 in operand 0 but 4 in operand 1 (sizes must be equal or 1)"),
+        (
+            "ij->i,j", [[2, 3]],
+            "einsum: unexpected character ',' at position 5 in \"ij->i,j\": the output after '->' is a single term"
+        ),
+        (
+            "...i,...i->...i", [[3, 2], [4, 2]],
+            "einsum: the dimensions covered by '...' do not broadcast: ellipsis dimension -1 has size 3 in operand 0 but 4 in operand 1 (sizes must be equal or 1)"
+        ),
     ]
 
     @Test("every error names the rule, the operand and the offending character or size", arguments: errorCases.indices)
@@ -267,7 +315,8 @@ struct EinsumTests {
 
     // MARK: - Fixtures
 
-    @Test("matches NumPy's einsum on the numeric fixtures", arguments: FixtureManifest.cases.filter { $0.op == "einsum" })
+    @Test(
+        "matches NumPy's einsum on the numeric fixtures", arguments: FixtureManifest.cases.filter { $0.op == "einsum" })
     func fixtures(_ fixture: FixtureCase) throws {
         let operands = try fixture.inputs.map { try fixture.tensor($0.name) }
         let equation = try fixture.string("equation")
@@ -278,7 +327,8 @@ struct EinsumTests {
         let terms = Int(try Reference.einsum(equation, ones).values.max() ?? 1)
         expectWithinBound(
             result, expected,
-            bound: ErrorBounds.float.dotProduct(absProduct: absTerms.values, exact: expected.values, k: Swift.max(terms, 1) + operands.count - 1),
+            bound: ErrorBounds.float.dotProduct(
+                absProduct: absTerms.values, exact: expected.values, k: Swift.max(terms, 1) + operands.count - 1),
             fixture.name)
     }
 

@@ -30,7 +30,9 @@ extension ForwardErrorBound {
     /// equation applied to all-ones operands). However the engine orders and pairs the work, a
     /// term meets at most N − 1 additions and m − 1 multiplications, so k = N + m − 2. (Pairwise
     /// GEMMs contracting J then K terms give γ_J + γ_K ≤ γ_{J·K+1}.)
-    func einsum(_ equation: String, _ operands: [ReferenceArray<Double>], exact: ReferenceArray<Double>) throws -> [Double] {
+    func einsum(_ equation: String, _ operands: [ReferenceArray<Double>], exact: ReferenceArray<Double>) throws
+        -> [Double]
+    {
         let magnitude = try Reference.einsum(equation, operands.map(\.magnitudes))
         let terms = try Reference.einsum(equation, operands.map { ReferenceArray(shape: $0.shape, repeating: 1) })
         let n = Int(terms.values.max() ?? 1)
@@ -56,16 +58,21 @@ extension ForwardErrorBound {
     }
 
     /// Σ over `dims`, accumulated in Double and rounded once: u·|s| + N·2⁻⁵³·Σ|x|.
-    func sum(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact s: ReferenceArray<Double>) throws -> [Double] {
+    func sum(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact s: ReferenceArray<Double>) throws
+        -> [Double]
+    {
         let magnitude = try Reference.sum(x.magnitudes, dims: dims, keepDim: keepDim)
         return bounds.doubleAccumulatedSum(sum: s.values, absSum: magnitude.values, n: x.count / Swift.max(s.count, 1))
     }
 
     /// The mean: the sum's bound with one more Double rounding for the division by N
     /// (2⁻⁵³·|m| ≤ 2⁻⁵³·mean|x|): u·|m| + (N + 1)·2⁻⁵³·mean|x|.
-    func mean(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact m: ReferenceArray<Double>) throws -> [Double] {
+    func mean(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact m: ReferenceArray<Double>) throws
+        -> [Double]
+    {
         let magnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
-        return bounds.doubleAccumulatedSum(sum: m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1) + 1)
+        return bounds.doubleAccumulatedSum(
+            sum: m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1) + 1)
     }
 
     /// The two-pass variance Σ(x − m̂)²/d in Double, rounded once:
@@ -112,14 +119,18 @@ extension ForwardErrorBound {
     /// γ_{D+5}·(‖a′‖² + ‖b′‖² + 2|a′|·|b′|) + u·|result|. Distances do not change under the
     /// translation, so c only needs to be near the data, not exact; without it the bound would
     /// grow with ‖a‖² + ‖b‖², the cancellation centring removes.
-    func squaredDistancesCentredGEMM(_ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>) throws -> [Double] {
-        let total = try Reference.add(Reference.sum(a, dim: -2, keepDim: true), Reference.sum(b, dim: -2, keepDim: true))
-        let centre = Reference.map(total) { $0 / Double(a.shape[a.rank - 2] + b.shape[b.rank - 2]) }    // [..., 1, D]
+    func squaredDistancesCentredGEMM(
+        _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>
+    ) throws -> [Double] {
+        let total = try Reference.add(
+            Reference.sum(a, dim: -2, keepDim: true), Reference.sum(b, dim: -2, keepDim: true))
+        let centre = Reference.map(total) { $0 / Double(a.shape[a.rank - 2] + b.shape[b.rank - 2]) }  // [..., 1, D]
         let (left, right) = (try Reference.subtract(a, centre), try Reference.subtract(b, centre))
-        let normsLeft = try Reference.sum(Reference.map(left) { $0 * $0 }, dim: -1, keepDim: true)     // [..., N, 1]
+        let normsLeft = try Reference.sum(Reference.map(left) { $0 * $0 }, dim: -1, keepDim: true)  // [..., N, 1]
         let normsRight = try Reference.transposed(
-            Reference.sum(Reference.map(right) { $0 * $0 }, dim: -1, keepDim: true), -2, -1)              // [..., 1, M]
-        let cross = try Reference.matmul(left.magnitudes, Reference.transposed(right.magnitudes, -2, -1))   // [..., N, M]
+            Reference.sum(Reference.map(right) { $0 * $0 }, dim: -1, keepDim: true), -2, -1)  // [..., 1, M]
+        // [..., N, M]
+        let cross = try Reference.matmul(left.magnitudes, Reference.transposed(right.magnitudes, -2, -1))
         let magnitude = try Reference.add(Reference.add(normsLeft, normsRight), Reference.map(cross) { 2 * $0 })
         return products(magnitude: magnitude, exact: exact, k: a.shape[a.rank - 1] + 5)
     }

@@ -68,7 +68,9 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
 
     /// The parameter `key`, or a thrown error naming the case and the key.
     func param(_ key: String) throws -> JSONValue {
-        guard let value = params[key] else { throw FixtureError(self, "has no parameter '\(key)' (has \(params.keys.sorted()))") }
+        guard let value = params[key] else {
+            throw FixtureError(self, "has no parameter '\(key)' (has \(params.keys.sorted()))")
+        }
         return value
     }
 
@@ -103,14 +105,18 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
     /// The float32 input `name` as an engine tensor.
     func tensor(_ name: String) throws -> Tensor<Float> {
         let array = try inputArray(name)
-        guard array.dtype == .float32 else { throw FixtureError(self, "input '\(name)' is \(array.dtype), not float32") }
+        guard array.dtype == .float32 else {
+            throw FixtureError(self, "input '\(name)' is \(array.dtype), not float32")
+        }
         return try Tensor<Float>(array, name: "\(self.name)/\(name)")
     }
 
     /// The same input as a Double reference array (float32 values widened exactly).
     func reference(_ name: String) throws -> ReferenceArray<Double> {
         let array = try inputArray(name)
-        guard array.dtype == .float32 else { throw FixtureError(self, "input '\(name)' is \(array.dtype), not float32") }
+        guard array.dtype == .float32 else {
+            throw FixtureError(self, "input '\(name)' is \(array.dtype), not float32")
+        }
         return ReferenceArray(shape: array.shape, values: try array.doubles(name: "\(self.name)/\(name)"))
     }
 
@@ -127,7 +133,9 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
             throw FixtureError(self, "has no output '\(name)' (has \(outputs.map(\.name)))")
         }
         let array = try NPY.read(contentsOf: url(file.file))
-        guard array.dtype == .float64 else { throw FixtureError(self, "output '\(name)' is \(array.dtype), not float64") }
+        guard array.dtype == .float64 else {
+            throw FixtureError(self, "output '\(name)' is \(array.dtype), not float64")
+        }
         return ReferenceArray(shape: array.shape, values: try array.doubles(name: "\(self.name)/\(name)"))
     }
 
@@ -141,7 +149,9 @@ struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
 /// A case that the suite cannot run as described (a missing parameter, input or file type).
 struct FixtureError: Error, CustomStringConvertible {
     var description: String
-    init(_ fixture: FixtureCase, _ problem: String) { description = "fixture \(fixture.name) (op \(fixture.op)) \(problem)" }
+    init(_ fixture: FixtureCase, _ problem: String) {
+        description = "fixture \(fixture.name) (op \(fixture.op)) \(problem)"
+    }
 }
 
 /// A JSON value of the manifest's `params`.
@@ -173,7 +183,9 @@ enum JSONValue: Decodable, Sendable, Equatable {
     var isNull: Bool { self == .null }
 
     func int(_ key: String, of fixture: FixtureCase) throws -> Int {
-        guard case .number(let value) = self, let exact = Int(exactly: value) else { throw mismatch("an integer", key, fixture) }
+        guard case .number(let value) = self, let exact = Int(exactly: value) else {
+            throw mismatch("an integer", key, fixture)
+        }
         return exact
     }
 

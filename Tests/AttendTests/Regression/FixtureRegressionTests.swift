@@ -31,8 +31,13 @@ struct FixtureManifestTests {
         #expect(Set(names).count == names.count, "case names repeat: \(names)")
         let folders = try FileManager.default.contentsOfDirectory(atPath: FixtureManifest.directory.path)
             .filter { $0 != "manifest.json" }
-        #expect(Set(folders) == Set(names), "folders without a case: \(Set(folders).subtracting(names).sorted()); cases without a folder: \(Set(names).subtracting(folders).sorted())")
-        #expect(FixtureManifest.cases.count == manifest.cases.count, "the parameterized test sees \(FixtureManifest.cases.count) cases")
+        #expect(
+            Set(folders) == Set(names),
+            "folders without a case: \(Set(folders).subtracting(names).sorted()); cases without a folder: \(Set(names).subtracting(folders).sorted())"
+        )
+        #expect(
+            FixtureManifest.cases.count == manifest.cases.count,
+            "the parameterized test sees \(FixtureManifest.cases.count) cases")
     }
 }
 
@@ -78,13 +83,17 @@ struct FixtureOutput {
         let context = "\(fixture.name) (op \(fixture.op)), output '\(name)'"
         switch engine {
         case .success(let tensor):
-            Self.expectMatch(tensor.shape, tensor.scalars.map(Double.init), expected, bound: bounds.engine, "\(context), engine (Float)", op: fixture.op)
+            Self.expectMatch(
+                tensor.shape, tensor.scalars.map(Double.init), expected, bound: bounds.engine,
+                "\(context), engine (Float)", op: fixture.op)
         case .failure(let error):
             Issue.record("\(context), engine (Float): \(error)")
         }
         switch reference {
         case .success(let array)?:
-            Self.expectMatch(array.shape, array.values, expected, bound: bounds.reference, "\(context), reference (Double)", op: fixture.op)
+            Self.expectMatch(
+                array.shape, array.values, expected, bound: bounds.reference, "\(context), reference (Double)",
+                op: fixture.op)
         case .failure(let error)?:
             Issue.record("\(context), reference (Double): \(error)")
         case nil:
@@ -93,7 +102,8 @@ struct FixtureOutput {
     }
 
     static func expectMatch(
-        _ shape: [Int], _ values: [Double], _ expected: ReferenceArray<Double>, bound: [Double], _ context: String, op: String
+        _ shape: [Int], _ values: [Double], _ expected: ReferenceArray<Double>, bound: [Double], _ context: String,
+        op: String
     ) {
         #expect(shape == expected.shape, "\(context): shape \(shape), but the fixture has \(expected.shape)")
         guard shape == expected.shape else { return }
@@ -107,7 +117,9 @@ struct FixtureOutput {
             bound \(report.bound)
             """)
         if ProcessInfo.processInfo.environment["ATTEND_FIXTURE_RATIOS"] != nil {
-            print("fixture ratio: op \(op) | \(context) | worst error/bound \(report.worstRatio) | max |error| \(report.maxAbsError) | max bound \(bound.max() ?? 0)")
+            print(
+                "fixture ratio: op \(op) | \(context) | worst error/bound \(report.worstRatio) | max |error| \(report.maxAbsError) | max bound \(bound.max() ?? 0)"
+            )
         }
     }
 

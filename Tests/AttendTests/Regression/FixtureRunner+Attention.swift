@@ -12,8 +12,11 @@ extension FixtureRunner {
     /// The case's masks in both conventions: a bool "mask" is may-attend (true = may attend), a
     /// float "mask" additive, "attn_mask" (mha) may-attend, "key_padding_mask" true = ignore;
     /// `causal` adds the top-left causal mask.
-    static func masks(_ f: FixtureCase, causal: Bool) throws -> (engine: AttentionMask<Float>, reference: ReferenceMask<Double>) {
-        var engine: [AttentionMask<Float>] = [], reference: [ReferenceMask<Double>] = []
+    static func masks(_ f: FixtureCase, causal: Bool) throws -> (
+        engine: AttentionMask<Float>, reference: ReferenceMask<Double>
+    ) {
+        var engine: [AttentionMask<Float>] = []
+        var reference: [ReferenceMask<Double>] = []
         func allow(_ name: String) throws {
             let m = try f.boolTensor(name)
             engine.append(.mayAttend(m))
@@ -53,11 +56,13 @@ extension FixtureRunner {
         let scaleParameter = try f.param("scale")
         let scale: Double? = scaleParameter.isNull ? nil : try scaleParameter.double("scale", of: f)
         let engine = Result {
-            try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask.engine, scale: scale.map(Float.init), returnWeights: true)
+            try scaledDotProductAttention(
+                queries: q, keys: k, values: v, mask: mask.engine, scale: scale.map(Float.init), returnWeights: true)
         }
         let exactScale = scale ?? 1 / Double(rq.shape.last!).squareRoot()
         let reference = Result {
-            try Reference.scaledDotProductAttention(queries: rq, keys: rk, values: rv, mask: mask.reference, scale: exactScale)
+            try Reference.scaledDotProductAttention(
+                queries: rq, keys: rk, values: rv, mask: mask.reference, scale: exactScale)
         }
         let bounds = try EvaluationBounds.each { bound in
             let result = try bound.attention(
@@ -82,8 +87,12 @@ extension FixtureRunner {
 
     /// The case's per-name .npy inputs as a reference state_dict (the engine loads the same
     /// parameters from weights.safetensors).
-    static func referenceStateDict(_ f: FixtureCase, dataInputs: Set<String>) throws -> [String: ReferenceArray<Double>] {
-        try Dictionary(uniqueKeysWithValues: f.inputs.filter { !dataInputs.contains($0.name) }.map { ($0.name, try f.reference($0.name)) })
+    static func referenceStateDict(_ f: FixtureCase, dataInputs: Set<String>) throws -> [String: ReferenceArray<Double>]
+    {
+        try Dictionary(
+            uniqueKeysWithValues: f.inputs.filter { !dataInputs.contains($0.name) }.map {
+                ($0.name, try f.reference($0.name))
+            })
     }
 
     /// weights.safetensors, read by Attend's reader, holds exactly the case's parameter inputs,
@@ -91,12 +100,18 @@ extension FixtureRunner {
     static func stateDict(_ f: FixtureCase, dataInputs: Set<String>) throws -> [String: Tensor<Float>] {
         let dict = try f.safetensorsWeights()
         let parameters = Set(f.inputs.map(\.name)).subtracting(dataInputs)
-        #expect(Set(dict.keys) == parameters, "\(f.name): weights.safetensors holds \(dict.keys.sorted()), the .npy parameters are \(parameters.sorted())")
+        #expect(
+            Set(dict.keys) == parameters,
+            "\(f.name): weights.safetensors holds \(dict.keys.sorted()), the .npy parameters are \(parameters.sorted())"
+        )
         for name in parameters.intersection(dict.keys).sorted() {
-            let fromNPY = try f.tensor(name), fromSafetensors = dict[name]!
+            let fromNPY = try f.tensor(name)
+            let fromSafetensors = dict[name]!
             #expect(
-                fromSafetensors.shape == fromNPY.shape && fromSafetensors.scalars.map(\.bitPattern) == fromNPY.scalars.map(\.bitPattern),
-                "\(f.name): '\(name)' differs between weights.safetensors \(fromSafetensors.shape) and \(name).npy \(fromNPY.shape)")
+                fromSafetensors.shape == fromNPY.shape
+                    && fromSafetensors.scalars.map(\.bitPattern) == fromNPY.scalars.map(\.bitPattern),
+                "\(f.name): '\(name)' differs between weights.safetensors \(fromSafetensors.shape) and \(name).npy \(fromNPY.shape)"
+            )
         }
         return dict
     }
@@ -105,18 +120,21 @@ extension FixtureRunner {
         let heads = try f.int("num_heads")
         guard try f.bool("batch_first") else { throw FixtureError(f, "is not batch_first") }
         let layer = try MultiHeadAttention<Float>(
-            stateDict: stateDict(f, dataInputs: ["query", "key", "value", "attn_mask", "key_padding_mask"]), numHeads: heads)
+            stateDict: stateDict(f, dataInputs: ["query", "key", "value", "attn_mask", "key_padding_mask"]),
+            numHeads: heads)
         // Self-attention passes one tensor three times, so the engine takes its fused-QKV path.
         let query = try f.tensor("query")
         let key = try f.inputArray("key") == f.inputArray("query") ? query : try f.tensor("key")
         let value = try f.inputArray("value") == f.inputArray("query") ? query : try f.tensor("value")
         let (rq, rk, rv) = (try f.reference("query"), try f.reference("key"), try f.reference("value"))
         let weights = try ReferenceMultiHeadAttentionWeights(
-            stateDict: referenceStateDict(f, dataInputs: ["query", "key", "value", "attn_mask", "key_padding_mask"]), numHeads: heads)
+            stateDict: referenceStateDict(f, dataInputs: ["query", "key", "value", "attn_mask", "key_padding_mask"]),
+            numHeads: heads)
         let mask = try masks(f, causal: f.bool("causal"))
         let engine = Result { try layer(query: query, key: key, value: value, mask: mask.engine, weights: .averaged) }
         let reference = Result {
-            try Reference.multiHeadAttention(query: rq, key: rk, value: rv, weights: weights, mask: mask.reference, averageWeights: true)
+            try Reference.multiHeadAttention(
+                query: rq, key: rk, value: rv, weights: weights, mask: mask.reference, averageWeights: true)
         }
         let bounds = try EvaluationBounds.each { bound in
             let result = try bound.multiHeadAttention(
@@ -141,7 +159,8 @@ extension FixtureRunner {
     ) throws -> [FixtureOutput] {
         [
             FixtureOutput(
-                name: "out", expected: try f.expected("out"), engine: engine.map(\.output), reference: reference.map(\.output),
+                name: "out", expected: try f.expected("out"), engine: engine.map(\.output),
+                reference: reference.map(\.output),
                 bounds: bounds[0]),
             FixtureOutput(
                 name: "weights", expected: try f.expected("weights"), engine: engine.flatMap(Self.weights),
@@ -155,21 +174,28 @@ extension FixtureRunner {
     static func encoderLayer(_ f: FixtureCase) throws -> [FixtureOutput] {
         let (heads, eps, normFirst) = (try f.int("num_heads"), try f.double("eps"), try f.bool("norm_first"))
         let name = try f.string("activation")
-        guard let activation = Activation(rawValue: name), let referenceActivation = ReferenceActivation(rawValue: name) else {
+        guard let activation = Activation(rawValue: name), let referenceActivation = ReferenceActivation(rawValue: name)
+        else {
             throw FixtureError(f, "has activation '\(name)'")
         }
         let layer = try TransformerEncoderLayer<Float>(
-            stateDict: stateDict(f, dataInputs: ["x"]), numHeads: heads, activation: activation, normFirst: normFirst, eps: eps)
+            stateDict: stateDict(f, dataInputs: ["x"]), numHeads: heads, activation: activation, normFirst: normFirst,
+            eps: eps)
         let (x, rx) = (try f.tensor("x"), try f.reference("x"))
-        let weights = try ReferenceTransformerEncoderLayerWeights(stateDict: referenceStateDict(f, dataInputs: ["x"]), numHeads: heads)
+        let weights = try ReferenceTransformerEncoderLayerWeights(
+            stateDict: referenceStateDict(f, dataInputs: ["x"]), numHeads: heads)
         return try single(
             f, engine: { try layer(x) },
             reference: {
-                try Reference.transformerEncoderLayer(rx, weights: weights, activation: referenceActivation, normFirst: normFirst, eps: eps)
+                try Reference.transformerEncoderLayer(
+                    rx, weights: weights, activation: referenceActivation, normFirst: normFirst, eps: eps)
             },
             bound: { bound, _ in
-                try bound.encoderLayer(BoundedArray(exact: rx), weights: weights, activation: referenceActivation, normFirst: normFirst, eps: eps)
-                    .error.values
+                try bound.encoderLayer(
+                    BoundedArray(exact: rx), weights: weights, activation: referenceActivation, normFirst: normFirst,
+                    eps: eps
+                )
+                .error.values
             })
     }
 
@@ -178,8 +204,10 @@ extension FixtureRunner {
     /// projection's bias after it).
     static func checkMaskedRows(of f: FixtureCase, _ outputs: [FixtureOutput]) {
         guard f.op == "sdpa" || f.op == "mha", let weights = outputs.first(where: { $0.name == "weights" }),
-              let out = outputs.first(where: { $0.name == "out" }) else { return }
-        let lk = weights.expected.shape.last!, dv = out.expected.shape.last!
+            let out = outputs.first(where: { $0.name == "out" })
+        else { return }
+        let lk = weights.expected.shape.last!
+        let dv = out.expected.shape.last!
         let rows = (0..<(weights.expected.count / Swift.max(lk, 1))).filter { row in
             (0..<lk).allSatisfy { weights.expected.values[row * lk + $0] == 0 }
         }
@@ -187,13 +215,19 @@ extension FixtureRunner {
         func expectZero(_ values: [Double], width: Int, _ what: String) {
             for row in rows where values.count == (weights.expected.count / lk) * width {
                 let line = Array(values[(row * width)..<((row + 1) * width)])
-                #expect(line.allSatisfy { $0 == 0 }, "\(f.name) (op \(f.op)): fully masked row \(row) of \(what) is \(line), not exactly 0")
+                #expect(
+                    line.allSatisfy { $0 == 0 },
+                    "\(f.name) (op \(f.op)): fully masked row \(row) of \(what) is \(line), not exactly 0")
             }
         }
-        if case .success(let w) = weights.engine { expectZero(w.scalars.map(Double.init), width: lk, "the engine's weights") }
+        if case .success(let w) = weights.engine {
+            expectZero(w.scalars.map(Double.init), width: lk, "the engine's weights")
+        }
         if case .success(let w)? = weights.reference { expectZero(w.values, width: lk, "the reference's weights") }
         guard f.op == "sdpa" else { return }
-        if case .success(let o) = out.engine { expectZero(o.scalars.map(Double.init), width: dv, "the engine's output") }
+        if case .success(let o) = out.engine {
+            expectZero(o.scalars.map(Double.init), width: dv, "the engine's output")
+        }
         if case .success(let o)? = out.reference { expectZero(o.values, width: dv, "the reference's output") }
     }
 }

@@ -33,15 +33,17 @@ enum FixtureRunner {
         let expected = try f.expected("out")
         return [
             FixtureOutput(
-                name: "out", expected: expected, engine: Result(catching: engine), reference: Result(catching: reference),
+                name: "out", expected: expected, engine: Result(catching: engine),
+                reference: Result(catching: reference),
                 bounds: try EvaluationBounds { try bound($0, expected) })
         ]
     }
 
     static func einsum(_ f: FixtureCase) throws -> [FixtureOutput] {
         let equation = try f.string("equation")
-        let names = f.inputs.map(\.name)                                               // a0, a1, …
-        let tensors = try names.map { try f.tensor($0) }, arrays = try names.map { try f.reference($0) }
+        let names = f.inputs.map(\.name)  // a0, a1, …
+        let tensors = try names.map { try f.tensor($0) }
+        let arrays = try names.map { try f.reference($0) }
         return try single(
             f, engine: { try Attend.einsum(equation, tensors) }, reference: { try Reference.einsum(equation, arrays) },
             bound: { try $0.einsum(equation, arrays, exact: $1) })
@@ -53,7 +55,7 @@ enum FixtureRunner {
         let magnitude = try Reference.matmul(ra.magnitudes, rb.magnitudes)
         return try single(
             f, engine: { try Attend.matmul(a, b) }, reference: { try Reference.matmul(ra, rb) },
-            bound: { $0.products(magnitude: magnitude, exact: $1, k: ra.shape.last!) })   // K = a's last dimension
+            bound: { $0.products(magnitude: magnitude, exact: $1, k: ra.shape.last!) })  // K = a's last dimension
     }
 
     static func softmax(_ f: FixtureCase) throws -> [FixtureOutput] {
@@ -70,16 +72,19 @@ enum FixtureRunner {
     }
 
     static func reduction(_ f: FixtureCase) throws -> [FixtureOutput] {
-        let dims = try f.ints("dim"), keepDim = try f.bool("keepdim")
+        let dims = try f.ints("dim")
+        let keepDim = try f.bool("keepdim")
         let (x, rx) = (try f.tensor("x"), try f.reference("x"))
         switch f.op {
         case "sum":
             return try single(
-                f, engine: { try x.sum(dims: dims, keepDim: keepDim) }, reference: { try Reference.sum(rx, dims: dims, keepDim: keepDim) },
+                f, engine: { try x.sum(dims: dims, keepDim: keepDim) },
+                reference: { try Reference.sum(rx, dims: dims, keepDim: keepDim) },
                 bound: { try $0.sum(rx, dims: dims, keepDim: keepDim, exact: $1) })
         case "mean":
             return try single(
-                f, engine: { try x.mean(dims: dims, keepDim: keepDim) }, reference: { try Reference.mean(rx, dims: dims, keepDim: keepDim) },
+                f, engine: { try x.mean(dims: dims, keepDim: keepDim) },
+                reference: { try Reference.mean(rx, dims: dims, keepDim: keepDim) },
                 bound: { try $0.mean(rx, dims: dims, keepDim: keepDim, exact: $1) })
         case "var":
             let unbiased = try f.bool("unbiased")
@@ -122,7 +127,8 @@ enum FixtureRunner {
         let (x, w, b) = (try f.tensor("x"), try f.tensor("weight"), try f.tensor("bias"))
         let (rx, rw, rb) = (try f.reference("x"), try f.reference("weight"), try f.reference("bias"))
         return try single(
-            f, engine: { try Attend.linear(x, weight: w, bias: b) }, reference: { try Reference.linear(rx, weight: rw, bias: rb) },
+            f, engine: { try Attend.linear(x, weight: w, bias: b) },
+            reference: { try Reference.linear(rx, weight: rw, bias: rb) },
             bound: { bound, _ in try bound.linear(BoundedArray(exact: rx), weight: rw, bias: rb).error.values })
     }
 
@@ -136,16 +142,18 @@ enum FixtureRunner {
             return try single(
                 f, engine: { try Attend.correlate(signal: s, kernel: k, stride: stride) },
                 reference: { try Reference.correlate(signal: rs, kernel: rk, stride: stride) },
-                bound: { $0.products(magnitude: magnitude, exact: $1, k: rk.count) })        // K products
+                bound: { $0.products(magnitude: magnitude, exact: $1, k: rk.count) })  // K products
         case "conv2d":
             let (stride, padding) = (try f.pair("stride"), try f.pair("padding"))
             let (x, w, b) = (try f.tensor("input"), try f.tensor("weight"), try f.tensor("bias"))
             let (rx, rw, rb) = (try f.reference("input"), try f.reference("weight"), try f.reference("bias"))
-            let magnitude = try Reference.conv2d(rx.magnitudes, weight: rw.magnitudes, bias: rb.magnitudes, stride: stride, padding: padding)
+            let magnitude = try Reference.conv2d(
+                rx.magnitudes, weight: rw.magnitudes, bias: rb.magnitudes, stride: stride, padding: padding)
             return try single(
                 f, engine: { try Attend.conv2d(x, weight: w, bias: b, stride: stride, padding: padding) },
                 reference: { try Reference.conv2d(rx, weight: rw, bias: rb, stride: stride, padding: padding) },
-                bound: { $0.products(magnitude: magnitude, exact: $1, k: rw.count / rw.shape[0] + 1) })   // C·kh·kw products + bias
+                // C·kh·kw products + bias
+                bound: { $0.products(magnitude: magnitude, exact: $1, k: rw.count / rw.shape[0] + 1) })
         case "im2col":
             let (kernel, stride, padding) = (try f.pair("kernel"), try f.pair("stride"), try f.pair("padding"))
             let (x, rx) = (try f.tensor("input"), try f.reference("input"))
@@ -157,7 +165,8 @@ enum FixtureRunner {
             let patch = try f.int("patch")
             let (x, rx) = (try f.tensor("image"), try f.reference("image"))
             return try single(
-                f, engine: { try Attend.patchify(x, patch: patch) }, reference: { try Reference.patchify(rx, patch: patch) },
+                f, engine: { try Attend.patchify(x, patch: patch) },
+                reference: { try Reference.patchify(rx, patch: patch) },
                 bound: { $0.exact($1) })
         }
     }
@@ -169,7 +178,10 @@ enum FixtureRunner {
         return try single(
             f, engine: { try LayerNorm(normalizedShape: Array(x.shape.suffix(k)), eps: eps, weight: w, bias: b)(x) },
             reference: { try Reference.layerNorm(rx, normalizedDims: k, weight: rw, bias: rb, eps: eps) },
-            bound: { bound, _ in try bound.layerNorm(BoundedArray(exact: rx), normalizedDims: k, weight: rw, bias: rb, eps: eps).error.values })
+            bound: { bound, _ in
+                try bound.layerNorm(BoundedArray(exact: rx), normalizedDims: k, weight: rw, bias: rb, eps: eps).error
+                    .values
+            })
     }
 
     static func activation(_ f: FixtureCase) throws -> [FixtureOutput] {
@@ -178,7 +190,9 @@ enum FixtureRunner {
             return try single(f, engine: { x.relu() }, reference: { Reference.relu(rx) }, bound: { $0.exact($1) })
         }
         let approximate = try f.string("approximate")
-        guard approximate == "none" || approximate == "tanh" else { throw FixtureError(f, "has approximate = '\(approximate)'") }
+        guard approximate == "none" || approximate == "tanh" else {
+            throw FixtureError(f, "has approximate = '\(approximate)'")
+        }
         let kind: ReferenceActivation = approximate == "tanh" ? .geluTanh : .gelu
         return try single(
             f, engine: { kind == .gelu ? x.gelu() : x.geluTanh() }, reference: { Reference.activate(rx, kind) },

@@ -21,7 +21,8 @@ func expectAttentionMatchesReference(
     let exact = try Reference.scaledDotProductAttention(
         queries: q.reference, keys: k.reference, values: v.reference, mask: mask.reference(Double.self), scale: s)
     let bound = try AttentionBound(queries: q.reference, keys: k.reference, values: v.reference, scale: s, mask: mask)
-    expectWithinBound(result.output, exact.output, bound: fused ? bound.fusedOutput : bound.output, "output \(algorithm) \(context)")
+    expectWithinBound(
+        result.output, exact.output, bound: fused ? bound.fusedOutput : bound.output, "output \(algorithm) \(context)")
     if let weights = result.weights {
         expectWithinBound(weights, exact.weights, bound: bound.weights, "weights \(context)")
     }
@@ -44,14 +45,16 @@ struct AttentionBound {
     var weights: [Double]
     var fusedOutput: [Double]
 
-    init(queries q: ReferenceArray<Double>, keys k: ReferenceArray<Double>, values v: ReferenceArray<Double>,
-         scale: Double, mask: AttentionMask<Float> = .none) throws {
+    init(
+        queries q: ReferenceArray<Double>, keys k: ReferenceArray<Double>, values v: ReferenceArray<Double>,
+        scale: Double, mask: AttentionMask<Float> = .none
+    ) throws {
         let bound = try Propagation.worstCase.attention(queries: q, keys: k, values: v, scale: scale, mask: mask)
         output = bound.output.error
         weights = bound.weights.error
         let exact = try Reference.scaledDotProductAttention(
             queries: q, keys: k, values: v, mask: mask.reference(Double.self), scale: scale)
-        let pv = try Reference.matmul(exact.weights, v.magnitudes).values   // Σ_j p_j|v_j|, [batch…, Lq, Dv]
+        let pv = try Reference.matmul(exact.weights, v.magnitudes).values  // Σ_j p_j|v_j|, [batch…, Lq, Dv]
         let blocks = Double((k.shape[k.rank - 2] + 127) / 128)
         let u = ErrorBounds.float.u
         fusedOutput = zip(output, pv).map { 2 * $0 + 2 * blocks * u * $1 }

@@ -11,7 +11,9 @@ func expectWithinBound<T: TensorScalar>(
     _ actual: Tensor<T>, _ expected: ReferenceArray<Double>, bound: [Double],
     _ context: @autoclosure () -> String = "", sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    #expect(actual.shape == expected.shape, "shape \(actual.shape) vs reference \(expected.shape) \(context())", sourceLocation: sourceLocation)
+    #expect(
+        actual.shape == expected.shape, "shape \(actual.shape) vs reference \(expected.shape) \(context())",
+        sourceLocation: sourceLocation)
     guard actual.shape == expected.shape else { return }
     let report = ErrorReport(actual: actual.scalars.map { Double($0) }, expected: expected.values, bound: bound)
     #expect(report.worstRatio <= 1, "\(report) \(context())", sourceLocation: sourceLocation)
@@ -25,7 +27,9 @@ func expectValues<T: TensorScalar>(
     #expect(actual.shape == shape, "shape \(actual.shape), expected \(shape)", sourceLocation: sourceLocation)
     guard actual.shape == shape else { return }
     let values = actual.scalars.map { Double($0) }
-    #expect(values.count == expected.count, "got \(values.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
+    #expect(
+        values.count == expected.count, "got \(values.count) values, expected \(expected.count)",
+        sourceLocation: sourceLocation)
     let worst = zip(values, expected).map { Swift.abs($0 - $1) }.max() ?? 0
     #expect(worst <= absoluteTolerance, "got \(values), expected \(expected)", sourceLocation: sourceLocation)
 }

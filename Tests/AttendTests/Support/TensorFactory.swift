@@ -1,4 +1,5 @@
 import Attend
+import Testing
 
 /// How a test tensor is laid out in memory; the logical values do not depend on it.
 enum Layout: String, CaseIterable, CustomTestStringConvertible, Sendable {
@@ -7,8 +8,6 @@ enum Layout: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 }
 
-import Testing
-
 /// Random tensors of a given logical shape in a chosen memory layout — the non-contiguous
 /// inputs the cross-checks run on.
 struct TensorFactory {
@@ -16,7 +15,9 @@ struct TensorFactory {
 
     init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    mutating func randn<T: TensorScalar>(_ shape: [Int], _ layout: Layout = .contiguous, as _: T.Type = Float.self) -> Tensor<T> {
+    mutating func randn<T: TensorScalar>(_ shape: [Int], _ layout: Layout = .contiguous, as _: T.Type = Float.self)
+        -> Tensor<T>
+    {
         let rank = shape.count
         switch layout {
         case .contiguous:
@@ -29,7 +30,7 @@ struct TensorFactory {
             // Every other element of a wider last dimension, starting at offset 1.
             var wide = shape
             wide[rank - 1] = 2 * shape[rank - 1] + 1
-            return try! Tensor<T>.randn(wide, using: &generator).sliced(-1, 1 ..< 1 + 2 * shape[rank - 1], step: 2)
+            return try! Tensor<T>.randn(wide, using: &generator).sliced(-1, 1..<1 + 2 * shape[rank - 1], step: 2)
         case .expanded where rank >= 1:
             // The leading dimension is broadcast (stride 0).
             var narrow = shape

@@ -15,18 +15,20 @@ public func conv1d<Scalar: TensorScalar>(
     let lowering = try ConvolutionLowering(
         input: input.layout.applying { $0.unsqueezed(2) }, weight: weight.layout.applying { $0.unsqueezed(2) },
         bias: bias?.shape, stride: (1, stride), padding: (0, padding), op: "conv1d", scalar: Scalar.self)
-    let out = try lowering.run(input.unsqueezed(2), weight.unsqueezed(2), bias)   // [B, O, 1, Lout]
-    return try out.squeezed(2)                                                     // [B, O, Lout]
+    let out = try lowering.run(input.unsqueezed(2), weight.unsqueezed(2), bias)  // [B, O, 1, Lout]
+    return try out.squeezed(2)  // [B, O, Lout]
 }
 
 /// The plan of ``conv1d(_:weight:bias:stride:padding:)`` for these layouts.
 public func conv1dPlan<Scalar: TensorScalar>(
-    input: TensorLayout, weight: TensorLayout, hasBias: Bool = true, stride: Int = 1, padding: Int = 0, scalar: Scalar.Type
+    input: TensorLayout, weight: TensorLayout, hasBias: Bool = true, stride: Int = 1, padding: Int = 0,
+    scalar: Scalar.Type
 ) throws -> LoweringPlan {
     try checkConv1dShapes(input.shape, weight.shape)
     var plan = try ConvolutionLowering(
         input: input.applying { $0.unsqueezed(2) }, weight: weight.applying { $0.unsqueezed(2) },
-        bias: hasBias ? [weight.shape[0]] : nil, stride: (1, stride), padding: (0, padding), op: "conv1d", scalar: Scalar.self
+        bias: hasBias ? [weight.shape[0]] : nil, stride: (1, stride), padding: (0, padding), op: "conv1d",
+        scalar: Scalar.self
     ).plan
     plan.steps.insert(.view("input [B, C, L] → [B, C, 1, L] and weight [O, C, K] → [O, C, 1, K]"), at: 0)
     plan.steps.append(.view("[B, O, 1, Lout] → [B, O, Lout]"))

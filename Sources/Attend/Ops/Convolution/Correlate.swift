@@ -13,10 +13,13 @@
 /// - Throws: ``TensorError`` (op `"conv1d"`, the name `attend` gives it) unless signal and kernel are 1-D with
 ///   1 ≤ K ≤ N and stride ≥ 1.
 /// - SeeAlso: `Reference.correlate(signal:kernel:stride:)`, ``correlatePlan(signal:kernel:stride:scalar:)``.
-public func correlate<Scalar: TensorScalar>(signal: Tensor<Scalar>, kernel: Tensor<Scalar>, stride: Int = 1) throws -> Tensor<Scalar> {
-    let lowering = try SignalCorrelationLowering(signal: signal.layout, kernel: kernel.layout, stride: stride, scalar: Scalar.self)
-    let windows = try SignalCorrelationLowering.windows(signal, size: kernel.shape[0], stride: stride)   // [L, K]
-    return try lowering.gemm.run(windows, kernel)                                                          // [L]
+public func correlate<Scalar: TensorScalar>(signal: Tensor<Scalar>, kernel: Tensor<Scalar>, stride: Int = 1) throws
+    -> Tensor<Scalar>
+{
+    let lowering = try SignalCorrelationLowering(
+        signal: signal.layout, kernel: kernel.layout, stride: stride, scalar: Scalar.self)
+    let windows = try SignalCorrelationLowering.windows(signal, size: kernel.shape[0], stride: stride)  // [L, K]
+    return try lowering.gemm.run(windows, kernel)  // [L]
 }
 
 /// The views, copy and GEMM ``correlate(signal:kernel:stride:)`` makes for these layouts.

@@ -18,14 +18,19 @@
 public func im2col<Scalar: TensorScalar>(
     _ input: Tensor<Scalar>, kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
 ) throws -> Tensor<Scalar> {
-    try Im2ColLowering(input.layout, kernel: kernel, stride: stride, padding: padding, op: "im2col", scalar: Scalar.self)
-        .run(input)
+    try Im2ColLowering(
+        input.layout, kernel: kernel, stride: stride, padding: padding, op: "im2col", scalar: Scalar.self
+    )
+    .run(input)
 }
 
 /// The padding copy, views and im2col copy ``im2col(_:kernel:stride:padding:)`` makes.
 public func im2colPlan<Scalar: TensorScalar>(
-    _ input: TensorLayout, kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), scalar: Scalar.Type
+    _ input: TensorLayout, kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+    scalar: Scalar.Type
 ) throws -> LoweringPlan {
-    let lowering = try Im2ColLowering(input, kernel: kernel, stride: stride, padding: padding, op: "im2col", scalar: Scalar.self)
-    return LoweringPlan(op: "im2col", steps: lowering.steps, intermediates: lowering.intermediates, outputShape: lowering.columns.shape)
+    let lowering = try Im2ColLowering(
+        input, kernel: kernel, stride: stride, padding: padding, op: "im2col", scalar: Scalar.self)
+    return LoweringPlan(
+        op: "im2col", steps: lowering.steps, intermediates: lowering.intermediates, outputShape: lowering.columns.shape)
 }

@@ -19,7 +19,9 @@ public func patchify<Scalar: TensorScalar>(_ image: Tensor<Scalar>, patch: Int) 
 }
 
 /// The views and the copy ``patchify(_:patch:)`` makes for this layout.
-public func patchifyPlan<Scalar: TensorScalar>(_ image: TensorLayout, patch: Int, scalar: Scalar.Type) throws -> LoweringPlan {
+public func patchifyPlan<Scalar: TensorScalar>(_ image: TensorLayout, patch: Int, scalar: Scalar.Type) throws
+    -> LoweringPlan
+{
     let lowering = try PatchifyLowering(image, patch: patch, op: "patchify", scalar: Scalar.self)
     return LoweringPlan(op: "patchify", steps: lowering.steps, intermediates: [], outputShape: lowering.patches.shape)
 }

@@ -65,7 +65,8 @@ struct EinsumBinding: Sendable {
         guard terms.count == layouts.count else {
             throw TensorError(
                 op: "einsum",
-                "equation \(quoted) has \(terms.count) operand term\(terms.count == 1 ? "" : "s") but \(layouts.count) operand\(layouts.count == 1 ? " was" : "s were") given")
+                "equation \(quoted) has \(terms.count) operand term\(terms.count == 1 ? "" : "s") but \(layouts.count) operand\(layouts.count == 1 ? " was" : "s were") given"
+            )
         }
 
         // 1. Rank of every term against its operand; the dimensions each ellipsis covers.
@@ -81,7 +82,7 @@ struct EinsumBinding: Sendable {
                         "operand \(op) has shape \(describe(shape)) (rank \(shape.count)) but its term \"\(text)\" names \(letters) indices "
                             + "(a term with '...' needs at least as many dimensions as letters)")
                 }
-                ellipsisParts.append(Array(shape[start ..< start + shape.count - letters]))
+                ellipsisParts.append(Array(shape[start..<start + shape.count - letters]))
             } else {
                 guard shape.count == letters else {
                     throw TensorError(
@@ -106,7 +107,8 @@ struct EinsumBinding: Sendable {
                     throw TensorError(
                         op: "einsum",
                         "the dimensions covered by '...' do not broadcast: ellipsis dimension \(dim - ellipsisRank) has size "
-                            + "\(ellipsisShape[dim]) in operand \(ellipsisOwner[dim]) but \(size) in operand \(op) (sizes must be equal or 1)")
+                            + "\(ellipsisShape[dim]) in operand \(ellipsisOwner[dim]) but \(size) in operand \(op) (sizes must be equal or 1)"
+                    )
                 }
             }
         }
@@ -115,7 +117,7 @@ struct EinsumBinding: Sendable {
         var sizes: [EinsumIndex: Int] = [:]
         var owner: [EinsumIndex: Int] = [:]
         var occurrences: [EinsumIndex: Int] = [:]
-        for k in 0 ..< ellipsisRank { sizes[.ellipsis(k)] = ellipsisShape[k] }
+        for k in 0..<ellipsisRank { sizes[.ellipsis(k)] = ellipsisShape[k] }
         var dimensionIndices: [[EinsumIndex]] = []
         for (op, term) in terms.enumerated() {
             let shape = layouts[op].shape
@@ -124,7 +126,7 @@ struct EinsumBinding: Sendable {
                 switch item.kind {
                 case .ellipsis:
                     let covered = ellipsisParts[op].count
-                    indices += (ellipsisRank - covered ..< ellipsisRank).map { EinsumIndex.ellipsis($0) }
+                    indices += (ellipsisRank - covered..<ellipsisRank).map { EinsumIndex.ellipsis($0) }
                 case .letter(let character):
                     let index = EinsumIndex.letter(character)
                     let size = shape[indices.count]
@@ -133,11 +135,14 @@ struct EinsumBinding: Sendable {
                         throw TensorError(
                             op: "einsum",
                             "index '\(character)' is repeated in operand \(op) (term \"\(EinsumEquation.text(of: term))\", shape \(describe(shape))) "
-                                + "with sizes \(shape[earlier]) and \(size): a repeated index walks a diagonal, so its dimensions must be equal")
+                                + "with sizes \(shape[earlier]) and \(size): a repeated index walks a diagonal, so its dimensions must be equal"
+                        )
                     }
                     if let known = sizes[index], known != size, known != 1, size != 1 {
                         throw TensorError(
-                            op: "einsum", "index '\(character)' has size \(known) in operand \(owner[index]!) but \(size) in operand \(op)")
+                            op: "einsum",
+                            "index '\(character)' has size \(known) in operand \(owner[index]!) but \(size) in operand \(op)"
+                        )
                     }
                     if sizes[index] == nil || sizes[index] == 1 {
                         sizes[index] = size
@@ -156,25 +161,28 @@ struct EinsumBinding: Sendable {
             for item in outputTerm {
                 switch item.kind {
                 case .ellipsis:
-                    output += (0 ..< ellipsisRank).map { EinsumIndex.ellipsis($0) }
+                    output += (0..<ellipsisRank).map { EinsumIndex.ellipsis($0) }
                 case .letter(let character):
                     let index = EinsumIndex.letter(character)
                     guard sizes[index] != nil else {
                         throw TensorError(
                             op: "einsum",
-                            "output index '\(character)' at position \(item.position) in \(quoted) does not appear in any input term")
+                            "output index '\(character)' at position \(item.position) in \(quoted) does not appear in any input term"
+                        )
                     }
                     guard !output.contains(index) else {
                         throw TensorError(
                             op: "einsum",
-                            "output index '\(character)' at position \(item.position) in \(quoted) appears more than once in the output")
+                            "output index '\(character)' at position \(item.position) in \(quoted) appears more than once in the output"
+                        )
                     }
                     output.append(index)
                 }
             }
             self.output = output
         } else {
-            self.output = (0 ..< ellipsisRank).map { EinsumIndex.ellipsis($0) }
+            self.output =
+                (0..<ellipsisRank).map { EinsumIndex.ellipsis($0) }
                 + occurrences.filter { $0.value == 1 }.keys.sorted()
         }
 
@@ -189,16 +197,21 @@ struct EinsumBinding: Sendable {
     private static func bindingView(
         _ layout: TensorLayout, indices: [EinsumIndex], sizes: [EinsumIndex: Int], operand: Int
     ) -> Operand {
-        var labels: [EinsumIndex] = [], shape: [Int] = [], strides: [Int] = []
+        var labels: [EinsumIndex] = []
+        var shape: [Int] = []
+        var strides: [Int] = []
         var notes: [String] = []
         for (dim, index) in indices.enumerated() {
             if layout.shape[dim] == 1, sizes[index]! != 1 {
-                notes.append("operand \(operand): size-1 dimension \(dim) of '\(index)' broadcasts to \(sizes[index]!) (dropped)")
+                notes.append(
+                    "operand \(operand): size-1 dimension \(dim) of '\(index)' broadcasts to \(sizes[index]!) (dropped)"
+                )
                 continue
             }
             if let slot = labels.firstIndex(of: index) {
                 notes.append(
-                    "operand \(operand): repeated '\(index)' is a diagonal, stride \(strides[slot]) + \(layout.strides[dim]) = \(strides[slot] + layout.strides[dim])")
+                    "operand \(operand): repeated '\(index)' is a diagonal, stride \(strides[slot]) + \(layout.strides[dim]) = \(strides[slot] + layout.strides[dim])"
+                )
                 strides[slot] += layout.strides[dim]
                 continue
             }

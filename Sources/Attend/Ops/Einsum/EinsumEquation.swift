@@ -49,12 +49,15 @@ struct EinsumEquation: Sendable {
                 term.append(Item(kind: .letter(character), position: position))
                 position += 1
             case ".":
-                guard position + 2 < characters.count, characters[position + 1] == ".", characters[position + 2] == "." else {
-                    throw TensorError(op: "einsum", "'.' at position \(position) in \(quoted) does not start an ellipsis '...'")
+                guard position + 2 < characters.count, characters[position + 1] == ".", characters[position + 2] == "."
+                else {
+                    throw TensorError(
+                        op: "einsum", "'.' at position \(position) in \(quoted) does not start an ellipsis '...'")
                 }
                 guard !term.contains(where: { $0.kind == .ellipsis }) else {
                     throw TensorError(
-                        op: "einsum", "second ellipsis '...' at position \(position) in \(quoted): a term holds at most one")
+                        op: "einsum",
+                        "second ellipsis '...' at position \(position) in \(quoted): a term holds at most one")
                 }
                 term.append(Item(kind: .ellipsis, position: position))
                 position += 3
@@ -62,7 +65,8 @@ struct EinsumEquation: Sendable {
                 guard !sawArrow else {
                     throw TensorError(
                         op: "einsum",
-                        "unexpected character ',' at position \(position) in \(quoted): the output after '->' is a single term")
+                        "unexpected character ',' at position \(position) in \(quoted): the output after '->' is a single term"
+                    )
                 }
                 inputs.append(term)
                 term = []
@@ -70,18 +74,21 @@ struct EinsumEquation: Sendable {
             case "-":
                 guard position + 1 < characters.count, characters[position + 1] == ">" else {
                     throw TensorError(
-                        op: "einsum", "unexpected character '-' at position \(position) in \(quoted): '-' must begin the arrow '->'")
+                        op: "einsum",
+                        "unexpected character '-' at position \(position) in \(quoted): '-' must begin the arrow '->'")
                 }
                 guard !sawArrow else {
                     throw TensorError(
-                        op: "einsum", "second '->' at position \(position) in \(quoted): an equation has one output term")
+                        op: "einsum",
+                        "second '->' at position \(position) in \(quoted): an equation has one output term")
                 }
                 inputs.append(term)
                 term = []
                 sawArrow = true
                 position += 2
             default:
-                throw TensorError(op: "einsum", "unexpected character '\(character)' at position \(position) in \(quoted)")
+                throw TensorError(
+                    op: "einsum", "unexpected character '\(character)' at position \(position) in \(quoted)")
             }
         }
         if sawArrow {
