@@ -9,6 +9,7 @@
 /// when appending would force a copy of the buffer (copy-on-write), so take fresh views after
 /// each append rather than keeping old ones.
 public struct KVCache<Scalar: TensorScalar>: Sendable {
+    /// The most positions the cache holds: ``append(keys:values:)`` throws rather than grow past it.
     public let capacity: Int
     /// Filled positions.
     public private(set) var length = 0

@@ -14,16 +14,24 @@
 /// (proven in the tests). For self-attention (query, key and value the same tensor) Q, K and V come from
 /// ONE fused GEMM against the stacked `[2·H·dk + H·dv, E]` weight.
 public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
+    /// The model width E: the last dimension of `query` and of the output `[B, Lq, E]`.
     public let embedDim: Int
+    /// The number of heads H; each head attends over its own dk-wide slice of the projections.
     public let numHeads: Int
     /// Per-head width of queries and keys (dk) and of values (dv).
     public let headDimK: Int, headDimV: Int
     /// Input widths of key and value (kdim, vdim; both E for self-attention).
     public let keyDim: Int, valueDim: Int
 
+    /// The input projections `qWeight [H·dk, E]`, `kWeight [H·dk, kdim]`, `vWeight [H·dv, vdim]`:
+    /// `Q = query · qWeightᵀ + qBias` (PyTorch's `in_proj_weight` rows, or `q_proj_weight` …).
     public private(set) var qWeight: Tensor<Scalar>, kWeight: Tensor<Scalar>, vWeight: Tensor<Scalar>
+    /// The input-projection biases `[H·dk]`, `[H·dk]`, `[H·dv]`; nil for a layer built with `bias: false`.
     public private(set) var qBias: Tensor<Scalar>?, kBias: Tensor<Scalar>?, vBias: Tensor<Scalar>?
+    /// The output projection `W_O [E, H·dv]`: `output = concat(heads) · outWeightᵀ + outBias`
+    /// (PyTorch's `out_proj.weight`).
     public private(set) var outWeight: Tensor<Scalar>
+    /// The output-projection bias `[E]` (`out_proj.bias`); nil without bias.
     public private(set) var outBias: Tensor<Scalar>?
     /// `[qWeight; kWeight; vWeight]` stacked (and biases), for the fused self-attention GEMM;
     /// nil when kdim or vdim differ from E.
@@ -31,6 +39,7 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
 
     /// Which attention weights ``callAsFunction(query:key:value:mask:weights:)`` returns.
     public enum WeightsOutput: Sendable {
+        /// No weights: the result's `weights` is nil (the fused kernel may run).
         case none
         /// `[B, Lq, Lk]`, averaged over heads (PyTorch's default `average_attn_weights=True`).
         case averaged

@@ -3,6 +3,8 @@
 /// All multi-byte types are stored little-endian. `float16` is IEEE 754 binary16, `bfloat16` is the
 /// upper 16 bits of an IEEE 754 binary32, and `bool` is one byte per element (0 = false, nonzero = true).
 public enum DType: String, Sendable, CaseIterable {
+    /// The element types, by the names NumPy gives them (`raw value` is that name): binary16, bfloat16,
+    /// binary32, binary64, signed 32- and 64-bit integers, unsigned bytes and one-byte booleans.
     case float16, bfloat16, float32, float64, int32, int64, uint8, bool
 
     /// Bytes per element.

@@ -28,14 +28,17 @@ public struct FileFormatError: Error, CustomStringConvertible, Equatable, Locali
     /// The sort of problem.
     public var kind: Kind
 
+    /// An error about `file` (its last path component or an array's name) with `problem` in plain words.
     public init(file: String, problem: String, kind: Kind = .malformed) {
         self.file = file
         self.problem = problem
         self.kind = kind
     }
 
+    /// `"<file>: <problem>"`.
     public var description: String { "\(file): \(problem)" }
 
+    /// The same text as ``description``, for `LocalizedError` (what `localizedDescription` shows).
     public var errorDescription: String? { description }
 }
 

@@ -241,7 +241,9 @@ public struct GGUFFile: Sendable {
 
 /// One tensor of a ``GGUFFile``.
 public struct GGUFTensorInfo: Sendable, Equatable {
+    /// The tensor's name in the file (`blk.0.attn_q.weight`, `token_embd.weight` …).
     public let name: String
+    /// How its elements are encoded (and so how ``GGUFFile`` dequantizes them).
     public let type: GGUFTensorType
     /// GGUF order: `dimensions[0]` (ne0) is the innermost, fastest-varying dimension.
     public let dimensions: [Int]
@@ -252,5 +254,6 @@ public struct GGUFTensorInfo: Sendable, Equatable {
 
     /// Row-major shape (the dimensions reversed), as `Tensor` and PyTorch order them.
     public var shape: [Int] { dimensions.reversed() }
+    /// The number of elements: the product of ``dimensions`` (1 for a scalar).
     public var elementCount: Int { dimensions.reduce(1, *) }
 }

@@ -16,10 +16,15 @@
 /// In the 4-bit blocks byte `j` (0 ≤ j < 16) holds element `j` in its low nibble and element
 /// `j + 16` in its high nibble (not elements 2j and 2j + 1).
 public enum GGUFTensorType: UInt32, Sendable, CaseIterable {
+    /// `F32` (ggml id 0): one little-endian binary32 per element, read as is.
     case f32 = 0
+    /// `F16` (ggml id 1): one binary16 per element, widened exactly to `Float`.
     case f16 = 1
+    /// `Q4_0` (ggml id 2): blocks of 32 in 18 bytes, value `d·(q − 8)` with `q` a 4-bit nibble.
     case q4_0 = 2
+    /// `Q4_1` (ggml id 3): blocks of 32 in 20 bytes, value `d·q + m` with `q` a 4-bit nibble.
     case q4_1 = 3
+    /// `Q8_0` (ggml id 8): blocks of 32 in 34 bytes, value `d·q` with `q` a signed byte.
     case q8_0 = 8
 
     /// The ggml name (`Q4_1`, …).

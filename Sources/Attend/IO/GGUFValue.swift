@@ -4,17 +4,29 @@
 /// 6 `FLOAT32`, 7 `BOOL`, 8 `STRING` (u64 byte length + UTF-8 bytes), 9 `ARRAY` (u32 element type,
 /// u64 count, elements), 10 `UINT64`, 11 `INT64`, 12 `FLOAT64`; all little-endian.
 public enum GGUFValue: Sendable, Equatable {
+    /// GGUF type 0, `UINT8`.
     case uint8(UInt8)
+    /// GGUF type 1, `INT8`.
     case int8(Int8)
+    /// GGUF type 2, `UINT16`.
     case uint16(UInt16)
+    /// GGUF type 3, `INT16`.
     case int16(Int16)
+    /// GGUF type 4, `UINT32`.
     case uint32(UInt32)
+    /// GGUF type 5, `INT32`.
     case int32(Int32)
+    /// GGUF type 10, `UINT64`.
     case uint64(UInt64)
+    /// GGUF type 11, `INT64`.
     case int64(Int64)
+    /// GGUF type 6, `FLOAT32`.
     case float32(Float)
+    /// GGUF type 12, `FLOAT64`.
     case float64(Double)
+    /// GGUF type 7, `BOOL` (one byte; nonzero is true).
     case bool(Bool)
+    /// GGUF type 8, `STRING`: a u64 byte length, then that many bytes of UTF-8.
     case string(String)
     /// Elements of one type.
     case array([GGUFValue])

@@ -17,6 +17,7 @@ public struct CPUFeatures: Sendable, Equatable {
     public let brand: String
     /// Display family and model (base plus extended fields) and stepping.
     public let family: Int, model: Int, stepping: Int
+    /// The SSE family as CPUID leaf 1 reports it (SSE2 is always there on x86-64; SSE4.1 and 4.2 as `sse41`, `sse42`).
     public let sse2: Bool, sse3: Bool, ssse3: Bool, sse41: Bool, sse42: Bool
     /// Present and enabled by the OS (YMM state).
     public let avx: Bool, avx2: Bool, fma: Bool

@@ -18,7 +18,10 @@ import _AttendKernels
 /// spelling of `portable`). Asking for a path this CPU or build cannot run prints one line on
 /// stderr and uses the best path available instead (see ``selection``).
 public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// The AVX2 + FMA kernels of `_AttendKernels` (`attention_avx2.c`, the vector exp/max); needs both
+    /// features in ``CPUFeatures``.
     case avx2
+    /// No CPU-specific code: sgemm tiles and the Swift SIMD exp; runs everywhere.
     case portable
 
     /// The path every kernel call in this process uses.
@@ -31,6 +34,8 @@ public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible 
     /// The paths this CPU can run, best first.
     public static var supported: [KernelPath] { attend_cpu_has_avx2_fma() ? [.avx2, .portable] : [.portable] }
 
+    /// The path and what it runs, for `attend doctor`: `avx2 (AVX2 + FMA micro-kernels)` or
+    /// `portable (sgemm tiles, Swift SIMD exp)`.
     public var description: String {
         switch self {
         case .avx2: return "avx2 (AVX2 + FMA micro-kernels)"

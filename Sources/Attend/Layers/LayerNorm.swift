@@ -7,7 +7,10 @@
 /// Double. (Dividing by `std + eps` with the unbiased std, a common hand-written variant, is not
 /// the same function.)
 public struct LayerNorm<Scalar: TensorScalar>: Sendable {
+    /// The trailing dimensions normalized together (`[E]` for a transformer's `[B, L, E]`): the input's
+    /// last `normalizedShape.count` dimensions must equal it.
     public let normalizedShape: [Int]
+    /// Added to the variance before the square root, `1 / √(var + eps)` (PyTorch's default 1e-5).
     public let eps: Double
     /// `normalizedShape`-shaped scale and shift, or nil without affine parameters.
     public private(set) var weight: Tensor<Scalar>?, bias: Tensor<Scalar>?

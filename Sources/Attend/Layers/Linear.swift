@@ -45,7 +45,9 @@ func linearMismatchMessage(input: [Int], weight: [Int]) -> String {
 /// A fully connected layer holding `weight [out, in]` and an optional `bias [out]`
 /// (PyTorch `nn.Linear`): `callAsFunction(x)` = x·Wᵀ + b.
 public struct Linear<Scalar: TensorScalar>: Sendable {
+    /// `W [out, in]` (PyTorch's `weight`): the layer computes x·Wᵀ.
     public var weight: Tensor<Scalar>
+    /// `b [out]`, added to every row; nil for a layer without bias.
     public var bias: Tensor<Scalar>?
 
     /// A layer from given parameters.
@@ -72,7 +74,9 @@ public struct Linear<Scalar: TensorScalar>: Sendable {
         self.bias = bias ? .uniform([outFeatures], low: -bound, high: bound, using: &generator) : nil
     }
 
+    /// `in`: the width an input's last dimension must have (`weight.shape[1]`).
     public var inFeatures: Int { weight.shape[1] }
+    /// `out`: the width of the output's last dimension (`weight.shape[0]`).
     public var outFeatures: Int { weight.shape[0] }
 
     /// x·Wᵀ + b for `x [..., in]` → `[..., out]`.

@@ -23,6 +23,7 @@ public func sinusoidalPositionalEncoding<Scalar: TensorScalar>(length: Int, dim:
 /// Learned positional embeddings: a `[maxLength, dim]` table whose first L rows are added to
 /// `x [B, L, dim]` (as in BERT and ViT).
 public struct LearnedPositionalEmbedding<Scalar: TensorScalar>: Sendable {
+    /// The embeddings `[maxLength, dim]`: row p is added to every sequence's position p.
     public var table: Tensor<Scalar>
 
     /// - Throws: ``TensorError`` when the table is not 2-D.

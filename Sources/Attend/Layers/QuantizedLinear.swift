@@ -13,8 +13,12 @@ import _AttendKernels
 /// of weight rows to float32 and run `sgemm` on each (see `QuantizedPanelLowering`). Both compute
 /// float32 math on exactly the dequantized weights, differing only in the order of the additions.
 public struct QuantizedLinear: Sendable {
+    /// The block format of the stored weight (``GGUFTensorType/q8_0``, ``GGUFTensorType/q4_0`` or
+    /// ``GGUFTensorType/q4_1``).
     public let type: GGUFTensorType
+    /// `out`: the width of the output's last dimension (rows of W).
     public let outFeatures: Int
+    /// `in`: the width an input's last dimension must have (a multiple of the 32-element block).
     public let inFeatures: Int
     /// `outFeatures` rows of `inFeatures / 32` blocks, as in the file: a slice of the GGUF file's
     /// memory-mapped bytes, not a copy.

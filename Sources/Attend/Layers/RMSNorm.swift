@@ -6,6 +6,8 @@
 /// No mean is subtracted and there is no bias. The mean of squares is accumulated in Double.
 /// - SeeAlso: `Reference.rmsNorm` in AttendReference.
 public struct RMSNorm<Scalar: TensorScalar>: Sendable {
+    /// Added to the mean of squares before the square root, `1 / √(mean(x²) + eps)` (Llama's
+    /// `rms_norm_eps`, often 1e-5 or 1e-6).
     public let eps: Double
     /// `[D]`.
     public let weight: Tensor<Scalar>

@@ -15,13 +15,18 @@ import RealModule
 /// gives plausible-looking but wrong attention. Angles are computed in Double.
 /// - SeeAlso: `Reference.rotaryEmbedding` in AttendReference.
 public struct RotaryEmbedding: Sendable {
+    /// Which two features of a `D`-wide vector form rotation pair i (see the type's discussion).
     public enum Pairing: String, Sendable, CaseIterable {
+        /// ``adjacent``: (x[2i], x[2i+1]) — RoFormer, GPT-J, llama.cpp/GGUF. ``halfSplit``: (x[i], x[i + D/2])
+        /// — Hugging Face's `rotate_half`.
         case adjacent, halfSplit
     }
 
     /// D, the rotated feature count (even).
     public let dimension: Int
+    /// The angle base: pair i turns by θᵢ·p with θᵢ = base^(−2i/D) (Llama's `rope_theta`, 10 000 by default).
     public let base: Double
+    /// Which features are rotated together.
     public let pairing: Pairing
 
     /// - Throws: ``TensorError`` when `dimension` is not positive and even or `base` is not > 0.

@@ -9,11 +9,20 @@
 /// `self_attn.*`, `linear1.*`, `linear2.*`, `norm1.*`, `norm2.*`. (Dropout is not applied: this
 /// is the inference layer.)
 public struct TransformerEncoderLayer<Scalar: TensorScalar>: Sendable {
+    /// SA: the self-attention, `x [B, L, E]` → `[B, L, E]` (state_dict `self_attn.*`).
     public var selfAttention: MultiHeadAttention<Scalar>
+    /// FF = linear2(activation(linear1(x))), `[B, L, E]` → `[B, L, E]` (`linear1.*`, `linear2.*`).
     public var feedForward: FeedForward<Scalar>
+    /// The LayerNorms over E: `norm1` around the attention, `norm2` around the feed-forward
+    /// (`norm1.*`, `norm2.*`).
     public var norm1: LayerNorm<Scalar>, norm2: LayerNorm<Scalar>
+    /// Pre-norm (true: `x + SA(norm1(x))`) or post-norm (false, PyTorch's default: `norm1(x + SA(x))`);
+    /// PyTorch's `norm_first`.
     public var normFirst: Bool
 
+    /// A layer from given parts (no check: the parts' widths are checked when the layer runs, by
+    /// the ops that use them).
+    /// - SeeAlso: ``init(embedDim:numHeads:feedForwardDim:activation:normFirst:eps:using:)``
     public init(
         selfAttention: MultiHeadAttention<Scalar>, feedForward: FeedForward<Scalar>,
         norm1: LayerNorm<Scalar>, norm2: LayerNorm<Scalar>, normFirst: Bool

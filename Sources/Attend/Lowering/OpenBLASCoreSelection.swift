@@ -67,6 +67,8 @@ public struct OpenBLASCoreStatus: Sendable, Equatable {
     public let requestedCore: String?
     /// The core OpenBLAS runs now (`openblas_get_corename()`).
     public let activeCore: String
+    /// What Attend did: ``Action/kept``, ``Action/corrected``, ``Action/userChoice(_:)`` or
+    /// ``Action/uncorrectable(_:)``.
     public let action: Action
     /// `openblas_get_config()`: version, build options, core, thread limit.
     public let config: String

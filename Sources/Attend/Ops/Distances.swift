@@ -15,6 +15,7 @@ public enum DistanceMethod: Sendable, Equatable, CustomStringConvertible {
     /// enough; above it the GEMM form's N·M memory and BLAS speed win.
     public static let automaticBroadcastLimit = 1 << 16
 
+    /// The method's name as `attend explain` and the compare table print it: `broadcasting`, `gemm`, `automatic`.
     public var description: String {
         switch self {
         case .broadcasting: "broadcasting"

@@ -20,6 +20,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The next 64 bits of the xoshiro256** stream: `rotl(s₁ · 5, 7) · 9`, then the state advances
+    /// (`RandomNumberGenerator`'s requirement; every draw of a ``Tensor`` factory goes through it).
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

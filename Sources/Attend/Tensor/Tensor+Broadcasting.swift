@@ -97,30 +97,39 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor { try zip(lhs, rhs, op: "divide", /) }
 
+    /// `lhs + rhs` elementwise: `rhs` added to every element; the result is contiguous with `lhs`'s shape.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.map { $0 + rhs } }
+    /// `lhs − rhs` elementwise: `rhs` subtracted from every element; shape of `lhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.map { $0 - rhs } }
+    /// `lhs · rhs` elementwise: every element scaled by `rhs`; shape of `lhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.map { $0 * rhs } }
+    /// `lhs / rhs` elementwise: every element divided by `rhs`; shape of `lhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.map { $0 / rhs } }
+    /// `lhs + rhs` elementwise: `lhs` added to every element of `rhs`; shape of `rhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.map { lhs + $0 } }
+    /// `lhs − rhs` elementwise: every element of `rhs` subtracted from `lhs`; shape of `rhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.map { lhs - $0 } }
+    /// `lhs · rhs` elementwise: every element of `rhs` scaled by `lhs`; shape of `rhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.map { lhs * $0 } }
+    /// `lhs / rhs` elementwise: `lhs` divided by every element of `rhs`; shape of `rhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.map { lhs / $0 } }
+    /// `−operand` elementwise (a sign flip, exact); shape of `operand`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static prefix func - (operand: Tensor) -> Tensor { operand.map { -$0 } }

@@ -8,11 +8,14 @@ public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What was wrong and what the rule is.
     public let message: String
 
+    /// An error from `op` with `message` saying what was wrong and the rule (both shapes, as
+    /// ``formatShape(_:separator:)`` prints them).
     public init(op: String, _ message: String) {
         self.op = op
         self.message = message
     }
 
+    /// `"<op>: <message>"`, e.g. `matmul: cannot multiply [320, 2048] by [256, 256]: …`.
     public var description: String { "\(op): \(message)" }
 }
 

@@ -15,11 +15,15 @@ where RawSignificand: FixedWidthInteger {
 }
 
 extension Float: TensorScalar {
+    /// `"Float"`.
     public static var scalarName: String { "Float" }
+    /// `"s"`: Float lowers onto `cblas_sgemm`.
     public static var blasPrefix: String { "s" }
 }
 
 extension Double: TensorScalar {
+    /// `"Double"`.
     public static var scalarName: String { "Double" }
+    /// `"d"`: Double lowers onto `cblas_dgemm`.
     public static var blasPrefix: String { "d" }
 }

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Lists every public declaration of the libraries that has no `///` doc comment.
+
+Usage: python3 scripts/check_doc_comments.py [--list] [DIR ...]
+
+Scans Sources/Attend, Sources/AttendReference, Sources/AttendModels and Sources/AttendVerification
+(or the directories given) and prints `path:line: kind name` for each public or open declaration —
+types, functions, initializers, subscripts, properties, typealiases, protocol requirements and
+enum cases — whose line is not directly preceded by a `///` comment (attribute lines such as
+`@inlinable` may sit in between). `--list` prints every such declaration and exits 0.
+
+Without `--list` the run fails (exit status 1) when a declaration lacks its comment and is not
+named in scripts/doc_comment_gaps.txt (`path: keyword name` per line: the known gaps, in files
+being rewritten elsewhere), and also when an entry there is documented now or no longer exists —
+so the list can only shrink; delete such lines.
+
+What counts as public: an explicit `public`/`open` modifier, a member without a modifier inside a
+`public extension`, a requirement of a public protocol, a case of a public enum — each only when
+every enclosing type is public too. Extensions themselves carry no documentation of their own
+(DocC shows their members under the extended type) and are not checked.
+
+Not scanned: Sources/AttendCLI (an executable: nothing in it is importable, so it has no public
+API to document) and Sources/_AttendFuzzTargets (an underscored implementation target that only
+the fuzz harnesses and the corpus replay import), and Sources/_AttendKernels (C).
+
+The scanner is lexical: it blanks comments and string literals, then follows braces, so it knows
+whether a line is at file scope, directly inside a type, or inside a body (where nothing is
+public). `scripts/test` runs it.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DIRS = [
+    "Sources/Attend",
+    "Sources/AttendReference",
+    "Sources/AttendModels",
+    "Sources/AttendVerification",
+]
+
+TYPE_KEYWORDS = {"struct", "class", "enum", "actor", "protocol", "extension"}
+MEMBER_KEYWORDS = {"func", "init", "subscript", "var", "let", "case", "typealias", "associatedtype", "macro"}
+MODIFIERS = {
+    "public", "open", "internal", "private", "fileprivate", "package", "static", "final", "override",
+    "mutating", "nonmutating", "convenience", "required", "lazy", "weak", "unowned", "indirect",
+    "nonisolated", "dynamic", "prefix", "postfix", "infix", "optional", "consuming", "borrowing",
+    "isolated", "distributed",
+}
+STRING_START = re.compile(r'(#*)("""|")')
+ATTRIBUTE = re.compile(r"@\w+(\s*\([^()]*(\([^()]*\)[^()]*)*\))?")
+
+
+def blank_comments_and_strings(text):
+    """Returns `text` with every comment and string literal replaced by spaces (newlines kept),
+    so braces and keywords inside them are not seen. Handles nested block comments, multi-line
+    strings, raw strings (#"…"#) and string interpolation."""
+    out = []
+    i, n = 0, len(text)
+    # Stack of contexts: "code" (inside an interpolation: parenthesis depth tracked) or a string.
+    interp = []  # each entry: [paren depth, string-closer, raw hashes]
+
+    def blank(s):
+        return "".join("\n" if c == "\n" else " " for c in s)
+
+    def scan_string(i, closer, hashes):
+        """Scans a string body from i; returns (index after the closer, or interpolation start)."""
+        escape = "\\" + "#" * hashes
+        while i < n:
+            if text.startswith(escape + "(", i):
+                return i, True
+            if text.startswith(escape, i):
+                out.append(blank(text[i : i + len(escape) + 1]))
+                i += len(escape) + 1
+                continue
+            if text.startswith(closer + "#" * hashes, i):
+                out.append(blank(closer + "#" * hashes))
+                return i + len(closer) + hashes, False
+            out.append("\n" if text[i] == "\n" else " ")
+            i += 1
+        return i, False
+
+    while i < n:
+        c = text[i]
+        if interp and c == ")" and interp[-1][0] == 0:
+            _, closer, hashes = interp.pop()
+            out.append(" ")
+            i, again = scan_string(i + 1, closer, hashes)
+            if again:
+                interp.append([0, closer, hashes])
+                escape_len = 1 + hashes + 1
+                out.append(" " * escape_len)
+                i += escape_len
+            continue
+        if interp and c == "(":
+            interp[-1][0] += 1
+        elif interp and c == ")":
+            interp[-1][0] -= 1
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(blank(text[i:j]))
+            i = j
+            continue
+        if text.startswith("/*", i):
+            depth, j = 1, i + 2
+            while j < n and depth:
+                if text.startswith("/*", j):
+                    depth, j = depth + 1, j + 2
+                elif text.startswith("*/", j):
+                    depth, j = depth - 1, j + 2
+                else:
+                    j += 1
+            out.append(blank(text[i:j]))
+            i = j
+            continue
+        m = STRING_START.match(text, i) if c in "#\"" else None
+        if m:
+            hashes, closer = len(m.group(1)), m.group(2)
+            out.append(blank(m.group(0)))
+            i, again = scan_string(i + len(m.group(0)), closer, hashes)
+            if again:
+                interp.append([0, closer, hashes])
+                escape_len = 1 + hashes + 1
+                out.append(" " * escape_len)
+                i += escape_len
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def declaration(line):
+    """(modifiers, keyword, name) of a declaration starting on this cleaned line, or None."""
+    s = line.strip()
+    while True:
+        m = ATTRIBUTE.match(s)
+        if not m:
+            break
+        s = s[m.end() :].lstrip()
+    modifiers = []
+    while True:
+        m = re.match(r"([A-Za-z_]+)(\s*\(\s*set\s*\))?\s*", s)
+        if not m:
+            return None
+        word = m.group(1)
+        rest = s[m.end() :]
+        if word == "class" and re.match(r"(func|var|subscript|let)\b", rest):
+            modifiers.append("class")
+            s = rest
+            continue
+        if word in MODIFIERS and not m.group(2):
+            modifiers.append(word)
+            s = rest
+            continue
+        if word in MODIFIERS and m.group(2):  # private(set) and friends: the setter only
+            s = rest
+            continue
+        if word in TYPE_KEYWORDS or word in MEMBER_KEYWORDS:
+            name = re.match(r"[^\s:<({=]*", rest).group(0) or word
+            return modifiers, word, name
+        return None
+
+
+def check_file(path):
+    raw = path.read_text(encoding="utf-8")
+    raw_lines = raw.split("\n")
+    clean_lines = blank_comments_and_strings(raw).split("\n")
+    missing = []
+    # Context stack: each entry is (kind, public) where kind is "file", "type:<keyword>", "body".
+    stack = [("file", True)]
+    pending = None  # the declaration whose "{" comes next: ("type:<kw>", public) or ("body", False)
+    for number, line in enumerate(clean_lines, start=1):
+        kind, container_public = stack[-1]
+        if kind != "body":
+            decl = declaration(line)
+            if decl:
+                modifiers, keyword, name = decl
+                explicit = next((m for m in modifiers if m in {"public", "open", "internal", "private",
+                                                               "fileprivate", "package"}), None)
+                if explicit in {"public", "open"}:
+                    public = container_public
+                elif explicit is None:
+                    implicit = kind in {"type:protocol", "type:public-extension"} or (
+                        kind == "type:enum" and keyword == "case")
+                    public = container_public and implicit and kind != "file"
+                else:
+                    public = False
+                if keyword == "extension":
+                    pending = ("type:public-extension" if explicit in {"public", "open"} else "type:extension",
+                               True)
+                elif keyword in TYPE_KEYWORDS:
+                    pending = ("type:" + keyword, public)
+                else:
+                    pending = ("body", False)
+                if public and keyword != "extension" and not documented(raw_lines, number - 1):
+                    missing.append((number, keyword, name, raw_lines[number - 1].strip()))
+        for c in line:
+            if c == "{":
+                if pending and stack[-1][0] != "body":
+                    stack.append(pending)
+                else:
+                    stack.append(("body", False))
+                pending = None
+            elif c == "}":
+                if len(stack) > 1:
+                    stack.pop()
+                pending = None
+    return missing
+
+
+def documented(raw_lines, index):
+    """Whether the declaration on raw_lines[index] has a doc comment directly above it."""
+    j = index - 1
+    while j >= 0:
+        s = raw_lines[j].strip()
+        if s.startswith("///"):
+            return True
+        if s.startswith("@") and ATTRIBUTE.fullmatch(s.split("//")[0].strip() or "@x"):
+            j -= 1
+            continue
+        if s.startswith("#if") or s.startswith("#else") or s.startswith("#elseif"):
+            j -= 1
+            continue
+        return False
+    return False
+
+
+GAPS = ROOT / "scripts" / "doc_comment_gaps.txt"
+
+
+def known_gaps():
+    if not GAPS.exists():
+        return set()
+    lines = (line.split("#", 1)[0].strip() for line in GAPS.read_text(encoding="utf-8").splitlines())
+    return {line for line in lines if line}
+
+
+def main(argv):
+    list_only = "--list" in argv
+    dirs = [a for a in argv if not a.startswith("--")] or DEFAULT_DIRS
+    gaps = set() if list_only else known_gaps()
+    missing, seen_gaps = 0, set()
+    for d in dirs:
+        for path in sorted((ROOT / d).rglob("*.swift")):
+            for number, keyword, name, text in check_file(path):
+                key = f"{path.relative_to(ROOT)}: {keyword} {name}"
+                if key in gaps:
+                    seen_gaps.add(key)
+                    continue
+                print(f"{path.relative_to(ROOT)}:{number}: {keyword} {name}: {text}")
+                missing += 1
+    stale = sorted(gaps - seen_gaps)
+    for key in stale:
+        print(f"{GAPS.relative_to(ROOT)}: '{key}' is documented now (or gone): delete the line")
+    if missing:
+        print(f"check_doc_comments: {missing} public declaration(s) without a /// doc comment "
+              "(write one: the math, the shapes in and out, what it throws, - SeeAlso:)", file=sys.stderr)
+    if list_only:
+        return 0
+    if missing or stale:
+        return 1
+    print(f"check_doc_comments: every public declaration has a doc comment"
+          f" ({len(gaps)} known gap(s) listed in {GAPS.relative_to(ROOT)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
