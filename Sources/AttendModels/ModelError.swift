@@ -4,6 +4,7 @@ import Foundation
 /// what the loader needs. The message names the folder, the file and the problem, and — for a
 /// missing model — the command that fetches it.
 public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What is wrong with the folder.
     public enum Kind: Sendable, Equatable {
         /// The folder does not exist.
         case missingDirectory
@@ -13,8 +14,11 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         case invalidFile(String)
     }
 
+    /// What is wrong: ``Kind/missingDirectory``, ``Kind/missingFile(_:)`` or ``Kind/invalidFile(_:)``.
     public let kind: Kind
+    /// The model folder's path.
     public let directory: String
+    /// The message: the folder, the file and the problem, and for a missing model the fetch command.
     public let description: String
 
     init(_ kind: Kind, directory: URL, model: String = "minilm", _ detail: String = "") {

@@ -6,17 +6,29 @@ import Attend
 /// SmolLM2-135M: 30 layers, d_model 576, FFN 1536, 9 query heads sharing 3 key/value heads
 /// (head dim 64), RoPE base 100000, RMSNorm eps 1e-5, context 8192, vocabulary 49152.
 public struct LlamaConfiguration: Sendable, Equatable {
+    /// The number of decoder blocks (`llama.block_count`; 30 for SmolLM2-135M).
     public var layerCount: Int
+    /// d_model, the residual stream's width E: hidden states are `[B, L, E]` (`llama.embedding_length`).
     public var modelDimension: Int
+    /// The SwiGLU hidden width F: `gate`/`up` are `[F, E]`, `down` is `[E, F]` (`llama.feed_forward_length`).
     public var feedForwardDimension: Int
+    /// H, the number of query heads (`llama.attention.head_count`).
     public var headCount: Int
+    /// Hkv, the number of key/value heads shared by groups of H/Hkv query heads (grouped-query
+    /// attention; `llama.attention.head_count_kv`, H when absent).
     public var keyValueHeadCount: Int
+    /// d = E / H, the width of one head's queries, keys and values (and of the rotary embedding).
     public var headDimension: Int
+    /// θ's base in the rotary embedding, θᵢ = base^(−2i/d) (`llama.rope.freq_base`, 10 000 when absent).
     public var ropeBase: Double
+    /// `eps` of every RMSNorm, `x / √(mean(x²) + eps)` (`llama.attention.layer_norm_rms_epsilon`).
     public var rmsNormEpsilon: Double
+    /// The most positions the model was trained on (`llama.context_length`): the KV cache's natural capacity.
     public var contextLength: Int
+    /// V, the number of tokens (`tokenizer.ggml.tokens`): logits are `[B, L, V]`.
     public var vocabularySize: Int
 
+    /// A configuration from given values (no check; ``init(gguf:)`` checks what it reads).
     public init(
         layerCount: Int, modelDimension: Int, feedForwardDimension: Int, headCount: Int, keyValueHeadCount: Int,
         headDimension: Int, ropeBase: Double, rmsNormEpsilon: Double, contextLength: Int, vocabularySize: Int
@@ -90,7 +102,10 @@ public struct LlamaConfiguration: Sendable, Equatable {
 /// A GGUF model file that does not describe a decoder this target can run, or a missing model file
 /// (folder-based models report ``ModelError``).
 public struct DecoderModelError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, naming the file and the key or tensor.
     public let message: String
+    /// An error with `message` as its whole ``description``.
     public init(_ message: String) { self.message = message }
+    /// The ``message``.
     public var description: String { message }
 }

@@ -17,21 +17,35 @@ import Attend
 /// each later call with one id is a decode step, Lq = 1 against the cached history, which is
 /// neither recomputed nor copied.
 public struct LlamaDecoder: Sendable {
+    /// The weights of one decoder block (GGUF `blk.N.*`): `x = x + attention(attentionNorm(x))`, then
+    /// `x = x + SwiGLU(feedForwardNorm(x))`.
     public struct Layer: Sendable {
+        /// `attn_norm`: the RMSNorm `[d]` before the attention.
         public var attentionNorm: RMSNorm<Float>
+        /// The attention projections: `query [H·Dh, d]`, `key`/`value [Hkv·Dh, d]`, `output [d, H·Dh]`
+        /// (`attn_q`, `attn_k`, `attn_v`, `attn_output`).
         public var query: Projection, key: Projection, value: Projection, output: Projection
+        /// `ffn_norm`: the RMSNorm `[d]` before the feed-forward.
         public var feedForwardNorm: RMSNorm<Float>
         /// SwiGLU: down(silu(gate·x) ⊙ up·x).
         public var gate: Projection, up: Projection, down: Projection
     }
 
+    /// The hyperparameters the weights were checked against.
     public let configuration: LlamaConfiguration
     /// `[vocabulary, d]`, also the output head.
     public let embedding: Projection
+    /// The decoder blocks, in order (``LlamaConfiguration/layerCount`` of them).
     public let layers: [Layer]
+    /// `output_norm`: the RMSNorm `[d]` applied before the output head.
     public let finalNorm: RMSNorm<Float>
+    /// RoPE over each head's Dh features, ``RotaryEmbedding/Pairing/adjacent`` pairs (GGUF's row order),
+    /// base ``LlamaConfiguration/ropeBase``.
     public let rotary: RotaryEmbedding
 
+    /// A decoder from its weights.
+    /// - Throws: ``DecoderModelError`` when the embedding is not `[vocabulary, d]` or the layer count
+    ///   differs from the configuration.
     public init(configuration: LlamaConfiguration, embedding: Projection, layers: [Layer], finalNorm: RMSNorm<Float>)
         throws
     {

@@ -4,9 +4,13 @@ import Attend
 /// GEMM) or kept in its GGUF block format (``QuantizedLinear``: matrix-vector kernels for a decode
 /// step, dequantized panels and GEMMs for a prompt). `callAsFunction(x)` = x·Wᵀ.
 public enum Projection: Sendable {
+    /// A float32 weight: x·Wᵀ is one GEMM.
     case dense(Linear<Float>)
+    /// A weight kept in its GGUF blocks: x·Wᵀ on the quantized matrix-vector kernels or dequantized panels.
     case quantized(QuantizedLinear)
 
+    /// x·Wᵀ for `x [..., in]` → `[..., out]`.
+    /// - Throws: ``TensorError`` when `x`'s last dimension is not `in`.
     public func callAsFunction(_ x: Tensor<Float>) throws -> Tensor<Float> {
         switch self {
         case .dense(let linear): try linear(x)

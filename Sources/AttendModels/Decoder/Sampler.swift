@@ -10,10 +10,16 @@ import Foundation
 ///    smallest set of most likely ids whose probability reaches top-p (nucleus), renormalized,
 ///    and one id drawn with a uniform number from the explicit ``SeededGenerator``.
 public struct Sampler: Sendable {
+    /// T: 0 picks the arg max (greedy); otherwise p ∝ exp(z / T) — above 1 flatter, below 1 sharper.
     public var temperature: Double
+    /// k: only the k most likely ids stay candidates (nil: all).
     public var topK: Int?
+    /// p: only the smallest set of most likely ids whose probability reaches p stays (nucleus; nil: all).
     public var topP: Double?
+    /// r: a logit z of an id already in the history becomes z / r if z > 0 else z · r (1: no penalty).
     public var repetitionPenalty: Double
+    /// The stream the draws come from (seeded by ``init(temperature:topK:topP:repetitionPenalty:seed:)``'s
+    /// `seed`), so a run is reproducible.
     public var generator: SeededGenerator
 
     /// - Throws: ``DecoderModelError`` for a negative temperature, top-k < 1, top-p outside (0, 1] or a

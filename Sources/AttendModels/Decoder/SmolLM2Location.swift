@@ -3,7 +3,9 @@ import Foundation
 /// Where `scripts/fetch_model.py smollm2` puts SmolLM2-135M-Instruct:
 /// `$ATTEND_CACHE/models/smollm2/` when `ATTEND_CACHE` is set, else `~/.cache/attend/models/smollm2/`.
 public enum SmolLM2Location {
+    /// The file's name in the cache folder (the 4-bit `Q4_1` GGUF of SmolLM2-135M-Instruct).
     public static let fileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// The command that fetches the model, quoted in the error ``existingModelURL()`` throws.
     public static let fetchCommand = "python3 scripts/fetch_model.py smollm2"
 
     /// The expected path of the GGUF file (whether or not it exists).

@@ -3,13 +3,17 @@ import Foundation
 
 /// A tokenizer and a decoder together: prompt text in, tokens out one at a time.
 public struct TextGenerator: Sendable {
+    /// Text ↔ ids: the byte-level BPE of the GGUF file.
     public let tokenizer: BytePairEncoding
+    /// ids → logits `[1, L, V]`, with per-layer KV caches.
     public let decoder: LlamaDecoder
     /// The end-of-sequence id (`tokenizer.ggml.eos_token_id`).
     public let endOfSequence: Int?
     /// The model's chat template text, if it has one.
     public let chatTemplate: String?
 
+    /// A generator from its parts (no check).
+    /// - SeeAlso: ``init(gguf:weights:)``
     public init(tokenizer: BytePairEncoding, decoder: LlamaDecoder, endOfSequence: Int?, chatTemplate: String?) {
         self.tokenizer = tokenizer
         self.decoder = decoder
@@ -27,11 +31,15 @@ public struct TextGenerator: Sendable {
 
     /// What a generation produced, with its timings.
     public struct Result: Sendable {
+        /// The prompt's ids, as given.
         public var promptIDs: [Int]
+        /// The ids generated after the prompt (ending with the end-of-sequence id when it stopped there).
         public var generatedIDs: [Int]
+        /// The generated ids decoded (the end-of-sequence id adds none).
         public var text: String
         /// Seconds spent on the prompt (prefill) and on the decode steps.
         public var prefillSeconds: Double
+        /// Seconds spent on the decode steps together (the sum of ``stepSeconds``).
         public var decodeSeconds: Double
         /// Seconds of each decode step, in order.
         public var stepSeconds: [Double]

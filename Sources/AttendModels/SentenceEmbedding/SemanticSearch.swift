@@ -4,9 +4,11 @@
 ///
 /// ranked by descending score, ties by corpus position.
 public enum SemanticSearch {
+    /// One ranked passage: where it is in the corpus and its cosine similarity to the query.
     public struct Match: Sendable, Equatable {
         /// The passage's position in the corpus.
         public var index: Int
+        /// `⟨q, cᵢ⟩ / (‖q‖·‖cᵢ‖)` in [−1, 1], computed in Double and rounded to Float.
         public var score: Float
     }
 

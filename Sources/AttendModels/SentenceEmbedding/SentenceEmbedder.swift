@@ -15,7 +15,9 @@ import Foundation
 /// ``batchInvarianceBound`` per component (not bitwise: padding changes the length of the
 /// vectorized softmax row sums, whose summation order follows the row length).
 public struct SentenceEmbedder: Sendable {
+    /// Text → `[CLS] … [SEP]` ids (the folder's `vocab.txt` and `tokenizer_config.json`).
     public let tokenizer: BertTokenizer
+    /// ids `[B, L]` → hidden states `[B, L, E]` (the folder's weights).
     public let encoder: BertEncoder
     /// The folder the model was loaded from.
     public let directory: URL

@@ -12,11 +12,17 @@ import Foundation
 ///
 /// `stripAccents` nil means "as `lowercase`" (the Hugging Face convention).
 public struct BertNormalizer: Sendable, Equatable {
+    /// Step 1: drop NUL, U+FFFD and control characters and turn every whitespace character into a space
+    /// (`clean_text`).
     public var cleanText: Bool
+    /// Step 2: a space on each side of every CJK ideograph (`handle_chinese_chars`).
     public var handleChineseCharacters: Bool
+    /// Step 3: NFD, then remove nonspacing marks (`strip_accents`); nil means the same as ``lowercase``.
     public var stripAccents: Bool?
+    /// Step 4: lowercase each scalar (`lowercase`; true for uncased models such as MiniLM).
     public var lowercase: Bool
 
+    /// A normalizer with tokenizer.json's defaults (every step on, accents stripped because lowercasing).
     public init(
         cleanText: Bool = true, handleChineseCharacters: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true
     ) {

@@ -2,7 +2,9 @@ import Foundation
 
 /// The token ids of one text, with their strings.
 public struct TokenizedText: Sendable, Equatable {
+    /// The ids, `[CLS]` first and `[SEP]` last.
     public var ids: [Int]
+    /// The vocabulary string of each id (`##` marks a piece continuing a word).
     public var tokens: [String]
 }
 
@@ -14,10 +16,15 @@ public struct TokenizedText: Sendable, Equatable {
 /// Truncation keeps the first `maxLength − 2` pieces. Padding is the caller's (the batch pads
 /// with ``paddingID`` and masks those keys).
 public struct BertTokenizer: Sendable {
+    /// The folder's vocabulary, special tokens, normalizer settings and maximum length.
     public let configuration: TokenizerConfiguration
+    /// The greedy longest-match-first splitter of one word into vocabulary pieces.
     public let wordPiece: WordPiece
+    /// The ids of `[CLS]` (first), `[SEP]` (last) and `[PAD]` (what a batch pads with, masked out).
     public let classifierID: Int, separatorID: Int, paddingID: Int
 
+    /// A tokenizer from a checked configuration (its special tokens are in the vocabulary).
+    /// - SeeAlso: ``init(directory:model:)``
     public init(configuration: TokenizerConfiguration) {
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(configuration.tokens.count)
@@ -41,6 +48,7 @@ public struct BertTokenizer: Sendable {
         self.init(configuration: try TokenizerConfiguration(directory: directory, model: model))
     }
 
+    /// The most ids ``encode(_:)`` returns, special tokens included (the model's `max_seq_length`).
     public var maxLength: Int { configuration.maxLength }
 
     /// The ids of `text`, `[CLS]` and `[SEP]` included, at most `maxLength` of them.

@@ -10,7 +10,9 @@
 /// first makes every number character a piece of its own, then applies the GPT-2 pattern to the
 /// text between them.
 public enum PreTokenizer: String, Sendable, CaseIterable {
+    /// GPT-2's split pattern (shown above), alternatives in order.
     case gpt2
+    /// Every number character a piece of its own, then the GPT-2 pattern between them (SmolLM, SmolLM2).
     case smollm
 
     /// The pieces of `text`, in order; their concatenation is `text`.

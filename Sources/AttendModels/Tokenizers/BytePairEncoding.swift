@@ -16,6 +16,7 @@ import Attend
 public struct BytePairEncoding: Sendable {
     /// The token strings, by id (in byte-table characters; special tokens as written).
     public let tokens: [String]
+    /// How text is cut into pieces before BPE merges within each (`tokenizer.ggml.pre`).
     public let preTokenizer: PreTokenizer
     /// Ids of the special (control) tokens.
     public let specialTokenIDs: Set<Int>
@@ -163,8 +164,11 @@ public struct BytePairEncoding: Sendable {
 
 /// A tokenizer that cannot be built from its description, or an id it does not know.
 public struct TokenizerError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong: the file and the entry, or the unknown id.
     public let message: String
+    /// An error with `message`; ``description`` puts `tokenizer: ` in front of it.
     public init(_ message: String) { self.message = message }
+    /// `"tokenizer: <message>"`.
     public var description: String { "tokenizer: \(message)" }
 }
 

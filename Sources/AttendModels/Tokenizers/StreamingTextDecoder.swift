@@ -11,6 +11,7 @@
 public struct StreamingTextDecoder: Sendable {
     private var pending: [UInt8] = []
 
+    /// A decoder with no bytes held back.
     public init() {}
 
     /// Adds bytes; returns the text of every character now complete.

@@ -11,9 +11,13 @@ public struct WordPiece: Sendable {
     public let vocabulary: [String: Int]
     /// Id → token string.
     public let tokens: [String]
+    /// The token a word becomes when it cannot be split (`[UNK]`).
     public let unknownToken: String
+    /// The id of ``unknownToken``.
     public let unknownID: Int
+    /// The prefix marking a piece that continues a word (`##`).
     public let continuingSubwordPrefix: String
+    /// Words longer than this many Unicode scalars become ``unknownToken`` whole (100 in BERT).
     public let maxInputCharsPerWord: Int
 
     /// `unknownToken` must be in `vocabulary` (``TokenizerConfiguration`` checks it and throws first).
