@@ -195,6 +195,8 @@ def check_file(path):
                 else:
                     pending = ("body", False)
                 if public and keyword != "extension" and not documented(raw_lines, number - 1):
+                    if keyword in {"func", "init", "subscript"}:
+                        name += labels(clean_lines, number - 1, keyword)
                     missing.append((number, keyword, name, raw_lines[number - 1].strip()))
         for c in line:
             if c == "{":
@@ -208,6 +210,39 @@ def check_file(path):
                     stack.pop()
                 pending = None
     return missing
+
+
+def labels(clean_lines, index, keyword):
+    """`(a:_:b:)`: the argument labels of the function, initializer or subscript declared from
+    clean_lines[index], so that overloads have distinct names."""
+    text = " ".join(clean_lines[index : index + 30])
+    start = text.find("(", text.find(keyword))
+    if start < 0:
+        return "()"
+    depth, end = 0, start
+    for end in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+    parameters, depth, current = [], 0, ""
+    for c in text[start + 1 : end]:
+        if c in "([<":
+            depth += 1
+        elif c in ")]>":
+            depth -= 1
+        if c == "," and depth == 0:
+            parameters.append(current)
+            current = ""
+        else:
+            current += c
+    if current.strip():
+        parameters.append(current)
+    names = []
+    for parameter in parameters:
+        head = parameter.split(":", 1)[0].split()
+        label = head[0] if head else "_"
+        names.append(("_" if keyword == "subscript" and len(head) < 2 else label) + ":")
+    return "(" + "".join(names) + ")"
 
 
 def documented(raw_lines, index):

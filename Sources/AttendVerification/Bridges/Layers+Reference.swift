@@ -32,7 +32,9 @@ extension TransformerEncoderLayer {
 
 /// A PyTorch state_dict entry the reference's weights need but the dictionary lacks.
 public struct MissingStateDictEntry: Error, CustomStringConvertible {
+    /// The missing entry's name with its prefix (`self_attn.out_proj.weight`).
     public let name: String
+    /// `state_dict: no entry '<name>'`.
     public var description: String { "state_dict: no entry '\(name)'" }
 }
 

@@ -4,6 +4,7 @@ import RealModule
 
 /// Op parameters for `--shape` and `--inputs` cases.
 public struct CaseOptions {
+    /// Options with `attend compare`'s defaults: reduce over the last dimension, ReLU, post-norm.
     public init(
         equation: String? = nil, dim: Int = -1, patch: Int? = nil, numHeads: Int? = nil, activation: Activation = .relu,
         normFirst: Bool = false
@@ -13,11 +14,17 @@ public struct CaseOptions {
         )
     }
 
+    /// The `einsum` equation (`--equation`); nil means `bhld,bhmd->bhlm`.
     public var equation: String?
+    /// The dimension `softmax`, `logsoftmax`, `sum`, `mean` and `std` work along (`--dim`, default −1).
     public var dim = -1
+    /// The patch side for `patchify` cases from `--inputs` (`--patch`).
     public var patch: Int?
+    /// The head count for `mha` and `encoder-layer` cases from `--inputs` (`--num-heads`).
     public var numHeads: Int?
+    /// The feed-forward activation of `encoder-layer` cases (`--activation`).
     public var activation = Activation.relu
+    /// Whether `encoder-layer` cases are pre-norm (`--norm-first`).
     public var normFirst = false
 }
 
@@ -170,12 +177,15 @@ extension CaseRegistry {
 public struct CaseDefinitionError: Error, CustomStringConvertible {
     /// `--shape 2,x`, `--inputs DIR`.
     public let argument: String
+    /// What is wrong with it and the rule (`expected positive integers separated by ','`).
     public let message: String
 
+    /// An error about `argument` (`--shape 2,x`) with `message`.
     public init(_ argument: String, _ message: String) {
         self.argument = argument
         self.message = message
     }
 
+    /// `"<argument>: <message>"`.
     public var description: String { "\(argument): \(message)" }
 }

@@ -2,6 +2,10 @@ import Attend
 import AttendReference
 import RealModule
 
+/// Every case `attend compare` can run: ``defaultCases()`` (random inputs of seed and realistic
+/// shapes), ``shapeCases(_:_:options:)`` (`--shape`) and ``inputCases(_:inputs:options:explicit:)``
+/// (`--inputs`, the user's files). Each case measures the engine, the Double reference and the Float
+/// reference and returns a ``CaseMeasurement``.
 public enum CaseRegistry {
     /// The default run: seed shapes and realistic shapes of every op, sized so the whole run
     /// (dominated by the naive reference) stays within a few minutes on two cores.

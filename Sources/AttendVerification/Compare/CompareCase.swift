@@ -2,7 +2,9 @@ import Attend
 
 /// One row of the compare table: an op on particular inputs.
 public struct CompareCase {
+    /// Which op the case runs.
     public let op: CompareOp
+    /// What the case is, in words (`seed 000 Q·Kᵀ (K a transposed view)`).
     public let name: String
     /// The shapes, compactly: `[2,8,512,64]×3`.
     public let shapes: String
@@ -12,6 +14,7 @@ public struct CompareCase {
     /// error there is bad input (exit 2); in a random case it is a failure of the case.
     public var userInputs: String? = nil
 
+    /// A case of `op` named `name` on `shapes`, measured by `measure`.
     public init(
         op: CompareOp, name: String, shapes: String,
         measure: @escaping (inout SeededGenerator) throws -> CaseMeasurement

@@ -1,9 +1,13 @@
 /// The ops `attend compare` knows, with the `--shape` syntax of each.
 public enum CompareOp: String, CaseIterable {
+    /// The ops by the name `attend compare --op` takes (the raw value): `matmul` … `layernorm`, each
+    /// against its AttendReference twin.
     case matmul, einsum, softmax, logsoftmax, sum, mean, std, linear, sqdist, conv1d, conv2d, patchify, sdpa, mha,
         layernorm
+    /// One ``TransformerEncoderLayer`` (`--op encoder-layer`).
     case encoderLayer = "encoder-layer"
 
+    /// Every op's name, comma-separated (for help texts and error messages).
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
     /// What `--shape` means for this op (shown by `attend compare --help`).

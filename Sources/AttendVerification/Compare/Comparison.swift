@@ -5,14 +5,22 @@ import RealModule
 /// One output of a case on the three paths — the engine (Float, BLAS), the reference in Double
 /// (the "exact" answer) and the reference in Float — with its elementwise bound.
 public struct ComparedOutput {
+    /// The output's name in the compare table (`output`, `weights` …).
     public var name: String
+    /// The shape the engine returned.
     public var engineShape: [Int]
+    /// The shape the Double reference returned (must equal ``engineShape`` for the case to pass).
     public var exactShape: [Int]
+    /// The engine's values (Float, widened exactly), flat in row-major order.
     public var engine: [Double]
+    /// The Double reference's values: the "exact" answer the errors are measured from.
     public var exact: [Double]
+    /// The Float reference's values, widened: how far a straightforward Float computation lands.
     public var referenceFloat: [Double]
+    /// The elementwise error bound from ``ErrorBounds`` (or a propagation), before the tolerance factor.
     public var bound: [Double]
 
+    /// An output from the three paths' results; shapes are recorded, values flattened to Double.
     public init(
         _ name: String, engine: Tensor<Float>, exact: ReferenceArray<Double>, referenceFloat: ReferenceArray<Float>,
         bound: [Double]
@@ -29,6 +37,7 @@ public struct ComparedOutput {
 
 /// What running a case produced: its outputs, timings and flop count.
 public struct CaseMeasurement {
+    /// Each output of the case on the three paths.
     public var outputs: [ComparedOutput]
     /// Best time of the engine (after a first, untimed run).
     public var blasSeconds: Double
@@ -41,6 +50,7 @@ public struct CaseMeasurement {
     /// bound was derived for a different computation, so the case cannot pass.
     public var modelDeviation: Double?
 
+    /// A measurement from its parts.
     public init(
         outputs: [ComparedOutput], blasSeconds: Double, referenceSeconds: Double, flops: Double?,
         modelDeviation: Double? = nil
@@ -55,25 +65,41 @@ public struct CaseMeasurement {
 
 /// A measured case, judged against its (scaled) bounds.
 public struct CaseResult {
+    /// The op's name as `attend compare` lists it (``CompareOp``'s raw value).
     public var op: String
+    /// The case's name within the op.
     public var name: String
+    /// The input shapes, as printed in the table.
     public var shapes: String
+    /// max |engine − exact| over every output.
     public var maxAbsError = Double.nan
+    /// ‖engine − exact‖∞ / ‖exact‖∞, the worst over the outputs (see ``ErrorReport/maxRelError``).
     public var maxRelError = Double.nan
+    /// max |engine − exact| / (tolerance · bound) over every element: ≤ 1 passes.
     public var errorOverBound = Double.nan
+    /// The same ratio for the Float reference: how the engine compares with a plain Float computation.
     public var referenceFloatErrorOverBound = Double.nan
+    /// The engine's best time, in milliseconds.
     public var blasMilliseconds = Double.nan
+    /// The Double reference's time, in milliseconds.
     public var referenceMilliseconds = Double.nan
+    /// The engine's GEMM throughput, flops / time / 10⁹; nil when the op runs no GEMM.
     public var gflops: Double?
+    /// Whether ``errorOverBound`` ≤ 1, the shapes agree and the bound model was trusted.
     public var passed = false
+    /// Why the case failed or what to know about it (a shape mismatch, an untrusted bound, the error thrown).
     public var note: String?
 
+    /// referenceMilliseconds / blasMilliseconds: how many times faster the engine ran than the reference.
     public var speedup: Double { referenceMilliseconds / blasMilliseconds }
 
     /// The largest bound model deviation tolerated: Double paths that differ only in summation
     /// order agree far more closely than this.
     public static let modelTolerance = 1e-9
 
+    /// Judges `measurement`: the errors of every output against `tolerance · bound`, the timings in
+    /// milliseconds, GFLOP/s from the flop count; fails when a shape differs or the bound model's
+    /// ``CaseMeasurement/modelDeviation`` exceeds ``modelTolerance``.
     public init(op: String, name: String, shapes: String, measurement: CaseMeasurement, tolerance: Double) {
         self.op = op
         self.name = name

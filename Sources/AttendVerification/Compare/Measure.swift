@@ -92,6 +92,8 @@ public enum Measure {
             blasSeconds: blas, referenceSeconds: reference, flops: nil)
     }
 
+    /// Which reduction ``reduction(_:_:dimsList:)`` measures: `sum` (Σx), `mean` (Σx / N) or `std`
+    /// (the unbiased standard deviation, √(Σ(x − m)² / (N − 1))).
     public enum Reduction: String { case sum, mean, std }
 
     /// One output per entry of `dimsList`. sum: u·|s| + N·2⁻⁵³·Σ|x|; mean: u·|m| + N·2⁻⁵²·Σ|x|/N;

@@ -2,6 +2,8 @@ import Attend
 
 /// Random inputs for the cases.
 public enum RandomInputs {
+    /// `scale · z + offset` with z ~ N(0, 1) elementwise, `[shape]`, drawn from `g` (an offset makes
+    /// cancellation-prone inputs, as for the distance cases).
     public static func randn(_ shape: [Int], _ g: inout SeededGenerator, scale: Float = 1, offset: Float = 0) -> Tensor<
         Float
     > {

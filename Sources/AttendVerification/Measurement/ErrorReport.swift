@@ -11,8 +11,12 @@ public struct ErrorReport: CustomStringConvertible, Sendable {
     public var worstRatio = 0.0
     /// The flat index where `worstRatio` is reached (−1 for no elements), with its values.
     public var worstIndex = -1
+    /// The element at ``worstIndex``: the engine's value, the exact value and the bound it was held to.
     public var actual = 0.0, expected = 0.0, bound = 0.0
 
+    /// Measures `actual` against `expected` element by element, each error over its `bound`
+    /// (`|actual[i] − expected[i]| / bound[i]`), all three flat arrays of one length.
+    /// - Precondition: the three counts are equal (the caller compares shapes first).
     public init(actual: [Double], expected: [Double], bound: [Double]) {
         precondition(
             actual.count == expected.count && expected.count == bound.count,
@@ -38,6 +42,7 @@ public struct ErrorReport: CustomStringConvertible, Sendable {
         maxRelError = largest > 0 ? maxAbsError / largest : (maxAbsError > 0 ? .infinity : 0)
     }
 
+    /// `worst error/bound r at flat index i: got a, expected e, bound b; max |error| m`.
     public var description: String {
         "worst error/bound \(worstRatio) at flat index \(worstIndex): got \(actual), expected \(expected), bound \(bound); "
             + "max |error| \(maxAbsError)"

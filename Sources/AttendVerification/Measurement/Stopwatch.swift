@@ -1,5 +1,6 @@
 /// Wall-clock timing.
 public enum Stopwatch {
+    /// A `Duration` in seconds: whole seconds + attoseconds · 10⁻¹⁸.
     public static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }

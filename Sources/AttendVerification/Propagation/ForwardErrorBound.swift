@@ -25,7 +25,9 @@ import RealModule
 /// A value computed by the reference, with a bound on the error of a floating-point evaluation
 /// of it: `|computed − value| ≤ error` elementwise (same shape).
 public struct BoundedArray: Sendable {
+    /// The reference's value in Double.
     public var value: ReferenceArray<Double>
+    /// The elementwise bound on the evaluation's error, ≥ 0, with ``value``'s shape.
     public var error: ReferenceArray<Double>
 
     /// An exactly known input (a fixture's float32 data, a weight): no error.
@@ -33,6 +35,8 @@ public struct BoundedArray: Sendable {
         self.init(value, error: ReferenceArray(shape: value.shape, repeating: 0))
     }
 
+    /// A value with its error bound.
+    /// - Precondition: both arrays have one shape.
     public init(_ value: ReferenceArray<Double>, error: ReferenceArray<Double>) {
         precondition(
             value.shape == error.shape, "BoundedArray: value \(value.shape) and error \(error.shape) differ in shape")
@@ -51,6 +55,7 @@ public struct BoundedArray: Sendable {
 public struct ForwardErrorBound: Sendable {
     /// The scalar type of the arithmetic being bounded.
     public let bounds: ErrorBounds
+    /// u, the unit roundoff of ``bounds``'s scalar (2⁻²⁴ for Float, 2⁻⁵³ for Double).
     public var u: Double { bounds.u }
     /// Unit roundoff of the Double arithmetic that Attend uses inside LayerNorm and GELU whatever
     /// the tensor's scalar type (and that NumPy's float64 uses).
@@ -62,11 +67,15 @@ public struct ForwardErrorBound: Sendable {
     /// ``ErrorBounds/relative(_:ulps:)`` does. (Masked attention weights, exactly 0, keep a zero bound.)
     public let underflow: Double
 
+    /// The stages' bounds for arithmetic in `scalar` (`Float.self` for the engine, `Double.self` for
+    /// the Double reference or NumPy's float64).
     public init<T: TensorScalar>(_ scalar: T.Type) {
         bounds = ErrorBounds(T.self)
         underflow = bounds.underflow
     }
 
+    /// γ_k = k·u / (1 − k·u): the bound on the relative rounding error of k operations in a row
+    /// (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1); see ``ErrorBounds/gamma(_:)``.
     public func gamma(_ k: Int) -> Double { bounds.gamma(k) }
 
     // MARK: - Linear maps and sums

@@ -8,10 +8,15 @@ import RealModule
 /// through the next op's first-order sensitivity gives that op's bound: forward error analysis,
 /// one elementwise bound per output.
 public struct Tracked: Sendable {
+    /// The value's shape (row-major).
     public var shape: [Int]
+    /// The value in Double, flat.
     public var value: [Double]
+    /// The bound on |engine − value| per element, flat, ≥ 0.
     public var error: [Double]
 
+    /// A tracked value from its parts.
+    /// - Precondition: as many bounds as values.
     public init(shape: [Int], value: [Double], error: [Double]) {
         precondition(value.count == error.count, "Tracked: \(value.count) values but \(error.count) error bounds")
         self.shape = shape
@@ -32,11 +37,13 @@ public struct ScoresMask: Sendable {
     /// Added to the scaled scores; nil adds nothing.
     public var additive: [Double]?
 
+    /// A mask from its two parts, each `[G·Lq·Lk]` flat or nil.
     public init(allowed: [Bool]?, additive: [Double]?) {
         self.allowed = allowed
         self.additive = additive
     }
 
+    /// No mask: every score takes part and nothing is added.
     public static let none = ScoresMask(allowed: nil, additive: nil)
 }
 
@@ -57,18 +64,27 @@ public struct ScoresMask: Sendable {
 ///   keeps the bound within a modest factor of real errors. With λ = 8 the failure
 ///   probability per dot product is ~1e-14. Used for multi-head attention and the encoder layer.
 public struct Propagation: Sendable {
+    /// How rounding errors are combined (see the type's discussion).
     public enum Mode: Sendable {
+        /// Rigorous: γ_K·Σ|a||b| per dot product, Σ|wᵢ|eᵢ through a linear combination.
         case worstCase
+        /// Higham & Mary's probabilistic bound: λ·√K·u·Σ|a||b| per dot product, √(Σ(wᵢeᵢ)²) through a
+        /// linear combination; each bound fails with probability about 2·exp(−λ²/2).
         case probabilistic(lambda: Double)
     }
 
+    /// The mode every rule of this propagation uses.
     public let mode: Mode
     /// u = 2⁻²⁴: the engine's Float arithmetic.
     public let u = ErrorBounds.float.u
 
+    /// A propagation combining errors by `mode`.
     public init(mode: Mode) { self.mode = mode }
 
+    /// ``Mode/worstCase``: for single ops and attention on exact inputs.
     public static let worstCase = Propagation(mode: .worstCase)
+    /// ``Mode/probabilistic(lambda:)`` with λ = 8 (failure probability ~1e-14 per dot product): for
+    /// multi-head attention and the encoder layer.
     public static let probabilistic = Propagation(mode: .probabilistic(lambda: 8))
 
     /// The bound factor of a length-k dot product's own rounding: γ_k, or λ·√k·u (never more
