@@ -41,6 +41,7 @@ DEFAULT_DIRS = [
 ]
 
 TYPE_KEYWORDS = {"struct", "class", "enum", "actor", "protocol", "extension"}
+CALLABLE = {"func", "init", "subscript"}
 MEMBER_KEYWORDS = {"func", "init", "subscript", "var", "let", "case", "typealias", "associatedtype", "macro"}
 MODIFIERS = {
     "public", "open", "internal", "private", "fileprivate", "package", "static", "final", "override",
@@ -194,10 +195,15 @@ def check_file(path):
                     pending = ("type:" + keyword, public)
                 else:
                     pending = ("body", False)
-                if public and keyword != "extension" and not documented(raw_lines, number - 1):
-                    if keyword in {"func", "init", "subscript"}:
-                        name += labels(clean_lines, number - 1, keyword)
-                    missing.append((number, keyword, name, raw_lines[number - 1].strip()))
+                if public and keyword != "extension":
+                    signature = name + labels(clean_lines, number - 1, keyword) if keyword in CALLABLE else name
+                    comment = doc_comment(raw_lines, number - 1)
+                    if comment is None:
+                        missing.append((number, keyword, signature, raw_lines[number - 1].strip()))
+                    elif keyword in CALLABLE and throws(clean_lines, number - 1, keyword) and not re.search(
+                        r"^\s*///\s*-\s*Throws:", comment, re.MULTILINE
+                    ):
+                        missing.append((number, "throws", signature, "its doc comment has no `- Throws:` line"))
         for c in line:
             if c == "{":
                 if pending and stack[-1][0] != "body":
@@ -215,15 +221,9 @@ def check_file(path):
 def labels(clean_lines, index, keyword):
     """`(a:_:b:)`: the argument labels of the function, initializer or subscript declared from
     clean_lines[index], so that overloads have distinct names."""
-    text = " ".join(clean_lines[index : index + 30])
-    start = text.find("(", text.find(keyword))
+    text, start, end = parameter_clause(clean_lines, index, keyword)
     if start < 0:
         return "()"
-    depth, end = 0, start
-    for end in range(start, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[end], 0)
-        if depth == 0:
-            break
     parameters, depth, current = [], 0, ""
     for c in text[start + 1 : end]:
         if c in "([<":
@@ -245,21 +245,44 @@ def labels(clean_lines, index, keyword):
     return "(" + "".join(names) + ")"
 
 
-def documented(raw_lines, index):
-    """Whether the declaration on raw_lines[index] has a doc comment directly above it."""
+def parameter_clause(clean_lines, index, keyword):
+    """(text, start, end) of the parenthesised parameter clause of the declaration at clean_lines[index]."""
+    text = " ".join(clean_lines[index : index + 30])
+    start = text.find("(", text.find(keyword))
+    if start < 0:
+        return text, -1, -1
+    depth = 0
+    for end in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            return text, start, end
+    return text, start, len(text)
+
+
+def throws(clean_lines, index, keyword):
+    """Whether the function, initializer or subscript declared at clean_lines[index] throws
+    (`rethrows` does not count: it throws only what its closure throws)."""
+    text, start, end = parameter_clause(clean_lines, index, keyword)
+    return start >= 0 and re.match(r"\s*(async\s+)?throws\b", text[end + 1 :]) is not None
+
+
+def doc_comment(raw_lines, index):
+    """The `///` lines directly above the declaration on raw_lines[index] (attribute and `#if`
+    lines may sit in between), or None."""
     j = index - 1
+    comment = []
     while j >= 0:
         s = raw_lines[j].strip()
         if s.startswith("///"):
-            return True
-        if s.startswith("@") and ATTRIBUTE.fullmatch(s.split("//")[0].strip() or "@x"):
-            j -= 1
-            continue
-        if s.startswith("#if") or s.startswith("#else") or s.startswith("#elseif"):
-            j -= 1
-            continue
-        return False
-    return False
+            comment.append(s)
+        elif comment:
+            break
+        elif s.startswith("@") and ATTRIBUTE.fullmatch(s.split("//")[0].strip() or "@x"):
+            pass
+        elif not (s.startswith("#if") or s.startswith("#else") or s.startswith("#elseif")):
+            break
+        j -= 1
+    return "\n".join(reversed(comment)) if comment else None
 
 
 GAPS = ROOT / "scripts" / "doc_comment_gaps.txt"

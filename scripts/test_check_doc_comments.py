@@ -56,6 +56,7 @@ def test_enum_cases_and_protocol_requirements_are_public_without_a_modifier(tmp_
         public protocol P {
             var name: String { get }
             /// Documented.
+            /// - Throws: never.
             func run() throws
         }
         enum Internal {
@@ -120,3 +121,22 @@ def test_public_extension_members_and_explicit_members_of_extensions(tmp_path):
         }
         """,
     ) == [(2, "var", "first2"), (6, "var", "implicitlyPublic")]
+
+
+def test_a_throwing_declaration_needs_a_throws_line(tmp_path):
+    assert missing(
+        tmp_path,
+        """\
+        /// Documented.
+        /// - Throws: an error.
+        public func a() throws {}
+        /// Documented, but says nothing of errors.
+        public func b(_ body: () throws -> Void) throws -> Int { 0 }
+        /// Rethrows only what `body` throws.
+        public func c(_ body: () throws -> Void) rethrows {}
+        /// A closure parameter that throws does not make the function throw.
+        public func d(_ body: () throws -> Void) {}
+        /// Documented.
+        public init(x: Int) async throws {}
+        """,
+    ) == [(5, "throws", "b(_:)"), (11, "throws", "init(x:)")]

@@ -14,6 +14,9 @@ extension Reference {
     ///
     /// Shapes: queries [..., Lq, Dk], keys [..., Lk, Dk], values [..., Lk, Dv] (batch dims broadcast)
     /// → output [..., Lq, Dv], weights [..., Lq, Lk].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the batch dims, Dk or Lk of queries, keys and
+    ///   values disagree or the mask
+    ///   does not broadcast to the scores `[..., Lq, Lk]`.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func scaledDotProductAttention<Scalar>(

@@ -6,6 +6,8 @@ extension Reference {
     ///
     /// Shapes: signal [N], kernel [K] → [(N − K)/stride + 1].
     /// Example: signal 10, 20, …, 100 with kernel [0.5, 1, 0.5] → [40, 60, …, 180].
+    /// - Throws: ``ReferenceError`` when the signal or kernel is not 1-D, the kernel is longer than the
+    /// signal, or the stride is < 1.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func correlate<Scalar>(
@@ -36,6 +38,8 @@ extension Reference {
     /// reading zeros outside the input.
     ///
     /// Shapes: input [B, C, L], weight [O, C, K], bias [O] or nil → [B, O, (L + 2·padding − K)/stride + 1].
+    /// - Throws: ``ReferenceError`` when the input, weight and bias shapes disagree (`[B, C, L]`, `[O, C, K]`,
+    ///   `[O]`), the kernel is longer than the padded input, the stride is < 1 or the padding negative.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func conv1d<Scalar>(
@@ -89,6 +93,8 @@ extension Reference {
     /// Shapes: input [B, C, H, W] → [B, C·kh·kw, oh·ow] with oh = (H + 2·ph − kh)/sh + 1,
     /// ow = (W + 2·pw − kw)/sw + 1, and
     /// `out[b, c·kh·kw + i·kw + j, y·ow + x] = input[b, c, y·sh − ph + i, x·sw − pw + j]` (0 outside).
+    /// - Throws: ``ReferenceError`` when the input is not `[B, C, H, W]`, the kernel does not fit the
+    ///   padded input, the stride is < 1 or the padding negative.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func im2col<Scalar>(
@@ -129,6 +135,9 @@ extension Reference {
     ///
     /// Shapes: input [B, C, H, W], weight [O, C, kh, kw], bias [O] or nil → [B, O, oh, ow] with
     /// oh = (H + 2·ph − kh)/sh + 1, ow = (W + 2·pw − kw)/sw + 1.
+    /// - Throws: ``ReferenceError`` when the input, weight and bias shapes disagree (`[B, C, H, W]`,
+    ///   `[O, C, kh, kw]`, `[O]`), the kernel is larger than the padded image, the stride is < 1 or the
+    ///   padding negative.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func conv2d<Scalar>(

@@ -4,6 +4,7 @@ extension Reference {
     /// RMS normalization over the last dim: `y[..., t] = x[..., t] / √(Σ_t x[..., t]²/D + eps)·weight[t]`.
     ///
     /// Shapes: x [..., D], weight [D] → [..., D].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the weight is not `[D]` for the last dim D of `x`.
     public static func rmsNorm<Scalar>(_ x: ReferenceArray<Scalar>, weight: ReferenceArray<Scalar>, eps: Scalar = 1e-5)
         throws
         -> ReferenceArray<Scalar>
@@ -29,6 +30,8 @@ extension Reference {
     /// SwiGLU feed-forward: `y = (silu(x·Gᵀ) ⊙ (x·Uᵀ))·Dᵀ` with `silu(z) = z/(1 + e^(−z))`.
     ///
     /// Shapes: x [..., D], gate and up [F, D], down [D, F] → [..., D].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the weights do not chain (`gate`, `up` `[F, E]`,
+    ///   `down` `[E, F]`, x `[..., E]`).
     public static func swiGLUFeedForward<Scalar>(
         _ x: ReferenceArray<Scalar>, gate: ReferenceArray<Scalar>, up: ReferenceArray<Scalar>,
         down: ReferenceArray<Scalar>
@@ -53,6 +56,7 @@ extension Reference {
     /// with `θᵢ = base^(−2i/D)`.
     ///
     /// Shapes: x [..., L, D] (D even) → [..., L, D].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when `x` is not `[..., L, D]` with D even.
     public static func rotaryEmbedding<Scalar>(
         _ x: ReferenceArray<Scalar>, base: Scalar, pairing: RotaryPairing, positionOffset: Int = 0
     ) throws -> ReferenceArray<Scalar> {
@@ -81,6 +85,9 @@ extension Reference {
     /// `out[b, h] = sdpa(q[b, h], k[b, ⌊h/G⌋], v[b, ⌊h/G⌋], mask)`, each head computed on its own.
     ///
     /// Shapes: queries [B, H, Lq, Dk], keys [B, Hkv, Lk, Dk], values [B, Hkv, Lk, Dv] → [B, H, Lq, Dv].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the query heads are not a multiple of the key/value
+    ///   heads, or the
+    ///   shapes disagree as in ``scaledDotProductAttention(queries:keys:values:mask:scale:dropoutFactors:)``.
     public static func groupedQueryAttention<Scalar>(
         queries: ReferenceArray<Scalar>, keys: ReferenceArray<Scalar>, values: ReferenceArray<Scalar>,
         mask: ReferenceMask<Scalar> = .none, scale: Scalar? = nil

@@ -40,6 +40,7 @@ extension Reference {
 
     /// Pairwise Euclidean distances `√(Σ_d (a − b)²)` (torch.cdist with p = 2);
     /// a [..., N, D], b [..., M, D] → [..., N, M].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the batch dims or D of `a` and `b` differ.
     public static func euclideanDistances<Scalar>(_ a: ReferenceArray<Scalar>, _ b: ReferenceArray<Scalar>) throws
         -> ReferenceArray<Scalar>
     {

@@ -29,6 +29,8 @@ extension Reference {
     }
 
     /// ``einsum(_:_:)`` with the operands written as arguments: `einsum("ij,jk->ik", a, b)`.
+    /// - Throws: ``ReferenceError/invalidEquation(message:)`` for a malformed equation or one that does not
+    ///   fit the operands (count, ranks, a letter with two extents).
     public static func einsum<Scalar>(_ equation: String, _ operands: ReferenceArray<Scalar>...) throws
         -> ReferenceArray<Scalar>
     {

@@ -13,6 +13,8 @@ extension Reference {
     }
 
     /// Elementwise `a + b` with NumPy broadcasting (out.shape = broadcastShapes(a.shape, b.shape)).
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the shapes do not broadcast (each trailing pair of
+    ///   extents equal or 1).
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func add<Scalar>(_ a: ReferenceArray<Scalar>, _ b: ReferenceArray<Scalar>) throws -> ReferenceArray<
@@ -22,6 +24,8 @@ extension Reference {
     }
 
     /// Elementwise `a − b` with NumPy broadcasting (out.shape = broadcastShapes(a.shape, b.shape)).
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the shapes do not broadcast (each trailing pair of
+    ///   extents equal or 1).
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func subtract<Scalar>(_ a: ReferenceArray<Scalar>, _ b: ReferenceArray<Scalar>) throws
@@ -31,6 +35,8 @@ extension Reference {
     }
 
     /// Elementwise `a · b` with NumPy broadcasting (out.shape = broadcastShapes(a.shape, b.shape)).
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the shapes do not broadcast (each trailing pair of
+    ///   extents equal or 1).
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func multiply<Scalar>(_ a: ReferenceArray<Scalar>, _ b: ReferenceArray<Scalar>) throws
@@ -41,6 +47,8 @@ extension Reference {
 
     /// Elementwise `a / b` with NumPy broadcasting (out.shape = broadcastShapes(a.shape, b.shape)).
     /// IEEE semantics: x/0 is ±inf, 0/0 is NaN.
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the shapes do not broadcast (each trailing pair of
+    ///   extents equal or 1).
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func divide<Scalar>(_ a: ReferenceArray<Scalar>, _ b: ReferenceArray<Scalar>) throws

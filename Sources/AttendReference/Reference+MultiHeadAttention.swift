@@ -64,6 +64,9 @@ extension Reference {
     /// Shapes: query [B, Lq, E], key [B, Lk, kdim], value [B, Lk, vdim] → output [B, Lq, E] and
     /// weights [B, Lq, Lk] (averaged over heads) or [B, H, Lq, Lk] when `averageWeights` is false.
     /// The mask applies to scores [B, H, Lq, Lk]; `.keyPadding` takes [B, Lk].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when the inputs' widths do not match the weights, E is
+    ///   not divisible by the
+    ///   heads, or the mask does not broadcast to the scores `[B, H, Lq, Lk]`.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func multiHeadAttention<Scalar>(

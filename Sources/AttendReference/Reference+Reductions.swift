@@ -4,6 +4,8 @@
 extension Reference {
     /// Σ over `dims` (all dims when `dims` is empty). out.shape = x.shape without `dims`
     /// (or with them set to 1 when `keepDim`). An empty group sums to 0.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func sum<Scalar>(_ x: ReferenceArray<Scalar>, dims: [Int] = [], keepDim: Bool = false) throws
@@ -17,6 +19,8 @@ extension Reference {
     }
 
     /// Σ over the single dim `dim`; see ``sum(_:dims:keepDim:)``.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     public static func sum<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, keepDim: Bool = false) throws
         -> ReferenceArray<Scalar>
     {
@@ -24,6 +28,8 @@ extension Reference {
     }
 
     /// (1/n)·Σ over `dims` (all dims when empty), n = number of elements in each group.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func mean<Scalar>(_ x: ReferenceArray<Scalar>, dims: [Int] = [], keepDim: Bool = false) throws
@@ -35,6 +41,8 @@ extension Reference {
     }
 
     /// The mean over the single dim `dim`; see ``mean(_:dims:keepDim:)``.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     public static func mean<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, keepDim: Bool = false) throws
         -> ReferenceArray<Scalar>
     {
@@ -43,6 +51,8 @@ extension Reference {
 
     /// Σ(x − mean)² / (n − 1) over `dims` when `unbiased` (Bessel's correction, torch.var default),
     /// Σ(x − mean)² / n otherwise. Computed in two passes (mean first). n − 1 = 0 gives NaN.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func variance<Scalar>(
@@ -54,6 +64,8 @@ extension Reference {
     }
 
     /// The variance over the single dim `dim`; see ``variance(_:dims:unbiased:keepDim:)``.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     public static func variance<Scalar>(
         _ x: ReferenceArray<Scalar>, dim: Int, unbiased: Bool = true, keepDim: Bool = false
     ) throws -> ReferenceArray<Scalar> {
@@ -61,6 +73,8 @@ extension Reference {
     }
 
     /// √variance over `dims`; `unbiased` divides by n − 1 (torch.std default), else by n.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func standardDeviation<Scalar>(
@@ -72,6 +86,8 @@ extension Reference {
     }
 
     /// The standard deviation over the single dim `dim`; see ``standardDeviation(_:dims:unbiased:keepDim:)``.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range (−rank..<rank) or named
+    ///   twice.
     public static func standardDeviation<Scalar>(
         _ x: ReferenceArray<Scalar>, dim: Int, unbiased: Bool = true, keepDim: Bool = false
     ) throws -> ReferenceArray<Scalar> {
@@ -97,6 +113,8 @@ extension Reference {
     }
 
     /// The largest element over the single dim `dim`; see ``max(_:dims:keepDim:)``.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when `dim` is out of range or its extent is 0 (the max
+    ///   of nothing is undefined).
     public static func max<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, keepDim: Bool = false) throws
         -> ReferenceArray<Scalar>
     {
@@ -122,6 +140,9 @@ extension Reference {
     }
 
     /// The smallest element over the single dim `dim`; see ``min(_:dims:keepDim:)``.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range or named twice, or a
+    ///   reduced extent is 0 (the min
+    ///   of nothing is undefined).
     public static func min<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, keepDim: Bool = false) throws
         -> ReferenceArray<Scalar>
     {
@@ -130,6 +151,7 @@ extension Reference {
 
     /// The index along `dim` of the largest element (the first one on ties; the first NaN if any,
     /// like torch.argmax), returned as `Scalar`. out.shape = x.shape without `dim` (1 when `keepDim`).
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when `dim` is out of range or its extent is 0.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func argmax<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, keepDim: Bool = false) throws
@@ -139,6 +161,7 @@ extension Reference {
     }
 
     /// The index along `dim` of the smallest element (first on ties; the first NaN if any), as `Scalar`.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when `dim` is out of range or its extent is 0.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func argmin<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, keepDim: Bool = false) throws

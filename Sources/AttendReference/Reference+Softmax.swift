@@ -6,6 +6,7 @@ extension Reference {
     ///
     /// Entries equal to −inf get weight exactly 0. A line whose entries are ALL −inf gives all zeros
     /// (not NaN). Subtracting the max keeps logits like ±1e4 finite.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when `dim` is out of range.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func softmax<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int = -1) throws -> ReferenceArray<Scalar> {
@@ -21,6 +22,7 @@ extension Reference {
     /// log-softmax along `dim`: `out_i = x_i − m − log Σ_j exp(x_j − m)`, `m = max_j x_j`.
     ///
     /// −inf entries give −inf; a line whose entries are all −inf gives all −inf.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when `dim` is out of range.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func logSoftmax<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int = -1) throws -> ReferenceArray<Scalar> {

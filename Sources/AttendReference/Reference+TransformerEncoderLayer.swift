@@ -52,6 +52,9 @@ extension Reference {
     /// ``layerNorm(_:normalizedDims:weight:bias:eps:)`` over the last dim with `eps`.
     ///
     /// Shapes: x [B, L, E] → [B, L, E].
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when `x [B, L, E]` and the weights do not fit (as in the
+    ///   attention, the
+    ///   feed-forward and the LayerNorms), or the mask does not broadcast to the scores.
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     public static func transformerEncoderLayer<Scalar>(
@@ -89,6 +92,9 @@ extension Reference {
 
     /// ``transformerEncoderLayer(_:weights:activation:normFirst:eps:mask:)`` with every parameter
     /// passed separately.
+    /// - Throws: ``ReferenceError/shapeMismatch(op:message:)`` when `x [B, L, E]` and the weights do not fit (as in the
+    ///   attention, the
+    ///   feed-forward and the LayerNorms), or the mask does not broadcast to the scores.
     public static func transformerEncoderLayer<Scalar>(
         _ x: ReferenceArray<Scalar>, attention: ReferenceMultiHeadAttentionWeights<Scalar>,
         linear1W: ReferenceArray<Scalar>, linear1B: ReferenceArray<Scalar>?,

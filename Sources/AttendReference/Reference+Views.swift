@@ -5,6 +5,7 @@ extension Reference {
     /// Reorders dims: `out[i0, …, i(n-1)] = x[j]` where `j[dims[k]] = ik`, so
     /// `out.shape[k] = x.shape[dims[k]]` (torch.permute). `dims` must be a permutation of
     /// `0..<rank` (negative entries count from the end).
+    /// - Throws: ``ReferenceError`` when `dims` is not a permutation of 0..<rank.
     public static func permuted<Scalar>(_ x: ReferenceArray<Scalar>, _ dims: [Int]) throws -> ReferenceArray<Scalar> {
         guard dims.count == x.rank else {
             throw ReferenceError.invalidArgument(
@@ -34,6 +35,7 @@ extension Reference {
     }
 
     /// Swaps two dims: `out[…, i, …, j, …] = x[…, j, …, i, …]` (torch.transpose(dim0, dim1)).
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when a dim is out of range.
     public static func transposed<Scalar>(_ x: ReferenceArray<Scalar>, _ dim0: Int, _ dim1: Int) throws
         -> ReferenceArray<Scalar>
     {
@@ -46,6 +48,8 @@ extension Reference {
 
     /// The slice `start ..< start + length` of dim `dim`: `out[…, i, …] = x[…, start + i, …]`
     /// (torch.narrow). A negative `start` counts from the end of the dim.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when `dim` is out of range or `start ..< start +
+    ///   length` leaves the dim.
     public static func narrow<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, start: Int, length: Int) throws
         -> ReferenceArray<Scalar>
     {
@@ -74,6 +78,8 @@ extension Reference {
 
     /// Broadcasts `x` to `shape` (torch.expand): `x`'s dims align with the last dims of `shape`; a dim
     /// of size 1 is repeated, others must match; an entry −1 in `shape` keeps x's size there.
+    /// - Throws: ``ReferenceError`` when a dim of extent ≠ 1 would have to change (NumPy's broadcasting
+    ///   rule), the target has fewer dims, or −1 stands for a new leading dim.
     public static func expanded<Scalar>(_ x: ReferenceArray<Scalar>, to shape: [Int]) throws -> ReferenceArray<Scalar> {
         guard shape.count >= x.rank else {
             throw ReferenceError.shapeMismatch(
@@ -103,6 +109,8 @@ extension Reference {
     /// of length `(n − size)/step + 1`, and a new last dim of length `size` indexes inside the window:
     /// `out[…, w, …, k] = x[…, w·step + k, …]`.
     /// Example: `[10, 20, …, 100]` with size 3, step 1 → 8 windows `[10, 20, 30], [20, 30, 40], …`.
+    /// - Throws: ``ReferenceError/invalidArgument(op:message:)`` when `dim` is out of range, `size` exceeds its extent
+    ///   or `step` is not positive.
     public static func unfold<Scalar>(_ x: ReferenceArray<Scalar>, dim: Int, size: Int, step: Int) throws
         -> ReferenceArray<Scalar>
     {
@@ -132,6 +140,8 @@ extension Reference {
 
     /// The same row-major values with a new shape (torch.reshape). One entry may be −1: it is
     /// inferred so that the element count is unchanged.
+    /// - Throws: ``ReferenceError`` when the target is not a shape (a size < −1, two −1s) or holds a
+    ///   different number of elements.
     public static func reshaped<Scalar>(_ x: ReferenceArray<Scalar>, _ shape: [Int]) throws -> ReferenceArray<Scalar> {
         let inferred = shape.indices.filter { shape[$0] == -1 }
         guard inferred.count <= 1, shape.allSatisfy({ $0 >= -1 }) else {

@@ -27,6 +27,8 @@ public indirect enum ReferenceMask<Scalar: ReferenceScalar>: Sendable {
 extension ReferenceMask {
     /// The mask evaluated at every entry of scores shaped `scoresShape` ([..., Lq, Lk]); throws
     /// (naming `op`) when a part of the mask does not fit the scores.
+    /// - Throws: ``ReferenceError`` when a mask tensor does not fit `scoresShape` (a key padding mask
+    ///   must be `[B, Lk]` for scores `[B, ..., Lq, Lk]`; the others broadcast to the scores).
     public func resolved(scoresShape: [Int], op: String) throws -> ResolvedMask<Scalar> {
         try ResolvedMask(self, scoresShape: scoresShape, op: op)
     }
