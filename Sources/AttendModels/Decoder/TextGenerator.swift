@@ -22,6 +22,8 @@ public struct TextGenerator: Sendable {
     }
 
     /// Tokenizer and decoder from one GGUF file.
+    /// - Throws: ``DecoderModelError`` when the file is not a Llama decoder or a weight is missing or
+    ///   misshapen; ``TokenizerError`` when its tokenizer metadata is unusable.
     public init(gguf file: GGUFFile, weights: WeightFormat = .quantized) throws {
         try self.init(
             tokenizer: BytePairEncoding(gguf: file), decoder: LlamaDecoder(gguf: file, weights: weights),
@@ -49,6 +51,8 @@ public struct TextGenerator: Sendable {
     /// (which ends `generatedIDs` but adds no text); `onText` receives the text as it becomes
     /// complete (never half a character). `stopAtEndOfSequence: false` always runs `maxTokens`
     /// steps (for benchmarks).
+    /// - Throws: ``DecoderModelError`` for an empty prompt or a negative `maxTokens`; ``TokenizerError`` for
+    ///   an id outside the vocabulary; ``TensorError`` from the decoder's ops.
     public func generate(
         promptIDs: [Int], maxTokens: Int, sampler: Sampler, stopAtEndOfSequence: Bool = true,
         onText: (String) -> Void = { _ in }

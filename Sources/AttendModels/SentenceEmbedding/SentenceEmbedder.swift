@@ -45,6 +45,8 @@ public struct SentenceEmbedder: Sendable {
     }
 
     /// Loads model `name` from the cache (``ModelCache``).
+    /// - Throws: ``ModelError`` when the model's folder or one of its files is missing or unusable
+    ///   (the message says how to fetch it).
     public init(cached name: String = "minilm") throws {
         try self.init(directory: ModelCache.directory(for: name), model: name)
     }
@@ -56,16 +58,20 @@ public struct SentenceEmbedder: Sendable {
     /// - Parameters:
     ///   - batchSize: texts per encoder call (after sorting by length).
     ///   - progress: called after each batch with the number of texts done so far.
+    /// - Throws: ``TensorError`` when `batchSize` is not positive.
     public func embed(_ texts: [String], batchSize: Int = 32, progress: ((Int) -> Void)? = nil) throws -> [[Float]] {
         try embed(tokenized: texts.map(tokenizer.encode), batchSize: batchSize, progress: progress)
     }
 
     /// One embedding for one text.
+    /// - Throws: ``TensorError`` from the encoder's ops (not expected for tokenizer output).
     public func embed(_ text: String) throws -> [Float] {
         try embed([text])[0]
     }
 
     /// Embeddings of already tokenized sequences (each `[CLS] … [SEP]`), in input order.
+    /// - Throws: ``TensorError`` when `batchSize` is not positive, or from the encoder's ops when a
+    ///   sequence does not fit the model (longer than its position table).
     public func embed(tokenized sequences: [[Int]], batchSize: Int = 32, progress: ((Int) -> Void)? = nil) throws
         -> [[Float]]
     {

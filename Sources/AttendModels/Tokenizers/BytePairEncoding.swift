@@ -113,6 +113,7 @@ public struct BytePairEncoding: Sendable {
     }
 
     /// The text of `ids`; byte sequences that are not valid UTF-8 become U+FFFD.
+    /// - Throws: ``TokenizerError`` for an id outside the vocabulary.
     public func decode(_ ids: [Int]) throws -> String {
         String(decoding: try bytes(of: ids), as: UTF8.self)
     }

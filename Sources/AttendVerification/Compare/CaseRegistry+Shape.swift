@@ -32,6 +32,8 @@ extension CaseRegistry {
     // MARK: - --shape
 
     /// The cases for one op at a user-given shape (see ``CompareOp/shapeSyntax``).
+    /// - Throws: ``CaseDefinitionError`` naming `--shape` when `text` is not the op's syntax
+    ///   (``CompareOp/shapeSyntax``) or a size is not a positive integer.
     public static func shapeCases(_ op: CompareOp, _ text: String, options: CaseOptions) throws -> [CompareCase] {
         let label = "--shape \(text)"
         func numbers(_ text: Substring) throws -> [Int] {
