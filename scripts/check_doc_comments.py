@@ -7,7 +7,9 @@ Scans Sources/Attend, Sources/AttendReference, Sources/AttendModels and Sources/
 (or the directories given) and prints `path:line: kind name` for each public or open declaration —
 types, functions, initializers, subscripts, properties, typealiases, protocol requirements and
 enum cases — whose line is not directly preceded by a `///` comment (attribute lines such as
-`@inlinable` may sit in between). `--list` prints every such declaration and exits 0.
+`@inlinable` may sit in between), and every public function, initializer or subscript that
+`throws` (not `rethrows`) whose comment has no `- Throws:` line (listed as `throws name`). `--list`
+prints every such declaration and exits 0.
 
 Without `--list` the run fails (exit status 1) when a declaration lacks its comment and is not
 named in scripts/doc_comment_gaps.txt (`path: keyword name` per line: the known gaps, in files

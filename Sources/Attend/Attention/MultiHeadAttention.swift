@@ -165,11 +165,15 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
     /// Attention of `query` over `key`/`value`.
     ///
     /// - Parameters:
+    ///   - query: `[B, Lq, E]`.
+    ///   - key: `[B, Lk, kdim]`.
+    ///   - value: `[B, Lk, vdim]`.
     ///   - mask: applies to the scores `[B, H, Lq, Lk]`; `.keyPadding` takes `[B, Lk]` with
     ///     true = ignore (nn.MultiheadAttention's key_padding_mask); `.mayAttend` takes true = may
     ///     attend (note: nn.MultiheadAttention's boolean attn_mask means the opposite — convert
     ///     with care). Fully masked query rows give zeros, not NaN.
-    ///   - weights: whether to also return the attention weights, averaged or per head.
+    ///   - weightsOutput: (the `weights:` argument) whether to also return the attention weights,
+    ///     averaged over heads `[B, Lq, Lk]` or per head `[B, H, Lq, Lk]`.
     /// - Throws: ``TensorError`` naming the expected and actual shapes when an input's width does
     ///   not match the layer, batch sizes differ, or key and value lengths differ.
     public func callAsFunction(

@@ -45,6 +45,8 @@ public struct GGUFFile: Sendable {
     }
 
     /// Checks the header of GGUF bytes; `name` identifies them in error messages.
+    /// - Throws: ``FileFormatError`` naming `name` and the problem (bad magic or version, a truncated or
+    ///   inconsistent header, tensors outside or overlapping in the data).
     public init(data: Data, name: String) throws {
         let parsed = try data.withUnsafeBytes { raw throws(FileFormatError) in try Self.parse(raw, name: name) }
         version = parsed.version

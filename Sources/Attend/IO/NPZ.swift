@@ -59,7 +59,13 @@ public enum NPZ {
 
     /// Writes named arrays to `url` as a `.npz` file (member `"name.npy"` per array), atomically:
     /// the archive is built in a temporary file in the same directory that is then renamed over `url`.
-    /// - Parameter compressed: deflate the members, like `np.savez_compressed`.
+    /// - Parameters:
+    ///   - arrays: the arrays by name; each becomes the member `"<name>.npy"`.
+    ///   - url: the file to write (replaced whole, or left as it was on failure).
+    ///   - compressed: deflate the members, like `np.savez_compressed`.
+    /// - Throws: ``FileFormatError`` (``FileFormatError/Kind/invalidArgument``) for an array whose bytes do not
+    ///   match its shape and dtype, or (``FileFormatError/Kind/io``) when the file cannot be written; `url` is
+    ///   then untouched.
     public static func write(_ arrays: [String: ArrayData], to url: URL, compressed: Bool = false) throws {
         let file = ArrayFileAccess.displayName(url)
         for name in arrays.keys.sorted() {

@@ -22,6 +22,8 @@ public enum SafeTensors {
     }
 
     /// Decodes the bytes of a `.safetensors` file; `name` identifies it in error messages.
+    /// - Throws: ``FileFormatError`` naming `name` and the problem (a header size or offsets outside the data,
+    ///   bad JSON, an unknown dtype, a byte count that does not match the shape).
     public static func decode(_ data: Data, name: String) throws -> [String: ArrayData] {
         try decodeWithMetadata(data, name: name).arrays
     }
@@ -77,6 +79,9 @@ public enum SafeTensors {
 
     /// Writes named arrays to `url` as a `.safetensors` file, atomically: the bytes go to a temporary
     /// file in the same directory that is then renamed over `url`, so a failure leaves no partial file.
+    /// - Throws: ``FileFormatError`` (``FileFormatError/Kind/invalidArgument``) for an array whose bytes do not
+    ///   match its shape and dtype, or (``FileFormatError/Kind/io``) when the file cannot be written; `url` is
+    ///   then untouched.
     public static func write(_ arrays: [String: ArrayData], to url: URL, metadata: [String: String]? = nil) throws {
         let data: Data
         do {

@@ -19,7 +19,7 @@ import _AttendKernels
 ///
 ///     peak GFLOPS = max over runs of flops / (thread CPU seconds · 10⁹)
 ///
-/// ``gigaflops(_:threads:)`` runs the loop on `threads` threads at once and adds their rates, so
+/// ``gigaflops(_:threads:seconds:trials:)`` runs the loop on `threads` threads at once and adds their rates, so
 /// cores that share an FMA unit (SMT siblings) show it.
 public enum FMAPeak {
     /// The instruction set a peak loop uses.

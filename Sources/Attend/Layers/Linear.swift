@@ -17,6 +17,7 @@ public func linear<Scalar: TensorScalar>(
 
 /// The GEMM ``linear(_:weight:bias:)`` makes for these layouts (and whether the bias is folded
 /// in), without running it.
+/// - Throws: ``TensorError`` as ``linear(_:weight:bias:)`` would for these shapes.
 public func linearPlan<Scalar: TensorScalar>(
     input: TensorLayout, weight: TensorLayout, hasBias: Bool = true, scalar: Scalar.Type
 ) throws -> LoweringPlan {
@@ -80,6 +81,7 @@ public struct Linear<Scalar: TensorScalar>: Sendable {
     public var outFeatures: Int { weight.shape[0] }
 
     /// x·Wᵀ + b for `x [..., in]` → `[..., out]`.
+    /// - Throws: ``TensorError`` naming both shapes when `x.shape[-1] != in`.
     public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         try linear(x, weight: weight, bias: bias)
     }

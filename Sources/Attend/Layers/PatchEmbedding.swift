@@ -66,6 +66,8 @@ public struct PatchEmbedding<Scalar: TensorScalar>: Sendable {
     }
 
     /// The patchify copy, the GEMM and the bias pass for an image with this layout.
+    /// - Throws: ``TensorError`` as the layer would for an image of this shape (not `[B, C, H, W]` with C, H
+    ///   and W fitting the patches).
     public func plan(for image: TensorLayout) throws -> LoweringPlan {
         let (patchify, gemm) = try lowering(image)
         var steps = patchify.steps

@@ -35,6 +35,7 @@ public struct TransformerEncoderLayer<Scalar: TensorScalar>: Sendable {
     }
 
     /// A freshly initialised layer (PyTorch's initialisations), drawn from `generator`.
+    /// - Throws: ``TensorError`` when `embedDim` is not divisible by `numHeads` (or either is not positive).
     public init(
         embedDim: Int, numHeads: Int, feedForwardDim: Int = 2048, activation: Activation = .relu,
         normFirst: Bool = false, eps: Double = 1e-5, using generator: inout SeededGenerator
@@ -50,6 +51,8 @@ public struct TransformerEncoderLayer<Scalar: TensorScalar>: Sendable {
     }
 
     /// `x [B, L, E]` → `[B, L, E]`; `mask` applies to the self-attention scores `[B, H, L, L]`.
+    /// - Throws: ``TensorError`` when `x` is not `[B, L, E]` for this layer's E, or the mask does not fit the
+    ///   scores `[B, H, L, L]`.
     public func callAsFunction(_ x: Tensor<Scalar>, mask: AttentionMask<Scalar> = .none) throws -> Tensor<Scalar> {
         func attend(_ y: Tensor<Scalar>) throws -> Tensor<Scalar> {
             try selfAttention(query: y, key: y, value: y, mask: mask).output

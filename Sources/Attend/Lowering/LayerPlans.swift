@@ -95,6 +95,7 @@ public func multiHeadAttentionPlan<Scalar: TensorScalar>(
 extension MultiHeadAttention {
     /// ``multiHeadAttentionPlan(query:key:value:numHeads:headDimK:headDimV:hasBias:selfAttention:mask:scalar:)``
     /// for this layer's sizes.
+    /// - Throws: ``TensorError`` as the layer would for inputs of these shapes.
     public func plan(
         query: TensorLayout, key: TensorLayout, value: TensorLayout, selfAttention: Bool = false,
         mask: AttentionMask<Scalar> = .none
@@ -165,6 +166,7 @@ public func transformerEncoderLayerPlan<Scalar: TensorScalar>(
 
 extension TransformerEncoderLayer {
     /// ``transformerEncoderLayerPlan(input:numHeads:feedForwardDim:normFirst:mask:scalar:)`` for this layer.
+    /// - Throws: ``TensorError`` as the layer would for an input of this shape.
     public func plan(input: TensorLayout, mask: AttentionMask<Scalar> = .none) throws -> LoweringPlan {
         try transformerEncoderLayerPlan(
             input: input, numHeads: selfAttention.numHeads, feedForwardDim: feedForward.linear1.outFeatures,

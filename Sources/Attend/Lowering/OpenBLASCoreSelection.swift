@@ -108,7 +108,8 @@ public struct OpenBLASCoreStatus: Sendable, Equatable {
 /// | AVX2 and FMA usable                     | `Haswell`     |
 /// | otherwise                               | none (OpenBLAS's choice stands) |
 ///
-/// A reported core is a *fallback* when it is in ``preAVX2Cores`` and an expected core exists.
+/// A reported core is a *fallback* when it is one of OpenBLAS's pre-AVX2 x86 cores (`Prescott`,
+/// `Core2`, `Nehalem`, `Sandybridge` …) and an expected core exists.
 /// On AMD, `Zen` (Haswell-class kernels tuned for Zen) is not a fallback.
 public enum OpenBLASCoreSelection {
     /// OpenBLAS x86 cores whose kernels use no AVX2 (lowercase, as compared).

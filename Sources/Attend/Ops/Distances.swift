@@ -61,6 +61,7 @@ public func squaredDistances<Scalar: TensorScalar>(
 /// Pairwise Euclidean distances `√(Σ_d (a − b)²)` — `torch.cdist(a, b, p=2)`: the square root
 /// of ``squaredDistances(_:_:method:centered:)`` (clamped at 0 first, so never NaN).
 /// Shapes: a `[..., N, D]`, b `[..., M, D]` → `[..., N, M]`.
+/// - Throws: ``TensorError`` as ``squaredDistances(_:_:method:centered:)`` does (batch dims or D differ).
 public func euclideanDistances<Scalar: TensorScalar>(
     _ a: Tensor<Scalar>, _ b: Tensor<Scalar>, method: DistanceMethod = .automatic, centered: Bool = true
 ) throws -> Tensor<Scalar> {
@@ -69,6 +70,7 @@ public func euclideanDistances<Scalar: TensorScalar>(
 
 /// What ``squaredDistances(_:_:method:centered:)`` does for operands with these layouts: the
 /// method `.automatic` resolves to, the passes, the GEMM call and the intermediates.
+/// - Throws: ``TensorError`` as ``squaredDistances(_:_:method:centered:)`` would for these shapes.
 public func squaredDistancesPlan<Scalar: TensorScalar>(
     _ a: TensorLayout, _ b: TensorLayout, method: DistanceMethod = .automatic, centered: Bool = true,
     scalar: Scalar.Type

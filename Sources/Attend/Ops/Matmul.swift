@@ -24,6 +24,8 @@ func scaledMatmul<Scalar: TensorScalar>(
 
 /// The BLAS calls and copies ``matmul(_:_:)`` makes for operands with these layouts, without
 /// running them (nothing is allocated).
+/// - Throws: ``TensorError`` as ``matmul(_:_:)`` would for these shapes (inner dimensions differ, batch
+///   dimensions do not broadcast).
 public func matmulPlan<Scalar: TensorScalar>(_ a: TensorLayout, _ b: TensorLayout, scalar: Scalar.Type) throws
     -> LoweringPlan
 {
@@ -31,6 +33,7 @@ public func matmulPlan<Scalar: TensorScalar>(_ a: TensorLayout, _ b: TensorLayou
 }
 
 /// ``matmulPlan(_:_:scalar:)`` for these tensors' layouts.
+/// - Throws: ``TensorError`` as ``matmul(_:_:)`` would for these shapes.
 public func matmulPlan<Scalar: TensorScalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) throws -> LoweringPlan {
     try matmulPlan(a.layout, b.layout, scalar: Scalar.self)
 }

@@ -81,18 +81,22 @@ extension Tensor {
     }
 
     /// Elementwise sum with broadcasting.
+    /// - Throws: ``TensorError`` when the shapes do not broadcast (each trailing pair of extents equal or 1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor { try zip(lhs, rhs, op: "add", +) }
     /// Elementwise difference with broadcasting.
+    /// - Throws: ``TensorError`` when the shapes do not broadcast (each trailing pair of extents equal or 1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor { try zip(lhs, rhs, op: "subtract", -) }
     /// Elementwise product with broadcasting.
+    /// - Throws: ``TensorError`` when the shapes do not broadcast (each trailing pair of extents equal or 1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor { try zip(lhs, rhs, op: "multiply", *) }
     /// Elementwise quotient with broadcasting.
+    /// - Throws: ``TensorError`` when the shapes do not broadcast (each trailing pair of extents equal or 1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor { try zip(lhs, rhs, op: "divide", /) }

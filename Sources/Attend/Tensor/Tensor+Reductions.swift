@@ -5,6 +5,7 @@ extension Tensor {
     /// Σ over `dims` (all dimensions when empty). `keepDim` keeps them with size 1.
     ///
     /// For a `[3, 4, 5]` tensor: `sum(dims: [0])` → `[4, 5]`, `[1]` → `[3, 5]`, `[2]` → `[3, 4]`.
+    /// - Throws: ``TensorError`` when a dimension is out of range (−rank..<rank) or named twice.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
@@ -13,11 +14,13 @@ extension Tensor {
     }
 
     /// Σ along one dimension.
+    /// - Throws: ``TensorError`` when `dim` is out of range (−rank..<rank).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool = false) throws -> Tensor { try sum(dims: [dim], keepDim: keepDim) }
 
     /// Arithmetic mean over `dims` (all when empty).
+    /// - Throws: ``TensorError`` when a dimension is out of range (−rank..<rank) or named twice.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
@@ -27,6 +30,7 @@ extension Tensor {
     }
 
     /// Mean along one dimension.
+    /// - Throws: ``TensorError`` when `dim` is out of range (−rank..<rank).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool = false) throws -> Tensor { try mean(dims: [dim], keepDim: keepDim) }
@@ -34,6 +38,7 @@ extension Tensor {
     /// Variance over `dims`: Σ(x − x̄)² / (N − 1) when `unbiased` (PyTorch's default), else / N.
     /// Computed in two passes (mean, then squared deviations) in Double. With `unbiased` and
     /// N = 1 the result is NaN, as in PyTorch.
+    /// - Throws: ``TensorError`` when a dimension is out of range (−rank..<rank) or named twice.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func variance(dims: [Int] = [], unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
@@ -58,6 +63,7 @@ extension Tensor {
     }
 
     /// Variance along one dimension.
+    /// - Throws: ``TensorError`` when `dim` is out of range (−rank..<rank).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func variance(dim: Int, unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
@@ -65,6 +71,7 @@ extension Tensor {
     }
 
     /// Standard deviation √variance, unbiased by default like PyTorch's `std`.
+    /// - Throws: ``TensorError`` when a dimension is out of range (−rank..<rank) or named twice.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func standardDeviation(dims: [Int] = [], unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
@@ -72,6 +79,7 @@ extension Tensor {
     }
 
     /// Standard deviation along one dimension.
+    /// - Throws: ``TensorError`` when `dim` is out of range (−rank..<rank).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func standardDeviation(dim: Int, unbiased: Bool = true, keepDim: Bool = false) throws -> Tensor {
@@ -79,6 +87,8 @@ extension Tensor {
     }
 
     /// Largest element over `dims` (NaN if any element is NaN).
+    /// - Throws: ``TensorError`` when a dimension is out of range or named twice, or a reduced extent is 0
+    ///   (the max of nothing is undefined).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
@@ -91,6 +101,8 @@ extension Tensor {
     }
 
     /// Smallest element over `dims` (NaN if any element is NaN).
+    /// - Throws: ``TensorError`` when a dimension is out of range or named twice, or a reduced extent is 0
+    ///   (the min of nothing is undefined).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func min(dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {
@@ -103,6 +115,7 @@ extension Tensor {
     }
 
     /// Index of the largest element along `dim` (the first one on ties; a NaN counts as largest).
+    /// - Throws: ``TensorError`` when `dim` is out of range or its extent is 0.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func argmax(dim: Int, keepDim: Bool = false) throws -> IndexTensor {

@@ -29,7 +29,8 @@ extension Tensor {
             storage: storage, shape: resolved.map { shape[$0] }, strides: resolved.map { strides[$0] }, offset: offset)
     }
 
-    /// Variadic form of ``permuted(_:)``: `x.permuted(0, 2, 1, 3)`.
+    /// Variadic form of ``permuted(_:)-([Int])``: `x.permuted(0, 2, 1, 3)`.
+    /// - Throws: ``TensorError`` when `order` is not a permutation of 0..<rank.
     public func permuted(_ order: Int...) throws -> Tensor { try permuted(order) }
 
     /// The same elements under a new shape, without copying — PyTorch's `.view`. One entry may
@@ -37,7 +38,7 @@ extension Tensor {
     ///
     /// - Throws: ``TensorError`` when the element counts differ, or when the strides make a
     ///   view impossible (e.g. merging the dimensions of a transposed tensor); the message says
-    ///   to call `contiguous()` first or use ``reshaped(_:)``, which copies when it must.
+    ///   to call `contiguous()` first or use ``reshaped(_:)-([Int])``, which copies when it must.
     public func view(_ newShape: [Int]) throws -> Tensor {
         let target = try inferredShape(newShape, op: "view")
         guard let newStrides = viewStrides(for: target) else {
@@ -50,7 +51,9 @@ extension Tensor {
         return Tensor(storage: storage, shape: target, strides: newStrides, offset: offset)
     }
 
-    /// Variadic form of ``view(_:)``.
+    /// Variadic form of ``view(_:)-([Int])``.
+    /// - Throws: ``TensorError`` as the array form does (element counts differ, or strides that no view of the
+    ///   new shape can express).
     public func view(_ newShape: Int...) throws -> Tensor { try view(newShape) }
 
     /// The same elements under a new shape: a view when the strides allow one, otherwise a
@@ -64,7 +67,8 @@ extension Tensor {
         return try materialized().view(target)
     }
 
-    /// Variadic form of ``reshaped(_:)``.
+    /// Variadic form of ``reshaped(_:)-([Int])``.
+    /// - Throws: ``TensorError`` when the element counts differ (or the shape has more than one −1).
     public func reshaped(_ newShape: Int...) throws -> Tensor { try reshaped(newShape) }
 
     /// Inserts a dimension of size 1 at `dim` (PyTorch `unsqueeze`, NumPy `None`). `dim` may be
@@ -169,6 +173,7 @@ extension Tensor {
     }
 
     /// Index `index` along `dim`, removing that dimension — Python's `x[:, i]`. A view.
+    /// - Throws: ``TensorError`` when `dim` or `index` is out of range.
     public func selected(_ dim: Int, _ index: Int) throws -> Tensor {
         try sliced(dim, index..<index + 1).squeezed(dim)
     }
@@ -201,6 +206,7 @@ extension Tensor {
     }
 
     /// Flattens dimensions `start ... end` into one (a view when possible, like `reshaped`).
+    /// - Throws: ``TensorError`` when `start` or `end` is out of range or `start` > `end`.
     public func flattened(start: Int = 0, end: Int = -1) throws -> Tensor {
         if rank == 0 { return try reshaped([1]) }
         let a = try normalizedDim(start, rank: rank, op: "flattened")

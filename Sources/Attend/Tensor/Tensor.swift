@@ -1,7 +1,7 @@
 /// A strided n-dimensional array of `Float` or `Double`: a value type over a copy-on-write
 /// buffer, described by `shape`, `strides` (in elements) and an `offset` into the buffer.
 ///
-/// Views — ``transposed(_:_:)``, ``permuted(_:)``, ``view(_:)``, ``expanded(to:)``,
+/// Views — ``transposed(_:_:)``, ``permuted(_:)-([Int])``, ``view(_:)-([Int])``, ``expanded(to:)``,
 /// ``narrowed(_:start:length:)``, ``unfolded(_:size:step:)`` … — share the buffer and only
 /// change the strides, exactly like PyTorch's; ``contiguous()`` copies into row-major order
 /// when (and only when) the strides are not already row-major.

@@ -20,6 +20,7 @@ public func conv1d<Scalar: TensorScalar>(
 }
 
 /// The plan of ``conv1d(_:weight:bias:stride:padding:)`` for these layouts.
+/// - Throws: ``TensorError`` as ``conv1d(_:weight:bias:stride:padding:)`` would for these shapes.
 public func conv1dPlan<Scalar: TensorScalar>(
     input: TensorLayout, weight: TensorLayout, hasBias: Bool = true, stride: Int = 1, padding: Int = 0,
     scalar: Scalar.Type

@@ -31,6 +31,7 @@ public func conv2d<Scalar: TensorScalar>(
 
 /// The padding copy, im2col copy (with bytes), GEMM call and bias pass ``conv2d(_:weight:bias:stride:padding:)``
 /// makes for these layouts.
+/// - Throws: ``TensorError`` as ``conv2d(_:weight:bias:stride:padding:)`` would for these shapes.
 public func conv2dPlan<Scalar: TensorScalar>(
     input: TensorLayout, weight: TensorLayout, hasBias: Bool = true, stride: (Int, Int) = (1, 1),
     padding: (Int, Int) = (0, 0), scalar: Scalar.Type

@@ -23,6 +23,7 @@ public func correlate<Scalar: TensorScalar>(signal: Tensor<Scalar>, kernel: Tens
 }
 
 /// The views, copy and GEMM ``correlate(signal:kernel:stride:)`` makes for these layouts.
+/// - Throws: ``TensorError`` as ``correlate(signal:kernel:stride:)`` would for these shapes.
 public func correlatePlan<Scalar: TensorScalar>(
     signal: TensorLayout, kernel: TensorLayout, stride: Int = 1, scalar: Scalar.Type
 ) throws -> LoweringPlan {

@@ -25,6 +25,7 @@ public func im2col<Scalar: TensorScalar>(
 }
 
 /// The padding copy, views and im2col copy ``im2col(_:kernel:stride:padding:)`` makes.
+/// - Throws: ``TensorError`` as ``im2col(_:kernel:stride:padding:)`` would for this shape.
 public func im2colPlan<Scalar: TensorScalar>(
     _ input: TensorLayout, kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
     scalar: Scalar.Type

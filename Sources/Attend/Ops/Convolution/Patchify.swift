@@ -19,6 +19,7 @@ public func patchify<Scalar: TensorScalar>(_ image: Tensor<Scalar>, patch: Int) 
 }
 
 /// The views and the copy ``patchify(_:patch:)`` makes for this layout.
+/// - Throws: ``TensorError`` as ``patchify(_:patch:)`` would for this shape.
 public func patchifyPlan<Scalar: TensorScalar>(_ image: TensorLayout, patch: Int, scalar: Scalar.Type) throws
     -> LoweringPlan
 {

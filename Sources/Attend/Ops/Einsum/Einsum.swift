@@ -34,19 +34,21 @@ public func einsum<Scalar: TensorScalar>(_ equation: String, _ operands: [Tensor
     try EinsumLowering(equation, operands.map(\.layout), scalar: Scalar.self).run(operands)
 }
 
-/// ``einsum(_:_:)`` with the operands as arguments: `einsum("ij,jk->ik", a, b)`.
+/// ``einsum(_:_:)-(_,[Tensor<Scalar>])`` with the operands as arguments: `einsum("ij,jk->ik", a, b)`.
+/// - Throws: ``TensorError`` for a malformed equation or one that does not fit the operands (their count,
+///   ranks, or a letter with two extents), as the array form does.
 public func einsum<Scalar: TensorScalar>(_ equation: String, _ operands: Tensor<Scalar>...) throws -> Tensor<Scalar> {
     try einsum(equation, operands)
 }
 
-/// What ``einsum(_:_:)`` will do for operands with these layouts — views, reductions, copies
+/// What ``einsum(_:_:)-(_,[Tensor<Scalar>])`` will do for operands with these layouts — views, reductions, copies
 /// (with their bytes), GEMM calls and every intermediate's shape — without any data, so it can
 /// be printed by `attend explain`.
 ///
 ///     let plan = try einsumPlan("bhld,bhmd->bhlm", [q.layout, k.layout], scalar: Float.self)
 ///     plan.copies.isEmpty   // true: one batched sgemm with transB
 ///
-/// - Throws: the errors ``einsum(_:_:)`` throws for these shapes.
+/// - Throws: the errors ``einsum(_:_:)-(_,[Tensor<Scalar>])`` throws for these shapes.
 public func einsumPlan<Scalar: TensorScalar>(
     _ equation: String, _ operands: [TensorLayout], scalar: Scalar.Type
 ) throws -> LoweringPlan {
@@ -54,11 +56,13 @@ public func einsumPlan<Scalar: TensorScalar>(
 }
 
 /// ``einsumPlan(_:_:scalar:)`` for these tensors' layouts.
+/// - Throws: ``TensorError`` as `einsum` would for this equation and these shapes.
 public func einsumPlan<Scalar: TensorScalar>(_ equation: String, _ operands: [Tensor<Scalar>]) throws -> LoweringPlan {
     try einsumPlan(equation, operands.map(\.layout), scalar: Scalar.self)
 }
 
 /// ``einsumPlan(_:_:scalar:)`` with the tensors as arguments.
+/// - Throws: ``TensorError`` as `einsum` would for this equation and these shapes.
 public func einsumPlan<Scalar: TensorScalar>(_ equation: String, _ operands: Tensor<Scalar>...) throws -> LoweringPlan {
     try einsumPlan(equation, operands)
 }
