@@ -39,7 +39,7 @@ public struct LlamaDecoder: Sendable {
     public let layers: [Layer]
     /// `output_norm`: the RMSNorm `[d]` applied before the output head.
     public let finalNorm: RMSNorm<Float>
-    /// RoPE over each head's Dh features, ``RotaryEmbedding/Pairing/adjacent`` pairs (GGUF's row order),
+    /// RoPE over each head's Dh features, `RotaryEmbedding/Pairing/adjacent` pairs (GGUF's row order),
     /// base ``LlamaConfiguration/ropeBase``.
     public let rotary: RotaryEmbedding
 

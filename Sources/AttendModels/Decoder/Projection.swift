@@ -1,7 +1,7 @@
 import Attend
 
-/// One weight matrix of the decoder, `[out, in]`, either as float32 (``Linear``, every product a
-/// GEMM) or kept in its GGUF block format (``QuantizedLinear``: matrix-vector kernels for a decode
+/// One weight matrix of the decoder, `[out, in]`, either as float32 (`Linear`, every product a
+/// GEMM) or kept in its GGUF block format (`QuantizedLinear`: matrix-vector kernels for a decode
 /// step, dequantized panels and GEMMs for a prompt). `callAsFunction(x)` = x·Wᵀ.
 public enum Projection: Sendable {
     /// A float32 weight: x·Wᵀ is one GEMM.
@@ -10,7 +10,7 @@ public enum Projection: Sendable {
     case quantized(QuantizedLinear)
 
     /// x·Wᵀ for `x [..., in]` → `[..., out]`.
-    /// - Throws: ``TensorError`` when `x`'s last dimension is not `in`.
+    /// - Throws: `TensorError` when `x`'s last dimension is not `in`.
     public func callAsFunction(_ x: Tensor<Float>) throws -> Tensor<Float> {
         switch self {
         case .dense(let linear): try linear(x)

@@ -8,7 +8,7 @@ import Foundation
 /// 2. temperature 0 → greedy: the arg max (the lowest id among ties);
 /// 3. otherwise p ∝ exp(z / T), restricted to the k most likely ids (top-k) and then to the
 ///    smallest set of most likely ids whose probability reaches top-p (nucleus), renormalized,
-///    and one id drawn with a uniform number from the explicit ``SeededGenerator``.
+///    and one id drawn with a uniform number from the explicit `SeededGenerator`.
 public struct Sampler: Sendable {
     /// T: 0 picks the arg max (greedy); otherwise p ∝ exp(z / T) — above 1 flatter, below 1 sharper.
     public var temperature: Double

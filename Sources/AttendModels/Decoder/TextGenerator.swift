@@ -52,7 +52,7 @@ public struct TextGenerator: Sendable {
     /// complete (never half a character). `stopAtEndOfSequence: false` always runs `maxTokens`
     /// steps (for benchmarks).
     /// - Throws: ``DecoderModelError`` for an empty prompt or a negative `maxTokens`; ``TokenizerError`` for
-    ///   an id outside the vocabulary; ``TensorError`` from the decoder's ops.
+    ///   an id outside the vocabulary; `TensorError` from the decoder's ops.
     public func generate(
         promptIDs: [Int], maxTokens: Int, sampler: Sampler, stopAtEndOfSequence: Bool = true,
         onText: (String) -> Void = { _ in }

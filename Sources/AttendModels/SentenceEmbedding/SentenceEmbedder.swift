@@ -27,7 +27,9 @@ public struct SentenceEmbedder: Sendable {
     public static let batchInvarianceBound: Float = 1e-6
 
     /// Loads a model folder: the tokenizer files, `config.json` and friends, `model.safetensors`.
-    /// - Parameter model: the cache name used in messages about a missing folder.
+    /// - Parameters:
+    ///   - directory: the sentence-transformers folder (`config.json`, `vocab.txt`, `model.safetensors` …).
+    ///   - model: the cache name used in messages about a missing folder.
     /// - Throws: ``ModelError`` naming the folder, the file and the fetch command.
     public init(directory: URL, model: String = "minilm") throws {
         let configuration = try BertConfiguration(directory: directory, model: model)
@@ -56,21 +58,22 @@ public struct SentenceEmbedder: Sendable {
 
     /// One embedding per text, in input order.
     /// - Parameters:
+    ///   - texts: the texts; each becomes `[CLS] … [SEP]`, truncated to the tokenizer's `maxLength`.
     ///   - batchSize: texts per encoder call (after sorting by length).
     ///   - progress: called after each batch with the number of texts done so far.
-    /// - Throws: ``TensorError`` when `batchSize` is not positive.
+    /// - Throws: `TensorError` when `batchSize` is not positive.
     public func embed(_ texts: [String], batchSize: Int = 32, progress: ((Int) -> Void)? = nil) throws -> [[Float]] {
         try embed(tokenized: texts.map(tokenizer.encode), batchSize: batchSize, progress: progress)
     }
 
     /// One embedding for one text.
-    /// - Throws: ``TensorError`` from the encoder's ops (not expected for tokenizer output).
+    /// - Throws: `TensorError` from the encoder's ops (not expected for tokenizer output).
     public func embed(_ text: String) throws -> [Float] {
         try embed([text])[0]
     }
 
     /// Embeddings of already tokenized sequences (each `[CLS] … [SEP]`), in input order.
-    /// - Throws: ``TensorError`` when `batchSize` is not positive, or from the encoder's ops when a
+    /// - Throws: `TensorError` when `batchSize` is not positive, or from the encoder's ops when a
     ///   sequence does not fit the model (longer than its position table).
     public func embed(tokenized sequences: [[Int]], batchSize: Int = 32, progress: ((Int) -> Void)? = nil) throws
         -> [[Float]]

@@ -1,6 +1,6 @@
 /// BERT's pre-tokenizer (`BertPreTokenizer`): splits normalized text on whitespace, and makes
 /// every punctuation character a word of its own — ASCII 33–47, 58–64, 91–96, 123–126 (which
-/// includes symbols such as `$`, `+`, `^`, `` ` ``) and every Unicode punctuation category P*.
+/// includes symbols such as `$`, `+`, `^` and the backtick) and every Unicode punctuation category P*.
 ///
 ///     "hello, world!"  →  ["hello", ",", "world", "!"]
 public enum BertPreTokenizer {

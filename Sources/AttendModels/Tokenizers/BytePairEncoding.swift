@@ -7,7 +7,7 @@ import Attend
 ///    longest match first);
 /// 2. each stretch between them is split by the ``PreTokenizer``;
 /// 3. each piece's UTF-8 bytes become printable characters through the byte table
-///    (``ByteLevelTable``: a space is `Ġ`);
+///    (GPT-2's `bytes_to_unicode`: a space is `Ġ`);
 /// 4. BPE: starting from single characters, the adjacent pair with the lowest merge rank is
 ///    merged everywhere it occurs, until no adjacent pair has a rank; the symbols are the ids.
 ///

@@ -47,7 +47,7 @@ extension AttentionMask {
 extension ScoresMask {
     /// The mask evaluated at every score of `[batch…, Lq, Lk]` (flattened row-major) by the
     /// reference's resolution.
-    /// - Throws: ``ReferenceError`` when the mask does not fit `scoresShape` (see
+    /// - Throws: `ReferenceError` when the mask does not fit `scoresShape` (see
     ///   `ReferenceMask.resolved(scoresShape:op:)`).
     public init(_ mask: AttentionMask<Float>, scoresShape: [Int]) throws {
         let resolved = try mask.reference(Double.self).resolved(scoresShape: scoresShape, op: "ScoresMask")

@@ -8,21 +8,21 @@ public protocol CaseInputs {
     /// Whether a file of this name is there.
     func contains(_ name: String) -> Bool
     /// The file's one array as a Float tensor.
-    /// - Throws: ``FileFormatError`` naming the file when it is missing, unreadable, holds not
+    /// - Throws: `FileFormatError` naming the file when it is missing, unreadable, holds not
     ///   exactly one array, or one that does not convert to Float.
     func floatTensor(_ name: String) throws -> Tensor<Float>
     /// A mask file: a bool array is `.mayAttend` (true = may attend), a float array `.additive`.
-    /// - Throws: ``FileFormatError`` naming the file when it is missing or unreadable.
+    /// - Throws: `FileFormatError` naming the file when it is missing or unreadable.
     func attentionMask(_ name: String) throws -> AttentionMask<Float>
     /// A boolean array (a key padding mask: true = ignore).
-    /// - Throws: ``FileFormatError`` naming the file when it is missing, unreadable or not boolean.
+    /// - Throws: `FileFormatError` naming the file when it is missing, unreadable or not boolean.
     func boolMask(_ name: String) throws -> BoolTensor
     /// Every array of a weights file, by PyTorch state_dict name.
-    /// - Throws: ``FileFormatError`` naming the file when it is missing or unreadable.
+    /// - Throws: `FileFormatError` naming the file when it is missing or unreadable.
     func stateDict(_ name: String) throws -> [String: Tensor<Float>]
     /// Runs `body` (which builds a layer from the file `name`), attributing a library error to
     /// that file and `detail` (`(--num-heads 8)`).
-    /// - Throws: what `body` throws; a library error (``TensorError``) rethrown as an error naming the
+    /// - Throws: what `body` throws; a library error (`TensorError`) rethrown as an error naming the
     ///   file `name` and `detail`.
     func attributing<T>(to name: String, detail: String, _ body: () throws -> T) throws -> T
 }
@@ -44,7 +44,7 @@ extension CaseRegistry {
     /// Cases on the user's arrays in `inputs`. With `explicit` (the ops were named with `--op`),
     /// a missing file or option is an error; otherwise ops whose files are absent are skipped.
     /// - Throws: ``CaseDefinitionError`` when, with `explicit`, an op's file or option is missing;
-    ///   ``FileFormatError`` for an unreadable file.
+    ///   `FileFormatError` for an unreadable file.
     public static func inputCases(_ ops: [CompareOp], inputs: some CaseInputs, options: CaseOptions, explicit: Bool)
         throws -> [CompareCase]
     {

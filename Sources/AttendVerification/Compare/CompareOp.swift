@@ -4,7 +4,7 @@ public enum CompareOp: String, CaseIterable {
     /// against its AttendReference twin.
     case matmul, einsum, softmax, logsoftmax, sum, mean, std, linear, sqdist, conv1d, conv2d, patchify, sdpa, mha,
         layernorm
-    /// One ``TransformerEncoderLayer`` (`--op encoder-layer`).
+    /// One `TransformerEncoderLayer` (`--op encoder-layer`).
     case encoderLayer = "encoder-layer"
 
     /// Every op's name, comma-separated (for help texts and error messages).

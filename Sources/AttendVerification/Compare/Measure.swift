@@ -13,7 +13,7 @@ public enum Measure {
     // MARK: - Products
 
     /// matmul: γ_K·|A|·|B| + u·|C|.
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func matmul(_ a: Tensor<Float>, _ b: Tensor<Float>) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.matmul(a, b) }
@@ -35,7 +35,7 @@ public enum Measure {
     /// γ_{N + 2(n−1)}·einsum(|operands|) + u·|out|. (For n = 2 and one contracted index of
     /// size K that is γ_{K+2}: the dot-product bound with room for the pre-reductions einsum
     /// may insert.)
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func einsum(_ equation: String, _ operands: [Tensor<Float>]) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.einsum(equation, operands) }
@@ -56,7 +56,7 @@ public enum Measure {
     }
 
     /// linear: γ_{K+1}·|x|·|W|ᵀ + u·|y| (K = in features; +1 for the bias addition).
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement
     {
@@ -78,7 +78,7 @@ public enum Measure {
     // MARK: - Softmax and reductions
 
     /// softmax: p·u·(8 + 2|x − max|); log-softmax: 8u·(|y| + |x − max| + 1).
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func softmax(_ x: Tensor<Float>, dim: Int, log: Bool) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { log ? try x.logSoftmax(dim: dim) : try x.softmax(dim: dim) }
@@ -106,7 +106,7 @@ public enum Measure {
 
     /// One output per entry of `dimsList`. sum: u·|s| + N·2⁻⁵³·Σ|x|; mean: u·|m| + N·2⁻⁵²·Σ|x|/N;
     /// std (unbiased): 2 ulps (two passes in Double, rounded once).
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func reduction(_ x: Tensor<Float>, _ kind: Reduction, dimsList: [[Int]]) throws -> CaseMeasurement {
         func engine(_ dims: [Int]) throws -> Tensor<Float> {
@@ -157,7 +157,7 @@ public enum Measure {
     /// and the final rounding one more each: γ_4·s. gemm: ‖a‖² + ‖b‖² − 2a·bᵀ, each piece with
     /// error ≤ (γ_D + a few u)·its magnitude, so (γ_D + 8u)·Σ_d(|a_d| + |b_d|)² + u·|s|, with
     /// the points taken relative to their mean when centered (the rounding of a − c included).
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool)
         throws -> CaseMeasurement
@@ -229,7 +229,7 @@ public enum Measure {
     }
 
     /// conv1d (seed form): γ_K·|windows|·|kernel| + u·|out|.
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func correlate(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf {
@@ -250,7 +250,7 @@ public enum Measure {
     }
 
     /// conv2d: γ_{C·kh·kw (+1 with bias)}·conv(|x|, |w|) + u·|out|.
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func conv2d(
         _ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?, stride: (Int, Int), padding: (Int, Int)
@@ -279,7 +279,7 @@ public enum Measure {
 
     /// patchify moves values without arithmetic: the results must be identical (bound: the
     /// smallest normal number).
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func patchify(_ image: Tensor<Float>, patch: Int) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.patchify(image, patch: patch) }
@@ -296,7 +296,7 @@ public enum Measure {
 
     /// LayerNorm over the last dimension: computed in Double and rounded once — 2u·|y| (see
     /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``).
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws
         -> CaseMeasurement
@@ -322,7 +322,7 @@ public enum Measure {
 
     /// Scaled dot-product attention, output and weights, bounded by
     /// ``Propagation/attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)``.
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func sdpa(
         _ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: AttentionMask<Float>, scale: Float? = nil
@@ -360,7 +360,7 @@ public enum Measure {
     }
 
     /// nn.MultiheadAttention: output and head-averaged weights.
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func mha(
         _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>,
@@ -411,8 +411,9 @@ public enum Measure {
         return projections + attention + 2 * b * q * h * dv * e
     }
 
-    /// nn.TransformerEncoderLayer, bounded through every step by ``Propagation/encoderLayer``.
-    /// - Throws: ``TensorError`` or ``ReferenceError`` when the inputs do not fit the op (the engine's or the
+    /// nn.TransformerEncoderLayer, bounded through every step by
+    /// ``Propagation/encoderLayer(_:weights:activation:normFirst:eps:mask:)``.
+    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func encoderLayer(
         _ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: AttentionMask<Float>

@@ -19,7 +19,7 @@ public enum RandomInputs {
 
     /// A multi-head attention layer with PyTorch's initialisation and random (non-zero) biases,
     /// so the bias paths are exercised.
-    /// - Throws: ``TensorError`` when the sizes are inconsistent (E not divisible by the heads).
+    /// - Throws: `TensorError` when the sizes are inconsistent (E not divisible by the heads).
     public static func mhaLayer(
         embed: Int, heads: Int, keyDim: Int? = nil, valueDim: Int? = nil, _ g: inout SeededGenerator
     ) throws -> MultiHeadAttention<Float> {
@@ -35,7 +35,7 @@ public enum RandomInputs {
 
     /// An encoder layer with PyTorch's initialisation, random attention biases and random
     /// LayerNorm parameters.
-    /// - Throws: ``TensorError`` when the sizes are inconsistent (E not divisible by the heads).
+    /// - Throws: `TensorError` when the sizes are inconsistent (E not divisible by the heads).
     public static func encoderLayer(
         embed: Int, heads: Int, feedForward: Int, activation: Activation, normFirst: Bool, _ g: inout SeededGenerator
     ) throws -> TransformerEncoderLayer<Float> {

@@ -84,7 +84,7 @@ public struct ForwardErrorBound: Sendable {
     ///
     /// Own error: a dot product of length in + 1 (the bias addition is one more rounding), so
     /// γ_{in+1}·(|x|·|W|ᵀ + |b|) + u·|y|. Carried: |W|·e.
-    /// - Throws: ``ReferenceError`` when the shapes do not fit the stage (the reference op's message).
+    /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws
         -> BoundedArray
     {
@@ -96,7 +96,7 @@ public struct ForwardErrorBound: Sendable {
     }
 
     /// a + b (same shape): e_a + e_b + u·|a + b|.
-    /// - Throws: ``ReferenceError`` when the shapes do not fit the stage (the reference op's message).
+    /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func add(_ a: BoundedArray, _ b: BoundedArray) throws -> BoundedArray {
         let sum = try Reference.add(a.value, b.value)
         let own = bounds.relative(sum.values, ulps: 1)
@@ -118,7 +118,7 @@ public struct ForwardErrorBound: Sendable {
     ///   |s_j − max| = log(p_max / p_j)). Masked entries have p = 0 and a zero bound: they must be
     ///   exactly 0, and a fully masked row is exactly 0 with a zero output;
     /// - output o = P·V: γ_Lk·P·|V| + u·|o| + δP·|V| + P·e_v.
-    /// - Throws: ``ReferenceError`` when the shapes do not fit the stage (the reference op's message).
+    /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func attention(
         queries q: BoundedArray, keys k: BoundedArray, values v: BoundedArray, mask: ReferenceMask<Double>,
         scale: Double
@@ -177,7 +177,7 @@ public struct ForwardErrorBound: Sendable {
     /// The mean over the heads of weights `[B, H, Lq, Lk]` → `[B, Lq, Lk]`, accumulated in
     /// Double: mean_h(δp) + u·|w̄| + (H + 1)·2⁻⁵³·|w̄| (the weights are ≥ 0, so Σ|w| = H·w̄; + 1 for
     /// the division).
-    /// - Throws: ``ReferenceError`` when the shapes do not fit the stage (the reference op's message).
+    /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func averagedOverHeads(_ weights: BoundedArray) throws -> BoundedArray {
         let heads = weights.value.shape[1]
         let average = try Reference.mean(weights.value, dim: 1)
@@ -190,7 +190,7 @@ public struct ForwardErrorBound: Sendable {
     /// nn.MultiheadAttention (batch-first): query `[B, Lq, E]`, key `[B, Lk, kdim]`, value
     /// `[B, Lk, vdim]` → output `[B, Lq, E]` and head-averaged weights `[B, Lq, Lk]`, as the
     /// chain linear → split heads → attention (scale 1/√dk) → merge heads → linear.
-    /// - Throws: ``ReferenceError`` when the shapes do not fit the stage (the reference op's message).
+    /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func multiHeadAttention(
         query: BoundedArray, key: BoundedArray, value: BoundedArray,
         weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ReferenceMask<Double>
@@ -224,7 +224,7 @@ public struct ForwardErrorBound: Sendable {
     /// u·|y| + 2⁻⁵³·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|): the mean is off by
     /// (n + 1)·2⁻⁵³·mean|x|, which shifts ẑ by that over σ; the variance is off by (n + 4)·2⁻⁵³
     /// relative, σ by half that, and the deviation, 1/σ and the product add a few roundings more.
-    /// - Throws: ``ReferenceError`` when the shapes do not fit the stage (the reference op's message).
+    /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func layerNorm(
         _ x: BoundedArray, normalizedDims k: Int, weight: ReferenceArray<Double>?, bias: ReferenceArray<Double>?,
         eps: Double
@@ -277,7 +277,7 @@ public struct ForwardErrorBound: Sendable {
     /// nn.TransformerEncoderLayer (batch-first, eval): post-norm x = norm1(x + SA(x)),
     /// x = norm2(x + FF(x)); pre-norm x = x + SA(norm1(x)), x = x + FF(norm2(x)); with
     /// FF = linear2(activation(linear1(·))) and LayerNorm over the last dimension.
-    /// - Throws: ``ReferenceError`` when the shapes do not fit the stage (the reference op's message).
+    /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func encoderLayer(
         _ x: BoundedArray, weights w: ReferenceTransformerEncoderLayerWeights<Double>,
         activation kind: ReferenceActivation, normFirst: Bool, eps: Double

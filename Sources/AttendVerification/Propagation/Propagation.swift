@@ -222,7 +222,7 @@ public struct Propagation: Sendable {
     /// ``attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)`` on exact inputs queries
     /// `[batch…, Lq, Dk]`, keys `[batch…, Lk, Dk]`, values `[batch…, Lk, Dv]` whose batch
     /// dimensions broadcast; `mask` is resolved by the reference over `[batch…, Lq, Lk]`.
-    /// - Throws: ``ReferenceError`` when the shapes do not fit attention (as
+    /// - Throws: `ReferenceError` when the shapes do not fit attention (as
     ///   `Reference.scaledDotProductAttention` checks them).
     public func attention(
         queries: ReferenceArray<Double>, keys: ReferenceArray<Double>, values: ReferenceArray<Double>, scale: Double,
