@@ -8,8 +8,10 @@ Scans Sources/Attend, Sources/AttendReference, Sources/AttendModels and Sources/
 types, functions, initializers, subscripts, properties, typealiases, protocol requirements and
 enum cases — whose line is not directly preceded by a `///` comment (attribute lines such as
 `@inlinable` may sit in between), and every public function, initializer or subscript that
-`throws` (not `rethrows`) whose comment has no `- Throws:` line (listed as `throws name`). `--list`
-prints every such declaration and exits 0.
+`throws` (not `rethrows`) whose comment has no `- Throws:` line (listed as `throws name`), and every
+comment that starts with a callout such as `- Throws:` instead of a summary sentence (DocC then
+shows the symbol with no abstract; listed as `summary name`). `--list` prints every such
+declaration and exits 0.
 
 Without `--list` the run fails (exit status 1) when a declaration lacks its comment and is not
 named in scripts/doc_comment_gaps.txt (`path: keyword name` per line: the known gaps, in files
@@ -202,6 +204,9 @@ def check_file(path):
                     comment = doc_comment(raw_lines, number - 1)
                     if comment is None:
                         missing.append((number, keyword, signature, raw_lines[number - 1].strip()))
+                    elif re.match(r"///\s*-\s", comment):
+                        missing.append((number, "summary", signature, "its doc comment starts with a callout"
+                                        " (`- Throws:` …), so DocC shows no abstract: write a summary line first"))
                     elif keyword in CALLABLE and throws(clean_lines, number - 1, keyword) and not re.search(
                         r"^\s*///\s*-\s*Throws:", comment, re.MULTILINE
                     ):
@@ -315,8 +320,8 @@ def main(argv):
     for key in stale:
         print(f"{GAPS.relative_to(ROOT)}: '{key}' is documented now (or gone): delete the line")
     if missing:
-        print(f"check_doc_comments: {missing} public declaration(s) without a /// doc comment "
-              "(write one: the math, the shapes in and out, what it throws, - SeeAlso:)", file=sys.stderr)
+        print(f"check_doc_comments: {missing} public declaration(s) whose /// doc comment is missing or incomplete "
+              "(write it: a summary, the math, the shapes in and out, - Throws:, - SeeAlso:)", file=sys.stderr)
     if list_only:
         return 0
     if missing or stale:

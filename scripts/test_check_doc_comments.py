@@ -140,3 +140,16 @@ def test_a_throwing_declaration_needs_a_throws_line(tmp_path):
         public init(x: Int) async throws {}
         """,
     ) == [(5, "throws", "b(_:)"), (11, "throws", "init(x:)")]
+
+
+def test_a_comment_must_start_with_a_summary_not_a_callout(tmp_path):
+    assert missing(
+        tmp_path,
+        """\
+        /// - Throws: an error, but no summary.
+        public func a() throws {}
+        /// A summary.
+        /// - Throws: an error.
+        public func b() throws {}
+        """,
+    ) == [(2, "summary", "a()")]

@@ -26,6 +26,7 @@ public struct LearnedPositionalEmbedding<Scalar: TensorScalar>: Sendable {
     /// The embeddings `[maxLength, dim]`: row p is added to every sequence's position p.
     public var table: Tensor<Scalar>
 
+    /// A layer adding the rows of `table [maxLength, dim]`: `x [B, L, dim]` + `table[0..<L]`.
     /// - Throws: ``TensorError`` when the table is not 2-D.
     public init(table: Tensor<Scalar>) throws {
         guard table.rank == 2 else {

@@ -12,6 +12,7 @@ public struct RMSNorm<Scalar: TensorScalar>: Sendable {
     /// `[D]`.
     public let weight: Tensor<Scalar>
 
+    /// A layer normalizing over `weight`'s width D: `x [..., D]` → `x / √(mean(x²) + eps) · weight`.
     /// - Throws: ``TensorError`` when the weight is not 1-D.
     public init(weight: Tensor<Scalar>, eps: Double = 1e-5) throws {
         guard weight.rank == 1 else {

@@ -29,6 +29,7 @@ public struct RotaryEmbedding: Sendable {
     /// Which features are rotated together.
     public let pairing: Pairing
 
+    /// A rotation of D = `dimension` features in D/2 pairs chosen by `pairing`, θᵢ = base^(−2i/D).
     /// - Throws: ``TensorError`` when `dimension` is not positive and even or `base` is not > 0.
     public init(dimension: Int, base: Double = 10_000, pairing: Pairing) throws {
         guard dimension > 0, dimension % 2 == 0, base > 0, base.isFinite else {

@@ -8,6 +8,7 @@ public struct DenseArray<Element: Sendable & Equatable>: Sendable, Equatable {
     /// The elements in row-major order.
     public let elements: [Element]
 
+    /// An array of `shape` holding `elements` in row-major order.
     /// - Throws: ``TensorError`` when `elements.count` is not the product of `shape`.
     public init(shape: [Int], elements: [Element]) throws {
         guard shape.allSatisfy({ $0 >= 0 }), shape.product == elements.count else {

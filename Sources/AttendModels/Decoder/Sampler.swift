@@ -22,6 +22,8 @@ public struct Sampler: Sendable {
     /// `seed`), so a run is reproducible.
     public var generator: SeededGenerator
 
+    /// A sampler with these settings, drawing from a `SeededGenerator` seeded with `seed` (the
+    /// defaults are greedy decoding: temperature 0, no top-k, top-p or penalty).
     /// - Throws: ``DecoderModelError`` for a negative temperature, top-k < 1, top-p outside (0, 1] or a
     ///   penalty ≤ 0.
     public init(
