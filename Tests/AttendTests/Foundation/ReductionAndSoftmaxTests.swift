@@ -78,15 +78,12 @@ struct ReductionAndSoftmaxTests {
             let exact = try Reference.softmax(x.reference, dim: dim)
             let maxes = try Reference.max(x.reference, dims: [dim], keepDim: true)
             let shift = try Reference.subtract(x.reference, maxes).values
-            let bound = zip(exact.values, shift).map { p, s in p * ErrorBounds.float.u * (8 + 2 * Swift.abs(s)) + 1e-45
-            }
+            let bound = ErrorBounds.float.softmax(probabilities: exact.values, shifts: shift)
             expectWithinBound(try x.softmax(dim: dim), exact, bound: bound, "softmax dim \(dim)")
             let exactLog = try Reference.logSoftmax(x.reference, dim: dim)
             expectWithinBound(
                 try x.logSoftmax(dim: dim), exactLog,
-                bound: exactLog.values.enumerated().map {
-                    8 * ErrorBounds.float.u * (Swift.abs($1) + Swift.abs(shift[$0]) + 1)
-                }, "logSoftmax dim \(dim)")
+                bound: ErrorBounds.float.logSoftmax(values: exactLog.values, shifts: shift), "logSoftmax dim \(dim)")
         }
     }
 
