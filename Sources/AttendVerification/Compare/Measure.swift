@@ -125,9 +125,7 @@ public enum Measure {
             case .sum:
                 bound = ErrorBounds.float.doubleAccumulatedSum(sum: exact.values, absSum: absSum, n: n)
             case .mean:
-                bound = zip(ErrorBounds.float.relative(exact.values, ulps: 1), absSum).map {
-                    $0 + Double(n) * 0x1p-52 * $1 / Double(Swift.max(n, 1))
-                }
+                bound = ErrorBounds.float.mean(exact.values, absSum: absSum, n: n)
             case .std:
                 bound = ErrorBounds.float.relative(exact.values, ulps: 2)
             }

@@ -12,7 +12,8 @@ import Attend
 ///   blocked and FMA orders — (``dotProduct(absProduct:exact:k:)``);
 /// - einsum with n operands, N products per output: γ_{N + 2(n−1)}·einsum(|operands|) + u·|out|;
 /// - a sum of N terms accumulated in Double and rounded once: u·|s| + N·2⁻⁵³·Σ|x|
-///   (``doubleAccumulatedSum(sum:absSum:n:)``); a mean adds N·2⁻⁵²·Σ|x|/N to u·|m|;
+///   (``doubleAccumulatedSum(sum:absSum:n:)``); a mean adds N·2⁻⁵²·Σ|x|/N to u·|m|
+///   (``mean(_:absSum:n:)``);
 /// - softmax: p·u·(8 + 2·|x − max|) (``softmax(probabilities:shifts:)``);
 ///   log-softmax: 8u·(|y| + |x − max| + 1) (``logSoftmax(values:shifts:)``);
 /// - a result computed in Double and rounded once (LayerNorm, std, GELU): 2 ulps, 2u·|y|;
@@ -73,6 +74,14 @@ public struct ErrorBounds: Sendable {
     public func doubleAccumulatedSum(sum: [Double], absSum: [Double], n: Int) -> [Double] {
         zip(sum, absSum).map {
             u * Swift.abs($0) + Double(n) * ErrorBounds.doubleRoundoff * $1 + Double.leastNormalMagnitude
+        }
+    }
+
+    /// u·|m| + N·2⁻⁵²·Σ|x|/N (plus the scalar's smallest normal) for means m of N terms
+    /// accumulated in Double: the Double sum's N·2⁻⁵³·Σ|x|, doubled to cover the division by N.
+    public func mean(_ exact: [Double], absSum: [Double], n: Int) -> [Double] {
+        zip(relative(exact, ulps: 1), absSum).map {
+            $0 + Double(n) * (2 * Self.doubleRoundoff) * $1 / Double(Swift.max(n, 1))
         }
     }
 
