@@ -66,10 +66,11 @@ struct Generate: ParsableCommand {
             throw CLIError("attend generate: \(error)")
         }
         if json {
+            let text = try jsonText(result.text)
             print(
                 "{\"prompt_ids\": [\(result.promptIDs.map(String.init).joined(separator: ", "))], "
                     + "\"generated_ids\": [\(result.generatedIDs.map(String.init).joined(separator: ", "))], "
-                    + "\"text\": \(JSONText.quoted(result.text))}")
+                    + "\"text\": \(text)}")
         } else {
             print("")
         }
@@ -111,25 +112,5 @@ enum SmolLM2Command {
         } catch {
             throw CLIError("\(command): \(error)")
         }
-    }
-}
-
-/// JSON string literals.
-enum JSONText {
-    /// `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -60,8 +60,8 @@ struct ArrayLoader {
             return .mayAttend(
                 try context.attributing(to: file.label) { try BoolTensor(data, name: file.url.lastPathComponent) })
         case .float16, .bfloat16, .float32, .float64:
-            let values = try context.attributing(to: file.label) { try data.doubles(name: file.url.lastPathComponent) }
-            return .additive(ReferenceArray(shape: data.shape, values: values))
+            return .additive(
+                try context.attributing(to: file.label) { try Tensor<Double>(data, name: file.url.lastPathComponent) })
         case .int32, .int64, .uint8:
             throw context.error(
                 file.label,
@@ -77,36 +77,22 @@ struct ArrayLoader {
     }
 }
 
-/// A mask read from a file, before it is turned into the engine's or the reference's mask type.
+/// A mask read from a file, before it becomes an ``AttentionMask`` of the scalar a path runs in.
 enum UserMask {
     /// True = may attend.
     case mayAttend(BoolTensor)
     /// Added to the scores (values as stored, in Double).
-    case additive(ReferenceArray<Double>)
+    case additive(Tensor<Double>)
 
-    var shape: [Int] {
-        switch self {
-        case .mayAttend(let mask): mask.shape
-        case .additive(let mask): mask.shape
-        }
-    }
-
-    /// The engine's mask (the additive values rounded to Float).
-    var engineMask: AttentionMask<Float> {
+    /// The mask in `S` (the additive values rounded to `S`); the reference path converts the
+    /// Double one with ``AttentionMask/reference(_:)``.
+    func attentionMask<S: TensorScalar>(_: S.Type) -> AttentionMask<S> {
         switch self {
         case .mayAttend(let mask):
             return .mayAttend(mask)
         case .additive(let mask):
             // The shape and count match by construction.
-            return .additive(try! Tensor<Float>(shape: mask.shape, scalars: mask.values.map { Float($0) }))
-        }
-    }
-
-    /// The reference's mask in Double.
-    var referenceMask: ReferenceMask<Double> {
-        switch self {
-        case .mayAttend(let mask): .mayAttend(mask.reference(Double.self))
-        case .additive(let mask): .additive(mask)
+            return .additive(try! Tensor<S>(shape: mask.shape, scalars: mask.scalars.map { S($0) }))
         }
     }
 }
@@ -134,7 +120,7 @@ struct InputDirectory: CaseInputs {
     func contains(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name).path) }
     func floatTensor(_ name: String) throws -> Tensor<Float> { try loader.floatTensor(file(name)) }
     func attentionMask(_ name: String) throws -> AttentionMask<Float> {
-        try loader.attentionMask(file(name)).engineMask
+        try loader.attentionMask(file(name)).attentionMask(Float.self)
     }
     func boolMask(_ name: String) throws -> BoolTensor { try loader.boolMask(file(name)) }
     func stateDict(_ name: String) throws -> [String: Tensor<Float>] {

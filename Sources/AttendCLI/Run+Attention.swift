@@ -6,34 +6,38 @@ import Foundation
 
 // `attend run` for attention: sdpa, mha, encoder-layer.
 
-/// The masks an attention command was given, checked against the scores' shape and turned into
-/// the engine's or the reference's mask.
+/// The masks an attention command was given, checked against the scores' shape by the engine's
+/// rule (``AttentionMask/validate(scoresShape:op:)``) and combined into one ``AttentionMask``.
 struct AttentionMaskArguments {
     var causal = false
     var mask: (file: InputFile, value: UserMask)?
     var keyPadding: (file: InputFile, value: BoolTensor)?
 
-    /// Throws, naming the argument, when a mask cannot apply to scores `[batch…, Lq, Lk]`.
-    func validate(scoresShape: [Int], session: RunSession) throws {
-        let (lq, lk) = (scoresShape[scoresShape.count - 2], scoresShape[scoresShape.count - 1])
-        if let (file, value) = mask {
-            let fits = (try? broadcastShapes(value.shape, scoresShape)) == scoresShape
-            if !fits {
-                throw session.error(
-                    file.label,
-                    "mask \(formatShape(value.shape)) does not broadcast to the attention scores \(formatShape(scoresShape)) "
-                        + "([..., Lq=\(lq), Lk=\(lk)])")
+    /// Reads `--mask` and `--key-padding-mask` (when given) and checks each against scores
+    /// `[batch…, Lq, Lk]` (unless `scoresShape` is nil), a failure naming the argument — before
+    /// either backend runs, so both report the same message.
+    init(
+        causal: Bool, mask: String?, keyPadding: String?, scoresShape: @autoclosure () throws -> [Int]?, op: String,
+        session: RunSession
+    ) throws {
+        self.causal = causal
+        if let mask {
+            let file = InputFile("--mask", mask)
+            self.mask = (file, try session.loader.attentionMask(file))
+        }
+        if let keyPadding {
+            let file = InputFile("--key-padding-mask", keyPadding)
+            self.keyPadding = (file, try session.loader.boolMask(file))
+        }
+        guard let scoresShape = try scoresShape() else { return }
+        if let (file, value) = self.mask {
+            try session.attributing(to: file.label) {
+                try value.attentionMask(Float.self).validate(scoresShape: scoresShape, op: op)
             }
         }
-        if let (file, value) = keyPadding {
-            let batch = scoresShape.count >= 3 ? scoresShape[0] : 1
-            guard scoresShape.count >= 3, value.shape.count == 2, value.shape[1] == lk,
-                value.shape[0] == batch || value.shape[0] == 1
-            else {
-                throw session.error(
-                    file.label,
-                    "key padding mask must be [B, Lk] = [\(batch), \(lk)] (True = ignore that key) for attention scores "
-                        + "\(formatShape(scoresShape)), got \(formatShape(value.shape))")
+        if let (file, value) = self.keyPadding {
+            try session.attributing(to: file.label) {
+                try AttentionMask<Float>.keyPadding(value).validate(scoresShape: scoresShape, op: op)
             }
         }
     }
@@ -44,10 +48,11 @@ struct AttentionMaskArguments {
         return labels.isEmpty ? nil : labels.joined(separator: ", ")
     }
 
-    var engineMask: AttentionMask<Float> {
-        var masks: [AttentionMask<Float>] = []
+    /// `.causal`, the file mask and `.keyPadding` as one mask in `S`.
+    func attentionMask<S: TensorScalar>(_: S.Type) -> AttentionMask<S> {
+        var masks: [AttentionMask<S>] = []
         if causal { masks.append(.causal) }
-        if let mask { masks.append(mask.value.engineMask) }
+        if let mask { masks.append(mask.value.attentionMask(S.self)) }
         if let keyPadding { masks.append(.keyPadding(keyPadding.value)) }
         switch masks.count {
         case 0: return .none
@@ -56,32 +61,10 @@ struct AttentionMaskArguments {
         }
     }
 
-    var referenceMask: ReferenceMask<Double> {
-        var masks: [ReferenceMask<Double>] = []
-        if causal { masks.append(.causal) }
-        if let mask { masks.append(mask.value.referenceMask) }
-        if let keyPadding { masks.append(.keyPadding(keyPadding.value.reference(Double.self))) }
-        switch masks.count {
-        case 0: return .none
-        case 1: return masks[0]
-        default: return .all(masks)
-        }
-    }
+    var engineMask: AttentionMask<Float> { attentionMask(Float.self) }
 
-    static func load(causal: Bool, mask: String?, keyPadding: String?, loader: ArrayLoader) throws
-        -> AttentionMaskArguments
-    {
-        var result = AttentionMaskArguments(causal: causal)
-        if let mask {
-            let file = InputFile("--mask", mask)
-            result.mask = (file, try loader.attentionMask(file))
-        }
-        if let keyPadding {
-            let file = InputFile("--key-padding-mask", keyPadding)
-            result.keyPadding = (file, try loader.boolMask(file))
-        }
-        return result
-    }
+    /// The same mask for the reference, its additive values exact in Double.
+    var referenceMask: ReferenceMask<Double> { attentionMask(Double.self).reference(Double.self) }
 }
 
 struct RunSDPA: ParsableCommand {
@@ -141,15 +124,18 @@ struct RunSDPA: ParsableCommand {
                 return plan.intermediates.first?.shape ?? []
             }
         }
+        func masks(_ q: [Int], _ k: [Int], _ v: [Int]) throws -> AttentionMaskArguments {
+            try AttentionMaskArguments(
+                causal: causal, mask: mask, keyPadding: keyPaddingMask, scoresShape: try scoresShape(q, k, v),
+                op: "scaledDotProductAttention", session: session)
+        }
         try session.run(
             heatmap: heatmap, op: "sdpa",
             blas: {
                 let q = try session.loader.floatTensor(qFile)
                 let k = try session.loader.floatTensor(kFile)
                 let v = try session.loader.floatTensor(vFile)
-                let masks = try AttentionMaskArguments.load(
-                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
-                try masks.validate(scoresShape: try scoresShape(q.shape, k.shape, v.shape), session: session)
+                let masks = try masks(q.shape, k.shape, v.shape)
                 let result = try session.attributing(to: masks.label ?? qkvLabel) {
                     try scaledDotProductAttention(
                         queries: q, keys: k, values: v, mask: masks.engineMask, scale: scale.map { Float($0) },
@@ -161,9 +147,7 @@ struct RunSDPA: ParsableCommand {
                 let q = try session.loader.doubleArray(qFile)
                 let k = try session.loader.doubleArray(kFile)
                 let v = try session.loader.doubleArray(vFile)
-                let masks = try AttentionMaskArguments.load(
-                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
-                try masks.validate(scoresShape: try scoresShape(q.shape, k.shape, v.shape), session: session)
+                let masks = try masks(q.shape, k.shape, v.shape)
                 let result = try session.attributing(to: masks.label ?? qkvLabel) {
                     try Reference.scaledDotProductAttention(
                         queries: q, keys: k, values: v, mask: masks.referenceMask, scale: scale)
@@ -235,10 +219,12 @@ struct RunMHA: ParsableCommand {
             let v = value == query ? q : value == key ? k : try load(vFile)
             return (q, k, v)
         }
-        func validate(_ masks: AttentionMaskArguments, query q: [Int], key k: [Int]) throws {
-            // Only when the inputs are [B, L, ·]; otherwise the layer reports the input shape.
-            guard q.count == 3, k.count == 3 else { return }
-            try masks.validate(scoresShape: [q[0], numHeads, q[1], k[1]], session: session)
+        func masks(query q: [Int], key k: [Int]) throws -> AttentionMaskArguments {
+            // Checked only when the inputs are [B, L, ·]; otherwise the layer reports the input shape.
+            try AttentionMaskArguments(
+                causal: causal, mask: mask, keyPadding: keyPaddingMask,
+                scoresShape: q.count == 3 && k.count == 3 ? [q[0], numHeads, q[1], k[1]] : nil,
+                op: "MultiHeadAttention", session: session)
         }
         try session.run(
             heatmap: heatmap, op: "mha", averagingHeadsForOutput: heatmap.isRequested && !self.perHead,
@@ -248,9 +234,7 @@ struct RunMHA: ParsableCommand {
                     try MultiHeadAttention<Float>(stateDict: dict, numHeads: numHeads)
                 }
                 let (q, k, v) = try inputs(session.loader.floatTensor)
-                let masks = try AttentionMaskArguments.load(
-                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
-                try validate(masks, query: q.shape, key: k.shape)
+                let masks = try masks(query: q.shape, key: k.shape)
                 let result = try session.attributing(to: qkvLabel) {
                     try layer(
                         query: q, key: k, value: v, mask: masks.engineMask,
@@ -264,9 +248,7 @@ struct RunMHA: ParsableCommand {
                     try MultiHeadAttention<Double>(stateDict: dict, numHeads: numHeads)
                 }
                 let (q, k, v) = try inputs(session.loader.doubleArray)
-                let masks = try AttentionMaskArguments.load(
-                    causal: causal, mask: mask, keyPadding: keyPaddingMask, loader: session.loader)
-                try validate(masks, query: q.shape, key: k.shape)
+                let masks = try masks(query: q.shape, key: k.shape)
                 let result = try session.attributing(to: qkvLabel) {
                     try Reference.multiHeadAttention(
                         query: q, key: k, value: v, weights: layer.referenceWeights(Double.self),
@@ -283,14 +265,6 @@ enum ActivationArgument: String, ExpressibleByArgument, CaseIterable {
     case geluTanh = "gelu-tanh"
 
     var engine: Activation {
-        switch self {
-        case .relu: .relu
-        case .gelu: .gelu
-        case .geluTanh: .geluTanh
-        }
-    }
-
-    var reference: ReferenceActivation {
         switch self {
         case .relu: .relu
         case .gelu: .gelu
@@ -335,43 +309,38 @@ struct RunEncoderLayer: ParsableCommand {
         let xFile = InputFile("--input", input)
         let weightsFile = InputFile("--weights", weights)
         let layerLabel = "\(weightsFile.label) (--num-heads \(numHeads))"
-        let (numHeads, activation, normFirst, eps) = (numHeads, activation, normFirst, eps)
+        let (numHeads, activation, normFirst, eps) = (numHeads, activation.engine, normFirst, eps)
         guard numHeads >= 1 else { throw session.error("--num-heads \(numHeads)", "expected at least 1 head") }
-        func validate(_ masks: AttentionMaskArguments, _ x: [Int]) throws {
-            guard x.count == 3 else { return }
-            try masks.validate(scoresShape: [x[0], numHeads, x[1], x[1]], session: session)
+        /// The layer from `--weights` in `S` (the reference path reads its weights from it).
+        func layer<S: TensorScalar>(_: S.Type) throws -> TransformerEncoderLayer<S> {
+            let dict = try session.loader.stateDict(weightsFile, as: S.self)
+            return try session.attributing(to: layerLabel) {
+                try TransformerEncoderLayer<S>(
+                    stateDict: dict, numHeads: numHeads, activation: activation, normFirst: normFirst, eps: eps)
+            }
+        }
+        func masks(_ x: [Int]) throws -> AttentionMaskArguments {
+            try AttentionMaskArguments(
+                causal: causal, mask: nil, keyPadding: keyPaddingMask,
+                scoresShape: x.count == 3 ? [x[0], numHeads, x[1], x[1]] : nil, op: "TransformerEncoderLayer",
+                session: session)
         }
         try session.run(
             blas: {
-                let dict = try session.loader.stateDict(weightsFile, as: Float.self)
-                let layer = try session.attributing(to: layerLabel) {
-                    try TransformerEncoderLayer<Float>(
-                        stateDict: dict, numHeads: numHeads, activation: activation.engine, normFirst: normFirst,
-                        eps: eps)
-                }
+                let layer = try layer(Float.self)
                 let x = try session.loader.floatTensor(xFile)
-                let masks = try AttentionMaskArguments.load(
-                    causal: causal, mask: nil, keyPadding: keyPaddingMask, loader: session.loader)
-                try validate(masks, x.shape)
+                let masks = try masks(x.shape)
                 return [try session.attributing(to: xFile.label) { try layer(x, mask: masks.engineMask) }]
             },
             reference: {
-                let dict = try session.loader.stateDict(weightsFile, as: Double.self)
-                let layer = try session.attributing(to: layerLabel) {
-                    try TransformerEncoderLayer<Double>(
-                        stateDict: dict, numHeads: numHeads, activation: activation.engine, normFirst: normFirst,
-                        eps: eps)
-                }
+                let layer = try layer(Double.self)
                 let x = try session.loader.doubleArray(xFile)
-                let masks = try AttentionMaskArguments.load(
-                    causal: causal, mask: nil, keyPadding: keyPaddingMask, loader: session.loader)
-                try validate(masks, x.shape)
+                let masks = try masks(x.shape)
                 return [
                     try session.attributing(to: xFile.label) {
                         try Reference.transformerEncoderLayer(
                             x, weights: layer.referenceWeights(Double.self), activation: activation.reference,
-                            normFirst: normFirst, eps: eps,
-                            mask: masks.referenceMask)
+                            normFirst: normFirst, eps: eps, mask: masks.referenceMask)
                     }
                 ]
             })

@@ -45,19 +45,8 @@ struct RunSquaredDistances: ParsableCommand {
         let files = try operands(inputs, count: 2, session: session, names: "a.npy and b.npy")
         let label = "\(files[0].label), \(files[1].label)"
         try session.run(
-            blas: {
-                let a = try session.loader.floatTensor(files[0])
-                let b = try session.loader.floatTensor(files[1])
-                return [
-                    try session.attributing(to: label) {
-                        try squaredDistances(a, b, method: method.method, centered: centered)
-                    }
-                ]
-            },
-            reference: {
-                let a = try session.loader.doubleArray(files[0])
-                let b = try session.loader.doubleArray(files[1])
-                return [try session.attributing(to: label) { try Reference.squaredDistances(a, b) }]
-            })
+            files, attributingTo: label,
+            blas: { try squaredDistances($0[0], $0[1], method: method.method, centered: centered) },
+            reference: { try Reference.squaredDistances($0[0], $0[1]) })
     }
 }

@@ -14,6 +14,23 @@ extension RunSession {
         case .reference: try write(try reference())
         }
     }
+
+    /// Runs a one-result op on `files`, read as Float tensors for the blas backend and as Double
+    /// arrays for the reference (in the order given), a failure of the op attributed to `label`.
+    func run(
+        _ files: [InputFile], attributingTo label: String, blas: ([Tensor<Float>]) throws -> Tensor<Float>,
+        reference: ([ReferenceArray<Double>]) throws -> ReferenceArray<Double>
+    ) throws {
+        try run(
+            blas: {
+                let tensors = try files.map(loader.floatTensor)
+                return [try attributing(to: label) { try blas(tensors) }]
+            },
+            reference: {
+                let arrays = try files.map(loader.doubleArray)
+                return [try attributing(to: label) { try reference(arrays) }]
+            })
+    }
 }
 
 /// `--input` given a fixed number of times.
@@ -53,14 +70,8 @@ struct RunEinsum: ParsableCommand {
         let files = inputs.map { InputFile("--input", $0) }
         let label = "--equation \"\(equation)\" with \(files.map(\.path).joined(separator: ", "))"
         try session.run(
-            blas: {
-                let tensors = try files.map(session.loader.floatTensor)
-                return [try session.attributing(to: label) { try einsum(equation, tensors) }]
-            },
-            reference: {
-                let arrays = try files.map(session.loader.doubleArray)
-                return [try session.attributing(to: label) { try Reference.einsum(equation, arrays) }]
-            })
+            files, attributingTo: label, blas: { try einsum(equation, $0) },
+            reference: { try Reference.einsum(equation, $0) })
     }
 }
 
@@ -84,16 +95,8 @@ struct RunMatmul: ParsableCommand {
         let files = try operands(inputs, count: 2, session: session, names: "a.npy and b.npy")
         let label = "\(files[0].label) · \(files[1].label)"
         try session.run(
-            blas: {
-                let a = try session.loader.floatTensor(files[0])
-                let b = try session.loader.floatTensor(files[1])
-                return [try session.attributing(to: label) { try matmul(a, b) }]
-            },
-            reference: {
-                let a = try session.loader.doubleArray(files[0])
-                let b = try session.loader.doubleArray(files[1])
-                return [try session.attributing(to: label) { try Reference.matmul(a, b) }]
-            })
+            files, attributingTo: label, blas: { try matmul($0[0], $0[1]) },
+            reference: { try Reference.matmul($0[0], $0[1]) })
     }
 }
 

@@ -14,64 +14,68 @@ struct LineWiseArguments: ParsableArguments {
     var dim: Int = -1
 }
 
-extension LineWiseArguments {
-    /// Runs one line-wise op on `--input` through the chosen backend: the shared body of
-    /// `run softmax` and `run logsoftmax`.
-    func run(
-        op: String, options: RunOptions,
-        blas: @escaping (Tensor<Float>, Int) throws -> Tensor<Float>,
-        reference: @escaping (ReferenceArray<Double>, Int) throws -> ReferenceArray<Double>
-    ) throws {
-        let session = try RunSession(op: op, options: options)
-        let file = InputFile("--input", input)
-        let dim = dim
+/// The line-wise ops of `attend run`: each one's help and its two backends, in one place.
+enum LineWiseOp: String {
+    case softmax
+    case logSoftmax = "logsoftmax"
+
+    var abstract: String {
+        switch self {
+        case .softmax: "Numerically stable softmax along one dimension."
+        case .logSoftmax: "log softmax along one dimension (a line of all -inf gives all -inf)."
+        }
+    }
+
+    var discussion: String {
+        let usage = "attend run \(rawValue) --input x.npy --dim -1 --output out.npy"
+        switch self {
+        case .softmax: return usage + "\n\nA line that is entirely -inf gives zeros (PyTorch gives NaN)."
+        case .logSoftmax: return usage
+        }
+    }
+
+    func blas(_ x: Tensor<Float>, dim: Int) throws -> Tensor<Float> {
+        switch self {
+        case .softmax: try x.softmax(dim: dim)
+        case .logSoftmax: try x.logSoftmax(dim: dim)
+        }
+    }
+
+    func reference(_ x: ReferenceArray<Double>, dim: Int) throws -> ReferenceArray<Double> {
+        switch self {
+        case .softmax: try Reference.softmax(x, dim: dim)
+        case .logSoftmax: try Reference.logSoftmax(x, dim: dim)
+        }
+    }
+}
+
+/// Names one ``LineWiseOp``, so that each op is a subcommand type of its own.
+protocol LineWiseCommand { static var op: LineWiseOp { get } }
+
+/// `attend run softmax|logsoftmax --input x.npy [--dim d]`.
+struct RunLineWise<Command: LineWiseCommand>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: Command.op.rawValue, abstract: Command.op.abstract, discussion: Command.op.discussion)
+    }
+
+    @OptionGroup var arguments: LineWiseArguments
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let (op, dim) = (Command.op, arguments.dim)
+        let session = try RunSession(op: op.rawValue, options: options)
         try session.run(
-            blas: {
-                let x = try session.loader.floatTensor(file)
-                return [try session.attributing(to: "--dim \(dim)") { try blas(x, dim) }]
-            },
-            reference: {
-                let x = try session.loader.doubleArray(file)
-                return [try session.attributing(to: "--dim \(dim)") { try reference(x, dim) }]
-            })
+            [InputFile("--input", arguments.input)], attributingTo: "--dim \(dim)",
+            blas: { try op.blas($0[0], dim: dim) },
+            reference: { try op.reference($0[0], dim: dim) })
     }
 }
 
-struct RunSoftmax: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "softmax",
-        abstract: "Numerically stable softmax along one dimension.",
-        discussion: """
-            attend run softmax --input x.npy --dim -1 --output out.npy
-
-            A line that is entirely -inf gives zeros (PyTorch gives NaN).
-            """)
-
-    @OptionGroup var arguments: LineWiseArguments
-    @OptionGroup var options: RunOptions
-
-    func run() throws {
-        try arguments.run(
-            op: "softmax", options: options,
-            blas: { try $0.softmax(dim: $1) }, reference: { try Reference.softmax($0, dim: $1) })
-    }
-}
-
-struct RunLogSoftmax: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "logsoftmax",
-        abstract: "log softmax along one dimension (a line of all -inf gives all -inf).",
-        discussion: "attend run logsoftmax --input x.npy --dim -1 --output out.npy")
-
-    @OptionGroup var arguments: LineWiseArguments
-    @OptionGroup var options: RunOptions
-
-    func run() throws {
-        try arguments.run(
-            op: "logsoftmax", options: options,
-            blas: { try $0.logSoftmax(dim: $1) }, reference: { try Reference.logSoftmax($0, dim: $1) })
-    }
-}
+enum SoftmaxCommand: LineWiseCommand { static let op = LineWiseOp.softmax }
+enum LogSoftmaxCommand: LineWiseCommand { static let op = LineWiseOp.logSoftmax }
+typealias RunSoftmax = RunLineWise<SoftmaxCommand>
+typealias RunLogSoftmax = RunLineWise<LogSoftmaxCommand>
 
 /// `--input x.npy [--dim d …] [--keepdim]` for the reductions.
 struct ReductionArguments: ParsableArguments {
@@ -94,55 +98,70 @@ extension ReductionArguments {
     /// `run sum`, `run mean` and `run std`.
     func run(
         op: String, options: RunOptions,
-        blas: @escaping (Tensor<Float>, [Int], Bool) throws -> Tensor<Float>,
-        reference: @escaping (ReferenceArray<Double>, [Int], Bool) throws -> ReferenceArray<Double>
+        blas: (Tensor<Float>, [Int], Bool) throws -> Tensor<Float>,
+        reference: (ReferenceArray<Double>, [Int], Bool) throws -> ReferenceArray<Double>
     ) throws {
         let session = try RunSession(op: op, options: options)
-        let file = InputFile("--input", input)
-        let (dims, keep, label) = (dims, keepDim, label)
         try session.run(
-            blas: {
-                let x = try session.loader.floatTensor(file)
-                return [try session.attributing(to: label) { try blas(x, dims, keep) }]
-            },
-            reference: {
-                let x = try session.loader.doubleArray(file)
-                return [try session.attributing(to: label) { try reference(x, dims, keep) }]
-            })
+            [InputFile("--input", input)], attributingTo: label, blas: { try blas($0[0], dims, keepDim) },
+            reference: { try reference($0[0], dims, keepDim) })
     }
 }
 
-struct RunSum: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sum",
-        abstract: "Σ over dimensions (accumulated in Double on the blas backend).",
-        discussion: "attend run sum --input x.npy --dim 1 --output out.npy")
+/// The reductions of `attend run` that take nothing but `--input`, `--dim` and `--keepdim`: each
+/// one's help and its two backends, in one place.
+enum PlainReduction: String {
+    case sum, mean
+
+    var abstract: String {
+        switch self {
+        case .sum: "Σ over dimensions (accumulated in Double on the blas backend)."
+        case .mean: "Arithmetic mean over dimensions."
+        }
+    }
+
+    func blas(_ x: Tensor<Float>, dims: [Int], keepDim: Bool) throws -> Tensor<Float> {
+        switch self {
+        case .sum: try x.sum(dims: dims, keepDim: keepDim)
+        case .mean: try x.mean(dims: dims, keepDim: keepDim)
+        }
+    }
+
+    func reference(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool) throws -> ReferenceArray<Double> {
+        switch self {
+        case .sum: try Reference.sum(x, dims: dims, keepDim: keepDim)
+        case .mean: try Reference.mean(x, dims: dims, keepDim: keepDim)
+        }
+    }
+}
+
+/// Names one ``PlainReduction``, so that each reduction is a subcommand type of its own.
+protocol PlainReductionCommand { static var reduction: PlainReduction { get } }
+
+/// `attend run sum|mean --input x.npy [--dim d …] [--keepdim]`.
+struct RunReduction<Command: PlainReductionCommand>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        let name = Command.reduction.rawValue
+        return CommandConfiguration(
+            commandName: name, abstract: Command.reduction.abstract,
+            discussion: "attend run \(name) --input x.npy --dim 1 --output out.npy")
+    }
 
     @OptionGroup var arguments: ReductionArguments
     @OptionGroup var options: RunOptions
 
     func run() throws {
+        let reduction = Command.reduction
         try arguments.run(
-            op: "sum", options: options,
-            blas: { try $0.sum(dims: $1, keepDim: $2) }, reference: { try Reference.sum($0, dims: $1, keepDim: $2) })
+            op: reduction.rawValue, options: options, blas: { try reduction.blas($0, dims: $1, keepDim: $2) },
+            reference: { try reduction.reference($0, dims: $1, keepDim: $2) })
     }
 }
 
-struct RunMean: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mean",
-        abstract: "Arithmetic mean over dimensions.",
-        discussion: "attend run mean --input x.npy --dim 1 --output out.npy")
-
-    @OptionGroup var arguments: ReductionArguments
-    @OptionGroup var options: RunOptions
-
-    func run() throws {
-        try arguments.run(
-            op: "mean", options: options,
-            blas: { try $0.mean(dims: $1, keepDim: $2) }, reference: { try Reference.mean($0, dims: $1, keepDim: $2) })
-    }
-}
+enum SumCommand: PlainReductionCommand { static let reduction = PlainReduction.sum }
+enum MeanCommand: PlainReductionCommand { static let reduction = PlainReduction.mean }
+typealias RunSum = RunReduction<SumCommand>
+typealias RunMean = RunReduction<MeanCommand>
 
 struct RunStd: ParsableCommand {
     static let configuration = CommandConfiguration(

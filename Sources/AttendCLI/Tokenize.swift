@@ -54,10 +54,3 @@ func loadModel<T>(_ choice: ModelChoice, command: String, _ body: () throws -> T
         throw CLIError("\(command): --model \(choice.name): \(libraryMessage(error))")
     }
 }
-
-/// A value as compact JSON (JSONEncoder; `/` not escaped).
-func jsonText<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}

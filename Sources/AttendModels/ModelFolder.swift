@@ -52,6 +52,15 @@ struct ModelFolder: Sendable {
     func optionalJSONObject(_ name: String) throws -> [String: Any]? {
         has(name) ? try jsonObject(name) : nil
     }
+
+    /// sentence-transformers' `max_seq_length` from `sentence_bert_config.json` (tokens per
+    /// sequence including `[CLS]`/`[SEP]`), or nil when the folder has no such file — the length
+    /// both the tokenizer and the model configuration take from it.
+    func sentenceTransformersMaxSequenceLength() throws -> Int? {
+        let file = "sentence_bert_config.json"
+        guard let object = try optionalJSONObject(file) else { return nil }
+        return try JSONFields(object: object, file: file, folder: self).int("max_seq_length")
+    }
 }
 
 /// Typed access to a JSON object's keys, with errors naming the file and the key.

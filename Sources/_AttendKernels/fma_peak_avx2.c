@@ -5,10 +5,9 @@
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
 double attend_fma_peak_avx2(long iterations, float *result) {
-    // acc ← acc·m + a converges to a / (1 − m) = 1: no overflow, no subnormals, however long.
-    const float m = 0.999f, a = 0.001f, start = 0.5f;
+    const float m = ATTEND_FMA_PEAK_M, a = ATTEND_FMA_PEAK_A, start = ATTEND_FMA_PEAK_START;
     float out[8];
-    long n = iterations > 0 ? iterations : 1;
+    long n = ATTEND_FMA_PEAK_STEPS(iterations);
     __asm__ volatile(
         "vbroadcastss %[m], %%ymm12\n\t"
         "vbroadcastss %[a], %%ymm13\n\t"
@@ -46,7 +45,7 @@ double attend_fma_peak_avx2(long iterations, float *result) {
         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
           "xmm12", "xmm13", "cc");
     *result = out[0];
-    return (double)(iterations > 0 ? iterations : 1) * 12 * 8 * 2;
+    return ATTEND_FMA_PEAK_FLOPS(ATTEND_FMA_PEAK_STEPS(iterations), 12, 8);
 }
 #else
 double attend_fma_peak_avx2(long iterations, float *result) { (void)iterations; *result = 0; return 0; }

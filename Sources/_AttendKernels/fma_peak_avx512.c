@@ -6,9 +6,9 @@
 #if defined(__x86_64__)
 __attribute__((target("avx512f")))
 double attend_fma_peak_avx512(long iterations, float *result) {
-    const float m = 0.999f, a = 0.001f, start = 0.5f;
+    const float m = ATTEND_FMA_PEAK_M, a = ATTEND_FMA_PEAK_A, start = ATTEND_FMA_PEAK_START;
     float out[16];
-    long n = iterations > 0 ? iterations : 1;
+    long n = ATTEND_FMA_PEAK_STEPS(iterations);
     __asm__ volatile(
         "vbroadcastss %[m], %%zmm16\n\t"
         "vbroadcastss %[a], %%zmm17\n\t"
@@ -52,7 +52,7 @@ double attend_fma_peak_avx512(long iterations, float *result) {
         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
           "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "cc");
     *result = out[0];
-    return (double)(iterations > 0 ? iterations : 1) * 16 * 16 * 2;
+    return ATTEND_FMA_PEAK_FLOPS(ATTEND_FMA_PEAK_STEPS(iterations), 16, 16);
 }
 #else
 double attend_fma_peak_avx512(long iterations, float *result) { (void)iterations; *result = 0; return 0; }

@@ -5,9 +5,9 @@
 
 #if defined(__x86_64__)
 double attend_fma_peak_portable(long iterations, float *result) {
-    const float m = 0.999f, a = 0.001f, start = 0.5f;
+    const float m = ATTEND_FMA_PEAK_M, a = ATTEND_FMA_PEAK_A, start = ATTEND_FMA_PEAK_START;
     float out[4];
-    long n = iterations > 0 ? iterations : 1;
+    long n = ATTEND_FMA_PEAK_STEPS(iterations);
     __asm__ volatile(
         "movss %[m], %%xmm12\n\t"  "shufps $0, %%xmm12, %%xmm12\n\t"
         "movss %[a], %%xmm13\n\t"  "shufps $0, %%xmm13, %%xmm13\n\t"
@@ -41,22 +41,25 @@ double attend_fma_peak_portable(long iterations, float *result) {
         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
           "xmm12", "xmm13", "cc");
     *result = out[0];
-    return (double)(iterations > 0 ? iterations : 1) * 12 * 4 * 2;
+    return ATTEND_FMA_PEAK_FLOPS(ATTEND_FMA_PEAK_STEPS(iterations), 12, 4);
 }
 #else
 typedef float attend_f32x4 __attribute__((vector_size(16)));
 
 double attend_fma_peak_portable(long iterations, float *result) {
-    const attend_f32x4 m = {0.999f, 0.999f, 0.999f, 0.999f}, a = {0.001f, 0.001f, 0.001f, 0.001f};
+    const attend_f32x4 m = {ATTEND_FMA_PEAK_M, ATTEND_FMA_PEAK_M, ATTEND_FMA_PEAK_M, ATTEND_FMA_PEAK_M},
+                       a = {ATTEND_FMA_PEAK_A, ATTEND_FMA_PEAK_A, ATTEND_FMA_PEAK_A, ATTEND_FMA_PEAK_A};
+    const attend_f32x4 start = {ATTEND_FMA_PEAK_START, ATTEND_FMA_PEAK_START, ATTEND_FMA_PEAK_START,
+                                ATTEND_FMA_PEAK_START};
     attend_f32x4 acc[12];
-    for (int j = 0; j < 12; j++) acc[j] = (attend_f32x4){0.5f, 0.5f, 0.5f, 0.5f};
-    long n = iterations > 0 ? iterations : 1;
+    for (int j = 0; j < 12; j++) acc[j] = start;
+    long n = ATTEND_FMA_PEAK_STEPS(iterations);
     for (long i = 0; i < n; i++) {
         for (int j = 0; j < 12; j++) acc[j] = acc[j] * m + a;
     }
     attend_f32x4 total = acc[0];
     for (int j = 1; j < 12; j++) total += acc[j];
     *result = total[0];
-    return (double)n * 12 * 4 * 2;
+    return ATTEND_FMA_PEAK_FLOPS(n, 12, 4);
 }
 #endif

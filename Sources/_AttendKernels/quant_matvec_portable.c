@@ -24,6 +24,17 @@ float attend_half_to_float(uint16_t h) {
 
 static inline float half_at(const uint8_t *p) { return attend_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
+// Σ_j q_j·x_j over one 4-bit block: 16 bytes whose low nibbles are elements 0…15 and high nibbles
+// 16…31 (ggml's Q4_0/Q4_1 order), unsigned 0…15, summed in that order (so every caller rounds alike).
+static inline float nibble_dot(const uint8_t *nibbles, const float *xb) {
+    float s = 0;
+    for (int j = 0; j < 16; j++) {
+        s += (float)(nibbles[j] & 0x0F) * xb[j];
+        s += (float)(nibbles[j] >> 4) * xb[j + 16];
+    }
+    return s;
+}
+
 void attend_matvec_q8_0_portable(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin, long row_end) {
     (void)xsum;
     long blocks = cols / 32;
@@ -49,13 +60,7 @@ void attend_matvec_q4_0_portable(const uint8_t *w, long cols, const float *x, co
         float acc = 0;
         for (long b = 0; b < blocks; b++) {
             const uint8_t *block = row + b * 18;
-            const float *xb = x + b * 32;
-            float s = 0;
-            for (int j = 0; j < 16; j++) {
-                s += (float)(block[2 + j] & 0x0F) * xb[j];
-                s += (float)(block[2 + j] >> 4) * xb[j + 16];
-            }
-            acc += half_at(block) * (s - 8 * xsum[b]);
+            acc += half_at(block) * (nibble_dot(block + 2, x + b * 32) - 8 * xsum[b]);
         }
         y[r] = acc;
     }
@@ -68,13 +73,7 @@ void attend_matvec_q4_1_portable(const uint8_t *w, long cols, const float *x, co
         float acc = 0;
         for (long b = 0; b < blocks; b++) {
             const uint8_t *block = row + b * 20;
-            const float *xb = x + b * 32;
-            float s = 0;
-            for (int j = 0; j < 16; j++) {
-                s += (float)(block[4 + j] & 0x0F) * xb[j];
-                s += (float)(block[4 + j] >> 4) * xb[j + 16];
-            }
-            acc += half_at(block) * s + half_at(block + 2) * xsum[b];
+            acc += half_at(block) * nibble_dot(block + 4, x + b * 32) + half_at(block + 2) * xsum[b];
         }
         y[r] = acc;
     }

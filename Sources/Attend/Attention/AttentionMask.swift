@@ -30,8 +30,15 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
     /// Several masks at once, e.g. `[.causal, .keyPadding(padding)]`: masked if any masks it.
     case all([AttentionMask])
 
-    /// Checks the mask against scores of shape `[..., Lq, Lk]`.
-    func validate(scoresShape: [Int], op: String) throws {
+    /// Checks the mask against scores of shape `[..., Lq, Lk]` — the one statement of which masks
+    /// fit which scores, used by every attention path (and by `attend run` before it reads anything
+    /// else): `.mayAttend` and `.additive` must broadcast to the scores without enlarging them,
+    /// `.keyPadding` must be `[B, Lk]` with B the scores' first dimension (or 1).
+    /// - Throws: ``TensorError`` from `op`, naming the mask case, its shape and the scores' shape.
+    public func validate(scoresShape: [Int], op: String) throws {
+        guard scoresShape.count >= 2 else {
+            throw TensorError(op: op, "attention scores must be [..., Lq, Lk], got \(describe(scoresShape))")
+        }
         let (lq, lk) = (scoresShape[scoresShape.count - 2], scoresShape[scoresShape.count - 1])
         switch self {
         case .none, .causal, .causalFromEnd:

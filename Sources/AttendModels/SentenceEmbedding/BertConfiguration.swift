@@ -83,11 +83,7 @@ public struct BertConfiguration: Sendable, Equatable {
             pooling = .mean
         }
 
-        var maxSeq = maxPositions
-        if let st = try folder.optionalJSONObject("sentence_bert_config.json") {
-            maxSeq = try JSONFields(object: st, file: "sentence_bert_config.json", folder: folder).int("max_seq_length")
-        }
-        maxSequenceLength = min(maxSeq, maxPositions)
+        maxSequenceLength = min(try folder.sentenceTransformersMaxSequenceLength() ?? maxPositions, maxPositions)
 
         if folder.has("modules.json") {
             guard

@@ -97,10 +97,7 @@ public struct TokenizerConfiguration: Sendable {
         } else {
             throw folder.missing("tokenizer.json", "nor tokenizer_config.json")
         }
-        if let st = try folder.optionalJSONObject("sentence_bert_config.json") {
-            length = try JSONFields(object: st, file: "sentence_bert_config.json", folder: folder).int("max_seq_length")
-        }
-        maxLength = length ?? 512
+        maxLength = try folder.sentenceTransformersMaxSequenceLength() ?? length ?? 512
         guard maxLength >= 2 else {
             throw folder.invalid(
                 "sentence_bert_config.json", "max_seq_length \(maxLength) leaves no room for [CLS] and [SEP]")

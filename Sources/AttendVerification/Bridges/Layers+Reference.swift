@@ -5,6 +5,17 @@ import RealModule
 // An engine layer's parameters as the reference's weights, and the reference's weights read
 // straight from a PyTorch state_dict (independently of the engine's own state_dict loader).
 
+extension Activation {
+    /// The reference's activation with the same formula.
+    public var reference: ReferenceActivation {
+        switch self {
+        case .relu: .relu
+        case .gelu: .gelu
+        case .geluTanh: .geluTanh
+        }
+    }
+}
+
 extension MultiHeadAttention {
     /// The reference's parameters (in `R`) from the layer's already validated parameters.
     public func referenceWeights<R: ReferenceScalar>(_: R.Type) -> ReferenceMultiHeadAttentionWeights<R> {

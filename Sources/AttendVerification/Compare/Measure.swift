@@ -137,9 +137,7 @@ public enum Measure {
             case .sum:
                 bound = ErrorBounds.float.doubleAccumulatedSum(sum: exact.values, absSum: absSum, n: n)
             case .mean:
-                bound = zip(ErrorBounds.float.relative(exact.values, ulps: 1), absSum).map {
-                    $0 + Double(n) * 0x1p-52 * $1 / Double(Swift.max(n, 1))
-                }
+                bound = ErrorBounds.float.mean(exact.values, absSum: absSum, n: n)
             case .std:
                 bound = ErrorBounds.float.relative(exact.values, ulps: 2)
             }
@@ -180,7 +178,7 @@ public enum Measure {
                 factor * $0 + ErrorBounds.float.u * Swift.abs($1) + Double.leastNormalMagnitude
             }
         } else {
-            let factor = ErrorBounds.float.gamma(4) + Double(d) * 0x1p-53
+            let factor = ErrorBounds.float.gamma(4) + Double(d) * ErrorBounds.doubleRoundoff
             bound = exact.values.map { factor * Swift.abs($0) + Double.leastNormalMagnitude }
         }
         return CaseMeasurement(
@@ -344,16 +342,32 @@ public enum Measure {
             mask: mask.reference(Float.self), scale: Float(s))
         let model = try Propagation.worstCase.attention(queries: qd, keys: kd, values: vd, scale: s, mask: mask)
         let plan = try scaledDotProductAttentionPlan(queries: q.layout, keys: k.layout, values: v.layout, mask: mask)
-        return CaseMeasurement(
+        return outputAndWeights(
+            engine: (engine.output, engine.weights!), exact: (exact.output, exact.weights),
+            float: (float.output, float.weights), model: model, blas: blas, reference: reference,
+            flops: gemmFlops(plan))
+    }
+
+    /// An attention case's two results, the output and the weights, each against the exact
+    /// value, the reference in Float and its bound from the model (whose values give the
+    /// model's deviation).
+    private static func outputAndWeights(
+        engine: (output: Tensor<Float>, weights: Tensor<Float>),
+        exact: (output: ReferenceArray<Double>, weights: ReferenceArray<Double>),
+        float: (output: ReferenceArray<Float>, weights: ReferenceArray<Float>),
+        model: (output: Tracked, weights: Tracked),
+        blas: Double, reference: Double, flops: Double?
+    ) -> CaseMeasurement {
+        CaseMeasurement(
             outputs: [
                 ComparedOutput(
                     "output", engine: engine.output, exact: exact.output, referenceFloat: float.output,
                     bound: model.output.error),
                 ComparedOutput(
-                    "weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights,
+                    "weights", engine: engine.weights, exact: exact.weights, referenceFloat: float.weights,
                     bound: model.weights.error),
             ],
-            blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan),
+            blasSeconds: blas, referenceSeconds: reference, flops: flops,
             modelDeviation: modelDeviation([
                 (model.output.value, exact.output.values), (model.weights.value, exact.weights.values),
             ]))
@@ -383,19 +397,10 @@ public enum Measure {
         let model = Propagation.probabilistic.multiHeadAttention(
             query: Tracked(exact: qd), key: Tracked(exact: kd), value: Tracked(exact: vd), weights: weights,
             mask: try ScoresMask(mask, scoresShape: [b, h, lq, lk]))
-        return CaseMeasurement(
-            outputs: [
-                ComparedOutput(
-                    "output", engine: engine.output, exact: exact.output, referenceFloat: float.output,
-                    bound: model.output.error),
-                ComparedOutput(
-                    "weights", engine: engine.weights!, exact: exact.weights, referenceFloat: float.weights,
-                    bound: model.averagedWeights.error),
-            ],
-            blasSeconds: blas, referenceSeconds: reference, flops: mhaFlops(layer, batch: b, lq: lq, lk: lk),
-            modelDeviation: modelDeviation([
-                (model.output.value, exact.output.values), (model.averagedWeights.value, exact.weights.values),
-            ]))
+        return outputAndWeights(
+            engine: (engine.output, engine.weights!), exact: (exact.output, exact.weights),
+            float: (float.output, float.weights), model: (model.output, model.averagedWeights), blas: blas,
+            reference: reference, flops: mhaFlops(layer, batch: b, lq: lq, lk: lk))
     }
 
     /// The GEMM flops of a multi-head attention call: three projections, two attention
@@ -419,7 +424,7 @@ public enum Measure {
         _ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: AttentionMask<Float>
     ) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try layer(x, mask: mask) }
-        let activation = ReferenceActivation(rawValue: layer.feedForward.activation.rawValue) ?? .relu
+        let activation = layer.feedForward.activation.reference
         let (normFirst, eps) = (layer.normFirst, layer.norm1.eps)
         let weights = layer.referenceWeights(Double.self)
         let xd = x.reference(Double.self)

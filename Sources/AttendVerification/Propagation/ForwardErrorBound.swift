@@ -57,11 +57,6 @@ public struct ForwardErrorBound: Sendable {
     public let bounds: ErrorBounds
     /// u, the unit roundoff of ``bounds``'s scalar (2⁻²⁴ for Float, 2⁻⁵³ for Double).
     public var u: Double { bounds.u }
-    /// Unit roundoff of the Double arithmetic that Attend uses inside LayerNorm and GELU whatever
-    /// the tensor's scalar type (and that NumPy's float64 uses).
-    public static let doubleRoundoff = 0x1p-53
-    /// max |GELU′(x)| over ℝ: 1.12890 for the erf form and 1.12899 for the tanh form.
-    public static let geluLipschitz = 1.13
     /// The smallest normal number of `scalar`: below it the arithmetic has only absolute accuracy
     /// (gradual underflow), so it is added to the bound of every computed value, as
     /// ``ErrorBounds/relative(_:ulps:)`` does. (Masked attention weights, exactly 0, keep a zero bound.)
@@ -150,7 +145,9 @@ public struct ForwardErrorBound: Sendable {
             for i in line where p.values[i] > 0 {
                 let shift = log(pMax / p.values[i])
                 weightError[i] =
-                    p.values[i] * (scoreError[i] + averageError) + p.values[i] * u * (8 + 2 * shift) + underflow
+                    bounds.softmaxWeight(
+                        probability: p.values[i], logitError: scoreError[i], sharedError: averageError, shift: shift)
+                    + underflow
             }
         }
         let deltaP = ReferenceArray(shape: p.shape, values: weightError)
@@ -231,7 +228,7 @@ public struct ForwardErrorBound: Sendable {
     ) throws -> BoundedArray {
         let y = try Reference.layerNorm(x.value, normalizedDims: k, weight: weight, bias: bias, eps: eps)
         let n = x.value.shape.suffix(k).reduce(1, *)
-        let ud = Self.doubleRoundoff
+        let ud = ErrorBounds.doubleRoundoff
         var error = [Double](repeating: 0, count: y.count)
         for group in 0..<(n == 0 ? 0 : y.count / n) {
             let range = (group * n)..<((group + 1) * n)
@@ -264,9 +261,9 @@ public struct ForwardErrorBound: Sendable {
     public func activation(_ x: BoundedArray, _ activation: ReferenceActivation) -> BoundedArray {
         let y = Reference.activate(x.value, activation)
         if activation == .relu { return BoundedArray(y, error: x.error) }
-        let ud = Self.doubleRoundoff
+        let ud = ErrorBounds.doubleRoundoff
         let error = y.values.indices.map { i in
-            Self.geluLipschitz * x.error.values[i] + u * Swift.abs(y.values[i])
+            ErrorBounds.geluLipschitz * x.error.values[i] + u * Swift.abs(y.values[i])
                 + ud * (2 * Swift.abs(x.value.values[i]) + 2 * Swift.abs(y.values[i])) + underflow
         }
         return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: error))

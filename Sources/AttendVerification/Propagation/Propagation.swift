@@ -201,7 +201,9 @@ public struct Propagation: Sendable {
             for j in range where kept[j] { p[j] /= total }
             let shared = aggregate(range.lazy.filter { kept[$0] }.map { p[$0] * scoreError[$0] })
             for j in range where kept[j] {
-                pError[j] = p[j] * (scoreError[j] + shared) + p[j] * u * (8 + 2 * Swift.abs(scores[j] - m)) + 1e-45
+                pError[j] =
+                    ErrorBounds.float.softmaxWeight(
+                        probability: p[j], logitError: scoreError[j], sharedError: shared, shift: scores[j] - m) + 1e-45
             }
         }
 
@@ -271,7 +273,7 @@ public struct Propagation: Sendable {
                 let propagated =
                     Swift.abs(w) / sigma * (x.error[base + i] + meanError + Swift.abs(normalized) * meanWeighted)
                 let own =
-                    2 * u * Swift.abs(out) + 8 * Double(n) * 0x1p-53
+                    2 * u * Swift.abs(out) + 8 * Double(n) * ErrorBounds.doubleRoundoff
                     * (Swift.abs(normalized * w) + Swift.abs(b) + Swift.abs(w))
                 e[base + i] = propagated + own + Double(Float.leastNormalMagnitude)
             }
@@ -279,7 +281,8 @@ public struct Propagation: Sendable {
         return Tracked(shape: x.shape, value: y, error: e)
     }
 
-    /// ReLU is 1-Lipschitz and exact; GELU (erf or tanh form) has |f′| ≤ 1.13 and is computed in
+    /// ReLU is 1-Lipschitz and exact; GELU (erf or tanh form) has |f′| ≤ 1.13
+    /// (``ErrorBounds/geluLipschitz``) and is computed in
     /// Double, rounded once (2u·|y|).
     public func activation(_ x: Tracked, _ kind: ReferenceActivation) -> Tracked {
         let values = Reference.activate(ReferenceArray(shape: [x.value.count], values: x.value), kind).values
@@ -287,7 +290,9 @@ public struct Propagation: Sendable {
         case .relu:
             return Tracked(shape: x.shape, value: values, error: x.error)
         case .gelu, .geluTanh:
-            let e = zip(x.error, values).map { 1.13 * $0 + 2 * u * Swift.abs($1) + Double(Float.leastNormalMagnitude) }
+            let e = zip(x.error, values).map {
+                ErrorBounds.geluLipschitz * $0 + 2 * u * Swift.abs($1) + Double(Float.leastNormalMagnitude)
+            }
             return Tracked(shape: x.shape, value: values, error: e)
         }
     }
@@ -301,40 +306,34 @@ public struct Propagation: Sendable {
 
     /// `[B, L, H·d]` → `[B·H, L, d]` (a permutation: no error).
     public func splitHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
+        permutingHeads(x, batch: batch, length: length, heads: heads, width: width, split: true)
+    }
+
+    /// `[B·H, L, d]` → `[B, L, H·d]` (the inverse of ``splitHeads(_:batch:length:heads:width:)``).
+    public func mergeHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
+        permutingHeads(x, batch: batch, length: length, heads: heads, width: width, split: false)
+    }
+
+    /// Moves every value and its error between the token-major `[B, L, H·d]` and the head-major
+    /// `[B·H, L, d]` layout (`split`: from the first to the second).
+    private func permutingHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int, split: Bool) -> Tracked {
         var value = [Double](repeating: 0, count: x.value.count)
         var error = value
         for b in 0..<batch {
             for l in 0..<length {
                 for h in 0..<heads {
                     for d in 0..<width {
-                        let from = ((b * length + l) * heads + h) * width + d
-                        let to = (((b * heads + h) * length) + l) * width + d
+                        let tokenMajor = ((b * length + l) * heads + h) * width + d
+                        let headMajor = (((b * heads + h) * length) + l) * width + d
+                        let (from, to) = split ? (tokenMajor, headMajor) : (headMajor, tokenMajor)
                         value[to] = x.value[from]
                         error[to] = x.error[from]
                     }
                 }
             }
         }
-        return Tracked(shape: [batch * heads, length, width], value: value, error: error)
-    }
-
-    /// `[B·H, L, d]` → `[B, L, H·d]` (the inverse of ``splitHeads(_:batch:length:heads:width:)``).
-    public func mergeHeads(_ x: Tracked, batch: Int, length: Int, heads: Int, width: Int) -> Tracked {
-        var value = [Double](repeating: 0, count: x.value.count)
-        var error = value
-        for b in 0..<batch {
-            for h in 0..<heads {
-                for l in 0..<length {
-                    for d in 0..<width {
-                        let from = (((b * heads + h) * length) + l) * width + d
-                        let to = ((b * length + l) * heads + h) * width + d
-                        value[to] = x.value[from]
-                        error[to] = x.error[from]
-                    }
-                }
-            }
-        }
-        return Tracked(shape: [batch, length, heads * width], value: value, error: error)
+        let shape = split ? [batch * heads, length, width] : [batch, length, heads * width]
+        return Tracked(shape: shape, value: value, error: error)
     }
 
     /// `[B·H, …]` → `[B, …]` averaged over heads (Double accumulation, rounded once).

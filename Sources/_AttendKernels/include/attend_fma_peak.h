@@ -8,6 +8,16 @@
 #ifndef ATTEND_FMA_PEAK_H
 #define ATTEND_FMA_PEAK_H
 
+// The recurrence every loop runs on each lane, acc ← acc·M + A from acc = START: it converges to
+// A / (1 − M) = 1, so it never overflows or reaches subnormals however long it runs. Each loop
+// runs at least one iteration (ATTEND_FMA_PEAK_STEPS) and performs steps × chains × lanes × 2
+// flops (ATTEND_FMA_PEAK_FLOPS; a multiply-add counts as 2).
+#define ATTEND_FMA_PEAK_M 0.999f
+#define ATTEND_FMA_PEAK_A 0.001f
+#define ATTEND_FMA_PEAK_START 0.5f
+#define ATTEND_FMA_PEAK_STEPS(iterations) ((iterations) > 0 ? (iterations) : 1)
+#define ATTEND_FMA_PEAK_FLOPS(steps, chains, lanes) ((double)(steps) * (chains) * (lanes) * 2)
+
 /// 16 chains of 16-lane `vfmadd213ps` on ZMM registers per iteration. Requires AVX-512F with the
 /// OS's ZMM state enabled (attend_cpu_features.avx512f).
 double attend_fma_peak_avx512(long iterations, float *result);

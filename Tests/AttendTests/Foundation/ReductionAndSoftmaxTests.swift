@@ -22,9 +22,7 @@ struct ReductionAndSoftmaxTests {
             let exactMean = try Reference.mean(r, dims: dims, keepDim: keep)
             expectWithinBound(
                 try x.mean(dims: dims, keepDim: keep), exactMean,
-                bound: ErrorBounds.float.relative(exactMean.values, ulps: 1).enumerated().map {
-                    $1 + Double(n) * 0x1p-52 * absSum.values[$0] / Double(n)
-                }, "mean \(dims)")
+                bound: ErrorBounds.float.mean(exactMean.values, absSum: absSum.values, n: n), "mean \(dims)")
             for unbiased in [true, false] {
                 let exactVar = try Reference.variance(r, dims: dims, unbiased: unbiased, keepDim: keep)
                 expectWithinBound(
@@ -78,15 +76,12 @@ struct ReductionAndSoftmaxTests {
             let exact = try Reference.softmax(x.reference, dim: dim)
             let maxes = try Reference.max(x.reference, dims: [dim], keepDim: true)
             let shift = try Reference.subtract(x.reference, maxes).values
-            let bound = zip(exact.values, shift).map { p, s in p * ErrorBounds.float.u * (8 + 2 * Swift.abs(s)) + 1e-45
-            }
+            let bound = ErrorBounds.float.softmax(probabilities: exact.values, shifts: shift)
             expectWithinBound(try x.softmax(dim: dim), exact, bound: bound, "softmax dim \(dim)")
             let exactLog = try Reference.logSoftmax(x.reference, dim: dim)
             expectWithinBound(
                 try x.logSoftmax(dim: dim), exactLog,
-                bound: exactLog.values.enumerated().map {
-                    8 * ErrorBounds.float.u * (Swift.abs($1) + Swift.abs(shift[$0]) + 1)
-                }, "logSoftmax dim \(dim)")
+                bound: ErrorBounds.float.logSoftmax(values: exactLog.values, shifts: shift), "logSoftmax dim \(dim)")
         }
     }
 

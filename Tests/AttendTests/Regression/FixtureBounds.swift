@@ -45,7 +45,11 @@ extension ForwardErrorBound {
     func softmax(_ x: ReferenceArray<Double>, dim: Int, exact p: ReferenceArray<Double>) throws -> [Double] {
         let shifted = try Reference.subtract(x, Reference.max(x, dims: [dim], keepDim: true))
         return p.values.indices.map { i in
-            p.values[i] == 0 ? underflow : p.values[i] * u * (8 + 2 * Swift.abs(shifted.values[i])) + underflow
+            p.values[i] == 0
+                ? underflow
+                : bounds.softmaxWeight(
+                    probability: p.values[i], logitError: 0, sharedError: 0, shift: shifted.values[i])
+                    + underflow
         }
     }
 
@@ -86,8 +90,8 @@ extension ForwardErrorBound {
         let meanMagnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
         let divisor = Double(unbiased ? n - 1 : n)
         return v.values.indices.map { i in
-            let meanError = Double(n + 1) * Self.doubleRoundoff * meanMagnitude.values[i]
-            return u * Swift.abs(v.values[i]) + Double(n + 3) * Self.doubleRoundoff * Swift.abs(v.values[i])
+            let meanError = Double(n + 1) * ErrorBounds.doubleRoundoff * meanMagnitude.values[i]
+            return u * Swift.abs(v.values[i]) + Double(n + 3) * ErrorBounds.doubleRoundoff * Swift.abs(v.values[i])
                 + Double(n) * meanError * meanError / divisor + underflow
         }
     }
@@ -149,7 +153,7 @@ extension ForwardErrorBound {
         y.values.indices.map { index in
             let (p, j) = (index / dim, index % dim)
             let angle = Double(p) / pow(10000, Double(j - j % 2) / Double(dim))
-            return u * Swift.abs(y.values[index]) + Self.doubleRoundoff * (12 * angle + 1) + underflow
+            return u * Swift.abs(y.values[index]) + ErrorBounds.doubleRoundoff * (12 * angle + 1) + underflow
         }
     }
 }
