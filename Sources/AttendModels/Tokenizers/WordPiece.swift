@@ -1,3 +1,5 @@
+import Foundation
+
 /// The WordPiece model: greedy longest-match-first segmentation of one word against a vocabulary.
 ///
 ///     "unaffable" → ["un", "##aff", "##able"]
@@ -15,6 +17,11 @@ public struct WordPiece: Sendable {
     public let unknownID: Int
     public let continuingSubwordPrefix: String
     public let maxInputCharsPerWord: Int
+    /// The most Unicode scalars a piece can have and still equal a vocabulary token: the longest
+    /// token's canonical decomposition (`String` equality is canonical equivalence, and no string
+    /// has more scalars than its NFD). Candidates longer than this are never looked up, so a word
+    /// costs O(length · longest²), not O(length³).
+    let longestTokenScalars: Int
 
     /// `unknownToken` must be in `vocabulary` (``TokenizerConfiguration`` checks it and throws first).
     init(
@@ -29,6 +36,8 @@ public struct WordPiece: Sendable {
         self.unknownID = vocabulary[unknownToken]!
         self.continuingSubwordPrefix = continuingSubwordPrefix
         self.maxInputCharsPerWord = maxInputCharsPerWord
+        longestTokenScalars =
+            vocabulary.keys.lazy.map { $0.decomposedStringWithCanonicalMapping.unicodeScalars.count }.max() ?? 0
     }
 
     /// The ids of one word's pieces, appended to `ids`.
@@ -40,7 +49,7 @@ public struct WordPiece: Sendable {
         let mark = ids.count
         var start = 0
         while start < word.count {
-            var end = word.count
+            var end = min(word.count, start + longestTokenScalars)
             var match: Int?
             while start < end {
                 var candidate = start > 0 ? continuingSubwordPrefix : ""
