@@ -64,7 +64,7 @@ let package = Package(
         ),
 
         // What each fuzz harness does with an input; replayed over the committed corpora by the tests.
-        .target(name: "_AttendFuzzTargets", dependencies: ["Attend"]),
+        .target(name: "_AttendFuzzTargets", dependencies: ["Attend", "AttendModels"]),
 
         // MARK: - Command-line tool
         .executableTarget(

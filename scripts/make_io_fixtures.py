@@ -78,6 +78,7 @@ def main():
         z.writestr("a.npy", member.getvalue())
 
     write_unfinished_deflate_npz()
+    write_open_stored_block_npz()
     write_zip64_npz()
 
     # --- .safetensors, written by hand ---
@@ -107,15 +108,32 @@ def main():
 def write_unfinished_deflate_npz():
     """unfinished_deflate.npz: a crafted archive, valid as ZIP, whose one deflated member's stream
     stops without its final block (flushed with Z_SYNC_FLUSH, not Z_FINISH) after a quarter of the
-    data. The directory claims the full size and the full data's CRC-32. ZIPFoundation 0.9.20's
-    Linux inflate loop never returns on such a member (weichsel/ZIPFoundation#389); readers must
-    report it as truncated, quickly. Written by hand with struct, since zipfile always finishes
-    its deflate streams."""
+    data. The directory claims the full size and the full data's CRC-32; readers must report it as
+    truncated, quickly. ZIPFoundation 0.9.20's own extraction returns an error on this one (its
+    inflate reads on past the member into the central directory, which is not valid deflate);
+    open_stored_block.npz below is the variant it never returns on. Written by hand with struct,
+    since zipfile always finishes its deflate streams."""
+    write_crafted_deflate_npz("unfinished_deflate.npz", b"")
+
+
+def write_open_stored_block_npz():
+    """open_stored_block.npz: as unfinished_deflate.npz, but the stream then opens a stored block
+    (header byte 0, LEN = 65535) that the rest of the file cannot fill. A reader that, like
+    ZIPFoundation 0.9.20 on Linux, feeds inflate the bytes after the member takes the central
+    directory and end record as that block's contents, reaches the end of the file still inside
+    the block, and loops forever on empty reads (weichsel/ZIPFoundation#389). Measured by
+    scripts/check_zipfoundation_inflate.sh."""
+    write_crafted_deflate_npz("open_stored_block.npz", b"\x00" + struct.pack("<HH", 0xFFFF, 0x0000))
+
+
+def write_crafted_deflate_npz(filename, tail):
+    """One member "a.npy" (np.arange(65536) as <f4) whose deflate stream is the first quarter of
+    the data, sync-flushed, then `tail`; the ZIP records claim the full size and CRC-32."""
     member = io.BytesIO()
     np.save(member, np.arange(65536, dtype="<f4"))   # 256 KiB of data
     raw = member.getvalue()
     deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
-    stream = deflater.compress(raw[: len(raw) // 4]) + deflater.flush(zlib.Z_SYNC_FLUSH)
+    stream = deflater.compress(raw[: len(raw) // 4]) + deflater.flush(zlib.Z_SYNC_FLUSH) + tail
     name = b"a.npy"
     crc = zlib.crc32(raw)
     # local header: signature, version 20, flags 0, method 8, time, date, crc, sizes, name/extra lengths
@@ -125,7 +143,7 @@ def write_unfinished_deflate_npz():
     body = local + name + stream
     directory = central + name
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(directory), len(body), 0)
-    with open(path("unfinished_deflate.npz"), "wb") as f:
+    with open(path(filename), "wb") as f:
         f.write(body + directory + end)
 
 

@@ -1,4 +1,5 @@
 import Attend
+import AttendModels
 import Foundation
 
 /// What each fuzz harness does with one input: decode it with one of Attend's readers or parsers,
@@ -22,6 +23,16 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// equation, the bytes after it give operand ranks and extents (0…3, see `einsumOperands`);
     /// the plan is made and, when small, executed on Float tensors.
     case einsum
+    /// `GGUFFile(data:name:)` on the bytes, then every tensor of at most `ggufElementLimit`
+    /// elements dequantized and every metadata value summarized (see `FuzzTarget+GGUF.swift`).
+    case gguf
+    /// A BERT WordPiece tokenizer read from a model folder made of the input: `vocab.txt`, a NUL,
+    /// the text to tokenize, and optionally a NUL and `tokenizer.json` (see
+    /// `FuzzTarget+Tokenizers.swift`).
+    case wordpiece
+    /// A byte-level BPE tokenizer from GGUF metadata (`BytePairEncoding(gguf:)`): a little-endian
+    /// UInt16 text length, the text, then the GGUF bytes; the text is encoded and decoded.
+    case bpe
 
     /// Runs the harness body on `data`. Errors the reader throws are the expected outcome for bad
     /// input and are returned, not rethrown, so callers can count them.
@@ -33,6 +44,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .npz: _ = try NPZ.decode(data, name: "fuzz.npz")
             case .safetensors: _ = try SafeTensors.decode(data, name: "fuzz.safetensors")
             case .einsum: try Self.einsum(data)
+            case .gguf: try Self.gguf(data)
+            case .wordpiece: try Self.wordPiece(data)
+            case .bpe: try Self.bytePairEncoding(data)
             }
             return nil
         } catch {

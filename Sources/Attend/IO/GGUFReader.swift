@@ -23,13 +23,15 @@ struct GGUFReader {
         return value
     }
 
-    /// A u64 count or length that must fit `Int` and be at most `limit`.
-    mutating func count(_ what: @autoclosure () -> String, atMost limit: Int, unit: Int = 1) throws(FileFormatError)
-        -> Int
-    {
+    /// A u64 count or length whose `unit`-byte items must fit in the bytes left after it.
+    ///
+    /// The bound is taken after the count itself is read: a length that also claims the count's
+    /// own 8 bytes would run past the end of the file (found by the `bpe` fuzz harness: a string
+    /// read 8 bytes beyond the buffer).
+    mutating func count(_ what: @autoclosure () -> String, unit: Int = 1) throws(FileFormatError) -> Int {
         let start = position
         let declared = try integer(UInt64.self, what())
-        guard declared <= UInt64(Int.max), Int(declared) <= limit / Swift.max(unit, 1) else {
+        guard declared <= UInt64(Int.max), Int(declared) <= remaining / Swift.max(unit, 1) else {
             throw .malformed(
                 file,
                 "\(what()) is \(declared) at offset \(start), more than the \(remaining) bytes left in the file can hold"
@@ -40,7 +42,7 @@ struct GGUFReader {
 
     /// A GGUF string: u64 byte length, then that many bytes of UTF-8.
     mutating func string(_ what: @autoclosure () -> String) throws(FileFormatError) -> String {
-        let length = try count("the length of \(what())", atMost: remaining)
+        let length = try count("the length of \(what())")
         let bytes = UnsafeRawBufferPointer(rebasing: raw[position..<(position + length)])
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed(file, "\(what()) at offset \(position) is not valid UTF-8")
@@ -73,7 +75,7 @@ struct GGUFReader {
             guard let width = Self.minimumWidth(of: elementType) else {
                 throw .malformed(file, "\(what) is an array of unknown value type \(elementType) (GGUF types are 0…12)")
             }
-            let n = try count("the element count of \(what)", atMost: remaining, unit: width)
+            let n = try count("the element count of \(what)", unit: width)
             var elements: [GGUFValue] = []
             elements.reserveCapacity(n)
             for i in 0..<n {

@@ -32,8 +32,11 @@ public struct BytePairEncoding: Sendable {
     /// A byte whose character is not in the vocabulary (SmolLM2 lacks some control bytes) is
     /// dropped when encoding, as Hugging Face's tokenizer does when the model has no unknown token.
     /// - Throws: ``TokenizerError`` when a merge names a token that is not in the vocabulary or a
-    ///   merged token is missing.
+    ///   merged token is missing, or a special token id is outside the vocabulary.
     public init(tokens: [String], merges: [String], specialTokenIDs: Set<Int>, preTokenizer: PreTokenizer) throws {
+        if let outside = specialTokenIDs.sorted().first(where: { !tokens.indices.contains($0) }) {
+            throw TokenizerError("special token id \(outside) is outside the vocabulary 0..<\(tokens.count)")
+        }
         self.tokens = tokens
         self.preTokenizer = preTokenizer
         self.specialTokenIDs = specialTokenIDs
@@ -56,8 +59,11 @@ public struct BytePairEncoding: Sendable {
         }
         self.merges = table
         self.byteSymbols = (0..<256).map { ids[String(Character(ByteLevelTable.characters[$0]))] }
-        specials = specialTokenIDs.sorted().map { (Array(tokens[$0].unicodeScalars), $0) }
-            .sorted { $0.text.count > $1.text.count }
+        // An empty special token cannot be written in a text (matching it would never advance).
+        specials = specialTokenIDs.sorted().filter { !tokens[$0].isEmpty }.map {
+            (Array(tokens[$0].unicodeScalars), $0)
+        }
+        .sorted { $0.text.count > $1.text.count }
         tokenBytes = tokens.enumerated().map { id, token in
             if specialTokenIDs.contains(id) { return Array(token.utf8) }
             // Characters outside the table (none in a well-formed vocabulary) decode as their UTF-8.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The WordPiece model: greedy longest-match-first segmentation of one word against a vocabulary.
 ///
 ///     "unaffable" → ["un", "##aff", "##able"]
@@ -19,6 +21,11 @@ public struct WordPiece: Sendable {
     public let continuingSubwordPrefix: String
     /// Words longer than this many Unicode scalars become ``unknownToken`` whole (100 in BERT).
     public let maxInputCharsPerWord: Int
+    /// The most Unicode scalars a piece can have and still equal a vocabulary token: the longest
+    /// token's canonical decomposition (`String` equality is canonical equivalence, and no string
+    /// has more scalars than its NFD). Candidates longer than this are never looked up, so a word
+    /// costs O(length · longest²), not O(length³).
+    let longestTokenScalars: Int
 
     /// `unknownToken` must be in `vocabulary` (``TokenizerConfiguration`` checks it and throws first).
     init(
@@ -33,6 +40,8 @@ public struct WordPiece: Sendable {
         self.unknownID = vocabulary[unknownToken]!
         self.continuingSubwordPrefix = continuingSubwordPrefix
         self.maxInputCharsPerWord = maxInputCharsPerWord
+        longestTokenScalars =
+            vocabulary.keys.lazy.map { $0.decomposedStringWithCanonicalMapping.unicodeScalars.count }.max() ?? 0
     }
 
     /// The ids of one word's pieces, appended to `ids`.
@@ -44,7 +53,7 @@ public struct WordPiece: Sendable {
         let mark = ids.count
         var start = 0
         while start < word.count {
-            var end = word.count
+            var end = min(word.count, start + longestTokenScalars)
             var match: Int?
             while start < end {
                 var candidate = start > 0 ? continuingSubwordPrefix : ""

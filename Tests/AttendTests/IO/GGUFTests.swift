@@ -170,6 +170,14 @@ struct GGUFReaderTests {
         expectFormatError(file: "m.gguf", "the length of metadata key 0 is 1099511627776") {
             _ = try open(GGUFCraft.file(kv: kv, kvEntries: 1))
         }
+        // A key length that also counts its own 8-byte field: 40 bytes claimed, 32 left after the
+        // field (16 of key, 16 of padding). Read 8 bytes past the end before the fix (bpe fuzz).
+        var own: [UInt8] = []
+        LittleEndianBytes.append(UInt64(40), to: &own)
+        own += [UInt8](repeating: 0x61, count: 16)
+        expectFormatError(file: "m.gguf", "the length of metadata key 0 is 40", "32 bytes left") {
+            _ = try open(GGUFCraft.file(kv: own, kvEntries: 1))
+        }
         var array: [UInt8] = []
         GGUFCraft.string("a", into: &array)
         LittleEndianBytes.append(UInt32(9), to: &array)
