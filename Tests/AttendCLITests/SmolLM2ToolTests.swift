@@ -29,21 +29,10 @@ struct SmolLM2ToolTests {
     }
 
     static func fixture() throws -> Fixture {
-        let url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/models/smollm2.json")
-        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: FetchedModels.fixtureURL("smollm2.json")))
     }
 
-    static func requireModel() throws {
-        let env = ProcessInfo.processInfo.environment
-        let base =
-            env["ATTEND_CACHE"].flatMap { $0.isEmpty ? nil : $0 }.map { $0 + "/models" }
-            ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache/attend/models"
-        try #require(
-            FileManager.default.fileExists(atPath: base + "/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
-            "SmolLM2 is not in \(base)/smollm2: run `python3 scripts/fetch_model.py smollm2` (scripts/test does)")
-    }
+    static func requireModel() throws { try FetchedModels.require("smollm2", file: "SmolLM2-135M-Instruct.Q4_1.gguf") }
 
     static func tokenize(_ text: String) throws -> TokenizeOutput {
         let outcome = try AttendTool.run(["tokenize", "--model", "smollm2", "--json", text])
