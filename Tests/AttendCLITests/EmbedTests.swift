@@ -23,22 +23,10 @@ struct EmbedTests {
     }
 
     static func fixture() throws -> Fixture {
-        let url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/models/minilm.json")
-        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: FetchedModels.fixtureURL("minilm.json")))
     }
 
-    static func requireModel() throws {
-        let env = ProcessInfo.processInfo.environment
-        let base =
-            env["ATTEND_CACHE"].flatMap { $0.isEmpty ? nil : $0 }.map { $0 + "/models" }
-            ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache/attend/models"
-        try #require(
-            FileManager.default.fileExists(atPath: base + "/minilm/model.safetensors"),
-            "all-MiniLM-L6-v2 is not in \(base)/minilm: run `python3 scripts/fetch_model.py minilm` (scripts/test does)"
-        )
-    }
+    static func requireModel() throws { try FetchedModels.require("minilm", file: "model.safetensors") }
 
     @Test("tokenize --json prints the reference's ids and tokens")
     func tokenizeJSON() throws {

@@ -24,11 +24,7 @@ void attend_matvec_q8_0_portable(const uint8_t *w, long cols, const float *x, co
 void attend_matvec_q4_0_portable(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin, long row_end);
 void attend_matvec_q4_1_portable(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin, long row_end);
 
-/// Dequantizes `blocks` consecutive blocks of 32 elements into y (portable C; the same
-/// formulas as above, one rounding for d·q + m).
-void attend_dequantize_q8_0(const uint8_t *w, long blocks, float *y);
-void attend_dequantize_q4_0(const uint8_t *w, long blocks, float *y);
-void attend_dequantize_q4_1(const uint8_t *w, long blocks, float *y);
+// Dequantization into float32 panels: attend_quant_dequantize.h.
 
 /// IEEE binary16 bits → float (exact).
 float attend_half_to_float(uint16_t bits);

@@ -55,21 +55,24 @@ enum GGUFCraft {
 
 @Suite("GGUF dequantization of hand-made blocks")
 struct GGUFDequantizationTests {
-    private func decode(_ type: GGUFTensorType, _ bytes: [UInt8], count: Int) -> [Float] {
+    private func decode(_ type: GGUFTensorType, _ bytes: [UInt8], count: Int, path: KernelPath = .portable) -> [Float] {
         var out = [Float](repeating: .nan, count: count)
         bytes.withUnsafeBytes { raw in
             out.withUnsafeMutableBufferPointer {
-                GGUFDequantization.dequantize(type, from: raw.baseAddress!, count: count, into: $0.baseAddress!)
+                GGUFDequantization.dequantize(
+                    type, from: raw.baseAddress!, count: count, into: $0.baseAddress!, avx2: path == .avx2)
             }
         }
         return out
     }
 
-    @Test("Q4_1: value = d·q + m, low nibbles are elements 0–15 and high nibbles 16–31")
-    func q4_1() {
+    @Test(
+        "Q4_1: value = d·q + m, low nibbles are elements 0–15 and high nibbles 16–31 (every kernel path)",
+        arguments: KernelPath.supported)
+    func q4_1(path: KernelPath) {
         // d = 0.5, m = −1; byte j = (j+1)·16 + j: low nibble j → element j, high nibble j+1 → element j+16.
         let block = GGUFCraft.half(0.5) + GGUFCraft.half(-1) + (0..<16).map { UInt8(($0 + 1) % 16 * 16 + $0) }
-        let x = decode(.q4_1, block, count: 32)
+        let x = decode(.q4_1, block, count: 32, path: path)
         for j in 0..<16 {
             #expect(x[j] == 0.5 * Float(j) - 1, "element \(j)")
             #expect(x[j + 16] == 0.5 * Float((j + 1) % 16) - 1, "element \(j + 16)")
@@ -77,19 +80,19 @@ struct GGUFDequantizationTests {
         #expect(x[0] == -1 && x[1] == -0.5 && x[16] == -0.5 && x[31] == -1)  // byte 15 = 0x0F: high nibble 0
     }
 
-    @Test("Q4_0: value = d·(q − 8), same nibble order")
-    func q4_0() {
+    @Test("Q4_0: value = d·(q − 8), same nibble order (every kernel path)", arguments: KernelPath.supported)
+    func q4_0(path: KernelPath) {
         let block = GGUFCraft.half(0.25) + (0..<16).map { UInt8(15 - $0) << 4 | UInt8($0) }
-        let x = decode(.q4_0, block, count: 32)
+        let x = decode(.q4_0, block, count: 32, path: path)
         #expect(x[0] == -2 && x[8] == 0 && x[15] == 1.75)  // q = 0, 8, 15
         #expect(x[16] == 1.75 && x[31] == -2)  // q = 15, 0
     }
 
-    @Test("Q8_0: value = d·q with q a signed byte, two blocks")
-    func q8_0() {
+    @Test("Q8_0: value = d·q with q a signed byte, two blocks (every kernel path)", arguments: KernelPath.supported)
+    func q8_0(path: KernelPath) {
         let first = GGUFCraft.half(0.5) + (0..<32).map { UInt8(bitPattern: Int8($0 - 16)) }
         let second = GGUFCraft.half(-2) + [UInt8](repeating: 0x7F, count: 31) + [0x80]
-        let x = decode(.q8_0, first + second, count: 64)
+        let x = decode(.q8_0, first + second, count: 64, path: path)
         #expect(x[0] == -8 && x[16] == 0 && x[31] == 7.5)
         #expect(x[32] == -254 && x[63] == 256)
     }

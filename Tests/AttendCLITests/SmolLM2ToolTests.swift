@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// `attend tokenize --model smollm2` and `attend generate` on the fetched SmolLM2-135M-Instruct,
+/// against the float64 NumPy reference's fixture (Tests/Fixtures/models/smollm2.json,
+/// scripts/smollm2_reference.py). Without the model these tests fail with the fetch command —
+/// scripts/test fetches it first.
+@Suite("attend tokenize --model smollm2 and attend generate")
+struct SmolLM2ToolTests {
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The stored properties are the fixture's JSON keys, written by scripts/smollm2_reference.py.
+    struct Fixture: Decodable {
+        struct Tokens: Decodable {
+            let text: String
+            let ids: [Int]
+        }
+        struct Greedy: Decodable {
+            let prompt: String
+            let prompt_ids: [Int]
+            let generated_ids: [Int]
+        }
+        let tokens: [Tokens]
+        let greedy: [Greedy]
+    }
+
+    struct TokenizeOutput: Decodable {
+        let ids: [Int]
+        let tokens: [String]
+    }
+
+    static func fixture() throws -> Fixture {
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: FetchedModels.fixtureURL("smollm2.json")))
+    }
+
+    static func requireModel() throws { try FetchedModels.require("smollm2", file: "SmolLM2-135M-Instruct.Q4_1.gguf") }
+
+    static func tokenize(_ text: String) throws -> TokenizeOutput {
+        let outcome = try AttendTool.run(["tokenize", "--model", "smollm2", "--json", text])
+        try #require(outcome.status == 0, "\(outcome)")
+        return try JSONDecoder().decode(TokenizeOutput.self, from: Data(outcome.stdout.utf8))
+    }
+
+    @Test("tokenize --model smollm2 --json prints the reference's ids for every fixture string, one token per id")
+    func idsEqualReference() throws {
+        try Self.requireModel()
+        for entry in try Self.fixture().tokens {
+            let got = try Self.tokenize(entry.text)
+            #expect(got.ids == entry.ids, "\(entry.text.debugDescription)")
+            #expect(got.tokens.count == got.ids.count, "\(entry.text.debugDescription)")
+        }
+    }
+
+    @Test("tokens are the byte-level BPE strings (space as Ġ, newline as Ċ) and special tokens stay whole")
+    func tokenStrings() throws {
+        try Self.requireModel()
+        // GPT-2's byte ↔ unicode table: byte 0x20 is U+0120 "Ġ", byte 0x0A is U+010A "Ċ".
+        #expect(try Self.tokenize("Hello, world!").tokens == ["Hello", ",", "Ġworld", "!"])
+        let chat = try Self.tokenize("<|im_start|>user\nHi there<|im_end|>\n")
+        #expect(chat.tokens == ["<|im_start|>", "user", "Ċ", "Hi", "Ġthere", "<|im_end|>", "Ċ"])
+        #expect(chat.ids.first == 1 && chat.ids.contains(2))  // <|im_start|> = 1, <|im_end|> = 2 (the GGUF's ids)
+    }
+
+    @Test("tokenize --model smollm2 without --json prints one table row per token: index, id, token")
+    func table() throws {
+        try Self.requireModel()
+        let outcome = try AttendTool.run(["tokenize", "--model", "smollm2", "Hello, world!"])
+        try #require(outcome.status == 0, "\(outcome)")
+        let rows = outcome.stdoutLines.map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
+        .filter { $0.count == 3 && Int($0[0]) != nil }
+        #expect(rows.map { $0[0] } == ["0", "1", "2", "3"])
+        #expect(rows.map { $0[1] } == ["19556", "28", "905", "17"])  // the fixture's ids for this string
+        #expect(rows.map { $0[2] } == ["Hello", ",", "Ġworld", "!"])
+    }
+
+    @Test("generate --chat --json answers the reference's capital question with the reference's greedy ids")
+    func generateGreedyJSON() throws {
+        try Self.requireModel()
+        let entry = try #require(try Self.fixture().greedy.first { $0.prompt.contains("capital of France") })
+        let outcome = try AttendTool.run([
+            "generate", "--chat", "What is the capital of France?", "--json", "--max-tokens", "32",
+        ])
+        try #require(outcome.status == 0, "\(outcome)")
+        // swift-format-ignore: AlwaysUseLowerCamelCase
+        // The stored properties are the keys of `attend generate --json`.
+        struct Output: Decodable {
+            let prompt_ids: [Int]
+            let generated_ids: [Int]
+            let text: String
+        }
+        let got = try JSONDecoder().decode(Output.self, from: Data(outcome.stdout.utf8))
+        #expect(got.prompt_ids == entry.prompt_ids)
+        #expect(got.generated_ids == entry.generated_ids)
+        #expect(got.text == "The capital of France is Paris.")
+        #expect(outcome.stderr.contains("tokens/s"), "\(outcome)")
+    }
+
+    @Test("a missing SmolLM2 makes generate and tokenize exit 2 with one line naming the fetch script")
+    func missingModel() throws {
+        let scratch = try Scratch()
+        for arguments in [["generate", "hello", "--max-tokens", "4"], ["tokenize", "--model", "smollm2", "hello"]] {
+            let outcome = try AttendTool.run(arguments, environment: ["ATTEND_CACHE": scratch.url.path])
+            #expect(outcome.status == 2, "\(outcome)")
+            #expect(outcome.stderrLines.count == 1, "\(outcome)")
+            #expect(outcome.stderr.contains("python3 scripts/fetch_model.py smollm2"), "\(outcome)")
+            #expect(outcome.stderr.contains(scratch.url.path), "\(outcome)")
+            #expect(outcome.stdout.isEmpty, "\(outcome)")
+        }
+    }
+}
