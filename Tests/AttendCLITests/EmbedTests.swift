@@ -22,11 +22,13 @@ struct EmbedTests {
         let search: Search
     }
 
+    /// Tests/Fixtures/models/minilm.json (scripts/minilm_reference.py).
+    static let fixtureURL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/models/minilm.json")
+
     static func fixture() throws -> Fixture {
-        let url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/models/minilm.json")
-        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: fixtureURL))
     }
 
     static func requireModel() throws {
