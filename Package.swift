@@ -90,7 +90,9 @@ let package = Package(
             name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
         // The DocC articles' code: every snippet compiled and run (scripts/check_doc_snippets.py
         // checks the articles show exactly this code).
-        .testTarget(name: "AttendDocumentationTests", dependencies: ["Attend", "AttendReference"]),
+        .testTarget(
+            name: "AttendDocumentationTests",
+            dependencies: ["Attend", "AttendReference", "AttendVerification", "AttendModels"]),
     ]
 )
 

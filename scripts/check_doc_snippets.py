@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that every Swift code block in the DocC articles is compiled and run by a test.
 
-In an article (Sources/*/*.docc/**/*.md) a Swift block is preceded by a marker line:
+In an article (Sources/*/*.docc/**/*.md) or README.md a Swift block is preceded by a marker line:
 
     <!-- snippet: tensors-transpose -->
     ```swift
@@ -118,8 +118,11 @@ def main() -> int:
     problems: list[str] = []
 
     articles = sorted(root.glob("Sources/*/*.docc/**/*.md"))
+    # The README's Swift examples follow the same rule (their tests: Tests/AttendDocumentationTests/ReadmeTests.swift).
+    readme = root / "README.md"
+    documents = articles + ([readme] if readme.is_file() else [])
     snippets: dict[str, tuple[str, pathlib.Path, int]] = {}
-    for article in articles:
+    for article in documents:
         for name, (code, line) in article_snippets(article, problems).items():
             if name in snippets:
                 problems.append(f"{article}:{line}: snippet '{name}' is also used in {snippets[name][1]}")
@@ -170,7 +173,7 @@ def main() -> int:
     if problems:
         print(f"check_doc_snippets: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"check_doc_snippets: {len(snippets)} snippets in {len(articles)} articles match their tests")
+    print(f"check_doc_snippets: {len(snippets)} snippets in {len(articles)} articles and the README match their tests")
     return 0
 
 

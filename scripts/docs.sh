@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the DocC documentation as a static website (offline; swift-docc-plugin is a package
 # dependency): one folder per catalog under the output directory, default .build/docs/
-# (inside .build/, so never committed). View it through any static web server, e.g.
+# (inside .build/, so never committed), each under the base path /<Target>/ so that one static
+# web server shows all three. View it through any static web server, e.g.
 #
-#   scripts/docs.sh && python3 -m http.server --directory .build/docs/Attend 8000
-#   → http://localhost:8000/documentation/attend/
+#   scripts/docs.sh && python3 -m http.server --directory .build/docs 8000
+#   → http://localhost:8000/Attend/documentation/attend/ (also AttendModels/documentation/attendmodels/,
+#     AttendVerification/documentation/attendverification/)
 #
 # (the pages load their content with JavaScript, which browsers refuse over file://).
 # Options: --output DIR; --analyze (also print DocC's notes, e.g. undocumented symbols);
@@ -26,12 +28,12 @@ mkdir -p "$output"
 output="$(cd "$output" && pwd)"
 
 # The libraries with a catalog (Sources/<Target>/<Target>.docc).
-for target in Attend; do
+for target in Attend AttendModels AttendVerification; do
   rm -rf "$output/$target"
   log="$output/$target.log"
   ATTEND_DOCS=1 swift package --allow-writing-to-directory "$output" \
     generate-documentation --target "$target" \
-    --transform-for-static-hosting --output-path "$output/$target" \
+    --transform-for-static-hosting --hosting-base-path "$target" --output-path "$output/$target" \
     ${extra[@]+"${extra[@]}"} 2>&1 | tee "$log"
   # The catalog itself (articles, links, images) must be warning-free. Warnings about the
   # source files' doc comments are counted and reported, not fatal (yet).
@@ -42,5 +44,6 @@ for target in Attend; do
     echo "docs.sh: fix the catalog warnings above (Sources/$target/$target.docc)" >&2
     exit 1
   fi
-  echo "docs.sh: $target → $output/$target (open /documentation/$(echo "$target" | tr '[:upper:]' '[:lower:]')/ through a web server)"
+  lower=$(echo "$target" | tr '[:upper:]' '[:lower:]')
+  echo "docs.sh: $target → $output/$target (serve $output, open /$target/documentation/$lower/)"
 done

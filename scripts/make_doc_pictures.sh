@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Draws the DocC articles' pictures with the tool itself (`attend run … --heatmap`) into
-# Sources/Attend/Attend.docc/Resources/. Run it again after changing the heatmap writer; the
-# AttendCLITests suite checks the committed pictures parse as SVG with the expected cells.
+# Draws the DocC articles' pictures with the tool itself (`attend run … --heatmap`,
+# `attend embed --heatmap | --attention-heatmap`) into the catalogs' Resources/ folders. Run it
+# again after changing the heatmap writer; the AttendCLITests suite checks the committed pictures
+# parse as SVG with the expected cells.
 #
+# Sources/Attend/Attend.docc/Resources/:
 #   attention-causal.svg         sdpa, 8 positions, --causal, all scores equal (weights 1/(i+1))
 #   attention-padding.svg        sdpa, 8 positions, the last 3 keys padded (weights 1/5)
 #   attention-sentence-head.svg  mha (E = 8, 2 heads, seeded weights), head 1 on seed 001's
 #                                sentence "My cat is a lovely cat"; both "cat"s share one embedding
+# Sources/AttendModels/AttendModels.docc/Resources/:
+#   minilm-head.svg              all-MiniLM-L6-v2, layer 5, head 11 on "The cat sat on the mat because
+#                                it was tired." ("it" attends to "cat")
+#   similarity-matrix.svg        the cosine similarities of six sentences (three about cats, two
+#                                about finance, one about bread)
 #
-# Needs python3 with NumPy (for the input .npy files).
+# Needs python3 with NumPy (for the input .npy files) and the fetched MiniLM
+# (python3 scripts/fetch_model.py minilm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 resources=Sources/Attend/Attend.docc/Resources
-mkdir -p "$resources"
+models_resources=Sources/AttendModels/AttendModels.docc/Resources
+mkdir -p "$resources" "$models_resources"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -60,4 +69,12 @@ PY
 "$attend" run mha --query "$work/sentence.npy" --key "$work/sentence.npy" --value "$work/sentence.npy" \
   --weights "$work/mha.safetensors" --num-heads 2 --output "$work/out.npy" \
   --heatmap "$resources/attention-sentence-head.svg" --heatmap-head 1 --heatmap-labels "My,cat,is,a,lovely,cat"
-echo "make_doc_pictures: wrote $(ls "$resources"/*.svg | wc -l) pictures to $resources"
+# The model pictures; the similarity table the command prints is not needed.
+"$attend" embed --attention-heatmap "$models_resources/minilm-head.svg" --layer 5 --head 11 \
+  "The cat sat on the mat because it was tired." >/dev/null
+"$attend" embed --heatmap "$models_resources/similarity-matrix.svg" \
+  "The cat sits on the mat and purrs." "Kittens love to play with balls of yarn." \
+  "Felines are known for their independence." "Stock markets fell sharply on Monday." \
+  "The central bank raised interest rates again." "He bakes bread every Sunday morning." >/dev/null
+echo "make_doc_pictures: wrote $(ls "$resources"/*.svg | wc -l) pictures to $resources," \
+  "$(ls "$models_resources"/*.svg | wc -l) to $models_resources"

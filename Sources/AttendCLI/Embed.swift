@@ -12,6 +12,8 @@ struct Embed: ParsableCommand {
             attend embed --json "s1" …          {"model": …, "embeddings": [[…], …]} in input order
             attend embed < lines.txt            one sentence a line from stdin, embedded in batches
             attend embed --corpus FILE --query "text" [--top 5] [--save-corpus emb.npy | --load-corpus emb.npy]
+            attend embed --heatmap sim.svg "s1" "s2" …                 also draw the cosine matrix (SVG)
+            attend embed --attention-heatmap head.svg --layer L --head H "sentence"   one head's weights (SVG)
 
             The model comes from `python3 scripts/fetch_model.py minilm` (or --model DIR); without it the \
             command exits with status 2 and says so. Blank corpus lines are skipped.
@@ -28,6 +30,7 @@ struct Embed: ParsableCommand {
         String?
     @Option(help: "Sentences per encoder batch (after sorting by length).") var batchSize = 32
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var pictures: EmbedPictureOptions
 
     static let command = "attend embed"
 
@@ -43,6 +46,7 @@ struct Embed: ParsableCommand {
         }
         guard batchSize > 0, top > 0 else { throw CLIError("\(Self.command): --batch-size and --top must be positive") }
         if let threads, threads < 1 { throw CLIError("\(Self.command): --threads must be at least 1") }
+        try pictures.validate(sentences: sentences, corpus: corpus, json: json)
     }
 
     func run() throws {
@@ -55,12 +59,21 @@ struct Embed: ParsableCommand {
         let embedder = try loadModel(choice, command: Self.command) {
             try SentenceEmbedder(directory: choice.directory, model: choice.cacheName)
         }
-        if let corpus {
+        if let path = pictures.attentionHeatmap {
+            let map = try pictures.attentionPicture(sentence: sentences[0], embedder: embedder, model: choice.name)
+            try EmbedPictureOptions.write(map, to: path, option: "--attention-heatmap")
+            print("\(map.title): \(map.rowLabels.joined(separator: " ")) → \(path)")
+        } else if let corpus {
             try search(corpus: corpus, embedder: embedder, model: choice)
         } else if sentences.isEmpty {
             try embedStandardInput(embedder: embedder, model: choice)
         } else {
             let embeddings = try embedder.embed(sentences, batchSize: batchSize)
+            if let path = pictures.heatmap {
+                let map = try EmbedPictureOptions.similarityPicture(
+                    sentences: sentences, embeddings: embeddings, model: choice.name)
+                try EmbedPictureOptions.write(map, to: path, option: "--heatmap")
+            }
             if json {
                 print(try jsonText(EmbeddingsOutput(model: choice.name, embeddings: embeddings)))
             } else {

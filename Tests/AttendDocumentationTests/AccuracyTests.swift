@@ -1,5 +1,6 @@
 import Attend
 import AttendReference
+import AttendVerification
 import Testing
 
 /// The snippets of `Accuracy.md`, run. The bounds are the textbook ones (Higham, *Accuracy and
@@ -83,5 +84,35 @@ struct AccuracyTests {
         let largestValue = Double(v.scalars.map { Swift.abs($0) }.max()!)
         #expect(worst <= 512 * u * largestValue)
         #expect(worst > 0)
+    }
+
+    @Test("your own op checked with AttendVerification: the report's worst error/bound is at most 1")
+    func ownOp() throws {
+        // snippet: accuracy-own-op
+        // Your op, composed of Attend's: scaled pairwise scores s = a·bᵀ / √D.
+        func scores(_ a: Tensor<Float>, _ b: Tensor<Float>) throws -> Tensor<Float> {
+            try matmul(a, b.transposed(0, 1)) * (1 / Float(a.shape[1]).squareRoot())  // [N, M]
+        }
+        var generator = SeededGenerator(seed: 24)
+        let a = Tensor<Float>.randn([32, 256], using: &generator)  // [N, D]
+        let b = Tensor<Float>.randn([48, 256], using: &generator)  // [M, D]
+        let engine = try scores(a, b)  // [N, M], Float
+        // The reference path: the same rounded inputs, in Double, from the formula.
+        let (exactA, exactB) = (a.reference, b.reference)  // ReferenceArray<Double> [N, D], [M, D]
+        let scale = 1 / Double(256).squareRoot()  // 1/16, exact in Float too
+        let exact = try Reference.matmul(exactA, Reference.transposed(exactB, 0, 1)).values.map { $0 * scale }
+        let magnitude = try Reference.matmul(exactA.magnitudes, Reference.transposed(exactB.magnitudes, 0, 1))
+        // The policy's bound for a K-term dot product: γ_K·Σ|a||b| + u·|s| per element.
+        let bound = ErrorBounds.float.dotProduct(
+            absProduct: magnitude.values.map { $0 * scale }, exact: exact, k: 256)
+        let report = ErrorReport(actual: engine.scalars.map(Double.init), expected: exact, bound: bound)
+        let passes = report.worstRatio <= 1  // report.description names the worst element
+        // snippet-end
+        #expect(passes, "\(report)")
+        #expect(report.worstRatio > 0 && report.worstIndex >= 0)
+        // A wrong op fails the same check: forgetting the scale is far outside the bound.
+        let wrong = try matmul(a, b.transposed(0, 1))
+        let caught = ErrorReport(actual: wrong.scalars.map(Double.init), expected: exact, bound: bound)
+        #expect(caught.worstRatio > 1e3)
     }
 }

@@ -127,6 +127,17 @@ public struct BertEncoder: Sendable {
     /// - Throws: ``TensorError`` for an empty sequence, one longer than the position table, or an
     ///   id outside the vocabulary.
     public func callAsFunction(_ sequences: [[Int]]) throws -> Tensor<Float> {
+        var (x, mask) = try embedded(sequences)  // [B, L, E], padding of [B, L]
+        for layer in layers {
+            x = try layer(x, mask: mask)  // [B, L, E]
+        }
+        return x
+    }
+
+    /// The encoder's input: the normalized embedding sum `x₀` of the padded batch `[B, L, E]`,
+    /// and the key-padding mask the layers apply (`.none` when no sequence is padded).
+    /// - Throws: `TensorError` as ``callAsFunction(_:)``.
+    func embedded(_ sequences: [[Int]]) throws -> (Tensor<Float>, AttentionMask<Float>) {
         let op = "BertEncoder"
         let e = configuration.hiddenSize
         let b = sequences.count
@@ -162,16 +173,13 @@ public struct BertEncoder: Sendable {
                 }
             }
         }
-        var x = try embeddingNorm(Tensor(shape: [b, l, e], scalars: summed))  // [B, L, E]
+        let x = try embeddingNorm(Tensor(shape: [b, l, e], scalars: summed))  // [B, L, E]
         let padded = sequences.contains { $0.count < l }
         let mask: AttentionMask<Float> =
             padded
             ? .keyPadding(
                 try BoolTensor(shape: [b, l], elements: sequences.flatMap { ids in (0..<l).map { $0 >= ids.count } }))
             : .none  // [B, L], true = padding
-        for layer in layers {
-            x = try layer(x, mask: mask)  // [B, L, E]
-        }
-        return x
+        return (x, mask)
     }
 }

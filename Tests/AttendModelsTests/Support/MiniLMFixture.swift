@@ -19,9 +19,17 @@ struct MiniLMFixture: Decodable {
         let order: [Int]
         let scores: [Double]
     }
+    /// One layer's attention weights on one sentence, `[H][L][L]`.
+    struct Attention: Decodable {
+        let text: String
+        let layer: Int
+        let tokens: [String]
+        let weights: [[[Double]]]
+    }
     let max_length: Int
     let cases: [Case]
     let search: Search
+    let attention: Attention
 
     static let url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
