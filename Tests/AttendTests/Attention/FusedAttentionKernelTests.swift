@@ -178,15 +178,6 @@ struct FusedAttentionKernelTests {
         }
     }
 
-    /// `tensor` with `value` written at `index` (a fresh contiguous copy).
-    private func poked(_ tensor: Tensor<Float>, _ index: [Int], _ value: Float) throws -> Tensor<Float> {
-        var scalars = tensor.scalars
-        var flat = 0
-        for (axis, i) in index.enumerated() { flat = flat * tensor.shape[axis] + i }
-        scalars[flat] = value
-        return try Tensor(shape: tensor.shape, scalars: scalars)
-    }
-
     @Test("the caller's MXCSR (FTZ/DAZ and rounding control) is unchanged after a call, whatever it was")
     func mxcsrRestored() throws {
         #if arch(x86_64)
