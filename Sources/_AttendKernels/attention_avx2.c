@@ -23,6 +23,10 @@
 // Because queries are the vector dimension, no tile reads past an operand: K and V are read by
 // scalar broadcasts; only the zero-padded Q̃ᵀ and our own scratch are read by vectors.
 //
+// Non-finite inputs propagate as in the materialized softmax, query by query: a NaN score, or a
+// +∞ one (whose shift gives ∞ − ∞), makes that query's normalizer l NaN, hence its whole output
+// row; −∞ scores are masked keys. So the kernel needs no finiteness pre-pass over Q or K.
+//
 // One query (decode: Lq = 1 against a long history) is a matrix-vector problem bound by
 // reading K and V once: dot products along d (8 lanes, masked loads for the dk tail), one exp
 // pass per key block, then o += p_j·v_j along d.
@@ -151,11 +155,13 @@ AVX2 static void block_tiled(const attend_attention_block *b) {
     float *m = ot + dv * BQ, *l = m + BQ, *bm = l + BQ, *mu = bm + BQ, *corr = mu + BQ;
 
     const float c = b->scale;
-    for (long d = 0; d < dk; d++) {
-        float *line = qt + d * BQ;
-        for (long i = 0; i < rows; i++) line[i] = b->q[i * b->q_row + d] * c;
-        for (long i = rows; i < 16 * tiles; i++) line[i] = 0;
+    // Row by row: each query row is read contiguously, Q̃ᵀ (in L1) written with stride BQ.
+    for (long i = 0; i < rows; i++) {
+        const float *qi = b->q + i * b->q_row;
+        for (long d = 0; d < dk; d++) qt[d * BQ + i] = qi[d] * c;
     }
+    for (long d = 0; d < dk; d++)
+        for (long i = rows; i < 16 * tiles; i++) qt[d * BQ + i] = 0;
     for (long d = 0; d < dv; d++) memset(ot + d * BQ, 0, sizeof(float) * (size_t)(16 * tiles));
     for (long i = 0; i < BQ; i++) { m[i] = -INFINITY; l[i] = 0; }
 
@@ -199,13 +205,19 @@ AVX2 static void block_tiled(const attend_attention_block *b) {
             // Every key so far masked: shift by 0 so e^(−∞ − 0) = 0 rather than NaN.
             __m256 shift = _mm256_blendv_ps(next, _mm256_setzero_ps(), _mm256_cmp_ps(next, minf, _CMP_EQ_OQ));
             __m256 cv = exp8_nonpositive(_mm256_sub_ps(old, shift));
-            __m256 sum = _mm256_setzero_ps();
+            __m256 sum = _mm256_setzero_ps(), shifted = _mm256_setzero_ps();
             for (long j = 0; j < cols; j++) {
-                __m256 p = exp8_nonpositive(_mm256_sub_ps(_mm256_load_ps(s + j * BQ + i), shift));
+                __m256 x = _mm256_sub_ps(_mm256_load_ps(s + j * BQ + i), shift);
+                __m256 p = exp8_nonpositive(x);
                 _mm256_store_ps(s + j * BQ + i, p);
                 sum = _mm256_add_ps(sum, p);
+                shifted = _mm256_add_ps(shifted, x);
             }
-            _mm256_store_ps(l + i, _mm256_fmadd_ps(_mm256_load_ps(l + i), cv, sum));
+            // IEEE propagation: x = s − m' is in [−∞, 0] unless a score is NaN or the max is +∞
+            // (∞ − ∞), exactly the rows whose materialized softmax is NaN. Their Σx is NaN; l
+            // becomes NaN (all bits set) and stays so, so the query's output is NaN, lane by lane.
+            __m256 poisoned = _mm256_cmp_ps(shifted, shifted, _CMP_UNORD_Q);
+            _mm256_store_ps(l + i, _mm256_or_ps(_mm256_fmadd_ps(_mm256_load_ps(l + i), cv, sum), poisoned));
             _mm256_store_ps(m + i, next);
             _mm256_store_ps(corr + i, cv);
         }
@@ -289,12 +301,21 @@ AVX2 static void block_matrix_vector(const attend_attention_block *b) {
         }
         long padded = round8(cols);
         for (long j = cols; j < padded; j++) sc[j] = -INFINITY;
-        __m256 best = _mm256_set1_ps(-INFINITY);
-        for (long j = 0; j < padded; j += 8) best = _mm256_max_ps(best, _mm256_loadu_ps(sc + j));
+        __m256 best = _mm256_set1_ps(-INFINITY), unordered = _mm256_setzero_ps();
+        for (long j = 0; j < padded; j += 8) {
+            __m256 x = _mm256_loadu_ps(sc + j);
+            best = _mm256_max_ps(best, x);
+            unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+        }
         float lanes[8];
         _mm256_storeu_ps(lanes, best);
         float next = m;
         for (int i = 0; i < 8; i++) next = lanes[i] > next ? lanes[i] : next;
+        if (!_mm256_testz_ps(unordered, unordered) || next == INFINITY) {
+            // A NaN score, or a +∞ one (∞ − ∞ in the softmax): the materialized row is NaN.
+            for (long d = 0; d < dv; d++) b->out[d] = NAN;
+            return;
+        }
         if (next == -INFINITY) continue;       // every key so far masked: nothing accumulates
         const __m256 shift = _mm256_set1_ps(next);
         __m256 sum = _mm256_setzero_ps();

@@ -59,45 +59,29 @@ extension FusedAttention {
         let causalOffset = self.causalOffset
         let flops = 2 * Double(batchCount) * Double(lq) * Double(lk) * Double(dk + dv) * (causalOffset != nil ? 0.5 : 1)
         let batchStrides = contiguousStrides(for: batchShape)
-        // The general mask terms: base pointer, batch strides, row and column strides.
-        let general:
-            [(
-                flags: UnsafePointer<Bool>?, values: UnsafePointer<Float>?, batch: [Int], row: Int, column: Int,
-                maskedWhen: Bool
-            )] =
-                terms.compactMap { term in
-                    switch term {
-                    case .causal: return nil
-                    case .flags(let pointer, let batch, let row, let column, let maskedWhen):
-                        return (pointer, nil, batch, row, column, maskedWhen)
-                    case .additive(let pointer, let batch, let row, let column):
-                        return (
-                            nil, UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self), batch, row, column,
-                            false
-                        )
-                    }
-                }
+        // The general mask terms at batch entry 0 (C structs: no generic metadata per call), and
+        // each one's batch strides, to offset it per work item.
+        var general: [attend_mask_term] = []
+        var generalBatch: [[Int]] = []
+        for term in terms {
+            switch term {
+            case .causal: continue
+            case .flags(let pointer, let batch, let row, let column, let maskedWhen):
+                general.append(
+                    attend_mask_term(flags: pointer, masked_when: maskedWhen, values: nil, row: row, column: column))
+                generalBatch.append(batch)
+            case .additive(let pointer, let batch, let row, let column):
+                let values = UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+                general.append(
+                    attend_mask_term(flags: nil, masked_when: false, values: values, row: row, column: column))
+                generalBatch.append(batch)
+            }
+        }
         let (lq, lk, dk, dv) = (self.lq, self.lk, self.dk, self.dv)
         let (qBatch, kBatch, vBatch, qRow, kRow, vRow) = (
             self.qBatch, self.kBatch, self.vBatch, self.qRow, self.kRow, self.vRow
         )
         let scale = Float(self.scale)
-        // The micro-kernel's max and exp do not carry a NaN or infinite score through. Scores of a
-        // batch entry whose keys are not all finite, and of a query row that is not, are computed
-        // by the portable block instead, whose softmax propagates them as the materialized path
-        // does; every other row keeps the micro-kernel's bits.
-        func finite(_ p: UnsafePointer<Float>, rows: Int, rowStride: Int) -> Bool {
-            for r in 0..<rows { for c in 0..<dk where !p[r * rowStride + c].isFinite { return false } }
-            return true
-        }
-        let finiteKeys: [Bool] = (0..<batchCount).map { batchIndex in
-            var (ko, rest) = (0, batchIndex)
-            for axis in batchStrides.indices {
-                ko += rest / batchStrides[axis] * kBatch[axis]
-                rest %= batchStrides[axis]
-            }
-            return finite(k + ko, rows: lk, rowStride: kRow)
-        }
         let pointers = UncheckedSendable((q, k, v, output))
         Parallelism.forEach(
             items: batchCount * queryBlocks, flops: flops,
@@ -116,17 +100,16 @@ extension FusedAttention {
                     vo += index * vBatch[axis]
                 }
                 for t in general.indices {
-                    let term = general[t]
                     var offset = 0
                     var rest = batchIndex
                     for axis in batchStrides.indices {
-                        offset += rest / batchStrides[axis] * term.batch[axis]
+                        offset += rest / batchStrides[axis] * generalBatch[t][axis]
                         rest %= batchStrides[axis]
                     }
-                    scratch.terms[t] = attend_mask_term(
-                        flags: term.flags.map { $0 + offset }, masked_when: term.maskedWhen,
-                        values: term.values.map { $0 + offset },
-                        row: term.row, column: term.column)
+                    var term = general[t]
+                    term.flags = term.flags.map { $0 + offset }
+                    term.values = term.values.map { $0 + offset }
+                    scratch.terms[t] = term
                 }
                 var block = attend_attention_block(
                     q: q + qo + q0 * qRow, k: k + ko, v: v + vo, out: output + (batchIndex * lq + q0) * dv,
@@ -134,46 +117,8 @@ extension FusedAttention {
                     scale: scale, causal: causalOffset != nil, causal_offset: causalOffset ?? 0,
                     terms: UnsafePointer(scratch.terms), term_count: general.count,
                     scratch: scratch.floats.assumingMemoryBound(to: Float.self))
-                let rows = Swift.min(bq, lq - q0)
-                if finiteKeys[batchIndex] {
-                    attend_attention_avx2(&block)
-                }
-                let portableRows =
-                    finiteKeys[batchIndex]
-                    ? (0..<rows).filter { !finite(q + qo + (q0 + $0) * qRow, rows: 1, rowStride: qRow) }
-                    : Array(0..<rows)
-                if !portableRows.isEmpty {
-                    portable(
-                        q: q + qo, k: k + ko, v: v + vo, out: output + batchIndex * lq * dv,
-                        rows: portableRows.map { q0 + $0 },
-                        batchIndex: batchIndex, batchStrides: batchStrides)
-                }
+                attend_attention_avx2(&block)
             },
             tearDown: { $0.deallocate() })
-    }
-
-    /// The portable schedule for single query rows `rows` of one batch entry (`q`, `k`, `v` and
-    /// `out` already at that entry): the rows whose scores are not finite.
-    private func portable(
-        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-        rows: [Int], batchIndex: Int, batchStrides: [Int]
-    ) {
-        var index = [Int](repeating: 0, count: batchShape.count)
-        var rest = batchIndex
-        for axis in batchShape.indices {
-            index[axis] = rest / batchStrides[axis]
-            rest %= batchStrides[axis]
-        }
-        var scratch = TileScratch<Scalar>(queryBlock: 1, keyBlock: Swift.min(FusedAttentionTiling.keyBlock, lk))
-        defer { scratch.deallocate() }
-        func cast(_ p: UnsafePointer<Float>) -> UnsafePointer<Scalar> {
-            UnsafeRawPointer(p).assumingMemoryBound(to: Scalar.self)
-        }
-        for row in rows {
-            block(
-                q: cast(q + row * qRow), k: cast(k), v: cast(v),
-                out: UnsafeMutableRawPointer(out + row * dv).assumingMemoryBound(to: Scalar.self),
-                q0: row, rows: 1, batchIndex: index, scratch: &scratch)
-        }
     }
 }

@@ -123,6 +123,61 @@ struct FusedAttentionKernelTests {
         }
     }
 
+    @Test(
+        "a NaN or ±Inf score poisons exactly the rows the materialized path makes NaN, and no other bit changes",
+        arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteScores(value: Float) throws {
+        var factory = TensorFactory(seed: 680)
+        // Lq = 40: three 16-query tiles of one 32-query block and a second block; Lq = 1: decode.
+        for lq in [40, 1] {
+            let q: Tensor<Float> = factory.randn([2, 3, lq, 24])
+            let k: Tensor<Float> = factory.randn([2, 3, 150, 24])
+            let v: Tensor<Float> = factory.randn([2, 3, 150, 8])
+            let mask: Tensor<Float> = factory.randn([2, 1, lq, 150])
+            let row = lq - 1  // the last query: a tile's padded lanes sit beside it
+            // A query entry (one row), a key entry (one head: every row), an additive mask entry
+            // (one row of every head of batch entry 1), each in a fresh copy.
+            let cases: [(String, Tensor<Float>, Tensor<Float>, Tensor<Float>)] = [
+                ("query", try poked(q, [1, 2, row, 5], value), k, mask),
+                ("key", q, try poked(k, [0, 1, 140, 3], value), mask),
+                ("mask", q, k, try poked(mask, [1, 0, row, 7], value)),
+            ]
+            let clean = try scaledDotProductAttention(
+                queries: q, keys: k, values: v, mask: .additive(mask), algorithm: .fused
+            ).output
+            for (name, q, k, mask) in cases {
+                let fused = try scaledDotProductAttention(
+                    queries: q, keys: k, values: v, mask: .additive(mask), algorithm: .fused
+                ).output
+                let materialized = try scaledDotProductAttention(
+                    queries: q, keys: k, values: v, mask: .additive(mask), algorithm: .materialized
+                ).output
+                let context = "\(KernelPath.active) Lq=\(lq) \(value) in \(name)"
+                #expect(fused.scalars.map(\.isNaN) == materialized.scalars.map(\.isNaN), "\(context): NaN pattern")
+                if value.isNaN || value == .infinity {
+                    #expect(materialized.scalars.contains { $0.isNaN }, "\(context): the materialized path has NaN")
+                }
+                // Rows the poked entry does not reach keep the clean run's bits.
+                for b in 0..<2 {
+                    for h in 0..<3 {
+                        for i in 0..<lq {
+                            let reached =
+                                switch name {
+                                case "query": (b, h, i) == (1, 2, row)
+                                case "key": (b, h) == (0, 1)
+                                default: (b, i) == (1, row)
+                                }
+                            if reached { continue }
+                            #expect(
+                                (0..<8).allSatisfy { fused[b, h, i, $0].bitPattern == clean[b, h, i, $0].bitPattern },
+                                "\(context): row [\(b), \(h), \(i)] changed")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("the caller's MXCSR (FTZ/DAZ and rounding control) is unchanged after a call, whatever it was")
     func mxcsrRestored() throws {
         #if arch(x86_64)

@@ -6,7 +6,7 @@ import Testing
 @Suite("Scaled dot-product attention")
 struct ScaledDotProductAttentionTests {
     enum MaskKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-        case none, causal, mayAttend, additive, keyPadding, causalAndPadding
+        case none, causal, causalFromEnd, mayAttend, additive, keyPadding, causalAndPadding
         var testDescription: String { rawValue }
     }
 
@@ -17,6 +17,7 @@ struct ScaledDotProductAttentionTests {
         switch kind {
         case .none: return .none
         case .causal: return .causal
+        case .causalFromEnd: return .causalFromEnd
         case .mayAttend:
             return .mayAttend(
                 try! BoolTensor(shape: [lq, lk], elements: (0..<(lq * lk)).map { _ in g.nextUnit() < 0.7 }))

@@ -18,15 +18,6 @@ struct HostileNumberTests {
         )
     }
 
-    /// `tensor` with `value` written at `index` (a fresh copy).
-    private func poked(_ tensor: Tensor<Float>, _ index: [Int], _ value: Float) throws -> Tensor<Float> {
-        var scalars = tensor.scalars
-        var flat = 0
-        for (axis, i) in index.enumerated() { flat = flat * tensor.shape[axis] + i }
-        scalars[flat] = value
-        return try Tensor(shape: tensor.shape, scalars: scalars)
-    }
-
     /// The output rows `[b, h, i, :]` as bit patterns.
     private func row(_ out: Tensor<Float>, _ b: Int, _ h: Int, _ i: Int) -> [UInt32] {
         (0..<out.shape[3]).map { out[b, h, i, $0].bitPattern }

@@ -49,3 +49,13 @@ struct TensorFactory {
         (0..<rank).map { _ in Int.random(in: sizes, using: &generator) }
     }
 }
+
+/// `tensor` with `value` written at `index` (a fresh contiguous copy): one poisoned entry for the
+/// hostile-number tests.
+func poked(_ tensor: Tensor<Float>, _ index: [Int], _ value: Float) throws -> Tensor<Float> {
+    var scalars = tensor.scalars
+    var flat = 0
+    for (axis, i) in index.enumerated() { flat = flat * tensor.shape[axis] + i }
+    scalars[flat] = value
+    return try Tensor(shape: tensor.shape, scalars: scalars)
+}
