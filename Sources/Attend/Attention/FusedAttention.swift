@@ -1,7 +1,7 @@
 import RealModule
 import _AttendKernels
 
-/// Which algorithm ``scaledDotProductAttention(queries:keys:values:mask:scale:algorithm:)`` uses.
+/// Which algorithm ``scaledDotProductAttention(queries:keys:values:mask:scale:returnWeights:algorithm:)`` uses.
 public enum AttentionAlgorithm: String, Sendable, CaseIterable {
     /// Fused unless the weights are requested or dropout is on (those need the full matrix).
     case automatic

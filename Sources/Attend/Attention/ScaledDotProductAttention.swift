@@ -11,9 +11,13 @@ public struct AttentionResult<Scalar: TensorScalar>: Sendable {
 /// `nextUnit()` per weight in row-major order of `[..., Lq, Lk]` (kept iff the draw ≥ p), so a
 /// run is reproducible from the seed.
 public struct AttentionDropout: Sendable {
+    /// p, the probability that a weight is zeroed, in [0, 1); 0 turns dropout off.
     public var probability: Double
+    /// The source of the draws; it advances by one `nextUnit()` per weight, so pass the dropout
+    /// `inout` across calls to get fresh masks.
     public var generator: SeededGenerator
 
+    /// Dropout with probability `probability` (a precondition: 0 ≤ p < 1) drawing from `generator`.
     public init(probability: Double, generator: SeededGenerator) {
         precondition(
             (0..<1).contains(probability), "AttentionDropout: probability must be in [0, 1), got \(probability)")
@@ -37,12 +41,16 @@ public struct AttentionDropout: Sendable {
 ///
 /// Lowering: Q·Kᵀ is one batched GEMM with `transB` (K is never copied) and the scale folded
 /// into alpha; the mask and the softmax run in place in the scores buffer; W·V is a second
-/// batched GEMM (see ``scaledDotProductAttentionPlan(queries:keys:values:mask:)``).
+/// batched GEMM (see ``scaledDotProductAttentionPlan(queries:keys:values:mask:scale:)``).
 ///
 /// - Parameters:
+///   - queries: Q `[..., Lq, Dk]`.
+///   - keys: K `[..., Lk, Dk]`; read through its strides (a transposed or stride-0 view is fine).
+///   - values: V `[..., Lk, Dv]`.
 ///   - mask: see ``AttentionMask``; a fully masked query row gives zero weights and output.
 ///   - dropout: training-mode dropout on the weights; nil (inference) applies none. Its
 ///     generator advances, so pass it `inout` across calls.
+///   - scale: the factor on Q·Kᵀ; nil means 1/√Dk.
 ///   - returnWeights: also return the `[..., Lq, Lk]` weights.
 /// - Throws: ``TensorError`` naming the shapes when Dk or Lk disagree, the batch dimensions do
 ///   not broadcast, or the mask does not fit the scores.
@@ -94,8 +102,11 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
         returnWeights: returnWeights)
 }
 
-/// The steps ``scaledDotProductAttention(queries:keys:values:mask:scale:returnWeights:)`` takes for
+/// The steps ``scaledDotProductAttention(queries:keys:values:mask:scale:dropout:returnWeights:)`` takes for
 /// these layouts: two batched GEMMs and the passes between them, with every intermediate's shape.
+/// - Throws: `TensorError` when the layouts break the shape rules of
+///   ``scaledDotProductAttention(queries:keys:values:mask:scale:dropout:returnWeights:)`` (the same
+///   message the op itself would give).
 public func scaledDotProductAttentionPlan<Scalar: TensorScalar>(
     queries: TensorLayout, keys: TensorLayout, values: TensorLayout, mask: AttentionMask<Scalar> = .none,
     scale: Scalar? = nil

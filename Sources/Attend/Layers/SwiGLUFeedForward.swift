@@ -6,10 +6,14 @@
 /// applied). Three GEMMs; the gate and its product with up are one elementwise pass.
 /// - SeeAlso: `Reference.swiGLUFeedForward` in AttendReference.
 public struct SwiGLUFeedForward<Scalar: TensorScalar>: Sendable {
+    /// The gate projection `[F, D]`, passed through silu.
     public var gate: Linear<Scalar>
+    /// The up projection `[F, D]`, multiplied elementwise by the gated values.
     public var up: Linear<Scalar>
+    /// The down projection `[D, F]` back to the model width.
     public var down: Linear<Scalar>
 
+    /// The block `down(silu(gate(x)) ⊙ up(x))` from its three projections.
     /// - Throws: ``TensorError`` when the three projections do not chain `D → F → D`.
     public init(gate: Linear<Scalar>, up: Linear<Scalar>, down: Linear<Scalar>) throws {
         guard gate.weight.shape == up.weight.shape, down.weight.shape == [gate.weight.shape[1], gate.weight.shape[0]]
@@ -24,7 +28,8 @@ public struct SwiGLUFeedForward<Scalar: TensorScalar>: Sendable {
         self.down = down
     }
 
-    /// `x [..., D]` → `[..., D]`.
+    /// `x [..., D]` → `down(silu(gate(x)) ⊙ up(x)) [..., D]`.
+    /// - Throws: `TensorError` when x's last dimension is not D.
     public func callAsFunction(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let g = try gate(x)  // [..., F]
         let u = try up(x)  // [..., F]

@@ -11,22 +11,40 @@ import Foundation
 /// - `sentence_bert_config.json` — `max_seq_length`;
 /// - `modules.json` — whether a `Normalize` module follows (L2 normalization).
 public struct BertConfiguration: Sendable, Equatable {
-    public enum Pooling: String, Sendable { case mean, cls }
+    /// How token states `[L, E]` become one sentence vector `[E]`.
+    public enum Pooling: String, Sendable {
+        /// The mean over the tokens the attention mask keeps: Σᵢ mᵢ·hᵢ / Σᵢ mᵢ.
+        case mean
+        /// The state of the first token, `[CLS]`: h₀.
+        case cls
+    }
 
+    /// E, the width of every token state (`hidden_size`); E = heads · head dim.
     public var hiddenSize: Int
+    /// The number of encoder layers (`num_hidden_layers`).
     public var layerCount: Int
+    /// H, the attention heads per layer (`num_attention_heads`); E/H is the head dim.
     public var headCount: Int
+    /// F, the feed-forward width (`intermediate_size`): each layer maps E → F → E.
     public var intermediateSize: Int
+    /// The feed-forward nonlinearity (`hidden_act`).
     public var activation: Activation
+    /// ε of every LayerNorm: (x − μ)/√(σ² + ε) (`layer_norm_eps`).
     public var layerNormEps: Double
+    /// Rows of the absolute position-embedding table (`max_position_embeddings`).
     public var maxPositions: Int
+    /// Rows of the token-type (segment) embedding table (`type_vocab_size`, default 2).
     public var typeVocabularySize: Int
+    /// Rows of the word-embedding table (`vocab_size`); every token id is < this.
     public var vocabularySize: Int
+    /// The pooling mode of `1_Pooling/config.json`.
     public var pooling: Pooling
+    /// Whether the pooled vector is divided by its L2 norm (a `Normalize` module in `modules.json`).
     public var normalize: Bool
     /// Tokens per sequence including `[CLS]`/`[SEP]`: `min(max_seq_length, max_position_embeddings)`.
     public var maxSequenceLength: Int
 
+    /// Reads the configuration from a sentence-transformers model folder (the files listed above).
     /// - Throws: ``ModelError`` naming the file and key that is missing or unsupported.
     public init(directory: URL, model: String = "minilm") throws {
         try self.init(folder: ModelFolder(directory, model: model))

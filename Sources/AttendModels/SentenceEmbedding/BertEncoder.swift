@@ -21,11 +21,17 @@ import Foundation
 /// `embeddings.position_ids` and `pooler.*` are not used for sentence embeddings; any other
 /// entry is an error, as is a missing one.
 public struct BertEncoder: Sendable {
+    /// The shapes this encoder was built for (from `config.json`).
     public let configuration: BertConfiguration
+    /// Row `id` is token `id`'s embedding: `[vocab, E]`.
     public let wordEmbeddings: Tensor<Float>  // [vocab, E]
+    /// Row `i` is added at position `i`: `[maxPositions, E]`.
     public let positionEmbeddings: Tensor<Float>  // [maxPositions, E]
+    /// Row `t` is added for segment `t` (Attend feeds segment 0): `[types, E]`.
     public let tokenTypeEmbeddings: Tensor<Float>  // [types, E]
+    /// The LayerNorm over word + position + type embeddings, before the first layer.
     public let embeddingNorm: LayerNorm<Float>
+    /// The post-norm encoder layers, applied in order: `[L, E]` → `[L, E]` each.
     public let layers: [TransformerEncoderLayer<Float>]
 
     /// Loads `model.safetensors` of a model folder whose `config.json` is `configuration`.
@@ -124,7 +130,7 @@ public struct BertEncoder: Sendable {
     ///
     /// - Parameter sequences: B sequences of ids, each 1…`maxPositions` long.
     /// - Returns: `[B, L, E]` with L the longest sequence.
-    /// - Throws: ``TensorError`` for an empty sequence, one longer than the position table, or an
+    /// - Throws: `TensorError` for an empty sequence, one longer than the position table, or an
     ///   id outside the vocabulary.
     public func callAsFunction(_ sequences: [[Int]]) throws -> Tensor<Float> {
         var (x, mask) = try embedded(sequences)  // [B, L, E], padding of [B, L]

@@ -10,13 +10,21 @@ import Foundation
 /// - the truncation length: `sentence_bert_config.json`'s `max_seq_length` when present (what
 ///   sentence-transformers uses), else tokenizer.json's truncation, else `model_max_length`.
 public struct TokenizerConfiguration: Sendable {
+    /// The text normalization before splitting (lower-casing, accent stripping, CJK spacing).
     public var normalizer: BertNormalizer
+    /// The vocabulary: `tokens[id]` is the token with that id.
     public var tokens: [String]
+    /// The token for a word WordPiece cannot cover (`[UNK]`).
     public var unknownToken: String
+    /// The token that opens every sequence (`[CLS]`).
     public var classifierToken: String
+    /// The token that closes every sequence (`[SEP]`).
     public var separatorToken: String
+    /// The token that fills a batch's shorter sequences (`[PAD]`).
     public var paddingToken: String
+    /// The prefix of a piece that continues a word (`##`).
     public var continuingSubwordPrefix: String
+    /// A word longer than this many characters becomes the unknown token whole.
     public var maxInputCharsPerWord: Int
     /// Tokens per sequence including `[CLS]` and `[SEP]`.
     public var maxLength: Int
