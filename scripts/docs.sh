@@ -35,13 +35,14 @@ for target in Attend AttendModels AttendVerification; do
     generate-documentation --target "$target" \
     --transform-for-static-hosting --hosting-base-path "$target" --output-path "$output/$target" \
     ${extra[@]+"${extra[@]}"} 2>&1 | tee "$log"
-  # The catalog itself (articles, links, images) must be warning-free. Warnings about the
-  # source files' doc comments are counted and reported, not fatal (yet).
+  # The catalog (articles, links, images) and the source files' doc comments must be
+  # warning-free. The one warning allowed is SwiftPM's about a file inside the ZIPFoundation
+  # dependency ("'zipfoundation': found 1 file(s) which are unhandled"), which is not ours.
   catalog_warnings=$(grep -A1 '^warning:' "$log" | grep -c -E -- '--> [^ ]*\.md:' || true)
-  source_warnings=$(grep -c '^warning:' "$log" || true)
-  echo "docs.sh: $target: $catalog_warnings warning(s) in the catalog, $source_warnings in total (doc comments included)"
-  if [ "$catalog_warnings" -gt 0 ]; then
-    echo "docs.sh: fix the catalog warnings above (Sources/$target/$target.docc)" >&2
+  our_warnings=$(grep '^warning:' "$log" | grep -v -c "^warning: 'zipfoundation': " || true)
+  echo "docs.sh: $target: $catalog_warnings warning(s) in the catalog, $our_warnings in all (doc comments included)"
+  if [ "$our_warnings" -gt 0 ]; then
+    echo "docs.sh: fix the warnings above (Sources/$target: its catalog and its doc comments)" >&2
     exit 1
   fi
   lower=$(echo "$target" | tr '[:upper:]' '[:lower:]')
