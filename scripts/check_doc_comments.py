@@ -86,17 +86,22 @@ def blank_comments_and_strings(text):
             i += 1
         return i, False
 
+    def continue_string(i, closer, hashes):
+        """Scans a string body from i; at an interpolation `\\(` it opens one and returns past it."""
+        i, again = scan_string(i, closer, hashes)
+        if again:
+            interp.append([0, closer, hashes])
+            escape_len = 1 + hashes + 1
+            out.append(" " * escape_len)
+            i += escape_len
+        return i
+
     while i < n:
         c = text[i]
         if interp and c == ")" and interp[-1][0] == 0:
             _, closer, hashes = interp.pop()
             out.append(" ")
-            i, again = scan_string(i + 1, closer, hashes)
-            if again:
-                interp.append([0, closer, hashes])
-                escape_len = 1 + hashes + 1
-                out.append(" " * escape_len)
-                i += escape_len
+            i = continue_string(i + 1, closer, hashes)
             continue
         if interp and c == "(":
             interp[-1][0] += 1
@@ -124,12 +129,7 @@ def blank_comments_and_strings(text):
         if m:
             hashes, closer = len(m.group(1)), m.group(2)
             out.append(blank(m.group(0)))
-            i, again = scan_string(i + len(m.group(0)), closer, hashes)
-            if again:
-                interp.append([0, closer, hashes])
-                escape_len = 1 + hashes + 1
-                out.append(" " * escape_len)
-                i += escape_len
+            i = continue_string(i + len(m.group(0)), closer, hashes)
             continue
         out.append(c)
         i += 1
