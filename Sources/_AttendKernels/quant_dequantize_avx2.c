@@ -2,6 +2,7 @@
 // widened to 4 × 8 int32 lanes, converted to float and scaled — one block is four 256-bit stores.
 // Compiled with per-function target attributes and called only after a runtime CPU check.
 #include "attend_quant_dequantize.h"
+#include "half_block.h"
 #include "attend_quant_matvec.h"
 
 // Separate multiply and add (never fused), as in the portable path: the same bits.
@@ -12,7 +13,6 @@
 
 // The scale and minimum go through the same exact scalar conversion as the portable path (F16C's
 // conversion quiets signalling NaNs, which would change those bits).
-static inline float half_at(const uint8_t *p) { return attend_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
 /// The 32 nibbles of 16 bytes as four vectors of int32 q: elements 0–7, 8–15 (low nibbles),
 /// 16–23, 24–31 (high nibbles).

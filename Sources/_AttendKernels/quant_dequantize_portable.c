@@ -1,11 +1,10 @@
 // Portable C dequantization of GGUF blocks (see attend_quant_dequantize.h).
 #include "attend_quant_dequantize.h"
+#include "half_block.h"
 #include "attend_quant_matvec.h"
 
 // No fused multiply-adds: d·q + m rounds twice, the same on every machine and in the AVX2 path.
 #pragma STDC FP_CONTRACT OFF
-
-static inline float half_at(const uint8_t *p) { return attend_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
 void attend_dequantize_q8_0_portable(const uint8_t *w, long blocks, float *y) {
     for (long b = 0; b < blocks; b++, w += 34, y += 32) {

@@ -1,11 +1,10 @@
 // AVX2 + FMA matrix-vector products over quantized rows (see attend_quant_matvec.h), compiled
 // with per-function target attributes and called only after a runtime CPU check.
 #include "attend_quant_matvec.h"
+#include "half_block.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-
-static inline float half_at(const uint8_t *p) { return attend_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
 __attribute__((target("avx2,fma")))
 static inline float horizontal_sum(__m256 v) {

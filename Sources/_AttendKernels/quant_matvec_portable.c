@@ -1,28 +1,12 @@
 // Portable C matrix-vector products over quantized rows (see attend_quant_matvec.h).
 #include "attend_quant_matvec.h"
+#include "half_block.h"
 #include <string.h>
 
 // No fused multiply-adds: d·q + m rounds twice, the same on every machine.
 #pragma STDC FP_CONTRACT OFF
 
-float attend_half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exponent = (h >> 10) & 0x1Fu, fraction = h & 0x3FFu;
-    uint32_t bits;
-    if (exponent == 0) {
-        float magnitude = (float)fraction * 0x1p-24f;   // zero or subnormal, exact
-        return sign ? -magnitude : magnitude;
-    } else if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (fraction << 13);
-    } else {
-        bits = sign | ((exponent + 112u) << 23) | (fraction << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static inline float half_at(const uint8_t *p) { return attend_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
+float attend_half_to_float(uint16_t h) { return attend_half_bits_to_float(h); }
 
 // Σ_j q_j·x_j over one 4-bit block: 16 bytes whose low nibbles are elements 0…15 and high nibbles
 // 16…31 (ggml's Q4_0/Q4_1 order), unsigned 0…15, summed in that order (so every caller rounds alike).
