@@ -55,7 +55,7 @@ public enum Measure {
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(try einsumPlan(equation, operands)))
     }
 
-    /// linear: γ_{K+1}·|x|·|W|ᵀ + u·|y| (K = in features; +1 for the bias addition).
+    /// linear: ``ErrorBounds/linear(absProduct:exact:inFeatures:hasBias:)``.
     /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement
@@ -65,9 +65,9 @@ public enum Measure {
         let (exact, reference) = try Stopwatch.measure { try Reference.linear(xd, weight: wd, bias: bd) }
         let float = try Reference.linear(
             x.reference(Float.self), weight: weight.reference(Float.self), bias: bias?.reference(Float.self))
-        let absProduct = try Reference.linear(xd.magnitudes, weight: wd.magnitudes, bias: nil)
-        let k = weight.shape[1] + (bias == nil ? 0 : 1)
-        let bound = ErrorBounds.float.dotProduct(absProduct: absProduct.values, exact: exact.values, k: k)
+        let absProduct = try Reference.linear(xd.magnitudes, weight: wd.magnitudes, bias: bd?.magnitudes)
+        let bound = ErrorBounds.float.linear(
+            absProduct: absProduct.values, exact: exact.values, inFeatures: weight.shape[1], hasBias: bias != nil)
         let rows = x.count / Swift.max(weight.shape[1], 1)
         return CaseMeasurement(
             outputs: [ComparedOutput("y", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
@@ -77,7 +77,8 @@ public enum Measure {
 
     // MARK: - Softmax and reductions
 
-    /// softmax: p·u·(8 + 2|x − max|); log-softmax: 8u·(|y| + |x − max| + 1).
+    /// softmax: ``ErrorBounds/softmax(probabilities:shifts:)``; log-softmax:
+    /// ``ErrorBounds/logSoftmax(_:dim:)``.
     /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func softmax(_ x: Tensor<Float>, dim: Int, log: Bool) throws -> CaseMeasurement {
@@ -91,7 +92,7 @@ public enum Measure {
         let shifts = try Reference.subtract(xd, try Reference.max(xd, dims: [dim], keepDim: true)).values
         let bound =
             log
-            ? ErrorBounds.float.logSoftmax(values: exact.values, shifts: shifts)
+            ? ErrorBounds.float.logSoftmax(exact, dim: dim)
             : ErrorBounds.float.softmax(probabilities: exact.values, shifts: shifts)
         return CaseMeasurement(
             outputs: [
@@ -104,8 +105,9 @@ public enum Measure {
     /// (the unbiased standard deviation, √(Σ(x − m)² / (N − 1))).
     public enum Reduction: String { case sum, mean, std }
 
-    /// One output per entry of `dimsList`. sum: u·|s| + N·2⁻⁵³·Σ|x|; mean: u·|m| + N·2⁻⁵²·Σ|x|/N;
-    /// std (unbiased): 2 ulps (two passes in Double, rounded once).
+    /// One output per entry of `dimsList`. sum: ``ErrorBounds/doubleAccumulatedSum(sum:absSum:n:)``;
+    /// mean: ``ErrorBounds/mean(_:absSum:n:)``; std (unbiased):
+    /// ``ErrorBounds/standardDeviation(_:dims:unbiased:keepDim:exact:)``.
     /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func reduction(_ x: Tensor<Float>, _ kind: Reduction, dimsList: [[Int]]) throws -> CaseMeasurement {
@@ -139,7 +141,8 @@ public enum Measure {
             case .mean:
                 bound = ErrorBounds.float.mean(exact.values, absSum: absSum, n: n)
             case .std:
-                bound = ErrorBounds.float.relative(exact.values, ulps: 2)
+                bound = try ErrorBounds.float.standardDeviation(
+                    xd, dims: dims, unbiased: true, keepDim: false, exact: exact)
             }
             let name = dims.isEmpty ? "all dims" : "dim \(dims.map(String.init).joined(separator: ","))"
             outputs.append(
@@ -292,8 +295,9 @@ public enum Measure {
 
     // MARK: - Normalization and attention
 
-    /// LayerNorm over the last dimension: computed in Double and rounded once — 2u·|y| (see
-    /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``).
+    /// LayerNorm over the last dimension: computed in Double and rounded once — see
+    /// ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``, through
+    /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``.
     /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws

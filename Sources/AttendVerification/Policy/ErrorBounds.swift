@@ -1,33 +1,74 @@
 import Attend
+import AttendReference
+import Foundation
+import RealModule
 
-/// The project's tolerance policy — every formula, written down once.
+/// The project's tolerance policy — every formula, written down once, with its derivation.
 ///
 /// Every comparison is elementwise, |engine − reference| ≤ bound, with the reference computed
 /// in Double from the *same* (rounded) inputs, so the bound covers only the engine's own
 /// arithmetic and comes from the problem, never from one global atol. With u the unit roundoff
-/// of the arithmetic being bounded (2⁻²⁴ for Float, 2⁻⁵³ for Double) and γ_K = K·u / (1 − K·u):
+/// of the arithmetic being bounded (2⁻²⁴ for Float, 2⁻⁵³ for Double), u_d = 2⁻⁵³ (the Double
+/// arithmetic Attend uses inside sums, LayerNorm and GELU whatever the scalar) and
+/// γ_K = K·u / (1 − K·u), each function below is the one home of its formula:
 ///
-/// - a dot product of length K (matmul, einsum, linear, convolution, attention's two GEMMs):
+/// - **dot product** of length K (matmul, einsum, convolution, attention's P·V):
 ///   γ_K·Σₖ|aₖ||bₖ| + u·|c| — the classical worst case for recursive summation, which also covers
-///   blocked and FMA orders — (``dotProduct(absProduct:exact:k:)``);
-/// - einsum with n operands, N products per output: γ_{N + 2(n−1)}·einsum(|operands|) + u·|out|;
-/// - a sum of N terms accumulated in Double and rounded once: u·|s| + N·2⁻⁵³·Σ|x|
-///   (``doubleAccumulatedSum(sum:absSum:n:)``); a mean adds N·2⁻⁵²·Σ|x|/N to u·|m|
-///   (``mean(_:absSum:n:)``);
-/// - softmax: p·u·(8 + 2·|x − max|) (``softmax(probabilities:shifts:)``);
-///   log-softmax: 8u·(|y| + |x − max| + 1) (``logSoftmax(values:shifts:)``);
-/// - a result computed in Double and rounded once (LayerNorm, std, GELU): 2 ulps, 2u·|y|;
-///   values moved without arithmetic (patchify): exact; elementwise ops: a few u relative
-///   (``relative(_:ulps:)``);
+///   blocked and FMA orders (``dotProduct(absProduct:exact:k:)``);
+/// - **linear** y = x·Wᵀ + b: C starts from the bias and the GEMM adds into it (beta = 1), so b is
+///   one more term of the sum, and OpenBLAS adds each K-block's partial sum into C: however K is
+///   blocked, every term — b included — meets at most K + 1 roundings, hence
+///   γ_{K+1}·(|x|·|W|ᵀ + |b|) + u·|y| (``linear(absProduct:exact:inFeatures:hasBias:)``; |b| in
+///   `absProduct`). Without |b| the bound holds only when K fits one block;
+/// - **attention scores** s = scale·q·kᵀ: one GEMM with alpha = σ̂, the scale in the engine's
+///   scalar (σ̂ = σ·(1 + δ), |δ| ≤ u; δ = 0 when σ is given in that scalar). The GEMM returns
+///   σ̂·Σᵢ qᵢkᵢ·(1 + θᵢ), |θᵢ| ≤ γ_{Dk+1} (the products, sums and alpha), so
+///   |ŝ − s| ≤ (1 + u)·γ_{Dk+1}·|σ|·Σ|q||k| + u·|s|; an additive mask adds u·|s + m|
+///   (``attentionScore(magnitude:scaled:scale:factor:masked:)``; `factor` = γ_{Dk+1});
+/// - **a sum** of N terms accumulated in Double and rounded once: u·|s| + N·u_d·Σ|x|
+///   (``doubleAccumulatedSum(sum:absSum:n:)``: γ_{N−1} of Double, N·u_d for N² < 2⁵³);
+/// - **a mean** m = (Σx)/N in Double, rounded once: the sum's γ_{N−1}·Σ|x| divided by N, one
+///   Double rounding of the division (u_d·|m| ≤ u_d·mean|x|), and the rounding to the scalar:
+///   u·|m| + (N + 1)·u_d·mean|x| (``mean(_:absSum:n:)``; also the head average of attention
+///   weights, with mean|w| = w̄ since w ≥ 0);
+/// - **softmax**: p·u·(8 + 2·|x − max|) (``softmax(probabilities:shifts:)``, through
+///   ``softmaxWeight(probability:logitError:sharedError:shift:)``);
+/// - **log-softmax** y = t − L, t = fl(x − max), L = fl(log Σ exp t) (Attend: exp in the scalar,
+///   Σ in Double, log in Double rounded to the scalar, then t − L): t is off by u·|t|, which
+///   moves each exp by u·|t|·eᵗ, so Σ carries the relative error 2u + u·Σₖpₖ|tₖ| (1-ulp exp) plus
+///   N·u_d; log turns that into an absolute error, and L's rounding adds u·L; the subtraction adds
+///   u·|y|. With |t| + L = |y|: 2u·|y| + u·(2 + Σₖpₖ|xₖ − max|) + (N + 3)·u_d·(1 + |y|)
+///   (``logSoftmax(_:dim:)``; Σₖpₖ|xₖ − max| ≤ log N is the line's entropy minus L);
+/// - **LayerNorm**, evaluated in Double and rounded once: u·|y| + u_d·(|w|·((n + 1)·mean|x|/σ +
+///   (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|) — the mean is off by (n + 1)·u_d·mean|x|, which shifts ẑ by
+///   that over σ; the variance is off by (n + 4)·u_d relative, σ by half that, and the
+///   deviation, 1/σ, the products and the bias add a few roundings more
+///   (``layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``);
+/// - **GELU**, evaluated in Double and rounded once: u·|y| + u_d·(c·|x| + 2|y|), c = 2 for the
+///   erf form and 3 for the tanh form — erf(x/√2) is off by ≤ 3·u_d absolute (its argument's two
+///   roundings times max |a·erf′(a)| = 0.48, and a 1-ulp erf), tanh(…) by ≤ 5.2·u_d (its
+///   argument's 7 roundings times max |z·tanh′(z)| = 0.45, and a 1-ulp tanh), which the factor
+///   0.5·x turns into 1.5·u_d·|x| and 2.6·u_d·|x|; 1 + erf and the product round once each
+///   (``geluRounding(input:output:tanhForm:)``);
+/// - **variance and standard deviation** (two passes in Double, rounded once; σ = √ of the
+///   rounded variance): u·|v| + (N + 3)·u_d·|v| + N·δm²/d, δm the mean's (N + 1)·u_d·mean|x|,
+///   and δv/(2σ) + u·σ (``variance(_:dims:unbiased:keepDim:exact:)``,
+///   ``standardDeviation(_:dims:unbiased:keepDim:exact:)``);
+/// - **sinusoidal positional encoding** (Double, rounded once): u·|y| + u_d·(12·θ + 1)
+///   (``positionalEncoding(length:dim:exact:)``);
+/// - values moved without arithmetic (patchify, im2col, ReLU): exact; elementwise ops: a few u
+///   relative (``relative(_:ulps:)``);
 /// - composite ops (attention, multi-head attention, LayerNorm, the encoder layer) chain these by
 ///   first-order forward error analysis: each stage's own rounding (above) plus its inputs'
 ///   errors carried through the stage's exact derivative — Σ|W|·e through a linear map,
-///   e_p,j = p_j·(e_s,j + Σₖ pₖ·e_s,k) through the softmax, LayerNorm's Jacobian (which divides
-///   by σ), a Lipschitz constant (1 for ReLU, 1.13 for GELU) through an activation, e₁ + e₂
+///   e_p,j = p_j·(e_s,j + Σₖ pₖ·e_s,k) through the softmax, LayerNorm's Jacobian
+///   (``layerNormCarried(error:meanError:meanWeightedError:weight:sigma:normalized:)``), a
+///   Lipschitz constant (1 for ReLU, ``geluLipschitz`` for GELU) through an activation, e₁ + e₂
 ///   through a residual sum. Second-order terms (u²) are dropped. ``Propagation`` (flat arrays,
 ///   `attend compare`) and ``ForwardErrorBound`` (reference arrays, the fixture tests) apply
-///   these rules; the probabilistic mode of ``Propagation`` replaces γ_K by λ·√K·u (λ = 8) and
-///   sums of independent errors by their root sum of squares (Higham & Mary 2019);
+///   these rules by calling the functions above; the probabilistic mode of ``Propagation``
+///   replaces γ_K by λ·√K·u (λ = 8) and sums of independent errors by their root sum of squares
+///   (Higham & Mary 2019);
 /// - the fused attention kernel gets twice the materialized bound: one more rounding per key
 ///   block of its online softmax, and a 2-ulp exp.
 ///
@@ -67,8 +108,35 @@ public struct ErrorBounds: Sendable {
     /// γ_K·(|A|·|B|) + u·|C| elementwise, for products whose reduction length is `k`.
     public func dotProduct(absProduct: [Double], exact: [Double], k: Int) -> [Double] {
         let g = gamma(k)
-        return zip(absProduct, exact).map { g * $0 + u * Swift.abs($1) + Double.leastNormalMagnitude }
+        return zip(absProduct, exact).map { dotProduct(magnitude: $0, exact: $1, factor: g) }
     }
+
+    /// factor·Σ|a||b| + u·|c| for one product: the dot-product bound with its factor given
+    /// (γ_K, or the probabilistic λ·√K·u of ``Propagation``).
+    public func dotProduct(magnitude: Double, exact: Double, factor: Double) -> Double {
+        factor * magnitude + u * Swift.abs(exact) + Double.leastNormalMagnitude
+    }
+
+    /// γ_{K+1}·(|x|·|W|ᵀ + |b|) + u·|y| for y = x·Wᵀ + b (K = `inFeatures`; γ_K·|x|·|W|ᵀ + u·|y|
+    /// without a bias): `absProduct` is |x|·|W|ᵀ + |b|.
+    public func linear(absProduct: [Double], exact: [Double], inFeatures: Int, hasBias: Bool) -> [Double] {
+        dotProduct(absProduct: absProduct, exact: exact, k: linearLength(inFeatures: inFeatures, hasBias: hasBias))
+    }
+
+    /// The reduction length of a linear layer's bound: K, + 1 when the bias is a term of the sum.
+    public func linearLength(inFeatures: Int, hasBias: Bool) -> Int { inFeatures + (hasBias ? 1 : 0) }
+
+    /// The bound on one attention score s = σ·q·kᵀ (σ = `scale`): (1 + u)·factor·|σ|·Σ|q||k| +
+    /// u·|s|, factor = γ_{Dk+1} (``attentionScoreLength(depth:)``); `magnitude` is Σ|q||k|
+    /// (unscaled). With an additive mask (`masked` = s + m) the addition adds u·|s + m|.
+    public func attentionScore(magnitude: Double, scaled: Double, scale: Double, factor: Double, masked: Double?)
+        -> Double
+    {
+        (1 + u) * factor * Swift.abs(scale) * magnitude + u * Swift.abs(scaled) + u * Swift.abs(masked ?? 0)
+    }
+
+    /// The reduction length of an attention score's bound: Dk products and sums, and alpha.
+    public func attentionScoreLength(depth dk: Int) -> Int { dk + 1 }
 
     /// u·|s| + N·2⁻⁵³·Σ|x| for sums of N terms accumulated in Double.
     public func doubleAccumulatedSum(sum: [Double], absSum: [Double], n: Int) -> [Double] {
@@ -77,11 +145,12 @@ public struct ErrorBounds: Sendable {
         }
     }
 
-    /// u·|m| + N·2⁻⁵²·Σ|x|/N (plus the scalar's smallest normal) for means m of N terms
-    /// accumulated in Double: the Double sum's N·2⁻⁵³·Σ|x|, doubled to cover the division by N.
+    /// u·|m| + (N + 1)·2⁻⁵³·Σ|x|/N (plus the scalar's smallest normal) for means m of N terms
+    /// accumulated in Double: the Double sum's error divided by N, the division's rounding and
+    /// the rounding to the scalar.
     public func mean(_ exact: [Double], absSum: [Double], n: Int) -> [Double] {
         zip(relative(exact, ulps: 1), absSum).map {
-            $0 + Double(n) * (2 * Self.doubleRoundoff) * $1 / Double(Swift.max(n, 1))
+            $0 + Double(n + 1) * Self.doubleRoundoff * $1 / Double(Swift.max(n, 1))
         }
     }
 
@@ -108,8 +177,108 @@ public struct ErrorBounds: Sendable {
         p * (logitError + sharedError) + p * u * (8 + 2 * Swift.abs(shift))
     }
 
-    /// 8u·(|y| + |x − max| + 1) for log-softmax values y.
-    public func logSoftmax(values: [Double], shifts: [Double]) -> [Double] {
-        zip(values, shifts).map { y, s in 8 * u * (Swift.abs(y.isFinite ? y : 0) + Swift.abs(s.isFinite ? s : 0) + 1) }
+    /// 2u·|y| + u·(2 + Σₖpₖ|xₖ − max|) + (N + 3)·2⁻⁵³·(1 + |y|) for the log-softmax values
+    /// `y` (exact) along `dim`, N the length of a line and pₖ = e^(yₖ) its weights
+    /// (Σₖpₖ|xₖ − max| = −Σₖpₖyₖ + max y). −∞ entries take no part in the sum (their bound is
+    /// irrelevant: they must be exactly −∞).
+    public func logSoftmax(_ y: ReferenceArray<Double>, dim: Int) -> [Double] {
+        let rank = y.shape.count
+        let axis = rank == 0 ? 0 : (dim < 0 ? dim + rank : dim)
+        let n = rank == 0 ? 1 : y.shape[axis]
+        let inner = rank == 0 ? 1 : y.shape[(axis + 1)...].reduce(1, *)
+        var bound = [Double](repeating: 0, count: y.values.count)
+        guard n > 0, inner > 0 else { return bound }
+        for outer in 0..<(y.values.count / (n * inner)) {
+            for offset in 0..<inner {
+                let line = (0..<n).map { outer * n * inner + $0 * inner + offset }
+                let finite = line.map { y.values[$0] }.filter(\.isFinite)
+                let top = finite.max() ?? 0
+                let spread = finite.reduce(0) { $0 - Double.exp($1) * $1 } + top
+                for i in line {
+                    let v = y.values[i].isFinite ? Swift.abs(y.values[i]) : 0
+                    bound[i] =
+                        2 * u * v + u * (2 + Swift.max(spread, 0)) + Double(n + 3) * Self.doubleRoundoff * (1 + v)
+                        + underflow
+                }
+            }
+        }
+        return bound
+    }
+
+    /// LayerNorm's own rounding (evaluated in Double, rounded once) for one output y = ẑ·w + b:
+    /// u·|y| + 2⁻⁵³·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|) (plus the scalar's
+    /// smallest normal); `meanMagnitude` is the group's mean|x|, `weight` 1 without affine.
+    public func layerNormRounding(
+        output y: Double, normalized z: Double, weight: Double, meanMagnitude: Double, sigma: Double, n: Int
+    ) -> Double {
+        let w = Swift.abs(weight)
+        let evaluation =
+            Self.doubleRoundoff
+            * (w * (Double(n + 1) * meanMagnitude / sigma + (Double(n) / 2 + 8) * Swift.abs(z)) + Swift.abs(z) * w
+                + Swift.abs(y))
+        return u * Swift.abs(y) + evaluation + underflow
+    }
+
+    /// LayerNorm's input errors carried through its Jacobian ∂ẑᵢ/∂xⱼ = (δᵢⱼ − 1/n)/σ − ẑᵢẑⱼ/(nσ):
+    /// |wᵢ|/σ·(eᵢ + ē + |ẑᵢ|·mean(|ẑ|·e)), with ē = `meanError` and mean(|ẑ|·e) =
+    /// `meanWeightedError` (or their root-sum-square forms in the probabilistic mode).
+    public func layerNormCarried(
+        error e: Double, meanError: Double, meanWeightedError: Double, weight: Double, sigma: Double,
+        normalized z: Double
+    ) -> Double {
+        Swift.abs(weight) / sigma * (e + meanError + Swift.abs(z) * meanWeightedError)
+    }
+
+    /// GELU's own rounding (evaluated in Double, rounded once) for y = GELU(x):
+    /// u·|y| + 2⁻⁵³·(c·|x| + 2|y|), c = 2 for the erf form, 3 for the tanh form (plus the scalar's
+    /// smallest normal).
+    public func geluRounding(input x: Double, output y: Double, tanhForm: Bool) -> Double {
+        u * Swift.abs(y) + Self.doubleRoundoff * ((tanhForm ? 3 : 2) * Swift.abs(x) + 2 * Swift.abs(y)) + underflow
+    }
+
+    /// The two-pass variance Σ(x − m̂)²/d in Double, rounded once, of `x` over `dims`:
+    /// u·|v| + (N + 3)·2⁻⁵³·|v| + N·δm²/d with δm = (N + 1)·2⁻⁵³·mean|x| the error of the mean.
+    /// (Σ(x − m)(δm) = 0, so the mean's error enters only squared; each squared deviation carries
+    /// 3 roundings and their sum N − 1, and the division one.)
+    /// - Throws: `ReferenceError` when `dims` do not fit `x` (the reference's message).
+    public func variance(
+        _ x: ReferenceArray<Double>, dims: [Int], unbiased: Bool, keepDim: Bool, exact v: ReferenceArray<Double>
+    ) throws -> [Double] {
+        let n = x.count / Swift.max(v.count, 1)
+        let meanMagnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
+        let divisor = Double(unbiased ? n - 1 : n)
+        return v.values.indices.map { i in
+            let meanError = Double(n + 1) * Self.doubleRoundoff * meanMagnitude.values[i]
+            return u * Swift.abs(v.values[i]) + Double(n + 3) * Self.doubleRoundoff * Swift.abs(v.values[i])
+                + Double(n) * meanError * meanError / divisor + underflow
+        }
+    }
+
+    /// σ = √v: the variance's bound halved relative to σ (√(v + δ) ≈ σ + δ/(2σ)), plus the
+    /// square root's rounding (Attend rounds the variance to the tensor's type, then takes √):
+    /// δv/(2σ) + u·σ with δv the ``variance(_:dims:unbiased:keepDim:exact:)`` bound.
+    /// - Throws: `ReferenceError` when `dims` do not fit `x` (the reference's message).
+    public func standardDeviation(
+        _ x: ReferenceArray<Double>, dims: [Int], unbiased: Bool, keepDim: Bool, exact sigma: ReferenceArray<Double>
+    ) throws -> [Double] {
+        let v = Reference.map(sigma) { $0 * $0 }
+        let varianceBound = try variance(x, dims: dims, unbiased: unbiased, keepDim: keepDim, exact: v)
+        return sigma.values.indices.map { i in
+            let s = sigma.values[i]
+            return s > 0 ? varianceBound[i] / (2 * s) + u * s + underflow : varianceBound[i].squareRoot()
+        }
+    }
+
+    /// Sinusoidal positional encoding PE[p, j] = sin or cos of θ = p / 10000^(2i/dim), evaluated in
+    /// Double and rounded once: u·|y| + 2⁻⁵³·(12·θ + 1). The exponent 2i/dim is rounded (2⁻⁵³
+    /// relative), which pow turns into ln(10000)·2⁻⁵³ ≈ 9.2·2⁻⁵³ relative; pow and the division
+    /// add one rounding each, so θ is off by ≤ 12·2⁻⁵³·θ; sin and cos are 1-Lipschitz and add their
+    /// own rounding.
+    public func positionalEncoding(length: Int, dim: Int, exact y: ReferenceArray<Double>) -> [Double] {
+        y.values.indices.map { index in
+            let (p, j) = (index / dim, index % dim)
+            let angle = Double(p) / pow(10000, Double(j - j % 2) / Double(dim))
+            return u * Swift.abs(y.values[index]) + Self.doubleRoundoff * (12 * angle + 1) + underflow
+        }
     }
 }

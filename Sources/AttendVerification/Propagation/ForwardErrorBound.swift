@@ -77,15 +77,16 @@ public struct ForwardErrorBound: Sendable {
 
     /// y = x·Wᵀ + b, `x [..., in]`, `weight [out, in]` (exact), `bias [out]` (exact) or nil.
     ///
-    /// Own error: a dot product of length in + 1 (the bias addition is one more rounding), so
-    /// γ_{in+1}·(|x|·|W|ᵀ + |b|) + u·|y|. Carried: |W|·e.
+    /// Own error: ``ErrorBounds/linear(absProduct:exact:inFeatures:hasBias:)``,
+    /// γ_{in+1}·(|x|·|W|ᵀ + |b|) + u·|y| (γ_in·|x|·|W|ᵀ + u·|y| without a bias). Carried: |W|·e.
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws
         -> BoundedArray
     {
         let y = try Reference.linear(x.value, weight: weight, bias: bias)
         let magnitude = try Reference.linear(x.value.magnitudes, weight: weight.magnitudes, bias: bias?.magnitudes)
-        let own = bounds.dotProduct(absProduct: magnitude.values, exact: y.values, k: weight.shape[1] + 1)
+        let own = bounds.linear(
+            absProduct: magnitude.values, exact: y.values, inFeatures: weight.shape[1], hasBias: bias != nil)
         let carried = try Reference.linear(x.error, weight: weight.magnitudes)
         return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: zip(own, carried.values).map(+)))
     }
@@ -104,10 +105,9 @@ public struct ForwardErrorBound: Sendable {
     /// softmax(Q·Kᵀ·scale + mask)·V — queries `[..., Lq, Dk]`, keys `[..., Lk, Dk]`, values
     /// `[..., Lk, Dv]` — returning the output `[..., Lq, Dv]` and the weights `[..., Lq, Lk]`.
     ///
-    /// - scores s = scale·q·kᵀ (+ additive mask): a dot product of length Dk + 2 (the products,
-    ///   the multiplication by alpha = scale in the GEMM, and the rounding of scale itself, which
-    ///   the engine holds in its own scalar type), so
-    ///   e_s = scale·(γ_{Dk+2}·|q|·|k|ᵀ + e_q·|k|ᵀ + |q|·e_kᵀ), plus u·|s| for adding an additive mask;
+    /// - scores s = scale·q·kᵀ (+ additive mask): e_s = scale·(e_q·|k|ᵀ + |q|·e_kᵀ) + the score's
+    ///   own rounding, ``ErrorBounds/attentionScore(magnitude:scaled:scale:factor:masked:)``
+    ///   ((1 + u)·γ_{Dk+1}·|scale|·|q|·|k|ᵀ + u·|s|, + u·|s + m| for adding an additive mask);
     /// - weights: to first order a logit error e changes p_j by p_j·(e_j − Σ_k p_k·e_k), so
     ///   δp_j = p_j·(e_s,j + Σ_k p_k·e_s,k) + p_j·u·(8 + 2|s_j − max|) (the softmax's own rounding,
     ///   |s_j − max| = log(p_max / p_j)). Masked entries have p = 0 and a zero bound: they must be
@@ -129,11 +129,15 @@ public struct ForwardErrorBound: Sendable {
         let additive = try Self.additiveTerms(of: mask).reduce(ReferenceArray(shape: p.shape, repeating: 0)) {
             try Reference.add($0, $1)
         }
-        let gammaScores = gamma(q.value.shape.last! + 2)
+        let gammaScores = gamma(bounds.attentionScoreLength(depth: q.value.shape.last!))
         var scoreError = [Double](repeating: 0, count: p.count)
         for i in 0..<p.count where p.values[i] > 0 {
-            scoreError[i] = scale * (gammaScores * magnitude.values[i] + carried.values[i])
-            if additive.values[i] != 0 { scoreError[i] += u * Swift.abs(scale * scores.values[i] + additive.values[i]) }
+            let scaled = scale * scores.values[i]
+            scoreError[i] =
+                Swift.abs(scale) * carried.values[i]
+                + bounds.attentionScore(
+                    magnitude: magnitude.values[i], scaled: scaled, scale: scale, factor: gammaScores,
+                    masked: additive.values[i] != 0 ? scaled + additive.values[i] : nil)
         }
 
         let n = Swift.max(p.shape.last!, 1)
@@ -172,13 +176,12 @@ public struct ForwardErrorBound: Sendable {
     }
 
     /// The mean over the heads of weights `[B, H, Lq, Lk]` → `[B, Lq, Lk]`, accumulated in
-    /// Double: mean_h(δp) + u·|w̄| + (H + 1)·2⁻⁵³·|w̄| (the weights are ≥ 0, so Σ|w| = H·w̄; + 1 for
-    /// the division).
+    /// Double: mean_h(δp) + ``ErrorBounds/mean(_:absSum:n:)`` (the weights are ≥ 0, so Σ|w| = H·w̄).
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func averagedOverHeads(_ weights: BoundedArray) throws -> BoundedArray {
         let heads = weights.value.shape[1]
         let average = try Reference.mean(weights.value, dim: 1)
-        let own = bounds.doubleAccumulatedSum(sum: average.values, absSum: average.values, n: heads + 1)
+        let own = bounds.mean(average.values, absSum: average.values.map { Double(heads) * $0 }, n: heads)
         let carried = try Reference.mean(weights.error, dim: 1)
         return BoundedArray(
             average, error: ReferenceArray(shape: average.shape, values: zip(own, carried.values).map(+)))
@@ -215,12 +218,9 @@ public struct ForwardErrorBound: Sendable {
     /// LayerNorm over the last `normalizedDims` dimensions: y = ẑ·w + b, ẑ = (x − m)/σ,
     /// σ = √(var + eps), the mean m and biased variance over each group of n elements.
     ///
-    /// Carried (the Jacobian ∂ẑ_i/∂x_j = (δ_ij − 1/n)/σ − ẑ_i·ẑ_j/(n·σ)):
-    /// |w_i|·((e_i + ē)/σ + |ẑ_i|·Σ_j|ẑ_j|·e_j/(n·σ)).
-    /// Own: Attend (and NumPy) evaluate the group in Double and round y once, so
-    /// u·|y| + 2⁻⁵³·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|): the mean is off by
-    /// (n + 1)·2⁻⁵³·mean|x|, which shifts ẑ by that over σ; the variance is off by (n + 4)·2⁻⁵³
-    /// relative, σ by half that, and the deviation, 1/σ and the product add a few roundings more.
+    /// Carried: ``ErrorBounds/layerNormCarried(error:meanError:meanWeightedError:weight:sigma:normalized:)``
+    /// (LayerNorm's Jacobian). Own: Attend (and NumPy) evaluate the group in Double and round y once,
+    /// ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``.
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func layerNorm(
         _ x: BoundedArray, normalizedDims k: Int, weight: ReferenceArray<Double>?, bias: ReferenceArray<Double>?,
@@ -228,7 +228,6 @@ public struct ForwardErrorBound: Sendable {
     ) throws -> BoundedArray {
         let y = try Reference.layerNorm(x.value, normalizedDims: k, weight: weight, bias: bias, eps: eps)
         let n = x.value.shape.suffix(k).reduce(1, *)
-        let ud = ErrorBounds.doubleRoundoff
         var error = [Double](repeating: 0, count: y.count)
         for group in 0..<(n == 0 ? 0 : y.count / n) {
             let range = (group * n)..<((group + 1) * n)
@@ -238,33 +237,33 @@ public struct ForwardErrorBound: Sendable {
             let sigma = (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n) + eps).squareRoot()
             let z = xs.map { ($0 - mean) / sigma }
             let meanError = es.reduce(0, +) / Double(n)
-            let correlated = zip(z, es).reduce(0) { $0 + Swift.abs($1.0) * $1.1 } / (Double(n) * sigma)
+            let meanWeighted = zip(z, es).reduce(0) { $0 + Swift.abs($1.0) * $1.1 } / Double(n)
             let meanMagnitude = xs.reduce(0) { $0 + Swift.abs($1) } / Double(n)
             for (t, i) in range.enumerated() {
-                let w = Swift.abs(weight?.values[t] ?? 1)
-                let carried = w * ((es[t] + meanError) / sigma + Swift.abs(z[t]) * correlated)
-                let evaluation =
-                    ud
-                    * (w * (Double(n + 1) * meanMagnitude / sigma + (Double(n) / 2 + 8) * Swift.abs(z[t]))
-                        + Swift.abs(z[t]) * w + Swift.abs(y.values[i]))
-                error[i] = carried + u * Swift.abs(y.values[i]) + evaluation + underflow
+                let w = weight?.values[t] ?? 1
+                error[i] =
+                    bounds.layerNormCarried(
+                        error: es[t], meanError: meanError, meanWeightedError: meanWeighted, weight: w, sigma: sigma,
+                        normalized: z[t])
+                    + bounds.layerNormRounding(
+                        output: y.values[i], normalized: z[t], weight: w, meanMagnitude: meanMagnitude, sigma: sigma,
+                        n: n)
             }
         }
         return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: error))
     }
 
     /// An activation. ReLU is exact and 1-Lipschitz: e. GELU (either form) carries
-    /// 1.13·e and adds its own rounding: Attend (and NumPy) evaluate 0.5·x·(1 + erf(x/√2)) or
-    /// 0.5·x·(1 + tanh(…)) in Double and round once, so u·|y| + 2⁻⁵³·(2|x| + 2|y|) — erf and tanh
-    /// are off by ≤ 1.5·2⁻⁵³ absolute (their own rounding and that of their argument), which the
-    /// factor 0.5·x turns into ≤ 2⁻⁵³·|x|, plus the roundings of 1 + erf and of the products.
+    /// 1.13·e (``ErrorBounds/geluLipschitz``) and adds its own rounding: Attend (and NumPy)
+    /// evaluate 0.5·x·(1 + erf(x/√2)) or 0.5·x·(1 + tanh(…)) in Double and round once,
+    /// ``ErrorBounds/geluRounding(input:output:tanhForm:)``.
     public func activation(_ x: BoundedArray, _ activation: ReferenceActivation) -> BoundedArray {
         let y = Reference.activate(x.value, activation)
         if activation == .relu { return BoundedArray(y, error: x.error) }
-        let ud = ErrorBounds.doubleRoundoff
         let error = y.values.indices.map { i in
-            ErrorBounds.geluLipschitz * x.error.values[i] + u * Swift.abs(y.values[i])
-                + ud * (2 * Swift.abs(x.value.values[i]) + 2 * Swift.abs(y.values[i])) + underflow
+            ErrorBounds.geluLipschitz * x.error.values[i]
+                + bounds.geluRounding(
+                    input: x.value.values[i], output: y.values[i], tanhForm: activation == .geluTanh)
         }
         return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: error))
     }

@@ -75,8 +75,10 @@ public struct Propagation: Sendable {
 
     /// The mode every rule of this propagation uses.
     public let mode: Mode
+    /// The policy for the engine's Float arithmetic, whose formulas every rule calls.
+    public let bounds = ErrorBounds.float
     /// u = 2⁻²⁴: the engine's Float arithmetic.
-    public let u = ErrorBounds.float.u
+    public var u: Double { bounds.u }
 
     /// A propagation combining errors by `mode`.
     public init(mode: Mode) { self.mode = mode }
@@ -124,7 +126,8 @@ public struct Propagation: Sendable {
         return terms.reduce(0, +)
     }
 
-    /// y = x·Wᵀ + b. Own error dotFactor(K (+1 with bias))·|x|·|W|ᵀ + u·|y|; propagated
+    /// y = x·Wᵀ + b. Own error ``ErrorBounds/linear(absProduct:exact:inFeatures:hasBias:)`` with
+    /// dotFactor in place of γ: dotFactor(K (+1 with bias))·(|x|·|W|ᵀ + |b|) + u·|y|; propagated
     /// ex·|W|ᵀ (or its root-sum-square form).
     public func linear(_ x: Tracked, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) -> Tracked {
         let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
@@ -135,24 +138,30 @@ public struct Propagation: Sendable {
                 for o in 0..<outFeatures { y[r * outFeatures + o] += bias.values[o] }
             }
         }
-        let factor = dotFactor(inFeatures + (bias == nil ? 0 : 1))
-        let own = BoundKernels.productABt(
+        let factor = dotFactor(bounds.linearLength(inFeatures: inFeatures, hasBias: bias != nil))
+        var own = BoundKernels.productABt(
             x.value.map { Swift.abs($0) }, weight.values.map { Swift.abs($0) }, groups: 1, m: rows, n: outFeatures,
             k: inFeatures)
+        if let bias {
+            for r in 0..<rows {
+                for o in 0..<outFeatures { own[r * outFeatures + o] += Swift.abs(bias.values[o]) }
+            }
+        }
         let carried =
             x.error.allSatisfy({ $0 == 0 })
             ? [Double](repeating: 0, count: y.count)
             : propagated(
                 a: x.value, eA: x.error, b: weight.values, eB: nil, groups: 1, m: rows, n: outFeatures, k: inFeatures)
-        let e = y.indices.map { factor * own[$0] + carried[$0] + u * Swift.abs(y[$0]) + Double.leastNormalMagnitude }
+        let e = y.indices.map { bounds.dotProduct(magnitude: own[$0], exact: y[$0], factor: factor) + carried[$0] }
         return Tracked(shape: Array(x.shape.dropLast()) + [outFeatures], value: y, error: e)
     }
 
     /// softmax(scale·Q·Kᵀ + mask)·V over `G` independent groups:
     /// q `[G, Lq, dk]`, k `[G, Lk, dk]`, v `[G, Lk, dv]` → output `[G, Lq, dv]`, weights `[G, Lq, Lk]`.
     ///
-    /// - scores: e_s = scale·(γ_{dk+1}·|q|·|k|ᵀ + e_q·|k|ᵀ + |q|·e_kᵀ) + 2u·|s| (the GEMM with alpha,
-    ///   and the Float rounding of the scale) + u·|s + m| when an additive mask is added;
+    /// - scores: e_s = scale·(e_q·|k|ᵀ + |q|·e_kᵀ) + the score's own rounding
+    ///   (``ErrorBounds/attentionScore(magnitude:scaled:scale:factor:masked:)``:
+    ///   (1 + u)·γ_{dk+1}·|scale|·|q|·|k|ᵀ + u·|s|, + u·|s + m| when an additive mask is added);
     /// - weights: softmax's first-order sensitivity dp_j = p_j·(ds_j − Σ_k p_k ds_k), so
     ///   e_p = p_j·(e_s,j + Σ_k p_k e_s,k), plus its own rounding p·u·(8 + 2|s − max|);
     /// - output: e_o = γ_Lk·p·|v| + e_p·|v| + p·e_v + u·|o|.
@@ -165,7 +174,7 @@ public struct Propagation: Sendable {
         let ownS = BoundKernels.productABt(
             q.value.map { Swift.abs($0) }, k.value.map { Swift.abs($0) }, groups: groups, m: lq, n: lk, k: dk)
         let carriedS = propagated(a: q.value, eA: q.error, b: k.value, eB: k.error, groups: groups, m: lq, n: lk, k: dk)
-        let factorS = dotFactor(dk + 1)
+        let factorS = dotFactor(bounds.attentionScoreLength(depth: dk))
 
         let count = groups * lq * lk
         var scores = [Double](repeating: 0, count: count)
@@ -173,12 +182,12 @@ public struct Propagation: Sendable {
         var kept = [Bool](repeating: true, count: count)
         for i in 0..<count {
             let scaled = scale * s0[i]
-            var total = scaled
-            var error = Swift.abs(scale) * (factorS * ownS[i] + carriedS[i]) + 2 * u * Swift.abs(scaled)
-            if let additive = mask.additive {
-                total += additive[i]
-                error += u * Swift.abs(total)
-            }
+            let total = scaled + (mask.additive?[i] ?? 0)
+            let error =
+                Swift.abs(scale) * carriedS[i]
+                + bounds.attentionScore(
+                    magnitude: ownS[i], scaled: scaled, scale: scale, factor: factorS,
+                    masked: (mask.additive?[i] ?? 0) != 0 ? total : nil)
             if let allowed = mask.allowed, !allowed[i] { kept[i] = false }
             if !total.isFinite { kept[i] = false }
             scores[i] = total
@@ -245,8 +254,9 @@ public struct Propagation: Sendable {
 
     /// LayerNorm over the last `width` elements: y = x̂·w + b, x̂ = (x − μ)/σ, σ = √(var + eps).
     /// Sensitivity dy_i = (w_i/σ)·(dx_i − mean(dx) − x̂_i·mean(x̂·dx)), bounded by
-    /// (|w_i|/σ)·(e_i + mean(e) + |x̂_i|·mean(|x̂|·e)); own error 2u·|y| (computed in Double,
-    /// rounded once) plus the Double arithmetic's N·2⁻⁵³ terms.
+    /// (|w_i|/σ)·(e_i + mean(e) + |x̂_i|·mean(|x̂|·e))
+    /// (``ErrorBounds/layerNormCarried(error:meanError:meanWeightedError:weight:sigma:normalized:)``);
+    /// own error ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``.
     public func layerNorm(_ x: Tracked, width n: Int, weight: [Double]?, bias: [Double]?, eps: Double) -> Tracked {
         var y = [Double](repeating: 0, count: x.value.count)
         var e = [Double](repeating: 0, count: x.value.count)
@@ -260,6 +270,7 @@ public struct Propagation: Sendable {
             for i in 0..<n { variance += (x.value[base + i] - mean) * (x.value[base + i] - mean) }
             variance /= Double(n)
             let sigma = (variance + eps).squareRoot()
+            let meanMagnitude = (0..<n).reduce(0) { $0 + Swift.abs(x.value[base + $1]) } / Double(n)
             let meanError = aggregate((0..<n).lazy.map { x.error[base + $0] }) / Double(n)
             let meanWeighted =
                 aggregate((0..<n).lazy.map { Swift.abs((x.value[base + $0] - mean) / sigma) * x.error[base + $0] })
@@ -270,28 +281,30 @@ public struct Propagation: Sendable {
                 let b = bias?[i] ?? 0
                 let out = normalized * w + b
                 y[base + i] = out
-                let propagated =
-                    Swift.abs(w) / sigma * (x.error[base + i] + meanError + Swift.abs(normalized) * meanWeighted)
-                let own =
-                    2 * u * Swift.abs(out) + 8 * Double(n) * ErrorBounds.doubleRoundoff
-                    * (Swift.abs(normalized * w) + Swift.abs(b) + Swift.abs(w))
-                e[base + i] = propagated + own + Double(Float.leastNormalMagnitude)
+                e[base + i] =
+                    bounds.layerNormCarried(
+                        error: x.error[base + i], meanError: meanError, meanWeightedError: meanWeighted, weight: w,
+                        sigma: sigma, normalized: normalized)
+                    + bounds.layerNormRounding(
+                        output: out, normalized: normalized, weight: w, meanMagnitude: meanMagnitude, sigma: sigma, n: n
+                    )
             }
         }
         return Tracked(shape: x.shape, value: y, error: e)
     }
 
     /// ReLU is 1-Lipschitz and exact; GELU (erf or tanh form) has |f′| ≤ 1.13
-    /// (``ErrorBounds/geluLipschitz``) and is computed in
-    /// Double, rounded once (2u·|y|).
+    /// (``ErrorBounds/geluLipschitz``) and is computed in Double, rounded once
+    /// (``ErrorBounds/geluRounding(input:output:tanhForm:)``).
     public func activation(_ x: Tracked, _ kind: ReferenceActivation) -> Tracked {
         let values = Reference.activate(ReferenceArray(shape: [x.value.count], values: x.value), kind).values
         switch kind {
         case .relu:
             return Tracked(shape: x.shape, value: values, error: x.error)
         case .gelu, .geluTanh:
-            let e = zip(x.error, values).map {
-                ErrorBounds.geluLipschitz * $0 + 2 * u * Swift.abs($1) + Double(Float.leastNormalMagnitude)
+            let e = values.indices.map {
+                ErrorBounds.geluLipschitz * x.error[$0]
+                    + bounds.geluRounding(input: x.value[$0], output: values[$0], tanhForm: kind == .geluTanh)
             }
             return Tracked(shape: x.shape, value: values, error: e)
         }
@@ -336,7 +349,8 @@ public struct Propagation: Sendable {
         return Tracked(shape: shape, value: value, error: error)
     }
 
-    /// `[B·H, …]` → `[B, …]` averaged over heads (Double accumulation, rounded once).
+    /// `[B·H, …]` → `[B, …]` averaged over heads (Double accumulation, rounded once): the mean of
+    /// the errors plus ``ErrorBounds/mean(_:absSum:n:)`` (Σ|w| = H·w̄, the weights are ≥ 0).
     public func meanOverHeads(_ x: Tracked, batch: Int, heads: Int) -> Tracked {
         let rest = x.value.count / Swift.max(batch * heads, 1)
         var value = [Double](repeating: 0, count: batch * rest)
@@ -349,14 +363,15 @@ public struct Propagation: Sendable {
                 }
             }
         }
-        for i in error.indices { error[i] += 2 * u * Swift.abs(value[i]) + 1e-45 }
+        let own = bounds.mean(value, absSum: value.map { Double(heads) * Swift.abs($0) }, n: heads)
+        for i in error.indices { error[i] += own[i] }
         return Tracked(shape: [batch] + Array(x.shape.dropFirst()), value: value, error: error)
     }
 
     /// nn.MultiheadAttention: projections, per-head attention, merged heads, output projection.
     /// query `[B, Lq, E]`, key `[B, Lk, kdim]`, value `[B, Lk, vdim]`; `mask` over `[B·H, Lq, Lk]`;
     /// `scale` as the reference uses it (1/√dk in Double; the engine's Float rounding of it is in
-    /// the scores' 2u·|s|).
+    /// the scores' u·|s|).
     public func multiHeadAttention(
         query: Tracked, key: Tracked, value: Tracked, weights p: ReferenceMultiHeadAttentionWeights<Double>,
         mask: ScoresMask

@@ -44,8 +44,10 @@ struct LayerTests {
         let y = try LayerNorm(normalizedShape: shape, eps: 1e-5, weight: w, bias: b)(x)
         let exact = try Reference.layerNorm(
             x.reference, normalizedDims: k, weight: w.reference, bias: b.reference, eps: 1e-5)
-        // Computed in Double and rounded once: 2 ulps.
-        expectWithinBound(y, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 2))
+        // Computed in Double and rounded once: the policy's LayerNorm bound.
+        let bound = try ForwardErrorBound(Float.self).layerNorm(
+            BoundedArray(exact: x.reference), normalizedDims: k, weight: w.reference, bias: b.reference, eps: 1e-5)
+        expectWithinBound(y, exact, bound: bound.error.values)
         #expect(throws: TensorError.self) { try LayerNorm<Float>(normalizedShape: [5])(x) }
     }
 
@@ -59,11 +61,10 @@ struct LayerTests {
     func activations() throws {
         var factory = TensorFactory(seed: 310)
         let x: Tensor<Float> = factory.randn([5, 7], .transposed) * 3
-        for (ours, exact) in [
-            (x.relu(), Reference.relu(x.reference)), (x.gelu(), Reference.gelu(x.reference)),
-            (x.geluTanh(), Reference.geluTanh(x.reference)),
-        ] {
-            expectWithinBound(ours, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 1))
+        let model = ForwardErrorBound(Float.self)
+        for (ours, kind) in [(x.relu(), ReferenceActivation.relu), (x.gelu(), .gelu), (x.geluTanh(), .geluTanh)] {
+            let bound = model.activation(BoundedArray(exact: x.reference), kind)  // ReLU: exact
+            expectWithinBound(ours, bound.value, bound: bound.error.values, "\(kind)")
         }
     }
 
@@ -75,7 +76,7 @@ struct LayerTests {
         #expect(Array(pe.scalars[0..<8]) == [0, 1, 0, 1, 0, 1, 0, 1])
         #expect(Swift.abs(pe[1, 0] - Float(0.8414709848)) < 1e-7 && Swift.abs(pe[1, 1] - Float(0.5403023059)) < 1e-7)
         let exact = Reference.sinusoidalPositionalEncoding(length: 6, dim: 8, as: Double.self)
-        expectWithinBound(pe, exact, bound: ErrorBounds.float.relative(exact.values, ulps: 1))
+        expectWithinBound(pe, exact, bound: ErrorBounds.float.positionalEncoding(length: 6, dim: 8, exact: exact))
         var g = SeededGenerator(seed: 1)
         let learned = LearnedPositionalEmbedding<Float>(maxLength: 10, dim: 8, using: &g)
         let x = Tensor<Float>(shape: [2, 6, 8])

@@ -4,7 +4,8 @@ import AttendVerification
 import Foundation
 
 // Error bounds of single ops, for one evaluation in the arithmetic of `scalar` (u =
-// bounds.u). Layers (attention, LayerNorm, GELU, multi-head attention, the
+// bounds.u); where the policy (ErrorBounds) states an op's formula, the op's bound calls it
+// (log-softmax directly from the runner). Layers (attention, LayerNorm, GELU, multi-head attention, the
 // encoder layer) use the stages of ForwardErrorBound.swift.
 //
 // A fixture's expected output is itself a float64 evaluation (NumPy, correctly rounded sums), so
@@ -53,14 +54,6 @@ extension ForwardErrorBound {
         }
     }
 
-    /// log-softmax y = (x − max) − log Σ exp(x − max): u·(8 + 3|y|). The 8u covers exp and log
-    /// (the sum's relative error becomes an absolute error of log Σ); the roundings of x − max,
-    /// of log Σ and of the final subtraction are each ≤ u·|y|, because |y| = |x − max| + log Σ.
-    /// −∞ entries and all −∞ lines must be exactly −∞.
-    func logSoftmax(exact y: ReferenceArray<Double>) -> [Double] {
-        y.values.map { u * (8 + 3 * Swift.abs($0)) + underflow }
-    }
-
     /// Σ over `dims`, accumulated in Double and rounded once: u·|s| + N·2⁻⁵³·Σ|x|.
     func sum(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact s: ReferenceArray<Double>) throws
         -> [Double]
@@ -69,44 +62,12 @@ extension ForwardErrorBound {
         return bounds.doubleAccumulatedSum(sum: s.values, absSum: magnitude.values, n: x.count / Swift.max(s.count, 1))
     }
 
-    /// The mean: the sum's bound with one more Double rounding for the division by N
-    /// (2⁻⁵³·|m| ≤ 2⁻⁵³·mean|x|): u·|m| + (N + 1)·2⁻⁵³·mean|x|.
+    /// The mean: ``ErrorBounds/mean(_:absSum:n:)``, u·|m| + (N + 1)·2⁻⁵³·mean|x|.
     func mean(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact m: ReferenceArray<Double>) throws
         -> [Double]
     {
-        let magnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
-        return bounds.doubleAccumulatedSum(
-            sum: m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1) + 1)
-    }
-
-    /// The two-pass variance Σ(x − m̂)²/d in Double, rounded once:
-    /// u·|v| + (N + 3)·2⁻⁵³·|v| + N·δm²/d with δm = (N + 1)·2⁻⁵³·mean|x| the error of the mean.
-    /// (Σ(x − m)(δm) = 0, so the mean's error enters only squared; each squared deviation carries
-    /// 3 roundings and their sum N − 1, and the division one.)
-    func variance(
-        _ x: ReferenceArray<Double>, dims: [Int], unbiased: Bool, keepDim: Bool, exact v: ReferenceArray<Double>
-    ) throws -> [Double] {
-        let n = x.count / Swift.max(v.count, 1)
-        let meanMagnitude = try Reference.mean(x.magnitudes, dims: dims, keepDim: keepDim)
-        let divisor = Double(unbiased ? n - 1 : n)
-        return v.values.indices.map { i in
-            let meanError = Double(n + 1) * ErrorBounds.doubleRoundoff * meanMagnitude.values[i]
-            return u * Swift.abs(v.values[i]) + Double(n + 3) * ErrorBounds.doubleRoundoff * Swift.abs(v.values[i])
-                + Double(n) * meanError * meanError / divisor + underflow
-        }
-    }
-
-    /// σ = √v: the variance's bound halved relative to σ (√(v + δ) ≈ σ + δ/(2σ)), plus the
-    /// square root's rounding (Attend rounds the variance to the tensor's type, then takes √).
-    func standardDeviation(
-        _ x: ReferenceArray<Double>, dims: [Int], unbiased: Bool, keepDim: Bool, exact sigma: ReferenceArray<Double>
-    ) throws -> [Double] {
-        let v = Reference.map(sigma) { $0 * $0 }
-        let varianceBound = try variance(x, dims: dims, unbiased: unbiased, keepDim: keepDim, exact: v)
-        return sigma.values.indices.map { i in
-            let s = sigma.values[i]
-            return s > 0 ? varianceBound[i] / (2 * s) + u * s + underflow : varianceBound[i].squareRoot()
-        }
+        let magnitude = try Reference.sum(x.magnitudes, dims: dims, keepDim: keepDim)
+        return bounds.mean(m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1))
     }
 
     /// Pairwise squared distances Σ_d (a − b)² evaluated directly: a length-D dot product of the
@@ -142,18 +103,5 @@ extension ForwardErrorBound {
     /// Exact ops (copies and selections: im2col, patchify, ReLU): only the floor.
     func exact(_ c: ReferenceArray<Double>) -> [Double] {
         bounds.relative(c.values, ulps: 0)
-    }
-
-    /// Sinusoidal positional encoding PE[p, j] = sin or cos of θ = p / 10000^(2i/dim), evaluated in
-    /// Double and rounded once: u·|y| + 2⁻⁵³·(12·θ + 1). The exponent 2i/dim is rounded (2⁻⁵³
-    /// relative), which pow turns into ln(10000)·2⁻⁵³ ≈ 9.2·2⁻⁵³ relative; pow and the division
-    /// add one rounding each, so θ is off by ≤ 12·2⁻⁵³·θ; sin and cos are 1-Lipschitz and add their
-    /// own rounding.
-    func positionalEncoding(length: Int, dim: Int, exact y: ReferenceArray<Double>) -> [Double] {
-        y.values.indices.map { index in
-            let (p, j) = (index / dim, index % dim)
-            let angle = Double(p) / pow(10000, Double(j - j % 2) / Double(dim))
-            return u * Swift.abs(y.values[index]) + ErrorBounds.doubleRoundoff * (12 * angle + 1) + underflow
-        }
     }
 }

@@ -68,7 +68,7 @@ enum FixtureRunner {
         }
         return try single(
             f, engine: { try x.logSoftmax(dim: dim) }, reference: { try Reference.logSoftmax(rx, dim: dim) },
-            bound: { $0.logSoftmax(exact: $1) })
+            bound: { $0.bounds.logSoftmax($1, dim: dim) })
     }
 
     static func reduction(_ f: FixtureCase) throws -> [FixtureOutput] {
@@ -91,13 +91,15 @@ enum FixtureRunner {
             return try single(
                 f, engine: { try x.variance(dims: dims, unbiased: unbiased, keepDim: keepDim) },
                 reference: { try Reference.variance(rx, dims: dims, unbiased: unbiased, keepDim: keepDim) },
-                bound: { try $0.variance(rx, dims: dims, unbiased: unbiased, keepDim: keepDim, exact: $1) })
+                bound: { try $0.bounds.variance(rx, dims: dims, unbiased: unbiased, keepDim: keepDim, exact: $1) })
         default:
             let unbiased = try f.bool("unbiased")
             return try single(
                 f, engine: { try x.standardDeviation(dims: dims, unbiased: unbiased, keepDim: keepDim) },
                 reference: { try Reference.standardDeviation(rx, dims: dims, unbiased: unbiased, keepDim: keepDim) },
-                bound: { try $0.standardDeviation(rx, dims: dims, unbiased: unbiased, keepDim: keepDim, exact: $1) })
+                bound: {
+                    try $0.bounds.standardDeviation(rx, dims: dims, unbiased: unbiased, keepDim: keepDim, exact: $1)
+                })
         }
     }
 
@@ -204,6 +206,6 @@ enum FixtureRunner {
         return try single(
             f, engine: { sinusoidalPositionalEncoding(length: length, dim: dim, as: Float.self) },
             reference: { Reference.sinusoidalPositionalEncoding(length: length, dim: dim, as: Double.self) },
-            bound: { $0.positionalEncoding(length: length, dim: dim, exact: $1) })
+            bound: { $0.bounds.positionalEncoding(length: length, dim: dim, exact: $1) })
     }
 }
