@@ -12,7 +12,7 @@ public enum Measure {
 
     // MARK: - Products
 
-    /// matmul: γ_K·|A|·|B| + u·|C|.
+    /// matmul: ``ErrorBounds/dotProduct(absProduct:exact:k:)``, K = A's last dimension.
     /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func matmul(_ a: Tensor<Float>, _ b: Tensor<Float>) throws -> CaseMeasurement {
@@ -229,7 +229,7 @@ public enum Measure {
         return result
     }
 
-    /// conv1d (seed form): γ_K·|windows|·|kernel| + u·|out|.
+    /// conv1d (seed form): ``ErrorBounds/dotProduct(absProduct:exact:k:)``, K = the kernel's length.
     /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func correlate(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
@@ -250,7 +250,7 @@ public enum Measure {
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))
     }
 
-    /// conv2d: γ_{C·kh·kw (+1 with bias)}·conv(|x|, |w|) + u·|out|.
+    /// conv2d: ``ErrorBounds/dotProduct(absProduct:exact:k:)``, K = C·kh·kw (+ 1 with bias).
     /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
     ///   reference's message, naming the shapes and the rule).
     public static func conv2d(

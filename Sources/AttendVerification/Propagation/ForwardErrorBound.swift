@@ -77,8 +77,7 @@ public struct ForwardErrorBound: Sendable {
 
     /// y = x·Wᵀ + b, `x [..., in]`, `weight [out, in]` (exact), `bias [out]` (exact) or nil.
     ///
-    /// Own error: ``ErrorBounds/linear(absProduct:exact:inFeatures:hasBias:)``,
-    /// γ_{in+1}·(|x|·|W|ᵀ + |b|) + u·|y| (γ_in·|x|·|W|ᵀ + u·|y| without a bias). Carried: |W|·e.
+    /// Own error: ``ErrorBounds/linear(absProduct:exact:inFeatures:hasBias:)``. Carried: |W|·e.
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func linear(_ x: BoundedArray, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) throws
         -> BoundedArray
@@ -106,13 +105,13 @@ public struct ForwardErrorBound: Sendable {
     /// `[..., Lk, Dv]` — returning the output `[..., Lq, Dv]` and the weights `[..., Lq, Lk]`.
     ///
     /// - scores s = scale·q·kᵀ (+ additive mask): e_s = scale·(e_q·|k|ᵀ + |q|·e_kᵀ) + the score's
-    ///   own rounding, ``ErrorBounds/attentionScore(magnitude:scaled:scale:factor:masked:)``
-    ///   ((1 + u)·γ_{Dk+1}·|scale|·|q|·|k|ᵀ + u·|s|, + u·|s + m| for adding an additive mask);
+    ///   own rounding, ``ErrorBounds/attentionScore(magnitude:scaled:scale:factor:masked:)``;
     /// - weights: to first order a logit error e changes p_j by p_j·(e_j − Σ_k p_k·e_k), so
     ///   δp_j = p_j·(e_s,j + Σ_k p_k·e_s,k) + p_j·u·(8 + 2|s_j − max|) (the softmax's own rounding,
     ///   |s_j − max| = log(p_max / p_j)). Masked entries have p = 0 and a zero bound: they must be
     ///   exactly 0, and a fully masked row is exactly 0 with a zero output;
-    /// - output o = P·V: γ_Lk·P·|V| + u·|o| + δP·|V| + P·e_v.
+    /// - output o = P·V: its own rounding, ``ErrorBounds/dotProduct(absProduct:exact:k:)`` with
+    ///   k = Lk, + δP·|V| + P·e_v.
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func attention(
         queries q: BoundedArray, keys k: BoundedArray, values v: BoundedArray, mask: ReferenceMask<Double>,

@@ -127,8 +127,7 @@ public struct Propagation: Sendable {
     }
 
     /// y = x·Wᵀ + b. Own error ``ErrorBounds/linear(absProduct:exact:inFeatures:hasBias:)`` with
-    /// dotFactor in place of γ: dotFactor(K (+1 with bias))·(|x|·|W|ᵀ + |b|) + u·|y|; propagated
-    /// ex·|W|ᵀ (or its root-sum-square form).
+    /// ``dotFactor(_:)`` in place of γ; propagated ex·|W|ᵀ (or its root-sum-square form).
     public func linear(_ x: Tracked, weight: ReferenceArray<Double>, bias: ReferenceArray<Double>?) -> Tracked {
         let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
         let rows = inFeatures == 0 ? 0 : x.value.count / inFeatures
@@ -159,12 +158,12 @@ public struct Propagation: Sendable {
     /// softmax(scale·Q·Kᵀ + mask)·V over `G` independent groups:
     /// q `[G, Lq, dk]`, k `[G, Lk, dk]`, v `[G, Lk, dv]` → output `[G, Lq, dv]`, weights `[G, Lq, Lk]`.
     ///
-    /// - scores: e_s = scale·(e_q·|k|ᵀ + |q|·e_kᵀ) + the score's own rounding
-    ///   (``ErrorBounds/attentionScore(magnitude:scaled:scale:factor:masked:)``:
-    ///   (1 + u)·γ_{dk+1}·|scale|·|q|·|k|ᵀ + u·|s|, + u·|s + m| when an additive mask is added);
+    /// - scores: e_s = scale·(e_q·|k|ᵀ + |q|·e_kᵀ) + the score's own rounding,
+    ///   ``ErrorBounds/attentionScore(magnitude:scaled:scale:factor:masked:)``;
     /// - weights: softmax's first-order sensitivity dp_j = p_j·(ds_j − Σ_k p_k ds_k), so
     ///   e_p = p_j·(e_s,j + Σ_k p_k e_s,k), plus its own rounding p·u·(8 + 2|s − max|);
-    /// - output: e_o = γ_Lk·p·|v| + e_p·|v| + p·e_v + u·|o|.
+    /// - output: e_o = e_p·|v| + p·e_v + its own rounding
+    ///   (``ErrorBounds/dotProduct(magnitude:exact:factor:)``, factor dotFactor(Lk)).
     /// Masked entries have weight exactly 0 on both paths and contribute nothing.
     public func attention(
         q: Tracked, k: Tracked, v: Tracked, groups: Int, lq: Int, lk: Int, dk: Int, dv: Int, scale: Double,
@@ -223,7 +222,9 @@ public struct Propagation: Sendable {
         let ownO = BoundKernels.productABt(p, vT.map { Swift.abs($0) }, groups: groups, m: lq, n: dv, k: lk)
         let carriedO = propagated(a: p, eA: pError, b: vT, eB: eVT, groups: groups, m: lq, n: dv, k: lk)
         let factorO = dotFactor(lk)
-        let outputError = output.indices.map { factorO * ownO[$0] + carriedO[$0] + u * Swift.abs(output[$0]) + 1e-45 }
+        let outputError = output.indices.map {
+            bounds.dotProduct(magnitude: ownO[$0], exact: output[$0], factor: factorO) + carriedO[$0] + 1e-45
+        }
         return (
             Tracked(shape: [groups, lq, dv], value: output, error: outputError),
             Tracked(shape: [groups, lq, lk], value: p, error: pError)

@@ -54,7 +54,8 @@ extension ForwardErrorBound {
         }
     }
 
-    /// Σ over `dims`, accumulated in Double and rounded once: u·|s| + N·2⁻⁵³·Σ|x|.
+    /// Σ over `dims`, accumulated in Double and rounded once:
+    /// ``ErrorBounds/doubleAccumulatedSum(sum:absSum:n:)``.
     func sum(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact s: ReferenceArray<Double>) throws
         -> [Double]
     {
@@ -62,7 +63,7 @@ extension ForwardErrorBound {
         return bounds.doubleAccumulatedSum(sum: s.values, absSum: magnitude.values, n: x.count / Swift.max(s.count, 1))
     }
 
-    /// The mean: ``ErrorBounds/mean(_:absSum:n:)``, u·|m| + (N + 1)·2⁻⁵³·mean|x|.
+    /// The mean: ``ErrorBounds/mean(_:absSum:n:)``.
     func mean(_ x: ReferenceArray<Double>, dims: [Int], keepDim: Bool, exact m: ReferenceArray<Double>) throws
         -> [Double]
     {
