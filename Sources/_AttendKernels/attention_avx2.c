@@ -16,12 +16,12 @@
 //
 // exp is the 8-lane exp of the vector kernels for arguments ≤ 0 (exp_avx2.h: exact two-part ln 2
 // range reduction, ≤ 2 ulp, exactly 0 below −86.9), so this path has the accuracy of the
-// sgemm-tiled one. Scores
-// stay in natural units on purpose: folding log₂e into the queries (and computing 2^x) would
-// save one FMA per 8 exps but round every logit once more, an extra relative error u·|s − m|
-// in each weight (measured: 48 ulp at s − m = −80, against 2 ulp).
+// sgemm-tiled one. Scores stay in natural units on purpose: folding log₂e into the queries (and
+// computing 2^x) would save one FMA per 8 exps but round every logit once more, an extra relative
+// error u·|s − m| in each weight (measured: 48 ulp at s − m = −80, against 2 ulp).
 // Because queries are the vector dimension, no tile reads past an operand: K and V are read by
-// scalar broadcasts; only the zero-padded Q̃ᵀ and our own scratch are read by vectors.
+// scalar broadcasts, Q and the output by masked loads/stores at the feature tail; the tiles read
+// only the zero-padded Q̃ᵀ and our own scratch by vectors. Profile: README, "Attention kernels".
 //
 // Non-finite inputs propagate as in the materialized softmax, query by query: a NaN score, or a
 // +∞ one (whose shift gives ∞ − ∞), makes that query's normalizer l NaN, hence its whole output
@@ -30,14 +30,6 @@
 // One query (decode: Lq = 1 against a long history) is a matrix-vector problem bound by
 // reading K and V once: dot products along d (8 lanes, masked loads for the dk tail), one exp
 // pass per key block, then o += p_j·v_j along d.
-//
-// Where the time goes (Zen 3, one thread, thread CPU time, perf cpu-clock samples, 2026-12-01):
-// at (1,16,1024,64) the kernel runs at ~70–73 % of the FMA peak; ~80 % of its samples are in
-// the two register-tile loops, which by themselves reach ~90 % of the peak (6 × 16 tile on
-// L1-resident data), and ~14 % in the exp pass (11–15 cycles per 8 exps, about twice the
-// pipes' bound for its ~25 vector operations). Transposes and setup are ~2 % at L = 1024 and
-// ~8 % at L = 128. Tried without gain: other key blocks (64, 96, 120, 132), four keys per exp
-// iteration, an Estrin polynomial, software prefetch of the next K and V rows.
 #include "attend_attention.h"
 #include "exp_avx2.h"
 
@@ -240,7 +232,9 @@ AVX2 static void block_tiled(const attend_attention_block *b) {
     float *m = ot + dv * BQ, *l = m + BQ, *bm = l + BQ, *mu = bm + BQ, *corr = mu + BQ;
 
     scaled_transposed_queries(b, qt, tiles);
-    for (long d = 0; d < dv; d++) memset(ot + d * BQ, 0, sizeof(float) * (size_t)(16 * tiles));
+    // Oᵀ zeroed as one memset of the whole buffer: per-feature memsets of 16·tiles floats cost
+    // one libc call per feature (64 per block at D = 32, a sixth of a toy (2, 4, 10, 32) call).
+    memset(ot, 0, sizeof(float) * (size_t)(dv * BQ));
     for (long i = 0; i < BQ; i++) { m[i] = -INFINITY; l[i] = 0; }
 
     const long keys = visible_keys(b);
@@ -336,8 +330,7 @@ AVX2 static void block_matrix_vector(const attend_attention_block *b) {
     float *qs = b->scratch;                     // round8(dk), zero-padded
     float *sc = qs + round8(dk);                // BK scores
     float *o = sc + BK;                         // round8(dv) + 32 (whole groups of 32 may be loaded)
-    const float c = b->scale;
-    for (long d = 0; d < round8(dk); d++) qs[d] = d < dk ? b->q[d] * c : 0;
+    for (long d = 0; d < round8(dk); d++) qs[d] = d < dk ? b->q[d] * b->scale : 0;
     for (long d = 0; d < round8(dv) + 32; d++) o[d] = 0;
     const long dkFull = dk & ~7L;
     const __m256i dkTail = tail_mask(dk - dkFull);
@@ -404,21 +397,35 @@ AVX2 static void block_matrix_vector(const attend_attention_block *b) {
             const long width = dv - d0 < 32 ? dv - d0 : 32;
             const long full = width & ~7L;
             const __m256i rest = tail_mask(width - full);
+            if (full == 32) {
+                // Four named accumulators stay in registers (an indexed array was kept on the stack:
+                // a store-to-load round trip in every FMA chain, perf's hottest (1,8,512,64) lines).
+                __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(o + d0), cvv);
+                __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(o + d0 + 8), cvv);
+                __m256 a2 = _mm256_mul_ps(_mm256_loadu_ps(o + d0 + 16), cvv);
+                __m256 a3 = _mm256_mul_ps(_mm256_loadu_ps(o + d0 + 24), cvv);
+                for (long j = 0; j < cols; j++) {
+                    const float *vj = vb + j * b->v_row + d0;
+                    __m256 p = _mm256_broadcast_ss(sc + j);
+                    a0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj), a0);
+                    a1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8), a1);
+                    a2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 16), a2);
+                    a3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 24), a3);
+                }
+                _mm256_storeu_ps(o + d0, a0);
+                _mm256_storeu_ps(o + d0 + 8, a1);
+                _mm256_storeu_ps(o + d0 + 16, a2);
+                _mm256_storeu_ps(o + d0 + 24, a3);
+                continue;
+            }
             __m256 a[4];
             for (int g = 0; g < 4; g++) a[g] = _mm256_mul_ps(_mm256_loadu_ps(o + d0 + 8 * g), cvv);
             for (long j = 0; j < cols; j++) {
                 const float *vj = vb + j * b->v_row + d0;
                 __m256 p = _mm256_broadcast_ss(sc + j);
-                if (full == 32) {
-                    a[0] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj), a[0]);
-                    a[1] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8), a[1]);
-                    a[2] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 16), a[2]);
-                    a[3] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 24), a[3]);
-                } else {
-                    int g = 0;
-                    for (; 8 * g < full; g++) a[g] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8 * g), a[g]);
-                    if (full < width) a[g] = _mm256_fmadd_ps(p, _mm256_maskload_ps(vj + 8 * g, rest), a[g]);
-                }
+                int g = 0;
+                for (; 8 * g < full; g++) a[g] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8 * g), a[g]);
+                if (full < width) a[g] = _mm256_fmadd_ps(p, _mm256_maskload_ps(vj + 8 * g, rest), a[g]);
             }
             for (int g = 0; 8 * g < width; g++) _mm256_storeu_ps(o + d0 + 8 * g, a[g]);
         }

@@ -58,6 +58,10 @@ extension FusedAttention {
         let batchCount = batchShape.product
         let causalOffset = self.causalOffset
         let flops = 2 * Double(batchCount) * Double(lq) * Double(lk) * Double(dk + dv) * (causalOffset != nil ? 0.5 : 1)
+        // One query (decode) is bound by reading K and V — 4·Lk·(Dk + Dv) bytes per batch entry for
+        // 2·Lk·(Dk + Dv) flops — not by its flops: weigh each byte as 4 flops (≈ 20 GB/s against
+        // ≈ 80 GFLOPS a core), so a (1, 8, 512, 64) step (2 MB) is split over the workers.
+        let work = lq == 1 ? 8 * flops : flops
         let batchStrides = contiguousStrides(for: batchShape)
         // The general mask terms at batch entry 0 (C structs: no generic metadata per call), and
         // each one's batch strides, to offset it per work item.
@@ -84,7 +88,7 @@ extension FusedAttention {
         let scale = Float(self.scale)
         let pointers = UncheckedSendable((q, k, v, output))
         Parallelism.forEach(
-            items: batchCount * queryBlocks, flops: flops,
+            items: batchCount * queryBlocks, flops: work,
             setUp: { _ in MicroKernelScratch(dk: dk, dv: dv, termCount: general.count) },
             { scratch, item in
                 let (q, k, v, output) = pointers.value

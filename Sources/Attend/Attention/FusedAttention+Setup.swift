@@ -3,32 +3,45 @@
 /// ``AttentionMask/resolved(scoresShape:)`` gives it for `[batch…, Lq, Lk]` — the same terms the
 /// materialized path applies. `causalOffset`, when given, adds a causal term with that diagonal
 /// offset (query i may attend key j iff j ≤ i + offset).
+///
+/// Per-call cost matters here (a toy (2, 4, 10, 32) call is a few microseconds of kernel work):
+/// the common case — equal batch dimensions, no mask term — allocates only the output and the
+/// batch-stride arrays, and the output is not zero-filled first (every path writes all of it).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func fusedAttention<Scalar: TensorScalar>(
     queries: Tensor<Scalar>, keys: Tensor<Scalar>, values: Tensor<Scalar>, mask: AttentionMask<Scalar>, scale: Scalar?,
     causalOffset: Int? = nil
 ) throws -> Tensor<Scalar> {
     let op = "scaledDotProductAttention"
-    try checkAttentionShapes(queries.shape, keys.shape, values.shape, op: op)
+    let batch = try attentionBatchShape(queries.shape, keys.shape, values.shape, op: op)
     let (lq, dk) = (queries.shape[queries.rank - 2], queries.shape[queries.rank - 1])
     let (lk, dv) = (keys.shape[keys.rank - 2], values.shape[values.rank - 1])
-    let batch = try broadcastShapes(
-        broadcastShapes(Array(queries.shape.dropLast(2)), Array(keys.shape.dropLast(2)), op: op),
-        Array(values.shape.dropLast(2)), op: op)
-    let scoresShape = batch + [lq, lk]
-    try mask.validate(scoresShape: scoresShape, op: op)
-    let output = Tensor<Scalar>(shape: batch + [lq, dv])  // [batch…, Lq, Dv]
-    guard output.count > 0, lk > 0 else { return output }  // no key: zeros, as a fully masked row
+    var resolved: [AttentionMask<Scalar>.ResolvedTerm] = []
+    if case .none = mask {
+    } else {
+        let scoresShape = batch + [lq, lk]
+        try mask.validate(scoresShape: scoresShape, op: op)
+        resolved = mask.resolved(scoresShape: scoresShape)
+    }
+    // [batch…, Lq, Dv]; with no key the output is zeros (as a fully masked row), else the kernel
+    // writes every element.
+    let output =
+        lk > 0 ? Tensor<Scalar>(uninitializedShape: batch + [lq, dv]) : Tensor<Scalar>(shape: batch + [lq, dv])
+    guard output.count > 0, lk > 0 else { return output }
 
     let q = kernelReadable(queries)  // [..., Lq, Dk]
     let k = kernelReadable(keys)  // [..., Lk, Dk]
     let v = kernelReadable(values)  // [..., Lk, Dv]
     func batchStrides(_ t: Tensor<Scalar>) -> [Int] {
-        Array(t.broadcastStrides(to: batch + t.shape.suffix(2)).dropLast(2))
+        if t.rank == batch.count + 2, t.shape.prefix(batch.count).elementsEqual(batch) {
+            return Array(t.strides.prefix(batch.count))  // no broadcast: the operand's own strides
+        }
+        return Array(t.broadcastStrides(to: batch + t.shape.suffix(2)).dropLast(2))
     }
     func rowStride(_ t: Tensor<Scalar>) -> Int {
         t.shape[t.rank - 2] <= 1 ? t.shape[t.rank - 1] : t.strides[t.rank - 2]
     }
-    var resolved = mask.resolved(scoresShape: scoresShape)
     if let causalOffset { resolved.append(.causal(offset: causalOffset)) }
     withKernelTerms(resolved[...], []) { terms in
         let kernel = FusedAttention<Scalar>(
@@ -45,6 +58,21 @@ func fusedAttention<Scalar: TensorScalar>(
     return output
 }
 
+/// The broadcast batch dimensions of queries `[..., Lq, Dk]`, keys `[..., Lk, Dk]` and values
+/// `[..., Lk, Dv]` after ``checkAttentionShapes(_:_:_:op:)``'s rules (and with its messages);
+/// equal batch dimensions — the usual case — are recognised without building the broadcasts.
+private func attentionBatchShape(_ q: [Int], _ k: [Int], _ v: [Int], op: String) throws -> [Int] {
+    let n = q.count - 2
+    if n >= 0, k.count == q.count, v.count == q.count, q[n + 1] == k[n + 1], k[n] == v[n],
+        q.prefix(n).elementsEqual(k.prefix(n)), q.prefix(n).elementsEqual(v.prefix(n))
+    {
+        return Array(q.prefix(n))
+    }
+    try checkAttentionShapes(q, k, v, op: op)
+    return try broadcastShapes(
+        broadcastShapes(Array(q.dropLast(2)), Array(k.dropLast(2)), op: op), Array(v.dropLast(2)), op: op)
+}
+
 /// The operand itself when rows are unit-stride with room for D, else a contiguous copy.
 private func kernelReadable<Scalar: TensorScalar>(_ t: Tensor<Scalar>) -> Tensor<Scalar> {
     let (rows, cols) = (t.shape[t.rank - 2], t.shape[t.rank - 1])
@@ -55,6 +83,8 @@ private func kernelReadable<Scalar: TensorScalar>(_ t: Tensor<Scalar>) -> Tensor
 /// Calls `body` with the resolved mask terms as the kernel reads them: pointers into each term's
 /// own storage, valid only inside `body` (each flag array is borrowed for that long, each
 /// additive tensor kept alive). The scores are non-empty, so every flag array is too.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 private func withKernelTerms<Scalar: TensorScalar>(
     _ resolved: ArraySlice<AttentionMask<Scalar>.ResolvedTerm>, _ done: [FusedAttention<Scalar>.MaskTerm],
     _ body: ([FusedAttention<Scalar>.MaskTerm]) -> Void

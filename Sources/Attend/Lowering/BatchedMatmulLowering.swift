@@ -221,8 +221,10 @@ extension BatchedMatmulLowering {
         if let initial {
             result = try initial.expanded(to: fullOutputShape).materialized()
             lowering.call.beta = 1
+        } else if call.m > 0, call.n > 0, call.k > 0 {
+            result = Tensor<Scalar>(uninitializedShape: fullOutputShape)  // beta = 0: BLAS writes every element
         } else {
-            result = Tensor<Scalar>(shape: fullOutputShape)
+            result = Tensor<Scalar>(shape: fullOutputShape)  // an empty product is zeros
         }
         withExtendedLifetime((left, right)) {
             lowering.execute(

@@ -3,7 +3,8 @@
 /// (beta = 1).
 struct LinearLowering {
     let gemm: BatchedMatmulLowering
-    let plan: LoweringPlan
+    /// The bias's width when one is folded in.
+    let biasWidth: Int?
 
     /// - Throws: ``TensorError`` (op `"linear"`) when the weight is not 2-D, the input's width is
     ///   not the weight's in-features, or the bias is not `[out]`.
@@ -22,13 +23,18 @@ struct LinearLowering {
         }
         let weightT = weight.applying { $0.transposed(0, 1) }  // [in, out], a view
         gemm = try BatchedMatmulLowering(input, weightT, scalar: Scalar.self, op: "linear")
+        biasWidth = bias == nil ? nil : outFeatures
+    }
+
+    /// What `linearPlan` reports; built on demand, so running a layer formats no plan text.
+    var plan: LoweringPlan {
         var steps = gemm.plan(op: "linear", names: ("x", "weightᵀ")).steps
-        if bias != nil {
+        if let biasWidth {
             steps.insert(
                 .pass(
-                    "C starts from the bias [\(outFeatures)] broadcast to \(describe(gemm.outputShape)); the GEMM adds with beta = 1"
+                    "C starts from the bias [\(biasWidth)] broadcast to \(describe(gemm.outputShape)); the GEMM adds with beta = 1"
                 ), at: 0)
         }
-        plan = LoweringPlan(op: "linear", steps: steps, intermediates: [], outputShape: gemm.outputShape)
+        return LoweringPlan(op: "linear", steps: steps, intermediates: [], outputShape: gemm.outputShape)
     }
 }

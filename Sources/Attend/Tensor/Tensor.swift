@@ -42,6 +42,19 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         self.init(storage: storage, shape: shape, strides: contiguousStrides(for: shape), offset: 0)
     }
 
+    /// A contiguous tensor whose elements are not initialized: only for code that writes every
+    /// element before the tensor is read or returned (see `TensorStorage(uninitializedCount:)`).
+    init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(uninitializedShape:): negative dimension in \(shape)")
+        guard let count = ShapeArithmetic.elementCount(shape) else {
+            preconditionFailure("Tensor(uninitializedShape:): the element count of \(shape) overflows Int")
+        }
+        self.init(
+            storage: TensorStorage<Scalar>(uninitializedCount: count), shape: shape,
+            strides: contiguousStrides(for: shape),
+            offset: 0)
+    }
+
     /// A new contiguous tensor from row-major `scalars`.
     /// - Throws: ``TensorError`` when `scalars.count` is not the product of `shape`.
     public init(shape: [Int], scalars: [Scalar]) throws {
@@ -143,11 +156,15 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func materialized() -> Tensor {
-        var result = Tensor(shape: shape)
+        var result = Tensor(uninitializedShape: shape)  // every element is written below
         let destination = result.storage.pointer
         let source = storage.pointer
         let loop = StridedLoop(shape: shape, strides: [strides, result.strides])
         loop.forEachRow(baseOffsets: [offset, 0]) { starts, n, inner in
+            if inner[0] == 1 {  // a unit-stride run (a bias row, a head's features): one memcpy
+                (destination + starts[1]).initialize(from: source + starts[0], count: n)
+                return
+            }
             var s = starts[0]
             var d = starts[1]
             for _ in 0..<n {

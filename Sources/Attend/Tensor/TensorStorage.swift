@@ -20,6 +20,16 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
         pointer = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
     }
 
+    /// Allocates `count` elements left uninitialized, for a caller that writes every one of them
+    /// before anything reads the tensor (a GEMM with beta = 0, a copy, the fused kernel's output).
+    init(uninitializedCount count: Int) {
+        precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
+        pointer = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+    }
+
     /// Allocates and fills from an array.
     convenience init(_ values: [Scalar]) {
         self.init(zeroedCount: values.count)
