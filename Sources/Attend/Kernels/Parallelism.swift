@@ -176,13 +176,13 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 /// Puts OpenBLAS in single-threaded mode once (see ``Parallelism``), after the one-time check
 /// that it runs the kernels this CPU has (``OpenBLASCoreSelection``).
 enum OpenBLASThreads {
-    private static let done = Atomic<Bool>(false)
+    /// A `static let` runs once per process (swift_once), and every later reader sees its effect:
+    /// a flag checked and set with relaxed atomics let two first callers both call
+    /// `openblas_set_num_threads` while a third, already past the flag, was inside `sgemm`.
+    private static let single: Void = openblas_set_num_threads(1)
 
     static func useOne() {
         OpenBLASCoreSelection.ensureSelected()
-        if !done.load(ordering: .relaxed) {
-            openblas_set_num_threads(1)
-            done.store(true, ordering: .relaxed)
-        }
+        _ = single
     }
 }
