@@ -19,10 +19,15 @@ func runFuzzerDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
 ) -> Int32
 
+/// The target, read from the environment once (not per input: building the environment
+/// dictionary cost more than decoding a small input).
+enum Selected {
+    static let target = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["ATTEND_FUZZ_TARGET"] ?? "") ?? .npy
+}
+
 /// The harness: one input through `FuzzTarget.run` (errors are the expected outcome).
 let harness: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { bytes, count in
-    let target = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["ATTEND_FUZZ_TARGET"] ?? "") ?? .npy
-    target.run(bytes.map { Data(bytes: $0, count: count) } ?? Data())
+    Selected.target.run(bytes.map { Data(bytes: $0, count: count) } ?? Data())
     return 0
 }
 

@@ -218,6 +218,14 @@ public struct GGUFFile: Sendable {
 
         let headerEnd = reader.position
         let dataStart = (headerEnd + alignment - 1) / alignment * alignment
+        // A file that ends inside the alignment padding has no data buffer at all; even a tensor
+        // of 0 bytes would then be a slice starting past the end of the file.
+        guard dataStart <= raw.count || tensors.isEmpty else {
+            throw .malformed(
+                name,
+                "declares \(tensors.count) tensors but ends at byte \(raw.count), before its data buffer starts at \(dataStart) (the header's end \(headerEnd) rounded up to the alignment \(alignment))"
+            )
+        }
         let dataLength = Swift.max(raw.count - dataStart, 0)
         var previous: GGUFTensorInfo?
         for tensor in tensors.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {

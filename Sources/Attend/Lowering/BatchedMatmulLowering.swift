@@ -55,6 +55,8 @@ struct BatchedMatmulLowering {
         }
         let batch = try broadcastBatchDimensions(
             a.shape, b.shape, op: op, operands: "cannot multiply \(describe(lhs.shape)) by \(describe(rhs.shape))")
+        // Views of stride 0 can be huge without memory; their product must still be countable.
+        _ = try checkedElementCount(batch + [m, n], op: op)
         if lhs.shape.count > 1 { output.append(m) }
         if rhs.shape.count > 1 { output.append(n) }
 

@@ -19,6 +19,8 @@ public func broadcastShapes(_ a: [Int], _ b: [Int], op: String = "broadcast") th
         }
         result[axis] = x == 1 ? y : x
     }
+    // Two views that fit can broadcast to a shape that does not ([2⁴⁰, 1] with [1, 2⁴⁰]).
+    _ = try checkedElementCount(result, op: op)
     return result
 }
 

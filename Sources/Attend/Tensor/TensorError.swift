@@ -52,7 +52,8 @@ extension Array where Element == Int {
 func checkedElementCount(_ shape: [Int], op: String) throws -> Int {
     guard let count = ShapeArithmetic.elementCount(shape) else {
         throw TensorError(
-            op: op, "shape \(describe(shape)) has more elements than Int can count (the product of its sizes overflows)"
+            op: op,
+            "shape \(describe(shape)) has more elements than Int can count (the product of its nonzero sizes, which its strides need, overflows)"
         )
     }
     return count

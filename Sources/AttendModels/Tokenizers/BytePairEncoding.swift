@@ -21,8 +21,8 @@ public struct BytePairEncoding: Sendable {
     /// Ids of the special (control) tokens.
     public let specialTokenIDs: Set<Int>
     private let ids: [String: Int]
-    /// (left id, right id) → (rank, merged id).
-    private let merges: [UInt64: (rank: Int, merged: Int)]
+    /// (left id, right id) → (rank, merged id); see ``mergePairs(_:)`` (`BytePairEncoding+Merging.swift`).
+    let merges: [UInt64: (rank: Int, merged: Int)]
     private let byteSymbols: [Int?]  // byte → id of its one-character token
     private let specials: [(text: [Unicode.Scalar], id: Int)]  // longest first
     private let tokenBytes: [[UInt8]]
@@ -54,7 +54,7 @@ public struct BytePairEncoding: Sendable {
                 throw TokenizerError(
                     "merge \(rank) \"\(merge)\" is not two vocabulary tokens whose concatenation is also one")
             }
-            let key = UInt64(left) << 32 | UInt64(right)
+            let key = Self.pairKey(left, right)
             if table[key] == nil { table[key] = (rank, merged) }
         }
         self.merges = table
@@ -133,39 +133,8 @@ public struct BytePairEncoding: Sendable {
     private func encodeOrdinary(_ scalars: ArraySlice<Unicode.Scalar>, into result: inout [Int]) {
         guard !scalars.isEmpty else { return }
         for piece in preTokenizer.split(String(String.UnicodeScalarView(scalars))) {
-            result += bpe(piece.utf8.compactMap { byteSymbols[Int($0)] })
+            result += mergePairs(piece.utf8.compactMap { byteSymbols[Int($0)] })
         }
-    }
-
-    /// Merges the lowest-ranked adjacent pair, everywhere, until none has a rank.
-    private func bpe(_ start: [Int]) -> [Int] {
-        var symbols = start
-        while symbols.count > 1 {
-            var best: (rank: Int, merged: Int)?
-            var bestPair: UInt64 = 0
-            for k in 0..<(symbols.count - 1) {
-                let key = UInt64(symbols[k]) << 32 | UInt64(symbols[k + 1])
-                if let entry = merges[key], entry.rank < (best?.rank ?? .max) {
-                    best = entry
-                    bestPair = key
-                }
-            }
-            guard let best else { break }
-            var merged: [Int] = []
-            merged.reserveCapacity(symbols.count)
-            var k = 0
-            while k < symbols.count {
-                if k + 1 < symbols.count, UInt64(symbols[k]) << 32 | UInt64(symbols[k + 1]) == bestPair {
-                    merged.append(best.merged)
-                    k += 2
-                } else {
-                    merged.append(symbols[k])
-                    k += 1
-                }
-            }
-            symbols = merged
-        }
-        return symbols
     }
 }
 

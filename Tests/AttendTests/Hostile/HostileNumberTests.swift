@@ -226,6 +226,28 @@ struct HostileNumberTests {
         #expect(throws: FileFormatError.self) { try ArrayData(shape: [1 << 62, 8], dtype: .float32, bytes: []) }
         let npy = NPYTestBytes.header("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }")
         #expect(throws: FileFormatError.self) { try NPY.decode(npy, name: "huge.npy") }
+        // No element, but a first contiguous stride of 2⁸⁰ (found by the gguf fuzz harness).
+        #expect(throws: TensorError.self) { try Tensor<Float>(shape: [0, 1 << 40, 1 << 40], scalars: []) }
+        #expect(throws: FileFormatError.self) {
+            try ArrayData(shape: [1 << 40, 0, 1 << 40], dtype: .float32, bytes: [])
+        }
+        let empty = NPYTestBytes.header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }")
+        #expect(throws: FileFormatError.self) { try NPY.decode(empty, name: "empty.npy") }
+        #expect(try Tensor<Float>(shape: [0, 1 << 30, 1 << 30], scalars: []).strides == [1 << 60, 1 << 30, 1])
+    }
+
+    @Test("views that fit but whose broadcast or product would not are errors, not traps")
+    func overflowingResults() throws {
+        let one = Tensor<Float>(shape: [1, 1], repeating: 2)
+        let column = try one.expanded(to: [1 << 40, 1])  // 2⁴⁰ elements, stride 0
+        let row = try one.expanded(to: [1, 1 << 40])
+        let sum = #expect(throws: TensorError.self) { try column + row }  // [2⁴⁰, 2⁴⁰]
+        #expect(sum?.description.contains("overflows") == true, "\(String(describing: sum))")
+        #expect(throws: TensorError.self) { try broadcastShapes([1 << 40, 1], [1, 1 << 40]) }
+        let product = #expect(throws: TensorError.self) { try matmul(column, row) }  // [2⁴⁰, 1]·[1, 2⁴⁰]
+        #expect(product?.description.hasPrefix("matmul: ") == true, "\(String(describing: product))")
+        #expect(throws: TensorError.self) { try matmulPlan(column, row) }
     }
 
     @Test("views of 2⁶² elements (stride 0) index, narrow and transpose without overflow")

@@ -261,6 +261,15 @@ struct GGUFReaderTests {
                 GGUFCraft.file(
                     tensors: [.init(name: "w", type: 0, dimensions: [1 << 32, 1 << 32], offset: 0)], data: zeros))
         }
+        // No element, but contiguous strides of 2⁸⁰ (the gguf fuzz harness trapped on one).
+        expectFormatError(
+            file: "m.gguf",
+            "tensor \"w\" has dimensions [0, 1099511627776, 1099511627776], whose element count overflows"
+        ) {
+            _ = try open(
+                GGUFCraft.file(
+                    tensors: [.init(name: "w", type: 0, dimensions: [0, 1 << 40, 1 << 40], offset: 0)], data: zeros))
+        }
         expectFormatError(file: "m.gguf", "tensor \"w\" has data offset 4, not a multiple of the alignment 32") {
             _ = try open(GGUFCraft.file(tensors: [.init(name: "w", type: 0, dimensions: [4], offset: 4)], data: zeros))
         }
@@ -278,6 +287,15 @@ struct GGUFReaderTests {
                         .init(name: "a", type: 0, dimensions: [16], offset: 0),
                         .init(name: "b", type: 0, dimensions: [16], offset: 32),
                     ], data: zeros))
+        }
+        // A file that stops inside the padding before its data buffer: even a 0-byte tensor
+        // would be a slice past the end (a debug trap, found by review of the fuzzer's cases).
+        var unpadded = GGUFCraft.file(tensors: [.init(name: "w", type: 0, dimensions: [0], offset: 0)])
+        unpadded.removeLast(unpadded.count - 57)
+        expectFormatError(
+            file: "m.gguf", "declares 1 tensors but ends at byte 57, before its data buffer starts at 64"
+        ) {
+            _ = try open(unpadded)
         }
         expectFormatError(file: "m.gguf", "tensor \"a\" appears twice") {
             _ = try open(
