@@ -279,7 +279,12 @@ public enum OpenBLASCoreSelection {
 }
 
 extension Parallelism {
-    /// The number of threads OpenBLAS uses inside one call (`openblas_get_num_threads()`); 1
-    /// once Attend has issued its first GEMM (see ``Parallelism``).
-    public static var openBLASThreadsPerCall: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads OpenBLAS uses inside one of Attend's GEMMs
+    /// (`openblas_get_num_threads()`): 1, since Attend parallelizes around OpenBLAS (see
+    /// ``Parallelism``). Reading it makes the same one-time setup as Attend's first GEMM, so the
+    /// answer does not depend on whether a GEMM has run yet.
+    public static var openBLASThreadsPerCall: Int {
+        OpenBLASThreads.useOne()
+        return Int(openblas_get_num_threads())
+    }
 }

@@ -13,8 +13,7 @@ public enum Measure {
     // MARK: - Products
 
     /// matmul: ``ErrorBounds/dotProduct(absProduct:exact:k:)``, K = A's last dimension.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func matmul(_ a: Tensor<Float>, _ b: Tensor<Float>) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.matmul(a, b) }
         let (ad, bd) = (a.reference(Double.self), b.reference(Double.self))
@@ -35,8 +34,7 @@ public enum Measure {
     /// γ_{N + 2(n−1)}·einsum(|operands|) + u·|out|. (For n = 2 and one contracted index of
     /// size K that is γ_{K+2}: the dot-product bound with room for the pre-reductions einsum
     /// may insert.)
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func einsum(_ equation: String, _ operands: [Tensor<Float>]) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.einsum(equation, operands) }
         let doubles = operands.map { $0.reference(Double.self) }
@@ -56,8 +54,7 @@ public enum Measure {
     }
 
     /// linear: ``ErrorBounds/linear(absProduct:exact:inFeatures:hasBias:)``.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func linear(_ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?) throws -> CaseMeasurement
     {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.linear(x, weight: weight, bias: bias) }
@@ -79,8 +76,7 @@ public enum Measure {
 
     /// softmax: ``ErrorBounds/softmax(probabilities:shifts:)``; log-softmax:
     /// ``ErrorBounds/logSoftmax(_:dim:)``.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func softmax(_ x: Tensor<Float>, dim: Int, log: Bool) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { log ? try x.logSoftmax(dim: dim) : try x.softmax(dim: dim) }
         let xd = x.reference(Double.self)
@@ -108,8 +104,7 @@ public enum Measure {
     /// One output per entry of `dimsList`. sum: ``ErrorBounds/doubleAccumulatedSum(sum:absSum:n:)``;
     /// mean: ``ErrorBounds/mean(_:absSum:n:)``; std (unbiased):
     /// ``ErrorBounds/standardDeviation(_:dims:unbiased:keepDim:exact:)``.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func reduction(_ x: Tensor<Float>, _ kind: Reduction, dimsList: [[Int]]) throws -> CaseMeasurement {
         func engine(_ dims: [Int]) throws -> Tensor<Float> {
             switch kind {
@@ -158,8 +153,7 @@ public enum Measure {
     /// and the final rounding one more each: γ_4·s. gemm: ‖a‖² + ‖b‖² − 2a·bᵀ, each piece with
     /// error ≤ (γ_D + a few u)·its magnitude, so (γ_D + 8u)·Σ_d(|a_d| + |b_d|)² + u·|s|, with
     /// the points taken relative to their mean when centered (the rounding of a − c included).
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool)
         throws -> CaseMeasurement
     {
@@ -230,8 +224,7 @@ public enum Measure {
     }
 
     /// conv1d (seed form): ``ErrorBounds/dotProduct(absProduct:exact:k:)``, K = the kernel's length.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func correlate(signal: Tensor<Float>, kernel: Tensor<Float>, stride: Int) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf {
             try Attend.correlate(signal: signal, kernel: kernel, stride: stride)
@@ -251,8 +244,7 @@ public enum Measure {
     }
 
     /// conv2d: ``ErrorBounds/dotProduct(absProduct:exact:k:)``, K = C·kh·kw (+ 1 with bias).
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func conv2d(
         _ x: Tensor<Float>, weight: Tensor<Float>, bias: Tensor<Float>?, stride: (Int, Int), padding: (Int, Int)
     ) throws -> CaseMeasurement {
@@ -280,8 +272,7 @@ public enum Measure {
 
     /// patchify moves values without arithmetic: the results must be identical (bound: the
     /// smallest normal number).
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func patchify(_ image: Tensor<Float>, patch: Int) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.patchify(image, patch: patch) }
         let imageD = image.reference(Double.self)
@@ -298,8 +289,7 @@ public enum Measure {
     /// LayerNorm over the last dimension: computed in Double and rounded once — see
     /// ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``, through
     /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws
         -> CaseMeasurement
     {
@@ -324,8 +314,7 @@ public enum Measure {
 
     /// Scaled dot-product attention, output and weights, bounded by
     /// ``Propagation/attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)``.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func sdpa(
         _ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: AttentionMask<Float>, scale: Float? = nil
     ) throws -> CaseMeasurement {
@@ -378,8 +367,7 @@ public enum Measure {
     }
 
     /// nn.MultiheadAttention: output and head-averaged weights.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func mha(
         _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>,
         mask: AttentionMask<Float>
@@ -422,8 +410,7 @@ public enum Measure {
 
     /// nn.TransformerEncoderLayer, bounded through every step by
     /// ``Propagation/encoderLayer(_:weights:activation:normFirst:eps:mask:)``.
-    /// - Throws: `TensorError` or `ReferenceError` when the inputs do not fit the op (the engine's or the
-    ///   reference's message, naming the shapes and the rule).
+    /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func encoderLayer(
         _ layer: TransformerEncoderLayer<Float>, x: Tensor<Float>, mask: AttentionMask<Float>
     ) throws -> CaseMeasurement {
