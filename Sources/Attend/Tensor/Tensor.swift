@@ -32,11 +32,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// A new contiguous tensor whose elements are all `value`.
     public init(shape: [Int], repeating value: Scalar = 0) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:): negative dimension in \(shape)")
-        guard let count = ShapeArithmetic.elementCount(shape) else {
-            preconditionFailure(
-                "Tensor(shape:): the element count of \(shape) overflows Int; use Tensor(shape:scalars:), which throws")
-        }
+        let count = Tensor.contiguousCount(shape, "Tensor(shape:)")
         let storage = TensorStorage<Scalar>(zeroedCount: count)
         if value != 0 { storage.pointer.update(repeating: value, count: storage.count) }
         self.init(storage: storage, shape: shape, strides: contiguousStrides(for: shape), offset: 0)
@@ -45,14 +41,21 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// A contiguous tensor whose elements are not initialized: only for code that writes every
     /// element before the tensor is read or returned (see `TensorStorage(uninitializedCount:)`).
     init(uninitializedShape shape: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(uninitializedShape:): negative dimension in \(shape)")
-        guard let count = ShapeArithmetic.elementCount(shape) else {
-            preconditionFailure("Tensor(uninitializedShape:): the element count of \(shape) overflows Int")
-        }
+        let count = Tensor.contiguousCount(shape, "Tensor(uninitializedShape:)")
         self.init(
             storage: TensorStorage<Scalar>(uninitializedCount: count), shape: shape,
-            strides: contiguousStrides(for: shape),
-            offset: 0)
+            strides: contiguousStrides(for: shape), offset: 0)
+    }
+
+    /// The element count of a new contiguous tensor of `shape`; a negative extent or an overflowing
+    /// count is a precondition failure of `initializer` (the throwing initializers check first).
+    private static func contiguousCount(_ shape: [Int], _ initializer: String) -> Int {
+        precondition(shape.allSatisfy { $0 >= 0 }, "\(initializer): negative dimension in \(shape)")
+        guard let count = ShapeArithmetic.elementCount(shape) else {
+            preconditionFailure(
+                "\(initializer): the element count of \(shape) overflows Int; use Tensor(shape:scalars:), which throws")
+        }
+        return count
     }
 
     /// A new contiguous tensor from row-major `scalars`.

@@ -11,13 +11,10 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     let count: Int
 
     /// Allocates `count` elements, all zero.
-    init(zeroedCount count: Int) {
-        precondition(count >= 0, "TensorStorage: negative element count \(count)")
-        self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Scalar>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-        pointer = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+    convenience init(zeroedCount count: Int) {
+        self.init(uninitializedCount: count)
+        UnsafeMutableRawPointer(pointer).initializeMemory(
+            as: UInt8.self, repeating: 0, count: max(count, 1) * MemoryLayout<Scalar>.stride)
     }
 
     /// Allocates `count` elements left uninitialized, for a caller that writes every one of them
