@@ -27,27 +27,14 @@ public enum Measure {
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(try matmulPlan(a, b)))
     }
 
-    /// einsum: each output is a sum of N products of n factors (N counted by evaluating the
-    /// equation on all-ones operands). Any evaluation — pairwise GEMMs, reductions, with a
-    /// Float rounding of each of the n − 1 intermediates — puts at most N − 1 additions,
-    /// n − 1 multiplications and n − 1 intermediate roundings on a term's path, so
-    /// γ_{N + 2(n−1)}·einsum(|operands|) + u·|out|. (For n = 2 and one contracted index of
-    /// size K that is γ_{K+2}: the dot-product bound with room for the pre-reductions einsum
-    /// may insert.)
+    /// einsum: ``ErrorBounds/einsum(_:_:exact:)``.
     /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func einsum(_ equation: String, _ operands: [Tensor<Float>]) throws -> CaseMeasurement {
         let (engine, blas) = try Stopwatch.bestOf { try Attend.einsum(equation, operands) }
         let doubles = operands.map { $0.reference(Double.self) }
         let (exact, reference) = try Stopwatch.measure { try Reference.einsum(equation, doubles) }
         let float = try Reference.einsum(equation, operands.map { $0.reference(Float.self) })
-        let absProduct = try Reference.einsum(equation, doubles.map(\.magnitudes))
-        let terms = try Reference.einsum(equation, doubles.map { ReferenceArray(shape: $0.shape, repeating: 1) })
-        let extra = 2 * (operands.count - 1)
-        let bound = exact.values.indices.map { i in
-            ErrorBounds.float.gamma(Int(terms.values[i]) + extra) * absProduct.values[i] + ErrorBounds.float.u
-                * Swift.abs(exact.values[i])
-                + Double.leastNormalMagnitude
-        }
+        let bound = try ErrorBounds.float.einsum(equation, doubles, exact: exact.values)
         return CaseMeasurement(
             outputs: [ComparedOutput("out", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(try einsumPlan(equation, operands)))
@@ -149,10 +136,7 @@ public enum Measure {
 
     // MARK: - Distances, convolution, patches
 
-    /// Squared distances. broadcasting: each term (a − b)² carries 2 roundings, the Double sum
-    /// and the final rounding one more each: γ_4·s. gemm: ‖a‖² + ‖b‖² − 2a·bᵀ, each piece with
-    /// error ≤ (γ_D + a few u)·its magnitude, so (γ_D + 8u)·Σ_d(|a_d| + |b_d|)² + u·|s|, with
-    /// the points taken relative to their mean when centered (the rounding of a − c included).
+    /// Squared distances in the form the plan chose: ``ErrorBounds/squaredDistances(_:_:exact:usesGEMM:centred:)``.
     /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool)
         throws -> CaseMeasurement
@@ -166,61 +150,11 @@ public enum Measure {
         let (ad, bd) = (a.reference(Double.self), b.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure { try Reference.squaredDistances(ad, bd) }
         let float = try Reference.squaredDistances(a.reference(Float.self), b.reference(Float.self))
-        let d = a.shape.last ?? 0
-        let bound: [Double]
-        if usesGEMM {
-            let magnitude = try pairMagnitude(ad, bd, centered: isCentered)
-            let factor = ErrorBounds.float.gamma(d) + 8 * ErrorBounds.float.u
-            bound = zip(magnitude, exact.values).map {
-                factor * $0 + ErrorBounds.float.u * Swift.abs($1) + Double.leastNormalMagnitude
-            }
-        } else {
-            let factor = ErrorBounds.float.gamma(4) + Double(d) * ErrorBounds.doubleRoundoff
-            bound = exact.values.map { factor * Swift.abs($0) + Double.leastNormalMagnitude }
-        }
+        let bound = try ErrorBounds.float.squaredDistances(
+            ad, bd, exact: exact.values, usesGEMM: usesGEMM, centred: isCentered)
         return CaseMeasurement(
             outputs: [ComparedOutput("d²", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))
-    }
-
-    /// T[..., n, m] = Σ_d (|a_nd| + |b_md|)² = ‖a_n‖² + ‖b_m‖² + 2·|a_n|·|b_m|, over the points'
-    /// common mean when `centered`. Batch dimensions are broadcast first.
-    private static func pairMagnitude(_ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, centered: Bool) throws
-        -> [Double]
-    {
-        let batch = try Reference.broadcastShapes(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)))
-        let (n, d, m) = (a.shape[a.rank - 2], a.shape[a.rank - 1], b.shape[b.rank - 2])
-        var aValues = try Reference.expanded(a, to: batch + [n, d]).values
-        var bValues = try Reference.expanded(b, to: batch + [m, d]).values
-        let groups = batch.reduce(1, *)
-        if centered {
-            for g in 0..<groups {
-                for j in 0..<d {
-                    var total = 0.0
-                    for i in 0..<n { total += aValues[(g * n + i) * d + j] }
-                    for i in 0..<m { total += bValues[(g * m + i) * d + j] }
-                    let centre = total / Double(n + m)
-                    for i in 0..<n { aValues[(g * n + i) * d + j] -= centre }
-                    for i in 0..<m { bValues[(g * m + i) * d + j] -= centre }
-                }
-            }
-        }
-        let absA = aValues.map { Swift.abs($0) }
-        let absB = bValues.map { Swift.abs($0) }
-        let cross = BoundKernels.productABt(absA, absB, groups: groups, m: n, n: m, k: d)
-        var result = cross
-        for g in 0..<groups {
-            for i in 0..<n {
-                var normA = 0.0
-                for j in 0..<d { normA += absA[(g * n + i) * d + j] * absA[(g * n + i) * d + j] }
-                for k in 0..<m {
-                    var normB = 0.0
-                    for j in 0..<d { normB += absB[(g * m + k) * d + j] * absB[(g * m + k) * d + j] }
-                    result[(g * n + i) * m + k] = normA + normB + 2 * cross[(g * n + i) * m + k]
-                }
-            }
-        }
-        return result
     }
 
     /// conv1d (seed form): ``ErrorBounds/dotProduct(absProduct:exact:k:)``, K = the kernel's length.
@@ -313,7 +247,7 @@ public enum Measure {
     }
 
     /// Scaled dot-product attention, output and weights, bounded by
-    /// ``Propagation/attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)``.
+    /// ``Propagation/attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:fused:)``.
     /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func sdpa(
         _ q: Tensor<Float>, _ k: Tensor<Float>, _ v: Tensor<Float>, mask: AttentionMask<Float>, scale: Float? = nil

@@ -12,9 +12,22 @@ import RealModule
 /// arithmetic Attend uses inside sums, LayerNorm and GELU whatever the scalar) and
 /// γ_K = K·u / (1 − K·u), each function below is the one home of its formula:
 ///
-/// - **dot product** of length K (matmul, einsum, convolution, attention's P·V):
+/// - **dot product** of length K (matmul, convolution, attention's P·V):
 ///   γ_K·Σₖ|aₖ||bₖ| + u·|c| — the classical worst case for recursive summation, which also covers
 ///   blocked and FMA orders (``dotProduct(absProduct:exact:k:)``);
+/// - **einsum**, an output summing N products of n factors: γ_{N+2(n−1)}·einsum(|operands|) +
+///   u·|out|. The lowering runs ≤ 2n − 1 steps — ≤ n pre-reductions (Double sums rounded once:
+///   J·u_d + u ≤ J·u for J ≥ 2 terms, exact for J = 1) and n − 1 pairwise steps (a GEMM over K
+///   contracted terms: γ_K; a broadcast multiply: one rounding) — and a term meets each step's r
+///   roundings once; the r multiply to N, and Σr ≤ Πr + (steps − 1) for integers r ≥ 1
+///   (``einsum(_:_:exact:)``);
+/// - **squared distances** c = Σ_d (a_d − b_d)², D coordinates: broadcast, (a − b)² carries γ_3
+///   and the Double sum D·u_d, so (γ_3 + D·u_d)·c + u·c; the GEMM form ‖a′‖² + ‖b′‖² − 2·a′·b′
+///   over a′ = a − c, b′ = b − c (c the points' mean when centred, else 0): the GEMM's γ_D on
+///   2|a′|·|b′|, each norm's squares and Double sum 2u + D·u_d, the two additions u, and the
+///   centring's relative u on each coordinate ≤ 2u·Σ(|a′| + |b′|)², so with
+///   T = Σ_d (|a′_d| + |b′_d|)²: (γ_D + 3u + D·u_d + 2u [centred])·T + u·|c|
+///   (``squaredDistances(_:_:exact:usesGEMM:centred:)``);
 /// - **linear** y = x·Wᵀ + b: C starts from the bias and the GEMM adds into it (beta = 1), so b is
 ///   one more term of the sum, and OpenBLAS adds each K-block's partial sum into C: however K is
 ///   blocked, every term — b included — meets at most K + 1 roundings, hence
@@ -69,8 +82,14 @@ import RealModule
 ///   these rules by calling the functions above; the probabilistic mode of ``Propagation``
 ///   replaces γ_K by λ·√K·u (λ = 8) and sums of independent errors by their root sum of squares
 ///   (Higham & Mary 2019);
-/// - the fused attention kernel gets twice the materialized bound: one more rounding per key
-///   block of its online softmax, and a 2-ulp exp.
+/// - the **fused attention kernels**: 2·B + 2⌈Lk/128⌉·u·Σⱼpⱼ|vⱼ|, B the materialized output's
+///   bound. They evaluate the same sums in another order and add: the normalizer l = Σⱼe^(sⱼ − m)
+///   accumulated in Float (relative γ_Lk, so ≤ γ_Lk·Σⱼpⱼ|vⱼ| on the output, which B's P·V term
+///   already holds), the scores pre-scaled by scale·log₂e (the u·|s| term again), an 8-lane exp
+///   of ≤ 2 ulp (u·pⱼ more per weight) and the final division — the doubling; and the online
+///   rescaling, O and l each multiplied by e^(m − m′) once per key block (≥ 128 keys), one rounding
+///   each (the exp's own error is common to O and l and cancels in O/l), hence the second term
+///   (``fusedAttentionOutput(materialized:weightedValues:keyLength:)``).
 ///
 /// Every bound adds the smallest normal number of the scalar (or of Double), so exact zeros
 /// compare. A result within its bound passes; `error / bound` is what `attend compare` prints as
@@ -137,6 +156,57 @@ public struct ErrorBounds: Sendable {
 
     /// The reduction length of an attention score's bound: Dk products and sums, and alpha.
     public func attentionScoreLength(depth dk: Int) -> Int { dk + 1 }
+
+    /// The fused attention kernels' bound on one output element, 2·B + 2⌈Lk/128⌉·u·Σⱼpⱼ|vⱼ|:
+    /// `materialized` is B, the materialized output's bound (its own rounding and what it
+    /// carries), `weightedValues` Σⱼpⱼ|vⱼ|, `keyLength` Lk.
+    public func fusedAttentionOutput(materialized: Double, weightedValues: Double, keyLength lk: Int) -> Double {
+        let rescales = Double((lk + Self.fusedKeyBlock - 1) / Self.fusedKeyBlock)
+        return 2 * materialized + 2 * rescales * u * weightedValues
+    }
+
+    /// The smallest key block of any fused attention path (the AVX2 micro-kernel's; the
+    /// sgemm-tiled schedule uses 256): the online softmax rescales at most once per such block.
+    public static let fusedKeyBlock = 128
+
+    /// The einsum bound γ_{N+2(n−1)}·einsum(|operands|) + u·|out| elementwise, N (the terms of
+    /// each output) counted by the reference itself — the equation applied to all-ones operands —
+    /// and n = `operands.count`.
+    /// - Throws: `ReferenceError` when the equation does not fit the operands (the reference's message).
+    public func einsum(_ equation: String, _ operands: [ReferenceArray<Double>], exact: [Double]) throws -> [Double] {
+        let magnitude = try Reference.einsum(equation, operands.map(\.magnitudes))
+        let terms = try Reference.einsum(equation, operands.map { ReferenceArray(shape: $0.shape, repeating: 1) })
+        let extra = 2 * Swift.max(operands.count - 1, 0)
+        return exact.indices.map { i in
+            dotProduct(magnitude: magnitude.values[i], exact: exact[i], factor: gamma(Int(terms.values[i]) + extra))
+        }
+    }
+
+    /// The squared-distance bound elementwise for points a `[..., N, D]`, b `[..., M, D]` (exact
+    /// distances `exact` `[..., N, M]`): (γ_3 + D·u_d)·c + u·c for the broadcast form;
+    /// (γ_D + 3u + D·u_d + 2u [`centred`])·T + u·|c| for the GEMM form, T = Σ_d (|a′_d| + |b′_d|)²
+    /// over the points as the GEMM sees them (less their common mean when `centred`).
+    /// - Throws: `ReferenceError` when the point sets do not fit (the reference's message).
+    public func squaredDistances(
+        _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: [Double], usesGEMM: Bool, centred: Bool
+    ) throws -> [Double] {
+        let d = Double(a.shape.last ?? 0)
+        guard usesGEMM else {
+            return exact.map { (gamma(3) + d * Self.doubleRoundoff + u) * Swift.abs($0) + underflow }
+        }
+        var (left, right) = (a, b)
+        if centred {
+            let total = try Reference.add(
+                Reference.sum(a, dim: -2, keepDim: true), Reference.sum(b, dim: -2, keepDim: true))  // [..., 1, D]
+            let count = Double(a.shape[a.rank - 2] + b.shape[b.rank - 2])
+            let centre = Reference.map(total) { $0 / count }  // [..., 1, D]
+            (left, right) = (try Reference.subtract(a, centre), try Reference.subtract(b, centre))
+        }
+        // Σ_d (|a′| + |b′|)² = ‖ |a′| − (−|b′|) ‖², [..., N, M]
+        let magnitude = try Reference.squaredDistances(left.magnitudes, Reference.map(right.magnitudes) { -$0 })
+        let factor = gamma(Int(d)) + (centred ? 5 : 3) * u + d * Self.doubleRoundoff
+        return zip(magnitude.values, exact).map { factor * $0 + u * Swift.abs($1) + underflow }
+    }
 
     /// u·|s| + N·2⁻⁵³·Σ|x| for sums of N terms accumulated in Double.
     public func doubleAccumulatedSum(sum: [Double], absSum: [Double], n: Int) -> [Double] {

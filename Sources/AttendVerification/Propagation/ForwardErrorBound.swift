@@ -111,11 +111,12 @@ public struct ForwardErrorBound: Sendable {
     ///   |s_j − max| = log(p_max / p_j)). Masked entries have p = 0 and a zero bound: they must be
     ///   exactly 0, and a fully masked row is exactly 0 with a zero output;
     /// - output o = P·V: its own rounding, ``ErrorBounds/dotProduct(absProduct:exact:k:)`` with
-    ///   k = Lk, + δP·|V| + P·e_v.
+    ///   k = Lk, + δP·|V| + P·e_v; with `fused` (the engine's fused kernels, which return no
+    ///   weights) that bound B becomes ``ErrorBounds/fusedAttentionOutput(materialized:weightedValues:keyLength:)``.
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func attention(
         queries q: BoundedArray, keys k: BoundedArray, values v: BoundedArray, mask: ReferenceMask<Double>,
-        scale: Double
+        scale: Double, fused: Bool = false
     ) throws -> (output: BoundedArray, weights: BoundedArray) {
         let exact = try Reference.scaledDotProductAttention(
             queries: q.value, keys: k.value, values: v.value, mask: mask, scale: scale)
@@ -157,11 +158,18 @@ public struct ForwardErrorBound: Sendable {
 
         let o = exact.output
         let lk = p.shape.last!
-        let own = bounds.dotProduct(
-            absProduct: try Reference.matmul(p, v.value.magnitudes).values, exact: o.values, k: lk)
+        let weightedValues = try Reference.matmul(p, v.value.magnitudes).values  // Σⱼpⱼ|vⱼ|, [..., Lq, Dv]
+        let own = bounds.dotProduct(absProduct: weightedValues, exact: o.values, k: lk)
         let outputCarried = try Reference.add(
             Reference.matmul(deltaP, v.value.magnitudes), Reference.matmul(p, v.error))
-        let outputError = ReferenceArray(shape: o.shape, values: zip(own, outputCarried.values).map(+))
+        var outputError = ReferenceArray(shape: o.shape, values: zip(own, outputCarried.values).map(+))
+        if fused {
+            outputError = ReferenceArray(
+                shape: o.shape,
+                values: zip(outputError.values, weightedValues).map {
+                    bounds.fusedAttentionOutput(materialized: $0, weightedValues: $1, keyLength: lk)
+                })
+        }
         return (BoundedArray(o, error: outputError), BoundedArray(p, error: deltaP))
     }
 
@@ -188,11 +196,12 @@ public struct ForwardErrorBound: Sendable {
 
     /// nn.MultiheadAttention (batch-first): query `[B, Lq, E]`, key `[B, Lk, kdim]`, value
     /// `[B, Lk, vdim]` → output `[B, Lq, E]` and head-averaged weights `[B, Lq, Lk]`, as the
-    /// chain linear → split heads → attention (scale 1/√dk) → merge heads → linear.
+    /// chain linear → split heads → attention (scale 1/√dk; `fused`: the fused kernels' bound, when
+    /// the layer is called without weights) → merge heads → linear.
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func multiHeadAttention(
         query: BoundedArray, key: BoundedArray, value: BoundedArray,
-        weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ReferenceMask<Double>
+        weights p: ReferenceMultiHeadAttentionWeights<Double>, mask: ReferenceMask<Double>, fused: Bool = false
     ) throws -> (output: BoundedArray, weights: BoundedArray) {
         let h = p.numHeads
         func split(_ x: BoundedArray) throws -> BoundedArray {  // [B, L, H·d] → [B, H, L, d]
@@ -204,7 +213,8 @@ public struct ForwardErrorBound: Sendable {
         let q = try split(linear(query, weight: p.qWeight, bias: p.qBias))  // [B, H, Lq, dk]
         let k = try split(linear(key, weight: p.kWeight, bias: p.kBias))  // [B, H, Lk, dk]
         let v = try split(linear(value, weight: p.vWeight, bias: p.vBias))  // [B, H, Lk, dv]
-        let heads = try attention(queries: q, keys: k, values: v, mask: mask, scale: 1 / Double(p.headDim).squareRoot())
+        let heads = try attention(
+            queries: q, keys: k, values: v, mask: mask, scale: 1 / Double(p.headDim).squareRoot(), fused: fused)
         let merged = try heads.output.viewed { t in  // [B, Lq, H·dv]
             try Reference.reshaped(Reference.permuted(t, [0, 2, 1, 3]), [t.shape[0], t.shape[2], h * t.shape[3]])
         }
@@ -271,14 +281,15 @@ public struct ForwardErrorBound: Sendable {
 
     /// nn.TransformerEncoderLayer (batch-first, eval): post-norm x = norm1(x + SA(x)),
     /// x = norm2(x + FF(x)); pre-norm x = x + SA(norm1(x)), x = x + FF(norm2(x)); with
-    /// FF = linear2(activation(linear1(·))) and LayerNorm over the last dimension.
+    /// FF = linear2(activation(linear1(·))) and LayerNorm over the last dimension. The layer's
+    /// self-attention asks for no weights, so it runs the fused kernels (`fused: true`).
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func encoderLayer(
         _ x: BoundedArray, weights w: ReferenceTransformerEncoderLayerWeights<Double>,
         activation kind: ReferenceActivation, normFirst: Bool, eps: Double
     ) throws -> BoundedArray {
         func selfAttention(_ h: BoundedArray) throws -> BoundedArray {
-            try multiHeadAttention(query: h, key: h, value: h, weights: w.attention, mask: .none).output
+            try multiHeadAttention(query: h, key: h, value: h, weights: w.attention, mask: .none, fused: true).output
         }
         func feedForward(_ h: BoundedArray) throws -> BoundedArray {
             let hidden = try linear(h, weight: w.linear1Weight, bias: w.linear1Bias)  // [B, L, F]

@@ -163,11 +163,13 @@ public struct Propagation: Sendable {
     /// - weights: softmax's first-order sensitivity dp_j = p_j·(ds_j − Σ_k p_k ds_k), so
     ///   e_p = p_j·(e_s,j + Σ_k p_k e_s,k), plus its own rounding p·u·(8 + 2|s − max|);
     /// - output: e_o = e_p·|v| + p·e_v + its own rounding
-    ///   (``ErrorBounds/dotProduct(magnitude:exact:factor:)``, factor dotFactor(Lk)).
+    ///   (``ErrorBounds/dotProduct(magnitude:exact:factor:)``, factor dotFactor(Lk)); with `fused`
+    ///   (the engine's fused kernels) that bound B becomes
+    ///   ``ErrorBounds/fusedAttentionOutput(materialized:weightedValues:keyLength:)``.
     /// Masked entries have weight exactly 0 on both paths and contribute nothing.
     public func attention(
         q: Tracked, k: Tracked, v: Tracked, groups: Int, lq: Int, lk: Int, dk: Int, dv: Int, scale: Double,
-        mask: ScoresMask
+        mask: ScoresMask, fused: Bool = false
     ) -> (output: Tracked, weights: Tracked) {
         let s0 = BoundKernels.productABt(q.value, k.value, groups: groups, m: lq, n: lk, k: dk)
         let ownS = BoundKernels.productABt(
@@ -223,7 +225,11 @@ public struct Propagation: Sendable {
         let carriedO = propagated(a: p, eA: pError, b: vT, eB: eVT, groups: groups, m: lq, n: dv, k: lk)
         let factorO = dotFactor(lk)
         let outputError = output.indices.map {
-            bounds.dotProduct(magnitude: ownO[$0], exact: output[$0], factor: factorO) + carriedO[$0] + 1e-45
+            let materialized =
+                bounds.dotProduct(magnitude: ownO[$0], exact: output[$0], factor: factorO) + carriedO[$0] + 1e-45
+            return fused
+                ? bounds.fusedAttentionOutput(materialized: materialized, weightedValues: ownO[$0], keyLength: lk)
+                : materialized
         }
         return (
             Tracked(shape: [groups, lq, dv], value: output, error: outputError),
@@ -231,14 +237,14 @@ public struct Propagation: Sendable {
         )
     }
 
-    /// ``attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:)`` on exact inputs queries
+    /// ``attention(q:k:v:groups:lq:lk:dk:dv:scale:mask:fused:)`` on exact inputs queries
     /// `[batch…, Lq, Dk]`, keys `[batch…, Lk, Dk]`, values `[batch…, Lk, Dv]` whose batch
     /// dimensions broadcast; `mask` is resolved by the reference over `[batch…, Lq, Lk]`.
     /// - Throws: `ReferenceError` when the shapes do not fit attention (as
     ///   `Reference.scaledDotProductAttention` checks them).
     public func attention(
         queries: ReferenceArray<Double>, keys: ReferenceArray<Double>, values: ReferenceArray<Double>, scale: Double,
-        mask: AttentionMask<Float>
+        mask: AttentionMask<Float>, fused: Bool = false
     ) throws -> (output: Tracked, weights: Tracked) {
         let batch = try Reference.broadcastShapes(
             try Reference.broadcastShapes(Array(queries.shape.dropLast(2)), Array(keys.shape.dropLast(2))),
@@ -250,7 +256,7 @@ public struct Propagation: Sendable {
             k: Tracked(exact: try Reference.expanded(keys, to: batch + [lk, dk])),  // [G, Lk, Dk]
             v: Tracked(exact: try Reference.expanded(values, to: batch + [lk, dv])),  // [G, Lk, Dv]
             groups: batch.reduce(1, *), lq: lq, lk: lk, dk: dk, dv: dv, scale: scale,
-            mask: try ScoresMask(mask, scoresShape: batch + [lq, lk]))
+            mask: try ScoresMask(mask, scoresShape: batch + [lq, lk]), fused: fused)
     }
 
     /// LayerNorm over the last `width` elements: y = x̂·w + b, x̂ = (x − μ)/σ, σ = √(var + eps).
@@ -375,7 +381,7 @@ public struct Propagation: Sendable {
     /// the scores' u·|s|).
     public func multiHeadAttention(
         query: Tracked, key: Tracked, value: Tracked, weights p: ReferenceMultiHeadAttentionWeights<Double>,
-        mask: ScoresMask
+        mask: ScoresMask, fused: Bool = false
     ) -> (output: Tracked, averagedWeights: Tracked) {
         let (batch, lq, lk) = (query.shape[0], query.shape[1], key.shape[1])
         let (heads, dk, dv) = (p.numHeads, p.headDim, p.valueHeadDim)
@@ -386,21 +392,23 @@ public struct Propagation: Sendable {
             q: splitHeads(q, batch: batch, length: lq, heads: heads, width: dk),
             k: splitHeads(k, batch: batch, length: lk, heads: heads, width: dk),
             v: splitHeads(v, batch: batch, length: lk, heads: heads, width: dv),
-            groups: batch * heads, lq: lq, lk: lk, dk: dk, dv: dv, scale: 1 / Double(dk).squareRoot(), mask: mask)
+            groups: batch * heads, lq: lq, lk: lk, dk: dk, dv: dv, scale: 1 / Double(dk).squareRoot(), mask: mask,
+            fused: fused)
         let merged = mergeHeads(o, batch: batch, length: lq, heads: heads, width: dv)  // [B, Lq, H·dv]
         let output = linear(merged, weight: p.outWeight, bias: p.outBias)  // [B, Lq, E]
         return (output, meanOverHeads(w, batch: batch, heads: heads))
     }
 
     /// nn.TransformerEncoderLayer (eval): post-norm x = norm1(x + SA(x)); x = norm2(x + FF(x)),
-    /// or pre-norm x = x + SA(norm1(x)); x = x + FF(norm2(x)).
+    /// or pre-norm x = x + SA(norm1(x)); x = x + FF(norm2(x)). SA asks for no weights, so it runs
+    /// the fused kernels (`fused: true`).
     public func encoderLayer(
         _ x: Tracked, weights p: ReferenceTransformerEncoderLayerWeights<Double>, activation: ReferenceActivation,
         normFirst: Bool, eps: Double, mask: ScoresMask
     ) -> Tracked {
         let width = x.shape.last ?? 0
         func selfAttention(_ y: Tracked) -> Tracked {
-            multiHeadAttention(query: y, key: y, value: y, weights: p.attention, mask: mask).output
+            multiHeadAttention(query: y, key: y, value: y, weights: p.attention, mask: mask, fused: true).output
         }
         func feedForward(_ y: Tracked) -> Tracked {
             let hidden = self.activation(linear(y, weight: p.linear1Weight, bias: p.linear1Bias), activation)

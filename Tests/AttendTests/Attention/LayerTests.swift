@@ -98,10 +98,12 @@ struct LayerTests {
         let exact = try Reference.transformerEncoderLayer(
             x.reference, weights: layer.referenceWeights(Double.self), activation: normFirst ? .gelu : .relu,
             normFirst: normFirst, mask: .causal)
-        // LayerNorm outputs are O(1); errors of the chain of dot products (longest K = 32) stay
-        // far below 64·K·u at that scale.
-        let bound = 64 * 32 * ErrorBounds.float.u * (exact.values.map { Swift.abs($0) }.max()! + 1)
-        expectWithinBound(y, exact, bound: Array(repeating: bound, count: exact.count))
+        // The policy's worst-case propagation through every stage (the self-attention on the fused kernels).
+        let bound = Propagation.worstCase.encoderLayer(
+            Tracked(exact: x.reference), weights: layer.referenceWeights(Double.self),
+            activation: normFirst ? .gelu : .relu, normFirst: normFirst, eps: layer.norm1.eps,
+            mask: try ScoresMask(.causal, scoresShape: [2, 4, 5, 5]))
+        expectWithinBound(y, exact, bound: bound.error)
     }
 
     @Test("the encoder layer's state_dict uses PyTorch's names and round-trips")

@@ -16,47 +16,31 @@ struct MultiHeadAttentionTests {
             outBias: factory.randn([layer.embedDim]))
     }
 
-    /// Compares the layer with the reference; the bound treats the whole layer as a chain of
-    /// dot products: with K the longest reduction (E, Lk or H·dv), errors stay below
-    /// 4·γ_K·(|output| scale), measured against the magnitudes the reference computes.
+    /// Compares the layer with the reference elementwise within the policy's worst-case
+    /// propagation (``Propagation/multiHeadAttention(query:key:value:weights:mask:fused:)``): the
+    /// output and head-averaged weights of the materialized path, and the output of the fused
+    /// kernels (the layer called without weights) with `fused: true`.
     func expectMatchesReference(
         _ layer: MultiHeadAttention<Float>, query: Tensor<Float>, key: Tensor<Float>, value: Tensor<Float>,
         mask: AttentionMask<Float> = .none, _ context: String
     ) throws {
         let result = try layer(query: query, key: key, value: value, mask: mask, weights: .averaged)
+        let fused = try layer(query: query, key: key, value: value, mask: mask).output
+        let weights = layer.referenceWeights(Double.self)
         let exact = try Reference.multiHeadAttention(
-            query: query.reference, key: key.reference, value: value.reference,
-            weights: layer.referenceWeights(Double.self), mask: mask.reference(Double.self), averageWeights: true)
-        let u = ErrorBounds.float.u
-        let k = Double(
-            [layer.embedDim, layer.keyDim, layer.valueDim, key.shape[1], layer.numHeads * layer.headDimV].max()!)
-        // Scale of the output: |merged heads|·|W_O|ᵀ + |b_O| with |merged| ≤ max|V projection|.
-        let vMax =
-            try Reference.linear(
-                value.reference.magnitudes, weight: layer.vWeight.reference.magnitudes,
-                bias: layer.vBias?.reference.magnitudes
-            ).values.max() ?? 1
-        let outScale =
-            Double(layer.numHeads * layer.headDimV) * vMax * (layer.outWeight.reference.magnitudes.values.max() ?? 1)
-            + (layer.outBias?.reference.magnitudes.values.max() ?? 0)
-        // Scores are O(|q||k|); the softmax turns a score error into a relative weight error.
-        let qMax =
-            try Reference.linear(
-                query.reference.magnitudes, weight: layer.qWeight.reference.magnitudes,
-                bias: layer.qBias?.reference.magnitudes
-            ).values.max() ?? 1
-        let kMax =
-            try Reference.linear(
-                key.reference.magnitudes, weight: layer.kWeight.reference.magnitudes,
-                bias: layer.kBias?.reference.magnitudes
-            ).values.max() ?? 1
-        let scoreError = 4 * k * u * Double(layer.headDimK) * qMax * kMax / Double(layer.headDimK).squareRoot()
-        let bound = 4 * k * u * outScale + 2 * scoreError * outScale
+            query: query.reference, key: key.reference, value: value.reference, weights: weights,
+            mask: mask.reference(Double.self), averageWeights: true)
+        let scores = try ScoresMask(mask, scoresShape: [query.shape[0], layer.numHeads, query.shape[1], key.shape[1]])
+        func bound(fused: Bool) -> (output: Tracked, averagedWeights: Tracked) {
+            Propagation.worstCase.multiHeadAttention(
+                query: Tracked(exact: query.reference), key: Tracked(exact: key.reference),
+                value: Tracked(exact: value.reference), weights: weights, mask: scores, fused: fused)
+        }
+        let materialized = bound(fused: false)
+        expectWithinBound(result.output, exact.output, bound: materialized.output.error, "output \(context)")
         expectWithinBound(
-            result.output, exact.output, bound: Array(repeating: bound, count: exact.output.count), "output \(context)")
-        expectWithinBound(
-            result.weights!, exact.weights, bound: Array(repeating: 2 * scoreError + 8 * u, count: exact.weights.count),
-            "weights \(context)")
+            result.weights!, exact.weights, bound: materialized.averagedWeights.error, "weights \(context)")
+        expectWithinBound(fused, exact.output, bound: bound(fused: true).output.error, "fused output \(context)")
     }
 
     @Test("self-attention (one fused QKV GEMM) matches the reference, with causal and padding masks")

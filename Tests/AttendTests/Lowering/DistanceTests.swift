@@ -3,15 +3,13 @@ import AttendReference
 import AttendVerification
 import Testing
 
-/// The bound for a squared distance Σ_d (a − b)² computed either way: with |a|, |b| the
-/// magnitudes, every form (‖a‖² + ‖b‖² − 2a·b, or the broadcast difference) is a sum of D + 2
-/// terms each bounded by (|a| + |b|)², so the error is at most γ_{D+3}·Σ_d (|a_d| + |b_d|)² + u·|r|.
-/// The reference computes Σ(|a| + |b|)² as squaredDistances(|a|, −|b|).
+/// The policy's bound (``ErrorBounds/squaredDistances(_:_:exact:usesGEMM:centred:)``) for the
+/// form `method` runs (`.gemm` centres by default).
 func distanceBound<T: TensorScalar>(
-    _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>, scalar: T.Type
+    _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>, method: DistanceMethod,
+    centred: Bool = true, scalar: T.Type
 ) throws -> [Double] {
-    let magnitudes = try Reference.squaredDistances(a.magnitudes, Reference.map(b.magnitudes) { -$0 })
-    return ErrorBounds(T.self).dotProduct(absProduct: magnitudes.values, exact: exact.values, k: a.shape.last! + 3)
+    try ErrorBounds(T.self).squaredDistances(a, b, exact: exact.values, usesGEMM: method == .gemm, centred: centred)
 }
 
 @Suite("Pairwise squared distances: broadcasting and GEMM forms")
@@ -55,7 +53,8 @@ struct DistanceTests {
             let exact = try Reference.squaredDistances(a.reference, b.reference)
             let result = try squaredDistances(a, b, method: method)
             expectWithinBound(
-                result, exact, bound: try distanceBound(a.reference, b.reference, exact: exact, scalar: Float.self),
+                result, exact,
+                bound: try distanceBound(a.reference, b.reference, exact: exact, method: method, scalar: Float.self),
                 "\(sa) \(sb)")
             let cdist = try euclideanDistances(a, b, method: method)
             let exactCdist = try Reference.euclideanDistances(a.reference, b.reference)
@@ -71,7 +70,7 @@ struct DistanceTests {
         let exact = try Reference.squaredDistances(a.reference, b.reference)
         expectWithinBound(
             try squaredDistances(a, b, method: .gemm), exact,
-            bound: try distanceBound(a.reference, b.reference, exact: exact, scalar: Double.self))
+            bound: try distanceBound(a.reference, b.reference, exact: exact, method: .gemm, scalar: Double.self))
         let plan = try squaredDistancesPlan(a.layout, b.layout, method: .gemm, scalar: Double.self)
         #expect(plan.gemmCalls.first?.routine == "cblas_dgemm")
     }
@@ -130,14 +129,8 @@ struct DistanceTests {
         let a = (factory.randn([12, 8]) as Tensor<Float>) * 0.5 + 1000  // [12, 8]
         let b = (factory.randn([10, 8]) as Tensor<Float>) * 0.5 + 1000  // [10, 8]
         let exact = try Reference.squaredDistances(a.reference, b.reference)
-        // The bound for the centred data: magnitudes of a − c and b − c, c the mean of all points.
-        let values = a.reference.values + b.reference.values
-        let centre = (0..<8).map { d in stride(from: d, to: values.count, by: 8).map { values[$0] }.reduce(0, +) / 22 }
-        func translated(_ x: ReferenceArray<Double>) -> ReferenceArray<Double> {
-            ReferenceArray(shape: x.shape, values: x.values.enumerated().map { $0.element - centre[$0.offset % 8] })
-        }
-        let (aCentred, bCentred) = (translated(a.reference), translated(b.reference))
-        let bound = try distanceBound(aCentred, bCentred, exact: exact, scalar: Float.self)
+        // The centred GEMM form's bound: T over a − c and b − c, c the mean of all 22 points.
+        let bound = try distanceBound(a.reference, b.reference, exact: exact, method: .gemm, scalar: Float.self)
 
         let centred = try squaredDistances(a, b, method: .gemm, centered: true)
         expectWithinBound(centred, exact, bound: bound, "centred")
@@ -145,7 +138,9 @@ struct DistanceTests {
         let report = ErrorReport(actual: uncentred.scalars.map(Double.init), expected: exact.values, bound: bound)
         #expect(report.worstRatio > 10, "the uncentred form was expected to lose digits: \(report)")
         let broadcast = try squaredDistances(a, b, method: .broadcasting)
-        expectWithinBound(broadcast, exact, bound: bound, "broadcasting has no cancellation")
+        let direct = try distanceBound(
+            a.reference, b.reference, exact: exact, method: .broadcasting, scalar: Float.self)
+        expectWithinBound(broadcast, exact, bound: direct, "broadcasting has no cancellation: a few u of c")
     }
 
     @Test("the centred plan lists the centring passes before the GEMM")
@@ -189,12 +184,21 @@ struct DistanceTests {
         let a = try fixture.tensor("a")
         let b = try fixture.tensor("b")
         let expected = try fixture.expected("out")
-        let bound = try distanceBound(a.reference, b.reference, exact: expected, scalar: Float.self)
+        // The engine's Float evaluation and NumPy's float64 one (the broadcast form), each within its bound.
+        func bound(_ method: DistanceMethod) throws -> [Double] {
+            let engine = try distanceBound(
+                a.reference, b.reference, exact: expected, method: method, scalar: Float.self)
+            let numpy = try distanceBound(
+                a.reference, b.reference, exact: expected, method: .broadcasting, scalar: Double.self)
+            return zip(engine, numpy).map(+)
+        }
         expectWithinBound(
-            try squaredDistances(a, b, method: .broadcasting), expected, bound: bound, "broadcasting \(fixture)")
+            try squaredDistances(a, b, method: .broadcasting), expected, bound: try bound(.broadcasting),
+            "broadcasting \(fixture)")
         // The large-offset case is the cancellation example: the GEMM form needs centring there.
         expectWithinBound(
-            try squaredDistances(a, b, method: .gemm, centered: true), expected, bound: bound, "gemm \(fixture)")
+            try squaredDistances(a, b, method: .gemm, centered: true), expected, bound: try bound(.gemm),
+            "gemm \(fixture)")
     }
 
     @Test("the sqdist fixtures are present")

@@ -16,20 +16,15 @@ struct EinsumCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { "\(feature): \"\(equation)\" \(shapes)" }
 }
 
-/// Checks `einsum` against `Reference.einsum` within the dot-product bound: a sum of K products
-/// of n factors may be off by γ_{K+n−1}·Σ|terms| (+ u·|result|). K, the number of terms per output
-/// element, is counted by the reference itself: einsum of all-ones operands.
+/// Checks `einsum` against `Reference.einsum` within the policy's einsum bound
+/// (``ErrorBounds/einsum(_:_:exact:)``).
 func expectEinsumMatchesReference<T: TensorScalar>(
     _ equation: String, _ operands: [Tensor<T>], _ context: String = "",
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let result = try einsum(equation, operands)
     let exact = try Reference.einsum(equation, operands.map(\.reference))
-    let absTerms = try Reference.einsum(equation, operands.map(\.reference.magnitudes))
-    let ones = operands.map { ReferenceArray<Double>(shape: $0.shape, repeating: 1) }
-    let terms = Int(try Reference.einsum(equation, ones).values.max() ?? 1)
-    let bound = ErrorBounds(T.self).dotProduct(
-        absProduct: absTerms.values, exact: exact.values, k: Swift.max(terms, 1) + operands.count - 1)
+    let bound = try ErrorBounds(T.self).einsum(equation, operands.map(\.reference), exact: exact.values)
     expectWithinBound(result, exact, bound: bound, "\"\(equation)\" \(context)", sourceLocation: sourceLocation)
 }
 
@@ -322,14 +317,12 @@ struct EinsumTests {
         let equation = try fixture.string("equation")
         let expected = try fixture.expected("out")
         let result = try einsum(equation, operands)
-        let absTerms = try Reference.einsum(equation, operands.map(\.reference.magnitudes))
-        let ones = operands.map { ReferenceArray<Double>(shape: $0.shape, repeating: 1) }
-        let terms = Int(try Reference.einsum(equation, ones).values.max() ?? 1)
-        expectWithinBound(
-            result, expected,
-            bound: ErrorBounds.float.dotProduct(
-                absProduct: absTerms.values, exact: expected.values, k: Swift.max(terms, 1) + operands.count - 1),
-            fixture.name)
+        // The engine's Float evaluation and NumPy's float64 one, each within its bound.
+        let (engineBound, fixtureBound) = try (
+            ErrorBounds.float.einsum(equation, operands.map(\.reference), exact: expected.values),
+            ErrorBounds(Double.self).einsum(equation, operands.map(\.reference), exact: expected.values)
+        )
+        expectWithinBound(result, expected, bound: zip(engineBound, fixtureBound).map(+), fixture.name)
     }
 
     @Test("the einsum fixtures are present")

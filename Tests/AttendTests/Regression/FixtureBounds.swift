@@ -27,17 +27,11 @@ extension ForwardErrorBound {
         bounds.dotProduct(absProduct: magnitude.values, exact: exact.values, k: Swift.max(k, 0))
     }
 
-    /// Einsum: each output sums N products of m factors, N counted by the reference itself (the
-    /// equation applied to all-ones operands). However the engine orders and pairs the work, a
-    /// term meets at most N − 1 additions and m − 1 multiplications, so k = N + m − 2. (Pairwise
-    /// GEMMs contracting J then K terms give γ_J + γ_K ≤ γ_{J·K+1}.)
+    /// Einsum: ``ErrorBounds/einsum(_:_:exact:)``.
     func einsum(_ equation: String, _ operands: [ReferenceArray<Double>], exact: ReferenceArray<Double>) throws
         -> [Double]
     {
-        let magnitude = try Reference.einsum(equation, operands.map(\.magnitudes))
-        let terms = try Reference.einsum(equation, operands.map { ReferenceArray(shape: $0.shape, repeating: 1) })
-        let n = Int(terms.values.max() ?? 1)
-        return products(magnitude: magnitude, exact: exact, k: n + operands.count - 2)
+        try bounds.einsum(equation, operands, exact: exact.values)
     }
 
     /// softmax along `dim`: p·u·(8 + 2|x − max|) (README, "Tolerance policy"): a few u of relative
@@ -69,36 +63,6 @@ extension ForwardErrorBound {
     {
         let magnitude = try Reference.sum(x.magnitudes, dims: dims, keepDim: keepDim)
         return bounds.mean(m.values, absSum: magnitude.values, n: x.count / Swift.max(m.count, 1))
-    }
-
-    /// Pairwise squared distances Σ_d (a − b)² evaluated directly: a length-D dot product of the
-    /// difference with itself, whose terms carry two more roundings (the difference, doubled by
-    /// squaring), so γ_{D+2}·Σ(a − b)² + u·|c|.
-    func squaredDistancesDirect(exact c: ReferenceArray<Double>, pointDimension d: Int) -> [Double] {
-        products(magnitude: c, exact: c, k: d + 2)
-    }
-
-    /// Squared distances by the GEMM form ‖a′‖² + ‖b′‖² − 2·a′·b′ on centred points a′ = a − c,
-    /// b′ = b − c, c the mean of all N + M points: each of the three terms is a length-D sum of
-    /// products, and the two additions and the centring (relative u on each coordinate of a′ and
-    /// b′, which moves the distance by ≤ 2u·|a′ − b′|·(|a′| + |b′|)) add a few roundings, so
-    /// γ_{D+5}·(‖a′‖² + ‖b′‖² + 2|a′|·|b′|) + u·|result|. Distances do not change under the
-    /// translation, so c only needs to be near the data, not exact; without it the bound would
-    /// grow with ‖a‖² + ‖b‖², the cancellation centring removes.
-    func squaredDistancesCentredGEMM(
-        _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>
-    ) throws -> [Double] {
-        let total = try Reference.add(
-            Reference.sum(a, dim: -2, keepDim: true), Reference.sum(b, dim: -2, keepDim: true))
-        let centre = Reference.map(total) { $0 / Double(a.shape[a.rank - 2] + b.shape[b.rank - 2]) }  // [..., 1, D]
-        let (left, right) = (try Reference.subtract(a, centre), try Reference.subtract(b, centre))
-        let normsLeft = try Reference.sum(Reference.map(left) { $0 * $0 }, dim: -1, keepDim: true)  // [..., N, 1]
-        let normsRight = try Reference.transposed(
-            Reference.sum(Reference.map(right) { $0 * $0 }, dim: -1, keepDim: true), -2, -1)  // [..., 1, M]
-        // [..., N, M]
-        let cross = try Reference.matmul(left.magnitudes, Reference.transposed(right.magnitudes, -2, -1))
-        let magnitude = try Reference.add(Reference.add(normsLeft, normsRight), Reference.map(cross) { 2 * $0 })
-        return products(magnitude: magnitude, exact: exact, k: a.shape[a.rank - 1] + 5)
     }
 
     /// Exact ops (copies and selections: im2col, patchify, ReLU): only the floor.

@@ -64,13 +64,17 @@ extension FixtureRunner {
             try Reference.scaledDotProductAttention(
                 queries: rq, keys: rk, values: rv, mask: mask.reference, scale: exactScale)
         }
-        let bounds = try EvaluationBounds.each { bound in
-            let result = try bound.attention(
+        func bounds(_ bound: ForwardErrorBound, fused: Bool) throws -> (output: BoundedArray, weights: BoundedArray) {
+            try bound.attention(
                 queries: BoundedArray(exact: rq), keys: BoundedArray(exact: rk), values: BoundedArray(exact: rv),
-                mask: mask.reference, scale: exactScale)
+                mask: mask.reference, scale: exactScale, fused: fused)
+        }
+        let materialized = try EvaluationBounds.each { bound in
+            let result = try bounds(bound, fused: false)
             return [result.output.error.values, result.weights.error.values]
         }
-        return try attentionOutputs(f, engine: engine, reference: reference, bounds: bounds) {
+        let fused = try bounds(ForwardErrorBound(Float.self), fused: true).output.error.values
+        return try attentionOutputs(f, engine: engine, reference: reference, bounds: materialized, fusedBound: fused) {
             try scaledDotProductAttention(
                 queries: q, keys: k, values: v, mask: mask.engine, scale: scale.map(Float.init), algorithm: .fused
             ).output
@@ -136,26 +140,30 @@ extension FixtureRunner {
             try Reference.multiHeadAttention(
                 query: rq, key: rk, value: rv, weights: weights, mask: mask.reference, averageWeights: true)
         }
-        let bounds = try EvaluationBounds.each { bound in
-            let result = try bound.multiHeadAttention(
+        func bounds(_ bound: ForwardErrorBound, fused: Bool) throws -> (output: BoundedArray, weights: BoundedArray) {
+            try bound.multiHeadAttention(
                 query: BoundedArray(exact: rq), key: BoundedArray(exact: rk), value: BoundedArray(exact: rv),
-                weights: weights, mask: mask.reference)
+                weights: weights, mask: mask.reference, fused: fused)
+        }
+        let materialized = try EvaluationBounds.each { bound in
+            let result = try bounds(bound, fused: false)
             return [result.output.error.values, result.weights.error.values]
         }
+        let fused = try bounds(ForwardErrorBound(Float.self), fused: true).output.error.values
         // Without weights the layer takes the fused attention kernel.
-        return try attentionOutputs(f, engine: engine, reference: reference, bounds: bounds) {
+        return try attentionOutputs(f, engine: engine, reference: reference, bounds: materialized, fusedBound: fused) {
             try layer(query: query, key: key, value: value, mask: mask.engine).output
         }
     }
 
     /// The outputs every attention case checks: the materialized output and weights through
-    /// both paths, and the fused kernel's output (default when weights are not asked for). The
-    /// fused Float bound is twice the materialized one: one more rounding of every weight per
-    /// key block (online rescaling) and a 2-ulp exp — see AttentionSupport.
+    /// both paths, and the fused kernel's output (default when weights are not asked for), whose
+    /// Float bound is `fusedBound` (the stages with `fused: true`) and whose fixture side is the
+    /// materialized float64 evaluation's.
     static func attentionOutputs(
         _ f: FixtureCase, engine: Result<AttentionResult<Float>, any Error>,
         reference: Result<(output: ReferenceArray<Double>, weights: ReferenceArray<Double>), any Error>,
-        bounds: [EvaluationBounds], fused: () throws -> Tensor<Float>
+        bounds: [EvaluationBounds], fusedBound: [Double], fused: () throws -> Tensor<Float>
     ) throws -> [FixtureOutput] {
         [
             FixtureOutput(
@@ -167,7 +175,7 @@ extension FixtureRunner {
                 reference: reference.map(\.weights), bounds: bounds[1]),
             FixtureOutput(
                 name: "out (fused)", expected: try f.expected("out"), engine: Result { try fused() }, reference: nil,
-                bounds: EvaluationBounds(float: bounds[0].float.map { 2 * $0 }, double: bounds[0].double)),
+                bounds: EvaluationBounds(float: fusedBound, double: bounds[0].double)),
         ]
     }
 

@@ -112,16 +112,21 @@ enum FixtureRunner {
         let (a, b) = (try f.tensor("a"), try f.tensor("b"))
         let (ra, rb) = (try f.reference("a"), try f.reference("b"))
         let expected = try f.expected("out")
-        let d = ra.shape.last!
+        let automatic = try squaredDistancesPlan(a.layout, b.layout, scalar: Float.self)  // the method chosen
+        let (usesGEMM, centred) = (!automatic.gemmCalls.isEmpty, automatic.op.contains("centered"))
         return [
             FixtureOutput(
                 name: "out", expected: expected, engine: Result { try Attend.squaredDistances(a, b) },
                 reference: Result { try Reference.squaredDistances(ra, rb) },
-                bounds: EvaluationBounds { $0.squaredDistancesDirect(exact: expected, pointDimension: d) }),
+                bounds: try EvaluationBounds {
+                    try $0.bounds.squaredDistances(ra, rb, exact: expected.values, usesGEMM: usesGEMM, centred: centred)
+                }),
             FixtureOutput(
                 name: "out [gemm, centered]", expected: expected,
                 engine: Result { try Attend.squaredDistances(a, b, method: .gemm, centered: true) }, reference: nil,
-                bounds: try EvaluationBounds { try $0.squaredDistancesCentredGEMM(ra, rb, exact: expected) }),
+                bounds: try EvaluationBounds {
+                    try $0.bounds.squaredDistances(ra, rb, exact: expected.values, usesGEMM: true, centred: true)
+                }),
         ]
     }
 

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 // Attention against the reference, bounded by the policy's worst-case propagation
-// (``Propagation/attention(queries:keys:values:scale:mask:)``).
+// (``Propagation/attention(queries:keys:values:scale:mask:fused:)``).
 
 /// Runs SDPA through the engine and the reference and checks the output (and, for the
 /// materialized path, the weights) against the attention bound (the fused path against
@@ -29,17 +29,9 @@ func expectAttentionMatchesReference(
 }
 
 /// The bounds an attention test checks against: the policy's worst-case propagation
-/// (``Propagation/attention(queries:keys:values:scale:mask:)``) for the materialized path, and
-/// for the fused kernels
-///
-///     fused ≤ 2·output + 2·⌈Lk/128⌉·u·Σ_j p_j|v_j|
-///
-/// The fused kernels evaluate the same sums in another order and add: the normalizer
-/// l = Σ_j e^(s_j − m) accumulated in Float (the AVX2 micro-kernel; the sgemm-tiled path uses
-/// Double), relative γ_Lk, so γ_Lk·|o| ≤ γ_Lk·Σ_j p_j|v_j| on the output; the online rescaling,
-/// once per key block of ≥ 128 keys, O and l each multiplied by e^(m − m'), one rounding each, so
-/// ≤ 2·⌈Lk/128⌉·u·Σ_j p_j|v_j|; and the 8-lane exp (≤ 2 ulp instead of 1), u·p_j more per
-/// weight. The doubling covers the normalizer, the exp and the final division's rounding.
+/// (``Propagation/attention(queries:keys:values:scale:mask:fused:)``) for the materialized path,
+/// and with `fused: true` for the fused kernels
+/// (``ErrorBounds/fusedAttentionOutput(materialized:weightedValues:keyLength:)``).
 struct AttentionBound {
     var output: [Double]
     var weights: [Double]
@@ -52,11 +44,8 @@ struct AttentionBound {
         let bound = try Propagation.worstCase.attention(queries: q, keys: k, values: v, scale: scale, mask: mask)
         output = bound.output.error
         weights = bound.weights.error
-        let exact = try Reference.scaledDotProductAttention(
-            queries: q, keys: k, values: v, mask: mask.reference(Double.self), scale: scale)
-        let pv = try Reference.matmul(exact.weights, v.magnitudes).values  // Σ_j p_j|v_j|, [batch…, Lq, Dv]
-        let blocks = Double((k.shape[k.rank - 2] + 127) / 128)
-        let u = ErrorBounds.float.u
-        fusedOutput = zip(output, pv).map { 2 * $0 + 2 * blocks * u * $1 }
+        fusedOutput = try Propagation.worstCase.attention(
+            queries: q, keys: k, values: v, scale: scale, mask: mask, fused: true
+        ).output.error
     }
 }
