@@ -24,7 +24,7 @@ struct Compare: ParsableCommand {
               speedup              ref ms / BLAS ms
               GFLOPS               of the engine's GEMM calls (— for ops without GEMMs)
 
-            Bounds follow the policy of AttendVerification (ErrorBounds, Sources/AttendVerification/Policy/ErrorBounds.swift), elementwise, with u = 2⁻²⁴: a dot product of length K may be off by γ_K·Σ|a||b| + u·|c| with γ_K = K·u/(1 − K·u); a Double-accumulated sum by u·|s| + N·2⁻⁵³·Σ|x|; softmax by p·u·(8 + 2|x − max|); a result computed in Double and rounded once (LayerNorm, GELU, std) by u·|y| plus its Double evaluation's few 2⁻⁵³ terms (each formula and its derivation is in the policy). Attention chains these through each step by first-order error propagation (worst case). Multi-head attention and the encoder layer use the probabilistic form of the same analysis (Higham & Mary 2019: λ·√K·u instead of γ_K, λ = 8, and independent errors combined as a root sum of squares), since worst-case bounds over a stack of layers exceed the outputs themselves.
+            Bounds follow the policy of AttendVerification (ErrorBounds, Sources/AttendVerification/Policy/ErrorBounds.swift, whose doc comment states every formula once with its derivation): elementwise, from each problem's own reductions, with u = 2⁻²⁴ — never one global atol. Attention chains the stages' bounds through each step by first-order error propagation (worst case). Multi-head attention and the encoder layer use the probabilistic form of the same analysis (Higham & Mary 2019: λ·√K·u instead of γ_K, λ = 8, and independent errors combined as a root sum of squares), since worst-case bounds over a stack of layers exceed the outputs themselves.
 
             --op NAME (repeatable): \(CompareOp.names).
 
