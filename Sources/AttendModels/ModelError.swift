@@ -21,19 +21,20 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The message: the folder, the file and the problem, and for a missing model the fetch command.
     public let description: String
 
-    init(_ kind: Kind, directory: URL, model: String = "minilm", _ detail: String = "") {
+    /// `directory` is the folder's path (or what an in-memory folder is called).
+    init(_ kind: Kind, directory: String, model: String = "minilm", _ detail: String = "") {
         self.kind = kind
-        self.directory = directory.path
+        self.directory = directory
         let fetch = ModelCache.fetchCommand(for: model)
         switch kind {
         case .missingDirectory:
-            description = "model: no model folder at \(directory.path); fetch it with `\(fetch)` (or pass --model DIR)"
+            description = "model: no model folder at \(directory); fetch it with `\(fetch)` (or pass --model DIR)"
         case .missingFile(let file):
             description =
-                "model: \(directory.path) has no \(file)\(detail.isEmpty ? "" : " (\(detail))"); "
+                "model: \(directory) has no \(file)\(detail.isEmpty ? "" : " (\(detail))"); "
                 + "the folder is incomplete — fetch it again with `\(fetch)`"
         case .invalidFile(let file):
-            description = "model: \(directory.appendingPathComponent(file).path): \(detail)"
+            description = "model: \(directory)/\(file): \(detail)"
         }
     }
 }

@@ -1,39 +1,65 @@
 import Foundation
 
-/// A model folder on disk and the reading of its small files: every failure is a ``ModelError``
-/// naming the folder and the file.
+/// A model folder — on disk, or its files held in memory — and the reading of its small files:
+/// every failure is a ``ModelError`` naming the folder and the file.
 struct ModelFolder: Sendable {
+    /// The folder on disk (unused for an in-memory folder).
     let url: URL
+    /// What messages call the folder: its path, or ``inMemoryName``.
+    let path: String
     /// The cache name used in messages (`minilm` → `python3 scripts/fetch_model.py minilm`).
     let model: String
+    /// The files of an in-memory folder (name → bytes); nil for a folder on disk.
+    private let contents: [String: Data]?
+
+    /// What messages call an in-memory folder.
+    static let inMemoryName = "(in-memory model files)"
 
     /// - Throws: ``ModelError/Kind/missingDirectory`` when `url` is not a directory.
     init(_ url: URL, model: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelError(.missingDirectory, directory: url, model: model)
+            throw ModelError(.missingDirectory, directory: url.path, model: model)
         }
         self.url = url
+        path = url.path
         self.model = model
+        contents = nil
     }
 
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+    /// A folder whose files are `files` (name → bytes), read from memory, never from disk.
+    init(files: [String: Data], model: String) {
+        url = URL(fileURLWithPath: "/")
+        path = Self.inMemoryName
+        self.model = model
+        contents = files
+    }
 
-    func has(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name).path) }
+    /// The path of a file of a folder on disk (an in-memory folder has none: use ``data(_:)``).
+    func file(_ name: String) -> URL {
+        precondition(contents == nil, "ModelFolder.file: \(name) of \(path) has no path on disk")
+        return url.appendingPathComponent(name)
+    }
+
+    func has(_ name: String) -> Bool {
+        contents.map { $0[name] != nil }
+            ?? FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path)
+    }
 
     func missing(_ name: String, _ detail: String = "") -> ModelError {
-        ModelError(.missingFile(name), directory: url, model: model, detail)
+        ModelError(.missingFile(name), directory: path, model: model, detail)
     }
 
     func invalid(_ name: String, _ detail: String) -> ModelError {
-        ModelError(.invalidFile(name), directory: url, model: model, detail)
+        ModelError(.invalidFile(name), directory: path, model: model, detail)
     }
 
     /// The bytes of a required file.
     func data(_ name: String) throws -> Data {
         guard has(name) else { throw missing(name) }
+        if let bytes = contents?[name] { return bytes }
         do {
-            return try Data(contentsOf: file(name), options: .mappedIfSafe)
+            return try Data(contentsOf: url.appendingPathComponent(name), options: .mappedIfSafe)
         } catch {
             throw invalid(name, "cannot be read: \(error.localizedDescription)")
         }

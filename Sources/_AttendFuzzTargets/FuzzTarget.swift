@@ -26,9 +26,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// `GGUFFile(data:name:)` on the bytes, then every tensor of at most `ggufElementLimit`
     /// elements dequantized and every metadata value summarized (see `FuzzTarget+GGUF.swift`).
     case gguf
-    /// A BERT WordPiece tokenizer read from a model folder made of the input: `vocab.txt`, a NUL,
-    /// the text to tokenize, and optionally a NUL and `tokenizer.json` (see
-    /// `FuzzTarget+Tokenizers.swift`).
+    /// A BERT WordPiece tokenizer read from an in-memory model folder made of the input
+    /// (`BertTokenizer(files:)`): `vocab.txt`, a NUL, the text to tokenize, and optionally a NUL and
+    /// `tokenizer.json` (see `FuzzTarget+Tokenizers.swift`).
     case wordpiece
     /// A byte-level BPE tokenizer from GGUF metadata (`BytePairEncoding(gguf:)`): a little-endian
     /// UInt16 text length, the text, then the GGUF bytes; the text is encoded and decoded.

@@ -87,6 +87,19 @@ struct ModelFolderErrorTests {
         #expect(error?.kind == .invalidFile("model.safetensors"))
         #expect(error?.description.contains("intermediate.dense.weight") == true)
     }
+
+    @Test("in-memory tokenizer files without vocab.txt, or with an empty one, name vocab.txt and the in-memory folder")
+    func inMemoryVocabulary() {
+        let config = ["tokenizer_config.json": Data("{}".utf8)]
+        let missing = #expect(throws: ModelError.self) { try BertTokenizer(files: config) }
+        #expect(missing?.kind == .missingFile("vocab.txt"))
+        #expect(missing?.directory == "(in-memory model files)")
+        var files = config
+        files["vocab.txt"] = Data()
+        let empty = #expect(throws: ModelError.self) { try BertTokenizer(files: files) }
+        #expect(empty?.kind == .invalidFile("vocab.txt"))
+        #expect(empty?.description == "model: (in-memory model files)/vocab.txt: is empty")
+    }
 }
 
 @Suite("the model cache follows scripts/fetch_model.py's rule")

@@ -24,6 +24,23 @@ struct TokenizerFixtureTests {
         #expect(ids.first == tokenizer.classifierID)
         #expect(ids.last == tokenizer.separatorID)
     }
+
+    @Test("a tokenizer read from the folder's files held in memory gives the reference's ids exactly")
+    func inMemoryFilesEqualFixture() throws {
+        let fixture = try MiniLMFixture.load()
+        let directory = try MiniLMModel.requireDirectory()
+        var files: [String: Data] = [:]
+        for name in ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "sentence_bert_config.json"] {
+            files[name] = try Data(contentsOf: directory.appendingPathComponent(name))
+        }
+        let tokenizer = try BertTokenizer(files: files)
+        #expect(tokenizer.maxLength == fixture.max_length)
+        for c in fixture.cases {
+            let got = tokenizer.tokenize(c.text)
+            #expect(got.ids == c.ids, "ids of \(c.text.debugDescription)")
+            #expect(got.tokens == c.tokens, "tokens of \(c.text.debugDescription)")
+        }
+    }
 }
 
 @Suite("BERT normalizer, pre-tokenizer and WordPiece on hand-made inputs")

@@ -37,7 +37,7 @@ public struct SentenceEmbedder: Sendable {
         tokenizerConfiguration.maxLength = min(tokenizerConfiguration.maxLength, configuration.maxSequenceLength)
         guard tokenizerConfiguration.tokens.count <= configuration.vocabularySize else {
             throw ModelError(
-                .invalidFile("vocab.txt"), directory: directory, model: model,
+                .invalidFile("vocab.txt"), directory: directory.path, model: model,
                 "has \(tokenizerConfiguration.tokens.count) tokens but config.json's vocab_size is \(configuration.vocabularySize)"
             )
         }

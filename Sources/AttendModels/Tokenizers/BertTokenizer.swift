@@ -48,6 +48,13 @@ public struct BertTokenizer: Sendable {
         self.init(configuration: try TokenizerConfiguration(directory: directory, model: model))
     }
 
+    /// Reads the tokenizer from a model folder's files held in memory (file name → bytes; see
+    /// ``TokenizerConfiguration/init(files:model:)``).
+    /// - Throws: ``ModelError``.
+    public init(files: [String: Data], model: String = "minilm") throws {
+        self.init(configuration: try TokenizerConfiguration(files: files, model: model))
+    }
+
     /// The most ids ``encode(_:)`` returns, special tokens included (the model's `max_seq_length`).
     public var maxLength: Int { configuration.maxLength }
 

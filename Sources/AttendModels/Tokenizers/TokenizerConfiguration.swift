@@ -35,6 +35,14 @@ public struct TokenizerConfiguration: Sendable {
         try self.init(folder: ModelFolder(directory, model: model))
     }
 
+    /// Reads the same tokenizer files from memory: `files` maps a file name (`vocab.txt`,
+    /// `tokenizer.json`, …) to its bytes — a folder that was downloaded or bundled without being
+    /// written to disk. The parsing and the checks are those of ``init(directory:model:)``.
+    /// - Throws: ``ModelError`` naming the missing or unusable file.
+    public init(files: [String: Data], model: String = "minilm") throws {
+        try self.init(folder: ModelFolder(files: files, model: model))
+    }
+
     init(folder: ModelFolder) throws {
         let vocabFile = "vocab.txt"
         guard let text = String(data: try folder.data(vocabFile), encoding: .utf8) else {
