@@ -136,7 +136,7 @@ public enum Measure {
 
     // MARK: - Distances, convolution, patches
 
-    /// Squared distances in the form the plan chose: ``ErrorBounds/squaredDistances(_:_:exact:usesGEMM:centred:)``.
+    /// Squared distances in the form the plan chose: ``ErrorBounds/squaredDistances(_:_:exact:usesGEMM:centered:)``.
     /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool)
         throws -> CaseMeasurement
@@ -151,7 +151,7 @@ public enum Measure {
         let (exact, reference) = try Stopwatch.measure { try Reference.squaredDistances(ad, bd) }
         let float = try Reference.squaredDistances(a.reference(Float.self), b.reference(Float.self))
         let bound = try ErrorBounds.float.squaredDistances(
-            ad, bd, exact: exact.values, usesGEMM: usesGEMM, centred: isCentered)
+            ad, bd, exact: exact.values, usesGEMM: usesGEMM, centered: isCentered)
         return CaseMeasurement(
             outputs: [ComparedOutput("d²", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))

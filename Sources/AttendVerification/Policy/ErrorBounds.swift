@@ -26,8 +26,8 @@ import RealModule
 ///   over a′ = a − c, b′ = b − c (c the points' mean when centred, else 0): the GEMM's γ_D on
 ///   2|a′|·|b′|, each norm's squares and Double sum 2u + D·u_d, the two additions u, and the
 ///   centring's relative u on each coordinate ≤ 2u·Σ(|a′| + |b′|)², so with
-///   T = Σ_d (|a′_d| + |b′_d|)²: (γ_D + 3u + D·u_d + 2u [centred])·T + u·|c|
-///   (``squaredDistances(_:_:exact:usesGEMM:centred:)``);
+///   T = Σ_d (|a′_d| + |b′_d|)²: (γ_D + 3u + D·u_d + 2u [centered])·T + u·|c|
+///   (``squaredDistances(_:_:exact:usesGEMM:centered:)``);
 /// - **linear** y = x·Wᵀ + b: C starts from the bias and the GEMM adds into it (beta = 1), so b is
 ///   one more term of the sum, and OpenBLAS adds each K-block's partial sum into C: however K is
 ///   blocked, every term — b included — meets at most K + 1 roundings, hence
@@ -184,18 +184,18 @@ public struct ErrorBounds: Sendable {
 
     /// The squared-distance bound elementwise for points a `[..., N, D]`, b `[..., M, D]` (exact
     /// distances `exact` `[..., N, M]`): (γ_3 + D·u_d)·c + u·c for the broadcast form;
-    /// (γ_D + 3u + D·u_d + 2u [`centred`])·T + u·|c| for the GEMM form, T = Σ_d (|a′_d| + |b′_d|)²
-    /// over the points as the GEMM sees them (less their common mean when `centred`).
+    /// (γ_D + 3u + D·u_d + 2u [`centered`])·T + u·|c| for the GEMM form, T = Σ_d (|a′_d| + |b′_d|)²
+    /// over the points as the GEMM sees them (less their common mean when `centered`).
     /// - Throws: `ReferenceError` when the point sets do not fit (the reference's message).
     public func squaredDistances(
-        _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: [Double], usesGEMM: Bool, centred: Bool
+        _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: [Double], usesGEMM: Bool, centered: Bool
     ) throws -> [Double] {
         let d = Double(a.shape.last ?? 0)
         guard usesGEMM else {
             return exact.map { (gamma(3) + d * Self.doubleRoundoff + u) * Swift.abs($0) + underflow }
         }
         var (left, right) = (a, b)
-        if centred {
+        if centered {
             let total = try Reference.add(
                 Reference.sum(a, dim: -2, keepDim: true), Reference.sum(b, dim: -2, keepDim: true))  // [..., 1, D]
             let count = Double(a.shape[a.rank - 2] + b.shape[b.rank - 2])
@@ -204,7 +204,7 @@ public struct ErrorBounds: Sendable {
         }
         // Σ_d (|a′| + |b′|)² = ‖ |a′| − (−|b′|) ‖², [..., N, M]
         let magnitude = try Reference.squaredDistances(left.magnitudes, Reference.map(right.magnitudes) { -$0 })
-        let factor = gamma(Int(d)) + (centred ? 5 : 3) * u + d * Self.doubleRoundoff
+        let factor = gamma(Int(d)) + (centered ? 5 : 3) * u + d * Self.doubleRoundoff
         return zip(magnitude.values, exact).map { factor * $0 + u * Swift.abs($1) + underflow }
     }
 

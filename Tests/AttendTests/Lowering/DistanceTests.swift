@@ -3,13 +3,13 @@ import AttendReference
 import AttendVerification
 import Testing
 
-/// The policy's bound (``ErrorBounds/squaredDistances(_:_:exact:usesGEMM:centred:)``) for the
+/// The policy's bound (``ErrorBounds/squaredDistances(_:_:exact:usesGEMM:centered:)``) for the
 /// form `method` runs (`.gemm` centres by default).
 func distanceBound<T: TensorScalar>(
     _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: ReferenceArray<Double>, method: DistanceMethod,
-    centred: Bool = true, scalar: T.Type
+    centered: Bool = true, scalar: T.Type
 ) throws -> [Double] {
-    try ErrorBounds(T.self).squaredDistances(a, b, exact: exact.values, usesGEMM: method == .gemm, centred: centred)
+    try ErrorBounds(T.self).squaredDistances(a, b, exact: exact.values, usesGEMM: method == .gemm, centered: centered)
 }
 
 @Suite("Pairwise squared distances: broadcasting and GEMM forms")

@@ -113,19 +113,20 @@ enum FixtureRunner {
         let (ra, rb) = (try f.reference("a"), try f.reference("b"))
         let expected = try f.expected("out")
         let automatic = try squaredDistancesPlan(a.layout, b.layout, scalar: Float.self)  // the method chosen
-        let (usesGEMM, centred) = (!automatic.gemmCalls.isEmpty, automatic.op.contains("centered"))
+        let (usesGEMM, centered) = (!automatic.gemmCalls.isEmpty, automatic.op.contains("centered"))
         return [
             FixtureOutput(
                 name: "out", expected: expected, engine: Result { try Attend.squaredDistances(a, b) },
                 reference: Result { try Reference.squaredDistances(ra, rb) },
                 bounds: try EvaluationBounds {
-                    try $0.bounds.squaredDistances(ra, rb, exact: expected.values, usesGEMM: usesGEMM, centred: centred)
+                    try $0.bounds.squaredDistances(
+                        ra, rb, exact: expected.values, usesGEMM: usesGEMM, centered: centered)
                 }),
             FixtureOutput(
                 name: "out [gemm, centered]", expected: expected,
                 engine: Result { try Attend.squaredDistances(a, b, method: .gemm, centered: true) }, reference: nil,
                 bounds: try EvaluationBounds {
-                    try $0.bounds.squaredDistances(ra, rb, exact: expected.values, usesGEMM: true, centred: true)
+                    try $0.bounds.squaredDistances(ra, rb, exact: expected.values, usesGEMM: true, centered: true)
                 }),
         ]
     }
