@@ -136,22 +136,19 @@ public enum Measure {
 
     // MARK: - Distances, convolution, patches
 
-    /// Squared distances in the form the plan chose: ``ErrorBounds/squaredDistances(_:_:exact:usesGEMM:centered:)``.
+    /// Squared distances in the form the plan chose: ``ErrorBounds/squaredDistances(_:_:exact:plan:)``.
     /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func squaredDistances(_ a: Tensor<Float>, _ b: Tensor<Float>, method: DistanceMethod, centered: Bool)
         throws -> CaseMeasurement
     {
         let plan = try squaredDistancesPlan(a.layout, b.layout, method: method, centered: centered, scalar: Float.self)
-        let usesGEMM = !plan.gemmCalls.isEmpty
-        let isCentered = plan.op.contains("centered")
         let (engine, blas) = try Stopwatch.bestOf {
             try Attend.squaredDistances(a, b, method: method, centered: centered)
         }
         let (ad, bd) = (a.reference(Double.self), b.reference(Double.self))
         let (exact, reference) = try Stopwatch.measure { try Reference.squaredDistances(ad, bd) }
         let float = try Reference.squaredDistances(a.reference(Float.self), b.reference(Float.self))
-        let bound = try ErrorBounds.float.squaredDistances(
-            ad, bd, exact: exact.values, usesGEMM: usesGEMM, centered: isCentered)
+        let bound = try ErrorBounds.float.squaredDistances(ad, bd, exact: exact.values, plan: plan)
         return CaseMeasurement(
             outputs: [ComparedOutput("d²", engine: engine, exact: exact, referenceFloat: float, bound: bound)],
             blasSeconds: blas, referenceSeconds: reference, flops: gemmFlops(plan))

@@ -208,6 +208,17 @@ public struct ErrorBounds: Sendable {
         return zip(magnitude.values, exact).map { factor * $0 + u * Swift.abs($1) + underflow }
     }
 
+    /// ``squaredDistances(_:_:exact:usesGEMM:centered:)`` in the form `plan` (from
+    /// `squaredDistancesPlan`) chose: the GEMM form when it calls a GEMM, centred when its op
+    /// says so — so callers need not resolve `.automatic` themselves.
+    /// - Throws: `ReferenceError` when the point sets do not fit (the reference's message).
+    public func squaredDistances(
+        _ a: ReferenceArray<Double>, _ b: ReferenceArray<Double>, exact: [Double], plan: LoweringPlan
+    ) throws -> [Double] {
+        try squaredDistances(
+            a, b, exact: exact, usesGEMM: !plan.gemmCalls.isEmpty, centered: plan.op.contains("centered"))
+    }
+
     /// u·|s| + N·2⁻⁵³·Σ|x| for sums of N terms accumulated in Double.
     public func doubleAccumulatedSum(sum: [Double], absSum: [Double], n: Int) -> [Double] {
         zip(sum, absSum).map {

@@ -162,14 +162,13 @@ public struct ForwardErrorBound: Sendable {
         let own = bounds.dotProduct(absProduct: weightedValues, exact: o.values, k: lk)
         let outputCarried = try Reference.add(
             Reference.matmul(deltaP, v.value.magnitudes), Reference.matmul(p, v.error))
-        var outputError = ReferenceArray(shape: o.shape, values: zip(own, outputCarried.values).map(+))
-        if fused {
-            outputError = ReferenceArray(
-                shape: o.shape,
-                values: zip(outputError.values, weightedValues).map {
+        let materialized = zip(own, outputCarried.values).map(+)
+        let outputError = ReferenceArray(
+            shape: o.shape,
+            values: fused
+                ? zip(materialized, weightedValues).map {
                     bounds.fusedAttentionOutput(materialized: $0, weightedValues: $1, keyLength: lk)
-                })
-        }
+                } : materialized)
         return (BoundedArray(o, error: outputError), BoundedArray(p, error: deltaP))
     }
 

@@ -64,17 +64,12 @@ extension FixtureRunner {
             try Reference.scaledDotProductAttention(
                 queries: rq, keys: rk, values: rv, mask: mask.reference, scale: exactScale)
         }
-        func bounds(_ bound: ForwardErrorBound, fused: Bool) throws -> (output: BoundedArray, weights: BoundedArray) {
+        let stage: AttentionStage = { bound, fused in
             try bound.attention(
                 queries: BoundedArray(exact: rq), keys: BoundedArray(exact: rk), values: BoundedArray(exact: rv),
                 mask: mask.reference, scale: exactScale, fused: fused)
         }
-        let materialized = try EvaluationBounds.each { bound in
-            let result = try bounds(bound, fused: false)
-            return [result.output.error.values, result.weights.error.values]
-        }
-        let fused = try bounds(ForwardErrorBound(Float.self), fused: true).output.error.values
-        return try attentionOutputs(f, engine: engine, reference: reference, bounds: materialized, fusedBound: fused) {
+        return try attentionOutputs(f, engine: engine, reference: reference, stage: stage) {
             try scaledDotProductAttention(
                 queries: q, keys: k, values: v, mask: mask.engine, scale: scale.map(Float.init), algorithm: .fused
             ).output
@@ -140,32 +135,38 @@ extension FixtureRunner {
             try Reference.multiHeadAttention(
                 query: rq, key: rk, value: rv, weights: weights, mask: mask.reference, averageWeights: true)
         }
-        func bounds(_ bound: ForwardErrorBound, fused: Bool) throws -> (output: BoundedArray, weights: BoundedArray) {
+        let stage: AttentionStage = { bound, fused in
             try bound.multiHeadAttention(
                 query: BoundedArray(exact: rq), key: BoundedArray(exact: rk), value: BoundedArray(exact: rv),
                 weights: weights, mask: mask.reference, fused: fused)
         }
-        let materialized = try EvaluationBounds.each { bound in
-            let result = try bounds(bound, fused: false)
-            return [result.output.error.values, result.weights.error.values]
-        }
-        let fused = try bounds(ForwardErrorBound(Float.self), fused: true).output.error.values
         // Without weights the layer takes the fused attention kernel.
-        return try attentionOutputs(f, engine: engine, reference: reference, bounds: materialized, fusedBound: fused) {
+        return try attentionOutputs(f, engine: engine, reference: reference, stage: stage) {
             try layer(query: query, key: key, value: value, mask: mask.engine).output
         }
     }
 
+    /// An attention case's bound stage: the case's inputs through ``ForwardErrorBound`` in one
+    /// arithmetic, materialized or (`fused`) the fused kernels'.
+    typealias AttentionStage = (ForwardErrorBound, _ fused: Bool) throws -> (
+        output: BoundedArray, weights: BoundedArray
+    )
+
     /// The outputs every attention case checks: the materialized output and weights through
-    /// both paths, and the fused kernel's output (default when weights are not asked for), whose
-    /// Float bound is `fusedBound` (the stages with `fused: true`) and whose fixture side is the
-    /// materialized float64 evaluation's.
+    /// both paths (bounded by `stage` in both arithmetics), and the fused kernel's output (default
+    /// when weights are not asked for), whose Float bound is `stage` with `fused: true` and whose
+    /// fixture side is the materialized float64 evaluation's.
     static func attentionOutputs(
         _ f: FixtureCase, engine: Result<AttentionResult<Float>, any Error>,
         reference: Result<(output: ReferenceArray<Double>, weights: ReferenceArray<Double>), any Error>,
-        bounds: [EvaluationBounds], fusedBound: [Double], fused: () throws -> Tensor<Float>
+        stage: AttentionStage, fused: () throws -> Tensor<Float>
     ) throws -> [FixtureOutput] {
-        [
+        let bounds = try EvaluationBounds.each { bound in
+            let result = try stage(bound, false)
+            return [result.output.error.values, result.weights.error.values]
+        }
+        let fusedBound = try stage(ForwardErrorBound(Float.self), true).output.error.values
+        return [
             FixtureOutput(
                 name: "out", expected: try f.expected("out"), engine: engine.map(\.output),
                 reference: reference.map(\.output),

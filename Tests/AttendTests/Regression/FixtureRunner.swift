@@ -113,14 +113,12 @@ enum FixtureRunner {
         let (ra, rb) = (try f.reference("a"), try f.reference("b"))
         let expected = try f.expected("out")
         let automatic = try squaredDistancesPlan(a.layout, b.layout, scalar: Float.self)  // the method chosen
-        let (usesGEMM, centered) = (!automatic.gemmCalls.isEmpty, automatic.op.contains("centered"))
         return [
             FixtureOutput(
                 name: "out", expected: expected, engine: Result { try Attend.squaredDistances(a, b) },
                 reference: Result { try Reference.squaredDistances(ra, rb) },
                 bounds: try EvaluationBounds {
-                    try $0.bounds.squaredDistances(
-                        ra, rb, exact: expected.values, usesGEMM: usesGEMM, centered: centered)
+                    try $0.bounds.squaredDistances(ra, rb, exact: expected.values, plan: automatic)
                 }),
             FixtureOutput(
                 name: "out [gemm, centered]", expected: expected,
