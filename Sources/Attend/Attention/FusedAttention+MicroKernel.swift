@@ -1,32 +1,30 @@
 import _AttendKernels
 
-/// The micro-kernel schedule of ``FusedAttention`` on ``KernelPath/avx2`` (Float only): one
-/// work item per (batch…, 32-query block), each a call of `attend_attention_avx2`
-/// (`Sources/_AttendKernels/attention_avx2.c`):
+/// The micro-kernel schedule of ``FusedAttention`` (Float): one work item per (batch…, query
+/// block), each a call of the kernel family's `attention` on the active ``KernelPath``
+/// (`Sources/_AttendKernels/family/attention.h`), with the block sizes of that path's table:
 ///
 /// ```
-/// Q̃ᵀ = (scale · Q_b)ᵀ                                  // [Dk, 32], the only copy
-/// for each 128-key block (K_j, V_j), read in place, stopping past the causal limit:
-///     Sᵀ = K_j·Q̃ᵀ                                      // register tiles 6 keys × 16 queries
+/// Q̃ᵀ = (scale · Q_b)ᵀ                                  // [Dk, BQ], the only copy
+/// for each BK-key block (K_j, V_j), read in place, stopping past the causal limit:
+///     Sᵀ = K_j·Q̃ᵀ                                      // register tiles TR keys × TQ queries
 ///     mask (causal by index compare on the diagonal block); m_j = max over keys
 ///     m' = max(m, m_j); c = e^(m − m'); Pᵀ = e^(Sᵀ − m')   // elementwise across queries
-///     l = c·l + Σ_keys Pᵀ;  Oᵀ = c·Oᵀ + V_jᵀ·Pᵀ           // register tiles 6 features × 16 queries
+///     l = c·l + Σ_keys Pᵀ;  Oᵀ = c·Oᵀ + V_jᵀ·Pᵀ           // register tiles TR features × TQ queries
 /// O_b = (Oᵀ / l)ᵀ                                       // l = 0 → 0
 /// ```
 ///
 /// One query (decode) runs the matrix-vector form of the same recurrence.
-enum AttentionMicroKernel {
-    static let queryBlock = Int(ATTEND_AVX2_QUERY_BLOCK)
-    static let keyBlock = Int(ATTEND_AVX2_KEY_BLOCK)
-    static let tileRows = Int(ATTEND_AVX2_TILE_ROWS)
-    static let tileQueries = Int(ATTEND_AVX2_TILE_QUERIES)
-
-    /// What `attend explain` prints for the fused path on this kernel.
-    static var summary: String {
-        "attention_avx2 micro-kernel (AVX2 + FMA): per (batch…, \(queryBlock)-query block), \(keyBlock)-key blocks read in place; "
-            + "Sᵀ = K·Q̃ᵀ in \(tileRows) keys × \(tileQueries) queries register tiles against Q̃ᵀ = (scale·Q)ᵀ, "
-            + "online softmax elementwise across queries (8-lane exp, ≤ 2 ulp), Oᵀ += Vᵀ·Pᵀ in \(tileRows) features × \(tileQueries) queries tiles; "
-            + "Lq = 1 as a matrix-vector pass; FTZ/DAZ while it runs"
+extension attend_kernel_table {
+    /// What `attend explain` prints for the fused path on this instance.
+    var attentionSummary: String {
+        let name = String(cString: self.name)
+        return
+            "kernel family attention (\(name), \(lanes)-lane vectors): per (batch…, \(attention_query_block)-query block), "
+            + "\(attention_key_block)-key blocks read in place; Sᵀ = K·Q̃ᵀ in \(attention_tile_rows) keys × "
+            + "\(attention_tile_queries) queries register tiles against Q̃ᵀ = (scale·Q)ᵀ, online softmax elementwise "
+            + "across queries (vector exp, ≤ 2 ulp), Oᵀ += Vᵀ·Pᵀ in \(attention_tile_rows) features × "
+            + "\(attention_tile_queries) queries tiles; Lq = 1 as a matrix-vector pass; FTZ/DAZ while it runs"
     }
 }
 
@@ -36,9 +34,9 @@ struct MicroKernelScratch {
     let floats: UnsafeMutableRawPointer
     let terms: UnsafeMutablePointer<attend_mask_term>
 
-    init(dk: Int, dv: Int, termCount: Int) {
+    init(kernels: attend_kernel_table, dk: Int, dv: Int, termCount: Int) {
         floats = .allocate(
-            byteCount: attend_attention_avx2_scratch_floats(dk, dv) * MemoryLayout<Float>.size, alignment: 64)
+            byteCount: kernels.attention_scratch_floats(dk, dv) * MemoryLayout<Float>.size, alignment: 64)
         terms = .allocate(capacity: Swift.max(termCount, 1))
     }
 
@@ -49,11 +47,12 @@ struct MicroKernelScratch {
 }
 
 extension FusedAttention {
-    /// Runs every (batch…, query block) through `attend_attention_avx2`. Scalar is Float.
-    func runAVX2(
-        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    /// Runs every (batch…, query block) through `kernels.attention`. Scalar is Float.
+    func runMicroKernel(
+        kernels: attend_kernel_table, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>
     ) {
-        let bq = AttentionMicroKernel.queryBlock
+        let bq = kernels.attention_query_block
         let queryBlocks = (lq + bq - 1) / bq
         let batchCount = batchShape.product
         let causalOffset = self.causalOffset
@@ -89,7 +88,7 @@ extension FusedAttention {
         let pointers = UncheckedSendable((q, k, v, output))
         Parallelism.forEach(
             items: batchCount * queryBlocks, flops: work,
-            setUp: { _ in MicroKernelScratch(dk: dk, dv: dv, termCount: general.count) },
+            setUp: { _ in MicroKernelScratch(kernels: kernels, dk: dk, dv: dv, termCount: general.count) },
             { scratch, item in
                 let (q, k, v, output) = pointers.value
                 let batchIndex = item / queryBlocks
@@ -121,7 +120,7 @@ extension FusedAttention {
                     scale: scale, causal: causalOffset != nil, causal_offset: causalOffset ?? 0,
                     terms: UnsafePointer(scratch.terms), term_count: general.count,
                     scratch: scratch.floats.assumingMemoryBound(to: Float.self))
-                attend_attention_avx2(&block)
+                kernels.attention(&block)
             },
             tearDown: { $0.deallocate() })
     }

@@ -1,5 +1,4 @@
 import RealModule
-import _AttendKernels
 
 /// Which algorithm ``scaledDotProductAttention(queries:keys:values:mask:scale:returnWeights:algorithm:)`` uses.
 public enum AttentionAlgorithm: String, Sendable, CaseIterable {
@@ -11,14 +10,16 @@ public enum AttentionAlgorithm: String, Sendable, CaseIterable {
     case materialized
 }
 
-/// Block sizes of the fused kernel: a 256 × 256 Float score tile (256 KB) plus the Q, K and V
-/// blocks at D = 64 fit the 512 KB L2 of the machines this was tuned on.
+/// Block sizes of the sgemm-tiled schedule (Double): a 256 × 256 score tile (512 KB in Double)
+/// plus the Q, K and V blocks at D = 64 stay in a 1 MB L2.
 enum FusedAttentionTiling {
     static let queryBlock = 256
     static let keyBlock = 256
 }
 
-/// The fused, tiled attention kernel (FlashAttention's schedule on a CPU):
+/// The fused, tiled attention kernel (FlashAttention's schedule on a CPU). Float runs the kernel
+/// family's micro-kernel on the active ``KernelPath`` (`FusedAttention+MicroKernel.swift`);
+/// Double runs this sgemm-tiled form of the same recurrence:
 ///
 /// ```
 /// for each (batch…, query block Q_b):                      // one work item
@@ -63,8 +64,9 @@ struct FusedAttention<Scalar: TensorScalar> {
         let bk = Swift.min(FusedAttentionTiling.keyBlock, lk)
         let queryBlocks = (lq + bq - 1) / bq
         let batchCount = batchShape.product
-        if Scalar.self == Float.self, KernelPath.active == .avx2 {
-            runAVX2(
+        if Scalar.self == Float.self {
+            runMicroKernel(
+                kernels: KernelPath.active.kernels,
                 q: UnsafeRawPointer(q).assumingMemoryBound(to: Float.self),
                 k: UnsafeRawPointer(k).assumingMemoryBound(to: Float.self),
                 v: UnsafeRawPointer(v).assumingMemoryBound(to: Float.self),
@@ -226,10 +228,6 @@ struct FusedAttention<Scalar: TensorScalar> {
     }
 
     private static func maximum(_ row: UnsafeMutablePointer<Scalar>, _ count: Int) -> Scalar {
-        if Scalar.self == Float.self {
-            let floats = UnsafeRawPointer(row).assumingMemoryBound(to: Float.self)
-            return Scalar(VectorKernels.avx2 ? attend_row_max_avx2(floats, count) : rowMaximum(floats, count: count))
-        }
         var m = -Scalar.infinity
         for j in 0..<count { m = Swift.max(m, row[j]) }
         return m
@@ -238,13 +236,6 @@ struct FusedAttention<Scalar: TensorScalar> {
     /// row ← exp(row − shift); returns the sum in Double.
     @inline(__always)
     private static func exponentiate(_ row: UnsafeMutablePointer<Scalar>, _ count: Int, shift: Scalar) -> Double {
-        if Scalar.self == Float.self {
-            let floats = UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self)
-            return Double(
-                VectorKernels.avx2
-                    ? attend_exp_shift_sum_avx2(floats, count, Float(shift))
-                    : exponentiateShifted(floats, count: count, shift: Float(shift)))
-        }
         var total = 0.0
         for j in 0..<count {
             row[j] = Scalar.exp(row[j] - shift)

@@ -1,10 +1,11 @@
 /// The steps the fused attention kernel (``AttentionAlgorithm/fused``, the default when no weights
 /// are requested) takes for these layouts on the active ``KernelPath``, without running it:
 ///
-/// - `.avx2` (Float): the `attention_avx2` micro-kernel — its work items, key block, register
-///   tiles and mask handling; no GEMM calls (K and V are read in place, nothing is packed);
-/// - `.portable` (or Double): the sgemm-tiled schedule — per (work item, key block) one
-///   `S = scale·Q_b·K_jᵀ` and one `O_b += P·V_j` GEMM, with the online softmax between.
+/// - Float: the kernel family's attention micro-kernel on the active path — its work items, key
+///   block, register tiles and mask handling, read from the same dispatch table the run uses; no
+///   GEMM calls (K and V are read in place, nothing is packed);
+/// - Double: the sgemm-tiled schedule — per (work item, key block) one `S = scale·Q_b·K_jᵀ` and
+///   one `O_b += P·V_j` GEMM, with the online softmax between.
 ///
 /// - Throws: as ``scaledDotProductAttentionPlan(queries:keys:values:mask:scale:)``.
 public func fusedAttentionPlan<Scalar: TensorScalar>(
@@ -42,13 +43,14 @@ public func fusedAttentionPlan<Scalar: TensorScalar>(
     case .causal: maskText = "causal"
     default: maskText = mask.summary
     }
-    let microKernel = Scalar.self == Float.self && KernelPath.active == .avx2
     var intermediates: [LoweringPlan.Intermediate] = []
-    if microKernel {
-        let bq = AttentionMicroKernel.queryBlock
-        let bk = AttentionMicroKernel.keyBlock
+    if Scalar.self == Float.self {
+        // The table the run will use (FusedAttention.run reads the same one).
+        let kernels = KernelPath.active.kernels
+        let bq = kernels.attention_query_block
+        let bk = kernels.attention_key_block
         let items = batchCount * ((lq + bq - 1) / bq)
-        steps.append(.pass(AttentionMicroKernel.summary))
+        steps.append(.pass(kernels.attentionSummary))
         steps.append(
             .pass(
                 "\(items) work items: \(batchCount) batch entr\(batchCount == 1 ? "y" : "ies") × \((lq + bq - 1) / bq) blocks of ≤ \(bq) queries, each against \((lk + bk - 1) / bk) key block\(lk > bk ? "s" : "") of ≤ \(bk)"
@@ -85,7 +87,7 @@ public func fusedAttentionPlan<Scalar: TensorScalar>(
         let vRow = lk <= 1 ? dv : Swift.max(values.strides[values.strides.count - 2], dv)
         steps.append(
             .pass(
-                "sgemm-tiled schedule (kernel path \(KernelPath.active.rawValue)): \(items) work items (batch entries × \(bq)-query blocks), each against \(keyBlocks) key block\(keyBlocks == 1 ? "" : "s") of ≤ \(bk)\(maskText == "causal" ? ", blocks above the causal diagonal skipped" : "")"
+                "sgemm-tiled schedule (Double): \(items) work items (batch entries × \(bq)-query blocks), each against \(keyBlocks) key block\(keyBlocks == 1 ? "" : "s") of ≤ \(bk)\(maskText == "causal" ? ", blocks above the causal diagonal skipped" : "")"
             ))
         steps.append(
             .gemm(

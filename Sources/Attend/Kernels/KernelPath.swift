@@ -1,47 +1,104 @@
 import Foundation
 import _AttendKernels
 
-/// Which CPU-specific kernels Attend runs: chosen once per process from CPUID, or forced by the
-/// environment so tests and benchmarks can run every path on one machine.
+/// Which instance of Attend's kernel family runs: chosen once per process from the CPU's features
+/// (``CPUFeatures``: CPUID, and XGETBV for the register state the OS saves), or forced by
+/// `ATTEND_KERNELS`. This enum is the only switch between paths: every kernel call reads its
+/// dispatch table from the path in use, and ``fusedAttentionPlan(queries:keys:values:mask:scale:)``
+/// reads its block sizes from the same table.
 ///
-/// - `.avx2`: the AVX2 + FMA kernels in `_AttendKernels` — the fused attention micro-kernel
-///   (`attention_avx2.c`: Sᵀ = K·Q̃ᵀ register tiles of 6 keys × 16 queries, 128-key blocks, exp2
-///   polynomial, FTZ/DAZ while it runs) and the vectorized exp/max of the sgemm-tiled paths.
-/// - `.portable`: no CPU-specific code — the fused attention runs its tiles through `sgemm`
-///   with the Swift SIMD exp (`VectorExp.swift`).
+/// Each kernel is written once against a small vector vocabulary (`_AttendKernels/family/`) and
+/// compiled once per instruction set with per-function target attributes
+/// (`_AttendKernels/kernels_<isa>.c`), so the three paths run the same schedule:
 ///
-/// An AVX-512 family would be a third case chosen ahead of `.avx2` when CPUID reports
-/// AVX-512F; this build has none (it was developed on a machine without AVX-512, where such
-/// code could not be run or tested).
+/// | path | vector | attention register tile | what the CPU needs |
+/// |---|---|---|---|
+/// | `.avx512` | 16 floats (ZMM) | 12 keys × 32 queries | AVX-512 F, BW, DQ, VL + OS ZMM state |
+/// | `.avx2` | 8 floats (YMM) | 6 keys × 16 queries | AVX2 + FMA + OS YMM state |
+/// | `.portable` | 4 floats (SSE2 / NEON) | 6 keys × 8 queries | nothing |
 ///
-/// `ATTEND_KERNELS=avx2|portable` forces a path (`ATTEND_PORTABLE_KERNELS=1` is the older
-/// spelling of `portable`). Asking for a path this CPU or build cannot run prints one line on
-/// stderr and uses the best path available instead (see ``selection``).
+/// `ATTEND_KERNELS=avx512|avx2|portable` forces a path (`ATTEND_PORTABLE_KERNELS=1` is the older
+/// spelling of `portable`). Asking for a path this CPU cannot run prints one line on stderr and
+/// uses the best path available instead (see ``selection``).
 public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// The AVX2 + FMA kernels of `_AttendKernels` (`attention_avx2.c`, the vector exp/max); needs both
-    /// features in ``CPUFeatures``.
+    /// The AVX-512 instance: 16-lane vectors, opmask tails, `vscalefps` in exp.
+    case avx512
+    /// The AVX2 + FMA instance: 8-lane vectors.
     case avx2
-    /// No CPU-specific code: sgemm tiles and the Swift SIMD exp; runs everywhere.
+    /// The instance without CPU-specific code (4-lane GCC/Clang vectors); runs everywhere.
     case portable
 
-    /// The path every kernel call in this process uses.
-    public static var active: KernelPath { choice.path }
+    /// The path kernel calls on this thread use: the process's choice (``selection`` says how it
+    /// was made), unless a test scoped another one.
+    public static var active: KernelPath { scoped ?? choice.path }
 
-    /// How ``active`` was chosen, in words (for `attend doctor`): CPUID, the environment, or a
-    /// fallback from an unavailable request.
+    /// How the process's path was chosen, in words (for `attend doctor`): CPUID, the environment,
+    /// or a fallback from an unavailable request.
     public static var selection: String { choice.reason }
 
     /// The paths this CPU can run, best first.
-    public static var supported: [KernelPath] { attend_cpu_has_avx2_fma() ? [.avx2, .portable] : [.portable] }
+    public static var supported: [KernelPath] { allCases.filter { $0.isSupported() } }
 
-    /// The path and what it runs, for `attend doctor`: `avx2 (AVX2 + FMA micro-kernels)` or
-    /// `portable (sgemm tiles, Swift SIMD exp)`.
-    public var description: String {
+    /// True when `cpu` can run this path's instance (``requirement``).
+    public func isSupported(on cpu: CPUFeatures = .current) -> Bool {
         switch self {
-        case .avx2: return "avx2 (AVX2 + FMA micro-kernels)"
-        case .portable: return "portable (sgemm tiles, Swift SIMD exp)"
+        case .avx512: cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.hasAVX2FMA
+        case .avx2: cpu.hasAVX2FMA
+        case .portable: true
         }
     }
+
+    /// What the CPU needs for this path, for messages: `AVX-512 F, BW, DQ and VL`, `AVX2 + FMA`, `nothing`.
+    public var requirement: String {
+        switch self {
+        case .avx512: "AVX-512 F, BW, DQ and VL"
+        case .avx2: "AVX2 + FMA"
+        case .portable: "nothing"
+        }
+    }
+
+    /// The path and what it runs, for `attend doctor`: `avx2 (kernel family on AVX2 + FMA, 8 lanes)`.
+    public var description: String {
+        switch self {
+        case .portable: "portable (kernel family in portable C, \(kernels.lanes) lanes)"
+        default: "\(rawValue) (kernel family on \(requirement), \(kernels.lanes) lanes)"
+        }
+    }
+
+    /// This path's dispatch table: its kernels and the geometry they were compiled with.
+    var kernels: attend_kernel_table {
+        let isa: attend_isa =
+            switch self {
+            case .avx512: ATTEND_ISA_AVX512
+            case .avx2: ATTEND_ISA_AVX2
+            case .portable: ATTEND_ISA_PORTABLE
+            }
+        guard let table = attend_kernels(isa) else {
+            preconditionFailure("KernelPath: this build has no \(rawValue) instance (x86-64 only)")
+        }
+        return table.pointee
+    }
+
+    /// Runs `body` with kernel calls made on this task taking `path` (tests compare every path in one process).
+    /// - Precondition: the CPU supports `path`.
+    public static func withKernels<R>(_ path: KernelPath, _ body: () throws -> R) rethrows -> R {
+        precondition(
+            path.isSupported(),
+            "KernelPath.withKernels: this CPU cannot run \(path.rawValue) (needs \(path.requirement))")
+        return try $scoped.withValue(path, operation: body)
+    }
+
+    /// The asynchronous form of ``withKernels(_:_:)``: child tasks of `body` take `path` too.
+    public static func withKernels<R>(
+        _ path: KernelPath, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
+    ) async rethrows -> R {
+        precondition(
+            path.isSupported(),
+            "KernelPath.withKernels: this CPU cannot run \(path.rawValue) (needs \(path.requirement))")
+        return try await $scoped.withValue(path, operation: body)
+    }
+
+    @TaskLocal private static var scoped: KernelPath?
 
     private static let choice: (path: KernelPath, reason: String) = {
         func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
@@ -53,28 +110,24 @@ public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible 
             })
     }()
 
-    /// The rule behind ``active``, separate from the process environment so it can be tested.
+    /// The rule behind the process's path, separate from the environment so it can be tested.
     static func resolve(
         requested: String?, portableAlias: String?, supported: [KernelPath], warn: (String) -> Void
     ) -> (path: KernelPath, reason: String) {
-        let best = supported[0]
+        let best = supported.first ?? .portable
         if let requested, !requested.isEmpty {
-            let name = requested.lowercased()
-            if let path = KernelPath(rawValue: name) {
-                if supported.contains(path) { return (path, "ATTEND_KERNELS=\(requested)") }
+            guard let path = KernelPath(rawValue: requested.lowercased()) else {
                 let message =
-                    "ATTEND_KERNELS=\(requested): this CPU lacks \(path == .avx2 ? "AVX2 + FMA" : name); using \(best.rawValue)"
+                    "ATTEND_KERNELS=\(requested) is not a kernel path (expected one of \(allCases.map(\.rawValue).joined(separator: ", "))); using \(best.rawValue)"
                 warn(message)
                 return (best, message)
             }
-            let message =
-                name == "avx512"
-                ? "ATTEND_KERNELS=\(requested): this build has no AVX-512 kernels; using \(best.rawValue)"
-                : "ATTEND_KERNELS=\(requested) is not a kernel path (expected one of \(allCases.map(\.rawValue).joined(separator: ", "))); using \(best.rawValue)"
+            if supported.contains(path) { return (path, "ATTEND_KERNELS=\(requested)") }
+            let message = "ATTEND_KERNELS=\(requested): this CPU lacks \(path.requirement); using \(best.rawValue)"
             warn(message)
             return (best, message)
         }
         if portableAlias == "1" { return (.portable, "ATTEND_PORTABLE_KERNELS=1") }
-        return (best, best == .avx2 ? "CPUID: AVX2 + FMA" : "CPUID: no AVX2 + FMA")
+        return (best, best == .portable ? "CPUID: neither AVX-512 nor AVX2 + FMA" : "CPUID: \(best.requirement)")
     }
 }

@@ -7,8 +7,8 @@ import _AttendKernels
 ///     x [..., in] → [..., out]
 ///
 /// One input row (a decode step) runs a matrix-vector kernel that dequantizes the blocks in
-/// registers and accumulates in float32 against float32 activations (AVX2 + FMA when the CPU has
-/// it, portable C otherwise; `ATTEND_PORTABLE_KERNELS=1` forces the portable one), the output rows
+/// registers and accumulates in float32 against float32 activations (the kernel family's instance
+/// for the active ``KernelPath``), the output rows
 /// spread over ``Parallelism/threadCount`` workers. Several input rows (a prompt) dequantize panels
 /// of weight rows to float32 and run `sgemm` on each (see `QuantizedPanelLowering`). Both compute
 /// float32 math on exactly the dequantized weights, differing only in the order of the additions.
@@ -105,7 +105,7 @@ public struct QuantizedLinear: Sendable {
         let chunks = (outFeatures + chunk - 1) / chunk
         // Memory-bound: worth a second worker once the weight is a few hundred KB.
         let work = outFeatures * inFeatures >= 1 << 18 ? Double.infinity : 0
-        let kernel = QuantizedMatVecKernel.select(type)
+        let kernel = QuantizedMatVecKernel.select(type, on: KernelPath.active)
         let cols = inFeatures
         let total = outFeatures
         sums.withUnsafeBufferPointer { xsum in
@@ -123,23 +123,18 @@ public struct QuantizedLinear: Sendable {
     }
 }
 
-/// The matrix-vector kernel for a block type: AVX2 + FMA or portable (see ``VectorKernels``).
+/// The matrix-vector kernel for a block type on a kernel path.
 enum QuantizedMatVecKernel {
-    typealias Function =
-        @convention(c) (
-            UnsafePointer<UInt8>?, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int,
-            Int
-        ) -> Void
-
-    static func select(_ type: GGUFTensorType, avx2: Bool = VectorKernels.avx2) -> Function {
-        switch (type, avx2) {
-        case (.q8_0, true): attend_matvec_q8_0_avx2
-        case (.q8_0, false): attend_matvec_q8_0_portable
-        case (.q4_0, true): attend_matvec_q4_0_avx2
-        case (.q4_0, false): attend_matvec_q4_0_portable
-        case (.q4_1, true): attend_matvec_q4_1_avx2
-        case (.q4_1, false): attend_matvec_q4_1_portable
-        case (.f32, _), (.f16, _): preconditionFailure("QuantizedMatVecKernel: \(type.name) is not a block type")
-        }
+    static func select(_ type: GGUFTensorType, on path: KernelPath) -> attend_matvec_kernel {
+        let kernels = path.kernels
+        let kernel: attend_matvec_kernel? =
+            switch type {
+            case .q8_0: kernels.matvec_q8_0
+            case .q4_0: kernels.matvec_q4_0
+            case .q4_1: kernels.matvec_q4_1
+            case .f32, .f16: nil
+            }
+        guard let kernel else { preconditionFailure("QuantizedMatVecKernel: \(type.name) is not a block type") }
+        return kernel
     }
 }

@@ -12,6 +12,7 @@ enum QuantizedPanelLowering {
         let (out, cols) = (layer.outFeatures, layer.inFeatures)
         let panels = (out + panelRows - 1) / panelRows
         let flops = 2 * Double(rows) * Double(out) * Double(cols)
+        let path = KernelPath.active  // read here: the workers do not see the caller's task
         layer.blocks.withUnsafeBytes { raw in
             let pointers = UncheckedSendable((raw.baseAddress!, x, y))
             Parallelism.forEach(
@@ -22,7 +23,7 @@ enum QuantizedPanelLowering {
                     let first = item * panelRows
                     let count = Swift.min(panelRows, out - first)
                     GGUFDequantization.dequantize(
-                        layer.type, from: w + first * layer.rowBytes, count: count * cols, into: panel)
+                        layer.type, from: w + first * layer.rowBytes, count: count * cols, into: panel, on: path)
                     GEMM.call(
                         GEMMCall(
                             routine: GEMM.routine(for: Float.self), m: rows, n: count, k: cols, transA: false,

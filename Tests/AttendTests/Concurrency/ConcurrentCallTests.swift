@@ -46,38 +46,47 @@ struct AttentionWorkload: Sendable {
 struct ConcurrentCallTests {
     @Test(
         "64 concurrent calls from Swift tasks each equal the serial result bitwise",
-        arguments: AttentionWorkload.Op.allCases)
-    func concurrentEqualsSerial(op: AttentionWorkload.Op) async throws {
-        let workload = try AttentionWorkload(seed: 11)
-        let serial = bits(try workload.run(op))
-        let results = try await withThrowingTaskGroup(of: [UInt32].self) { group in
-            for _ in 0..<64 { group.addTask { bits(try workload.run(op)) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        arguments: KernelPath.supported, AttentionWorkload.Op.allCases)
+    func concurrentEqualsSerial(path: KernelPath, op: AttentionWorkload.Op) async throws {
+        try await KernelPath.withKernels(path) {
+            let workload = try AttentionWorkload(seed: 11)
+            let serial = bits(try workload.run(op))
+            let results = try await withThrowingTaskGroup(of: [UInt32].self) { group in
+                for _ in 0..<64 { group.addTask { bits(try workload.run(op)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.count == 64)
+            for result in results { #expect(result == serial) }
         }
-        #expect(results.count == 64)
-        for result in results { #expect(result == serial) }
     }
 
-    @Test("the same seed gives bitwise-equal inputs, layers and outputs", arguments: AttentionWorkload.Op.allCases)
-    func sameSeedSameBits(op: AttentionWorkload.Op) throws {
-        let first = try AttentionWorkload(seed: 2024)
-        let second = try AttentionWorkload(seed: 2024)
-        #expect(bits(first.q) == bits(second.q))
-        #expect(bits(try first.run(op)) == bits(try second.run(op)))
-        let other = try AttentionWorkload(seed: 2025)
-        #expect(bits(try first.run(op)) != bits(try other.run(op)))
+    @Test(
+        "the same seed gives bitwise-equal inputs, layers and outputs", arguments: KernelPath.supported,
+        AttentionWorkload.Op.allCases)
+    func sameSeedSameBits(path: KernelPath, op: AttentionWorkload.Op) throws {
+        try KernelPath.withKernels(path) {
+            let first = try AttentionWorkload(seed: 2024)
+            let second = try AttentionWorkload(seed: 2024)
+            #expect(bits(first.q) == bits(second.q))
+            #expect(bits(try first.run(op)) == bits(try second.run(op)))
+            let other = try AttentionWorkload(seed: 2025)
+            #expect(bits(try first.run(op)) != bits(try other.run(op)))
+        }
     }
 
-    @Test("dropout with the same seed drops the same weights")
-    func dropoutSeed() throws {
-        let workload = try AttentionWorkload(seed: 5)
-        func run() throws -> [UInt32] {
-            var dropout: AttentionDropout? = AttentionDropout(probability: 0.25, generator: SeededGenerator(seed: 99))
-            return bits(
-                try scaledDotProductAttention(
-                    queries: workload.q, keys: workload.k, values: workload.v, dropout: &dropout
-                ).output)
+    @Test("dropout with the same seed drops the same weights", arguments: KernelPath.supported)
+    func dropoutSeed(path: KernelPath) throws {
+        try KernelPath.withKernels(path) {
+            let workload = try AttentionWorkload(seed: 5)
+            func run() throws -> [UInt32] {
+                var dropout: AttentionDropout? = AttentionDropout(
+                    probability: 0.25, generator: SeededGenerator(seed: 99))
+                return bits(
+                    try scaledDotProductAttention(
+                        queries: workload.q, keys: workload.k, values: workload.v, dropout: &dropout
+                    ).output)
+            }
+            #expect(try run() == run())
         }
-        #expect(try run() == run())
     }
 }

@@ -27,61 +27,72 @@ struct ThreadCountTests {
     /// row slab per core (not per `threadCount`) of a single large GEMM — and every item is
     /// computed the same way whichever worker runs it, so results are bitwise independent of the
     /// thread count.
-    @Test("results are bitwise equal for 1, 2, 3 and 5 worker threads", arguments: AttentionWorkload.Op.allCases)
-    func bitwise(op: AttentionWorkload.Op) throws {
-        let workload = try AttentionWorkload(seed: 77)
-        let one = try withThreads(1) { bits(try workload.run(op)) }
-        for count in [2, 3, 5] {
-            #expect(try withThreads(count) { bits(try workload.run(op)) } == one, "threadCount \(count)")
+    @Test(
+        "results are bitwise equal for 1, 2, 3 and 5 worker threads", arguments: KernelPath.supported,
+        AttentionWorkload.Op.allCases)
+    func bitwise(path: KernelPath, op: AttentionWorkload.Op) throws {
+        try KernelPath.withKernels(path) {
+            let workload = try AttentionWorkload(seed: 77)
+            let one = try withThreads(1) { bits(try workload.run(op)) }
+            for count in [2, 3, 5] {
+                #expect(try withThreads(count) { bits(try workload.run(op)) } == one, "threadCount \(count)")
+            }
         }
     }
 
     @Test(
-        "a large single GEMM split into row slabs is bitwise equal for every thread count, and within its error bound")
-    func gemmSlabsBitwise() throws {
-        var generator = SeededGenerator(seed: 3)
-        let a = Tensor<Float>.randn([301, 257], using: &generator)
-        let b = Tensor<Float>.randn([257, 263], using: &generator)
-        let c = Tensor<Double>.randn([130, 97], using: &generator)
-        let d = Tensor<Double>.randn([97, 111], using: &generator)
-        let one = try withThreads(1) { (try matmul(a, b), try matmul(c, d).scalars.map(\.bitPattern)) }
-        for count in [2, 3, 4, 7] {
-            let many = try withThreads(count) { (bits(try matmul(a, b)), try matmul(c, d).scalars.map(\.bitPattern)) }
-            #expect(many.0 == bits(one.0), "float, threadCount \(count)")
-            #expect(many.1 == one.1, "double, threadCount \(count)")
+        "a large single GEMM split into row slabs is bitwise equal for every thread count, and within its error bound",
+        arguments: KernelPath.supported)
+    func gemmSlabsBitwise(path: KernelPath) throws {
+        try KernelPath.withKernels(path) {
+            var generator = SeededGenerator(seed: 3)
+            let a = Tensor<Float>.randn([301, 257], using: &generator)
+            let b = Tensor<Float>.randn([257, 263], using: &generator)
+            let c = Tensor<Double>.randn([130, 97], using: &generator)
+            let d = Tensor<Double>.randn([97, 111], using: &generator)
+            let one = try withThreads(1) { (try matmul(a, b), try matmul(c, d).scalars.map(\.bitPattern)) }
+            for count in [2, 3, 4, 7] {
+                let many = try withThreads(count) {
+                    (bits(try matmul(a, b)), try matmul(c, d).scalars.map(\.bitPattern))
+                }
+                #expect(many.0 == bits(one.0), "float, threadCount \(count)")
+                #expect(many.1 == one.1, "double, threadCount \(count)")
+            }
+            let exact = try Reference.matmul(a.reference, b.reference)
+            let bound = ErrorBounds.float.dotProduct(
+                absProduct: try Reference.matmul(a.reference.magnitudes, b.reference.magnitudes).values,
+                exact: exact.values, k: 257)
+            expectWithinBound(one.0, exact, bound: bound)
         }
-        let exact = try Reference.matmul(a.reference, b.reference)
-        let bound = ErrorBounds.float.dotProduct(
-            absProduct: try Reference.matmul(a.reference.magnitudes, b.reference.magnitudes).values,
-            exact: exact.values, k: 257)
-        expectWithinBound(one.0, exact, bound: bound)
     }
 
-    @Test("calls from 64 tasks never run more threads than threadCount", arguments: [1, 2, 3])
-    func noOversubscription(threads: Int) async throws {
-        let workload = try AttentionWorkload(seed: 8)
-        let saved = Parallelism.threadCount
-        Parallelism.threadCount = threads
-        defer { Parallelism.threadCount = saved }
-        // Other suites run in parallel in this process: let calls they began under the previous
-        // setting finish (every call started from now on reads the new one) before the peak counts.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while WorkerBudget.reservedNow > threads, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(1))
-        }
-        WorkerBudget.resetPeaks()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<64 {
-                group.addTask {
-                    _ = try workload.run(AttentionWorkload.Op.allCases[index % AttentionWorkload.Op.allCases.count])
-                }
+    @Test("calls from 64 tasks never run more threads than threadCount", arguments: KernelPath.supported, [1, 2, 3])
+    func noOversubscription(path: KernelPath, threads: Int) async throws {
+        try await KernelPath.withKernels(path) {
+            let workload = try AttentionWorkload(seed: 8)
+            let saved = Parallelism.threadCount
+            Parallelism.threadCount = threads
+            defer { Parallelism.threadCount = saved }
+            // Other suites run in parallel in this process: let calls they began under the previous
+            // setting finish (every call started from now on reads the new one) before the peak counts.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while WorkerBudget.reservedNow > threads, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
             }
-            try await group.waitForAll()
+            WorkerBudget.resetPeaks()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<64 {
+                    group.addTask {
+                        _ = try workload.run(AttentionWorkload.Op.allCases[index % AttentionWorkload.Op.allCases.count])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let active = WorkerBudget.peakActive
+            let callers = WorkerBudget.peakCallers
+            #expect(callers >= 1)
+            #expect(active <= threads, "peak \(active) threads for threadCount \(threads) and \(callers) callers")
         }
-        let active = WorkerBudget.peakActive
-        let callers = WorkerBudget.peakCallers
-        #expect(callers >= 1)
-        #expect(active <= threads, "peak \(active) threads for threadCount \(threads) and \(callers) callers")
     }
 
     // MARK: Floating-point environment
@@ -104,23 +115,25 @@ struct ThreadCountTests {
 
     @Test(
         "a call leaves the caller's MXCSR (flush-to-zero, denormals-are-zero, rounding) as it was",
-        arguments: [false, true])
-    func floatingPointEnvironment(flushing: Bool) throws {
-        let workload = try AttentionWorkload(seed: 12)
-        let original = mxcsr()
-        defer { setMXCSR(original) }
-        let before = flushing ? (original | Self.flushBits) : (original & ~Self.flushBits)
-        setMXCSR(before)
-        for op in AttentionWorkload.Op.allCases {
-            _ = try withThreads(1) { try workload.run(op) }  // on this thread
-            #expect(mxcsr() == before, "\(op) with 1 thread")
-            _ = try withThreads(2) { try workload.run(op) }
-            #expect(mxcsr() == before, "\(op) with 2 threads")
+        arguments: KernelPath.supported, [false, true])
+    func floatingPointEnvironment(path: KernelPath, flushing: Bool) throws {
+        try KernelPath.withKernels(path) {
+            let workload = try AttentionWorkload(seed: 12)
+            let original = mxcsr()
+            defer { setMXCSR(original) }
+            let before = flushing ? (original | Self.flushBits) : (original & ~Self.flushBits)
+            setMXCSR(before)
+            for op in AttentionWorkload.Op.allCases {
+                _ = try withThreads(1) { try workload.run(op) }  // on this thread
+                #expect(mxcsr() == before, "\(op) with 1 thread")
+                _ = try withThreads(2) { try workload.run(op) }
+                #expect(mxcsr() == before, "\(op) with 2 threads")
+            }
+            // A subnormal survives arithmetic only without FTZ/DAZ, so the bits really took effect.
+            let tiny = Float.leastNonzeroMagnitude
+            let kept = opaque(tiny) * opaque(1.5)
+            #expect(flushing ? kept == 0 : kept > 0)
         }
-        // A subnormal survives arithmetic only without FTZ/DAZ, so the bits really took effect.
-        let tiny = Float.leastNonzeroMagnitude
-        let kept = opaque(tiny) * opaque(1.5)
-        #expect(flushing ? kept == 0 : kept > 0)
     }
 
     @inline(never) private func opaque(_ value: Float) -> Float { value }

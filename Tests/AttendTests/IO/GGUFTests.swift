@@ -60,7 +60,7 @@ struct GGUFDequantizationTests {
         bytes.withUnsafeBytes { raw in
             out.withUnsafeMutableBufferPointer {
                 GGUFDequantization.dequantize(
-                    type, from: raw.baseAddress!, count: count, into: $0.baseAddress!, avx2: path == .avx2)
+                    type, from: raw.baseAddress!, count: count, into: $0.baseAddress!, on: path)
             }
         }
         return out

@@ -40,7 +40,9 @@ struct KernelPathTests {
 
     @Test(
         "a path the CPU or build cannot run falls back to the best one with one message naming the request",
-        arguments: [("avx2", "lacks AVX2 + FMA"), ("avx512", "no AVX-512 kernels"), ("sse9", "not a kernel path")])
+        arguments: [
+            ("avx2", "lacks AVX2 + FMA"), ("avx512", "lacks AVX-512 F, BW, DQ and VL"), ("sse9", "not a kernel path"),
+        ])
     func unavailable(request: String, reason: String) {
         var warnings: [String] = []
         let choice = KernelPath.resolve(requested: request, portableAlias: nil, supported: [.portable]) {
@@ -54,9 +56,34 @@ struct KernelPathTests {
         #expect(choice.reason == warnings.first)
     }
 
-    @Test("the active path is one this CPU supports")
+    @Test("the active path is one this CPU supports, and the portable path is always supported")
     func activeIsSupported() {
         #expect(KernelPath.supported.contains(KernelPath.active))
+        #expect(KernelPath.supported.last == .portable)
         #expect(!KernelPath.selection.isEmpty)
+    }
+
+    @Test("a path needs exactly its features: AVX-512 needs F, BW, DQ and VL with AVX2 + FMA; AVX2 needs AVX2 and FMA")
+    func requirements() {
+        let avx2 = CPUFeatures(avx: true, avx2: true, fma: true)
+        let avx512 = CPUFeatures(
+            avx: true, avx2: true, fma: true, avx512f: true, avx512cd: true, avx512bw: true, avx512dq: true,
+            avx512vl: true)
+        let avx512WithoutVL = CPUFeatures(
+            avx: true, avx2: true, fma: true, avx512f: true, avx512bw: true, avx512dq: true)
+        #expect(KernelPath.allCases.filter { $0.isSupported(on: avx512) } == [.avx512, .avx2, .portable])
+        #expect(KernelPath.allCases.filter { $0.isSupported(on: avx512WithoutVL) } == [.avx2, .portable])
+        #expect(KernelPath.allCases.filter { $0.isSupported(on: avx2) } == [.avx2, .portable])
+        #expect(KernelPath.allCases.filter { $0.isSupported(on: CPUFeatures(avx2: true)) } == [.portable])
+        #expect(KernelPath.allCases.filter { $0.isSupported(on: CPUFeatures()) } == [.portable])
+    }
+
+    @Test("a scoped path is what kernel calls see inside the scope, and the process's path outside it")
+    func scoped() {
+        let outside = KernelPath.active
+        for path in KernelPath.supported {
+            KernelPath.withKernels(path) { #expect(KernelPath.active == path) }
+        }
+        #expect(KernelPath.active == outside)
     }
 }

@@ -45,15 +45,15 @@ struct QuantizedLinearTests {
             if rows == 1 {
                 let blocks = inFeatures / 32
                 let sums = (0..<blocks).map { b in (0..<32).reduce(Float(0)) { $0 + x.scalars[b * 32 + $1] } }
-                for avx2 in attend_cpu_has_avx2_fma() ? [false, true] : [false] {
+                for path in KernelPath.supported {
                     var y = [Float](repeating: .nan, count: out)
                     layer.blocks.withUnsafeBytes { raw in
-                        QuantizedMatVecKernel.select(type, avx2: avx2)(
+                        QuantizedMatVecKernel.select(type, on: path)(
                             raw.baseAddress!.assumingMemoryBound(to: UInt8.self), inFeatures, x.scalars, sums, &y, 0,
                             out)
                     }
                     expectWithinBound(
-                        try Tensor(shape: [1, out], scalars: y), exact, bound: bound, "\(type.name) avx2 \(avx2)")
+                        try Tensor(shape: [1, out], scalars: y), exact, bound: bound, "\(type.name) \(path)")
                 }
             }
         }

@@ -5,10 +5,10 @@ import _AttendKernels
 @testable import Attend
 
 /// The panel dequantizers a prompt's quantized matrix products feed to sgemm
-/// (`QuantizedPanelLowering`): the AVX2 kernels (`quant_dequantize_avx2.c`) must give the portable
-/// kernels' bits, block for block. The values themselves are checked against hand-made blocks in
+/// (`QuantizedPanelLowering`): every SIMD instance of the kernel family must give the portable
+/// instance's bits, block for block. The values themselves are checked against hand-made blocks in
 /// `GGUFDequantizationTests`, on every path.
-@Suite("AVX2 and portable panel dequantization")
+@Suite("Panel dequantization on every kernel path")
 struct QuantizedPanelDequantizationTests {
     /// `blocks` blocks of `type` with random payload bytes and random finite f16 scales and minima
     /// (every exponent, subnormals and signed zeros included; Inf/NaN excluded, whose payload bits
@@ -31,52 +31,49 @@ struct QuantizedPanelDequantizationTests {
         return bytes
     }
 
-    static func dequantize(_ type: GGUFTensorType, _ bytes: [UInt8], avx2: Bool) -> [Float] {
+    static func dequantize(_ type: GGUFTensorType, _ bytes: [UInt8], on path: KernelPath) -> [Float] {
         let count = bytes.count / type.blockBytes * type.blockSize
         var out = [Float](repeating: .nan, count: count)
         bytes.withUnsafeBytes { raw in
             out.withUnsafeMutableBufferPointer {
                 GGUFDequantization.dequantize(
-                    type, from: raw.baseAddress!, count: count, into: $0.baseAddress!, avx2: avx2)
+                    type, from: raw.baseAddress!, count: count, into: $0.baseAddress!, on: path)
             }
         }
         return out
     }
 
     @Test(
-        "the AVX2 dequantizer gives the portable one's bits for a whole 128 × 576 panel and for 1 to 3 blocks",
-        .enabled(if: attend_cpu_has_avx2_fma(), "this CPU has no AVX2"),
-        arguments: [GGUFTensorType.q4_1, .q4_0, .q8_0])
-    func avx2MatchesPortable(type: GGUFTensorType) {
+        "each path's dequantizer gives the portable one's bits for a whole 128 × 576 panel and for 1 to 3 blocks",
+        arguments: KernelPath.supported, [GGUFTensorType.q4_1, .q4_0, .q8_0])
+    func matchesPortable(path: KernelPath, type: GGUFTensorType) {
         for (blocks, seed) in [(128 * 576 / 32, 1), (1, 2), (2, 3), (3, 4)] {
             let bytes = Self.randomBlocks(type, blocks: blocks, seed: 1700 + UInt64(seed) + 10 * UInt64(type.rawValue))
-            let portable = Self.dequantize(type, bytes, avx2: false)
-            let avx2 = Self.dequantize(type, bytes, avx2: true)
-            let differing = zip(portable, avx2).enumerated().filter {
+            let portable = Self.dequantize(type, bytes, on: .portable)
+            let other = Self.dequantize(type, bytes, on: path)
+            let differing = zip(portable, other).enumerated().filter {
                 $0.element.0.bitPattern != $0.element.1.bitPattern
             }
             #expect(
                 differing.isEmpty,
-                "\(type.name), \(blocks) blocks: \(differing.count) elements differ, first at \(differing.first.map { "\($0.offset): \($0.element)" } ?? "")"
+                "\(path) \(type.name), \(blocks) blocks: \(differing.count) elements differ, first at \(differing.first.map { "\($0.offset): \($0.element)" } ?? "")"
             )
             #expect(!portable.contains { $0.isNaN })  // every element was written
         }
     }
 
-    @Test(
-        "every nibble and byte value dequantizes to d·q (+ m) on the AVX2 path as on the portable one",
-        .enabled(if: attend_cpu_has_avx2_fma(), "this CPU has no AVX2"))
-    func everyCode() {
+    @Test("every nibble and byte value dequantizes to d·q (+ m) on every path", arguments: KernelPath.supported)
+    func everyCode(path: KernelPath) {
         // Q8_0: d = −0.375, q = −128…127 over 8 blocks; Q4_x: d = 1.5, m = −3, q = 0…15 in both nibbles.
         var q8: [UInt8] = []
         for b in 0..<8 { q8 += GGUFCraft.half(-0.375) + (0..<32).map { UInt8(truncatingIfNeeded: b * 32 + $0) } }
-        let q8Values = Self.dequantize(.q8_0, q8, avx2: true)
+        let q8Values = Self.dequantize(.q8_0, q8, on: path)
         #expect(q8Values == (0..<256).map { Float(-0.375) * Float(Int8(truncatingIfNeeded: $0)) })
         let payload = (0..<16).map { UInt8(15 - $0) << 4 | UInt8($0) }  // low j, high 15 − j
         let expected = (0..<16).map { Float($0) } + (0..<16).map { Float(15 - $0) }
         #expect(
-            Self.dequantize(.q4_1, GGUFCraft.half(1.5) + GGUFCraft.half(-3) + payload, avx2: true)
+            Self.dequantize(.q4_1, GGUFCraft.half(1.5) + GGUFCraft.half(-3) + payload, on: path)
                 == expected.map { 1.5 * $0 - 3 })
-        #expect(Self.dequantize(.q4_0, GGUFCraft.half(1.5) + payload, avx2: true) == expected.map { 1.5 * ($0 - 8) })
+        #expect(Self.dequantize(.q4_0, GGUFCraft.half(1.5) + payload, on: path) == expected.map { 1.5 * ($0 - 8) })
     }
 }

@@ -13,31 +13,35 @@ import Testing
 
 @Suite("NumPy golden fixtures")
 struct FixtureRegressionTests {
-    @Test("NumPy fixture matches both paths", arguments: FixtureManifest.cases)
-    func fixtureMatchesBothPaths(_ fixture: FixtureCase) throws {
-        let outputs = try FixtureRunner.outputs(of: fixture)
-        for output in outputs { output.check(fixture) }
-        FixtureRunner.checkMaskedRows(of: fixture, outputs)
+    @Test("NumPy fixture matches both paths", arguments: KernelPath.supported, FixtureManifest.cases)
+    func fixtureMatchesBothPaths(path: KernelPath, _ fixture: FixtureCase) throws {
+        try KernelPath.withKernels(path) {
+            let outputs = try FixtureRunner.outputs(of: fixture)
+            for output in outputs { output.check(fixture) }
+            FixtureRunner.checkMaskedRows(of: fixture, outputs)
+        }
     }
 }
 
 @Suite("NumPy fixture manifest")
 struct FixtureManifestTests {
-    @Test("the manifest decodes and lists every case folder exactly once")
-    func manifestListsEveryFolder() throws {
-        let manifest = try FixtureManifest.load()
-        #expect(manifest.generator == "scripts/make_fixtures.py")
-        let names = manifest.cases.map(\.name)
-        #expect(Set(names).count == names.count, "case names repeat: \(names)")
-        let folders = try FileManager.default.contentsOfDirectory(atPath: FixtureManifest.directory.path)
-            .filter { $0 != "manifest.json" }
-        #expect(
-            Set(folders) == Set(names),
-            "folders without a case: \(Set(folders).subtracting(names).sorted()); cases without a folder: \(Set(names).subtracting(folders).sorted())"
-        )
-        #expect(
-            FixtureManifest.cases.count == manifest.cases.count,
-            "the parameterized test sees \(FixtureManifest.cases.count) cases")
+    @Test("the manifest decodes and lists every case folder exactly once", arguments: KernelPath.supported)
+    func manifestListsEveryFolder(path: KernelPath) throws {
+        try KernelPath.withKernels(path) {
+            let manifest = try FixtureManifest.load()
+            #expect(manifest.generator == "scripts/make_fixtures.py")
+            let names = manifest.cases.map(\.name)
+            #expect(Set(names).count == names.count, "case names repeat: \(names)")
+            let folders = try FileManager.default.contentsOfDirectory(atPath: FixtureManifest.directory.path)
+                .filter { $0 != "manifest.json" }
+            #expect(
+                Set(folders) == Set(names),
+                "folders without a case: \(Set(folders).subtracting(names).sorted()); cases without a folder: \(Set(names).subtracting(folders).sorted())"
+            )
+            #expect(
+                FixtureManifest.cases.count == manifest.cases.count,
+                "the parameterized test sees \(FixtureManifest.cases.count) cases")
+        }
     }
 }
 

@@ -1,0 +1,88 @@
+// The vector vocabulary on AVX2 + FMA: 8 float lanes in a YMM register. Included by
+// kernels_avx2.c inside its `target("avx2,fma")` region, so every function here is compiled for
+// AVX2 + FMA and called only after the CPU check (KernelPath). The operations and their exact
+// semantics are listed once, in vocabulary.h; each ISA header implements all of them.
+#ifndef ATTEND_VF_AVX2_H
+#define ATTEND_VF_AVX2_H
+
+#include <immintrin.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VF_LANES 8
+#define VF_ALIGN 32
+#define VF_INLINE static inline __attribute__((always_inline))
+
+typedef __m256 vf;  // 8 floats
+typedef __m256 vm;  // a lane mask: all bits set where true
+
+VF_INLINE vf vf_zero(void) { return _mm256_setzero_ps(); }
+VF_INLINE vf vf_set1(float x) { return _mm256_set1_ps(x); }
+VF_INLINE vf vf_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
+VF_INLINE vf vf_load(const float *p) { return _mm256_load_ps(p); }
+VF_INLINE vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
+VF_INLINE void vf_store(float *p, vf x) { _mm256_store_ps(p, x); }
+VF_INLINE void vf_storeu(float *p, vf x) { _mm256_storeu_ps(p, x); }
+
+/// Integer lanes < n set (n ≤ 0: none; n ≥ 8: all).
+VF_INLINE __m256i vf_tail_bits(long n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+VF_INLINE vf vf_load_n(const float *p, long n) { return _mm256_maskload_ps(p, vf_tail_bits(n)); }
+VF_INLINE void vf_store_n(float *p, vf x, long n) { _mm256_maskstore_ps(p, vf_tail_bits(n), x); }
+
+VF_INLINE vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+VF_INLINE vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+VF_INLINE vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+VF_INLINE vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+VF_INLINE vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+VF_INLINE vf vf_fnma(vf a, vf b, vf c) { return _mm256_fnmadd_ps(a, b, c); }
+VF_INLINE vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
+VF_INLINE vf vf_min(vf a, vf b) { return _mm256_min_ps(a, b); }
+
+VF_INLINE vm vf_lt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+VF_INLINE vm vf_eq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+VF_INLINE vm vf_is_nan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+VF_INLINE vm vm_or(vm a, vm b) { return _mm256_or_ps(a, b); }
+VF_INLINE vm vm_none(void) { return _mm256_setzero_ps(); }
+VF_INLINE bool vm_any(vm m) { return !_mm256_testz_ps(m, m); }
+VF_INLINE vf vf_select(vm m, vf yes, vf no) { return _mm256_blendv_ps(no, yes, m); }
+
+/// 0, 1, …, 7.
+VF_INLINE vf vf_iota(void) { return _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7); }
+
+/// ((x0 + x4) + (x2 + x6)) + ((x1 + x5) + (x3 + x7)): halves, then quarters, then pairs.
+VF_INLINE float vf_reduce_add(vf x) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+/// p·2ⁿ for integer-valued n, given t whose low mantissa bits hold n (t = n + 1.5·2²³): adds n to
+/// p's exponent field. Exact when p·2ⁿ is a normal float, which is all the exp bodies ask.
+VF_INLINE vf vf_scale_pow2(vf p, vf t, vf n) {
+    (void)n;
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_castps_si256(t), 23)));
+}
+
+/// 8 consecutive int8 / uint8 as floats (exact).
+VF_INLINE vf vf_from_i8(const int8_t *p) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p))); }
+VF_INLINE vf vf_from_u8(const uint8_t *p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p))); }
+
+/// The 32 nibbles of 16 bytes as 32 bytes: out[j] = in[j] & 15, out[j + 16] = in[j] >> 4.
+VF_INLINE void vf_unpack_nibbles(const uint8_t *in, uint8_t *out) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)in), mask = _mm_set1_epi8(0x0F);
+    _mm_storeu_si128((__m128i *)out, _mm_and_si128(raw, mask));
+    _mm_storeu_si128((__m128i *)(out + 16), _mm_and_si128(_mm_srli_epi16(raw, 4), mask));
+}
+
+/// Flush-to-zero and denormals-are-zero for the kernel's duration: returns the caller's state.
+VF_INLINE unsigned vf_enter_ftz(void) {
+    unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
+    return saved;
+}
+VF_INLINE void vf_leave_ftz(unsigned saved) { _mm_setcsr(saved); }
+
+#endif

@@ -1,0 +1,89 @@
+// The vector vocabulary on AVX-512 (F, BW, DQ, VL): 16 float lanes in a ZMM register, opmask
+// registers for lane masks and masked tails. Included by kernels_avx512.c inside its
+// `target("avx512f,avx512bw,avx512dq,avx512vl,…")` region; called only after the CPU check, which
+// requires the OS to save the opmask and ZMM state (XGETBV). Semantics: vocabulary.h.
+#ifndef ATTEND_VF_AVX512_H
+#define ATTEND_VF_AVX512_H
+
+#include <immintrin.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VF_LANES 16
+#define VF_ALIGN 64
+#define VF_INLINE static inline __attribute__((always_inline))
+
+typedef __m512 vf;      // 16 floats
+typedef __mmask16 vm;   // one bit per lane
+
+VF_INLINE vf vf_zero(void) { return _mm512_setzero_ps(); }
+VF_INLINE vf vf_set1(float x) { return _mm512_set1_ps(x); }
+VF_INLINE vf vf_broadcast(const float *p) { return _mm512_set1_ps(*p); }
+VF_INLINE vf vf_load(const float *p) { return _mm512_load_ps(p); }
+VF_INLINE vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+VF_INLINE void vf_store(float *p, vf x) { _mm512_store_ps(p, x); }
+VF_INLINE void vf_storeu(float *p, vf x) { _mm512_storeu_ps(p, x); }
+
+/// Lanes < n (n ≤ 0: none; n ≥ 16: all). Masked-off lanes are neither read nor written.
+VF_INLINE vm vf_tail_mask(long n) { return n <= 0 ? 0 : n >= 16 ? (vm)0xFFFF : (vm)((1u << n) - 1); }
+VF_INLINE vf vf_load_n(const float *p, long n) { return _mm512_maskz_loadu_ps(vf_tail_mask(n), p); }
+VF_INLINE void vf_store_n(float *p, vf x, long n) { _mm512_mask_storeu_ps(p, vf_tail_mask(n), x); }
+
+VF_INLINE vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+VF_INLINE vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+VF_INLINE vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+VF_INLINE vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
+VF_INLINE vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+VF_INLINE vf vf_fnma(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); }
+VF_INLINE vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
+VF_INLINE vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
+
+VF_INLINE vm vf_lt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+VF_INLINE vm vf_eq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+VF_INLINE vm vf_is_nan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+VF_INLINE vm vm_or(vm a, vm b) { return (vm)(a | b); }
+VF_INLINE vm vm_none(void) { return 0; }
+VF_INLINE bool vm_any(vm m) { return m != 0; }
+VF_INLINE vf vf_select(vm m, vf yes, vf no) { return _mm512_mask_blend_ps(m, no, yes); }
+
+/// 0, 1, …, 15.
+VF_INLINE vf vf_iota(void) { return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+
+/// (low 8 lanes + high 8 lanes), then the AVX2 order on those 8: halves, quarters, pairs.
+VF_INLINE float vf_reduce_add(vf x) {
+    __m256 lo = _mm512_castps512_ps256(x);
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
+    __m256 e = _mm256_add_ps(lo, hi);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(e), _mm256_extractf128_ps(e, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+/// p·2ⁿ for integer-valued n by `vscalefps` (t unused). Exact, and equal to the other ISAs'
+/// exponent-field addition, whenever p·2ⁿ is a normal float — all the exp bodies ask.
+VF_INLINE vf vf_scale_pow2(vf p, vf t, vf n) {
+    (void)t;
+    return _mm512_scalef_ps(p, n);
+}
+
+/// 16 consecutive int8 / uint8 as floats (exact).
+VF_INLINE vf vf_from_i8(const int8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p))); }
+VF_INLINE vf vf_from_u8(const uint8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p))); }
+
+/// The 32 nibbles of 16 bytes as 32 bytes: out[j] = in[j] & 15, out[j + 16] = in[j] >> 4.
+VF_INLINE void vf_unpack_nibbles(const uint8_t *in, uint8_t *out) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)in), mask = _mm_set1_epi8(0x0F);
+    _mm_storeu_si128((__m128i *)out, _mm_and_si128(raw, mask));
+    _mm_storeu_si128((__m128i *)(out + 16), _mm_and_si128(_mm_srli_epi16(raw, 4), mask));
+}
+
+/// Flush-to-zero and denormals-are-zero for the kernel's duration: returns the caller's MXCSR.
+VF_INLINE unsigned vf_enter_ftz(void) {
+    unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
+    return saved;
+}
+VF_INLINE void vf_leave_ftz(unsigned saved) { _mm_setcsr(saved); }
+
+#endif
