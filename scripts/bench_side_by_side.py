@@ -14,12 +14,19 @@ How it keeps one library (or one noisy moment) from deciding a row:
 - %peak is Attend's GFLOPS over the FMA peak of its worker threads that `attend doctor` measures
   for the ISA of the table (thread CPU time: the peak does not move with the machine's load).
 
-Two tables. The native path: the machine's widest ISA (NumPy with OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE removed from its environment, so a current NumPy picks its own kernels; PyTorch
-with ATEN_CPU_CAPABILITY and MKL_ENABLE_INSTRUCTIONS removed). The AVX2 path, on an AVX-512
-machine: Attend and NumPy with OPENBLAS_CORETYPE=Haswell (Attend's peak with
-ATTEND_FMA_PEAK_ISA=avx2), PyTorch with ATEN_CPU_CAPABILITY=avx2 and MKL_ENABLE_INSTRUCTIONS=AVX2.
-On an AVX2 machine the native path is the AVX2 path: one table, and a note.
+One table per Attend kernel path the machine has (`attend doctor`'s kernel_path under
+ATTEND_KERNELS=avx512|avx2|portable tells which): avx512 where the CPU has AVX-512 F/BW/DQ/VL,
+avx2, and with --path all also portable. Attend runs each table with ATTEND_KERNELS set to its
+path, so its own kernels and the FMA peak of %peak are that path's.
+- The widest path is the native one: NumPy with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
+  from its environment, so a current NumPy picks its own kernels; PyTorch with ATEN_CPU_CAPABILITY
+  and MKL_ENABLE_INSTRUCTIONS removed; Attend's OpenBLAS left to Attend (or the user's
+  OPENBLAS_CORETYPE).
+- A narrower path pins every library to its ISA: avx2 (on an AVX-512 machine) with
+  OPENBLAS_CORETYPE=Haswell for Attend and NumPy, ATEN_CPU_CAPABILITY=avx2 and
+  MKL_ENABLE_INSTRUCTIONS=AVX2 for PyTorch; portable with OPENBLAS_CORETYPE=Nehalem (SSE, no AVX),
+  ATEN_CPU_CAPABILITY=default and MKL_ENABLE_INSTRUCTIONS=SSE4_2.
+On an AVX2 machine the native path is the avx2 path: one table, and a note.
 
 - Attend: ATTEND_BIN, or the release build (`swift build -c release --product attend` is run once).
 - NumPy: hand-written attention, what the seeds write: softmax(q @ kᵀ · scale) @ v, and for MHA the
@@ -37,6 +44,14 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+KERNEL_PATHS = ("avx512", "avx2", "portable")   # Attend's kernel paths, widest first
+# What pins OpenBLAS (OPENBLAS_CORETYPE), PyTorch (ATEN_CPU_CAPABILITY) and MKL to a path's ISA
+# when the path is not the machine's widest.
+PINS = {
+    "avx512": ("SkylakeX", "avx512", "AVX512"),
+    "avx2": ("Haswell", "avx2", "AVX2"),
+    "portable": ("Nehalem", "default", "SSE4_2"),
+}
 QUICK_CASES = ("sdpa (2,4,10,32)", "mha (2,4,10,32)", "causal (1,8,128,64)", "decode (1,8,512,64)")
 
 
@@ -48,8 +63,9 @@ def parse_arguments():
     parser.add_argument("--skip-long", action="store_true", help="skip the (1, 8, 16384, 64) case")
     parser.add_argument("--case", default=None, help="only cases whose name contains this")
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {', '.join(QUICK_CASES)}; 1 round, 0.1 s budget")
-    parser.add_argument("--path", choices=("auto", "native", "avx2"), default="auto",
-                        help="auto: native, plus AVX2 on an AVX-512 machine; or just one of them")
+    parser.add_argument("--path", choices=("auto", "all", "native") + KERNEL_PATHS, default="auto",
+                        help="auto: every Attend kernel path this machine has but portable (avx512 where present, "
+                             "avx2); all: portable too; native: the widest only; or one path")
     parser.add_argument("--worker", choices=("numpy", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -167,28 +183,57 @@ def worker(args):
 
 # MARK: - Driver (imports neither library)
 
-def child_environment(library, path, threads):
+def child_environment(library, path, threads, native=False):
+    """The environment of one library's process for the table of Attend kernel path `path`
+    (avx512, avx2, portable). `native`: the path is the machine's widest, so every library picks
+    its own kernels; otherwise each is pinned to the path's ISA (PINS)."""
     env = dict(os.environ)
     for name in THREAD_VARIABLES:
         env[name] = str(threads)
+    coretype, capability, mkl = PINS[path]
     if library == "numpy":
         # A current NumPy picks its own kernels; variables set for an older OpenBLAS slow it down.
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
-        if path == "avx2":
-            env["OPENBLAS_CORETYPE"] = "Haswell"
+        if not native:
+            env["OPENBLAS_CORETYPE"] = coretype
     elif library == "torch":
         env.pop("ATEN_CPU_CAPABILITY", None)
         env.pop("MKL_ENABLE_INSTRUCTIONS", None)
-        if path == "avx2":
-            env["ATEN_CPU_CAPABILITY"] = "avx2"
-            env["MKL_ENABLE_INSTRUCTIONS"] = "AVX2"
-    elif library == "attend" and path == "avx2":
-        # OpenBLAS's AVX2 kernels and the AVX2 peak. (Attend's own AVX-512 kernels, once they
-        # exist, get switched off here by their environment variable too.)
-        env["OPENBLAS_CORETYPE"] = "Haswell"
-        env["ATTEND_FMA_PEAK_ISA"] = "avx2"
+        if not native:
+            env["ATEN_CPU_CAPABILITY"] = capability
+            env["MKL_ENABLE_INSTRUCTIONS"] = mkl
+    elif library == "attend":
+        # Attend's own kernels and the FMA peak %peak is taken of: the path's. Natively its
+        # OpenBLAS core is left to Attend (or the user's OPENBLAS_CORETYPE); otherwise pinned.
+        env.pop("ATTEND_PORTABLE_KERNELS", None)
+        env["ATTEND_KERNELS"] = path
+        if not native:
+            env["OPENBLAS_CORETYPE"] = coretype
     return env
+
+
+def supported_paths(attend):
+    """Attend's kernel paths this machine runs, widest first: a path the CPU lacks falls back (with a
+    message on stderr), so doctor's kernel_path under ATTEND_KERNELS=path says whether it runs."""
+    supported = []
+    for path in KERNEL_PATHS:
+        env = dict(os.environ, ATTEND_KERNELS=path)
+        if run_json_lines([attend, "doctor", "--json", "--skip-peak"], env)[0]["kernel_path"] == path:
+            supported.append(path)
+    return supported
+
+
+def tables(choice, supported):
+    """The paths to print a table for: --path auto (every supported path but portable, or portable
+    alone on a CPU without AVX2 + FMA), all, native (the widest) or one path (none if unsupported)."""
+    if choice == "auto":
+        return [path for path in supported if path != "portable"] or ["portable"]
+    if choice == "all":
+        return list(supported)
+    if choice == "native":
+        return supported[:1]
+    return [choice] if choice in supported else []
 
 
 def run_json_lines(command, env):
@@ -216,19 +261,22 @@ def torch_available():
 
 
 class Runner:
-    def __init__(self, args, attend):
-        self.args, self.attend = args, attend
+    def __init__(self, args, attend, native):
+        self.args, self.attend, self.native = args, attend, native
         self.libraries = ["attend", "numpy"] + (["torch"] if torch_available() else [])
 
     def python_worker(self, library, path, spec, budget):
         command = [sys.executable, os.path.abspath(__file__), "--worker", library, "--threads", str(self.args.threads),
                    "--budget", str(budget), "--spec", json.dumps(spec)]
-        return run_json_lines(command, child_environment(library, path, self.args.threads))[0]
+        return run_json_lines(command, self.environment(library, path))[0]
+
+    def environment(self, library, path):
+        return child_environment(library, path, self.args.threads, native=path == self.native)
 
     def attend_case(self, path, case, budget_repeats):
         command = [self.attend, "bench", "--json", "--skip-sgemm", "--skip-peak", "--threads", str(self.args.threads),
                    "--case", case["name"], *budget_repeats]
-        lines = run_json_lines(command, child_environment("attend", path, self.args.threads))
+        lines = run_json_lines(command, self.environment("attend", path))
         return next(line for line in lines if Runner.name(line) == case["name"])
 
     @staticmethod
@@ -244,16 +292,17 @@ class Runner:
             return None   # the materialized scores alone would need B·H·L²·4 bytes (8.6 GB)
         return self.python_worker(library, path, case, 0.0 if long_case else self.args.budget)
 
-    def table(self, path, cases, native_isa):
-        env = child_environment("attend", path, self.args.threads)
+    def table(self, path, cases):
+        native = path == self.native
+        env = self.environment("attend", path)
         doctor = run_json_lines([self.attend, "doctor", "--json", "--threads", str(self.args.threads)], env)[0]
         probes = {library: self.python_worker(library, path, "probe", 0) for library in self.libraries if library != "attend"}
-        isa = "avx2" if path == "avx2" else native_isa
         peak = doctor["peak_gflops_workers"]
-        print(f"\n{path} path — ISA {isa}; Attend: OpenBLAS {doctor['openblas_version']} core {doctor['openblas_core']} "
-              f"({doctor['openblas_action']}), kernels {doctor['kernel_path']}, FMA peak {doctor['peak_isa']} on "
-              f"{min(self.args.threads, doctor['cores'])} workers {peak:.0f} GFLOPS")
-        if doctor.get("openblas_coretype_env") and path != "avx2":
+        print(f"\n{path} path{' (native: every library picks its own kernels)' if native else ''}; Attend: OpenBLAS "
+              f"{doctor['openblas_version']} core {doctor['openblas_core']} ({doctor['openblas_action']}), kernels "
+              f"{doctor['kernel_path']}, FMA peak {doctor['peak_isa']} on {min(self.args.threads, doctor['cores'])} workers "
+              f"{peak:.0f} GFLOPS")
+        if doctor.get("openblas_coretype_env") and native:
             print(f"  note: OPENBLAS_CORETYPE={doctor['openblas_coretype_env']} is set in this environment; Attend keeps it "
                   "(the user's choice), NumPy runs without it")
         print(f"  NumPy {probes['numpy']['version']}: {probes['numpy']['blas']}")
@@ -303,7 +352,8 @@ def main():
     if not cases:
         sys.exit(f"no case matches --case {args.case}")
     doctor = run_json_lines([attend, "doctor", "--json", "--skip-peak"], dict(os.environ))[0]
-    native_isa = "avx512" if "avx512f" in doctor["isa"] else "avx2" if "avx2" in doctor["isa"] else "sse"
+    supported = supported_paths(attend)
+    native = supported[0]
     load = os.getloadavg()
     print(f"side by side — {time.strftime('%Y-%m-%d %H:%M')} · {doctor['cpu']} ({doctor['vendor']} family {doctor['family']} "
           f"model {doctor['model']}), {doctor['cores']} cores · {args.threads} threads for every library · "
@@ -314,14 +364,15 @@ def main():
     print("ratios: their time / Attend's (> 1: Attend is faster); %peak: Attend's GFLOPS / FMA peak of its workers; "
           "peak MB: Attend's process")
 
-    runner = Runner(args, attend)
-    paths = ["native"] if args.path == "native" else ["avx2"] if args.path == "avx2" else \
-        (["native", "avx2"] if native_isa == "avx512" else ["native"])
+    runner = Runner(args, attend, native)
+    paths = tables(args.path, supported)
+    if not paths:
+        sys.exit(f"this machine cannot run Attend's {args.path} path (it has {', '.join(supported)})")
     for path in paths:
-        runner.table(path, cases, native_isa)
-    if args.path == "auto" and native_isa != "avx512":
-        print(f"\nThe native path of this machine is {native_isa.upper()}, so it is also the AVX2 table; "
-              "the AVX-512 table needs an AVX-512 machine.")
+        runner.table(path, cases)
+    if args.path in ("auto", "all") and "avx512" not in supported:
+        print(f"\nThis machine's widest Attend kernel path is {native}, so its {native} table is the native one; "
+              "the avx512 table needs a CPU with AVX-512 F, BW, DQ and VL.")
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 

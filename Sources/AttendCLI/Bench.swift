@@ -10,9 +10,10 @@ struct Bench: ParsableCommand {
             Per case: median milliseconds of repeated runs after a warm-up, GFLOPS (SDPA: 4·B·H·L²·D; \
             causal: half; decode, one query against L keys: 4·B·H·L·D; MHA adds its four projections, \
             8·B·L·E²), the same as a percentage of the FMA peak of the worker threads measured in this run \
-            (%peak; see attend doctor; ATTEND_FMA_PEAK_ISA picks the ISA) and of the sgemm GFLOPS \
-            measured in this run on a 2048³ matrix product (%sgemm), and the process's peak resident memory \
-            so far (run one case with --case to get that case's peak alone). Attention runs the fused tiled kernel. Compare against PyTorch and NumPy with \
+            for the kernel path that runs (%peak; ATTEND_KERNELS=avx512|avx2|portable picks the path; see \
+            attend doctor) and of the sgemm GFLOPS measured in this run on a 2048³ matrix product (%sgemm), \
+            and the process's peak resident memory so far (run one case with --case to get that case's \
+            peak alone). Attention runs the fused tiled kernel. Compare against PyTorch and NumPy with \
             scripts/bench_side_by_side.py.
             """)
 
@@ -49,8 +50,8 @@ struct Bench: ParsableCommand {
             return
         }
         let sgemm = skipSgemm ? Double.nan : try Self.measureSGEMM()
-        let peakISA = FMAPeak.selected
-        let fmaPeak = skipPeak ? Double.nan : FMAPeak.gigaflops(peakISA, threads: Parallelism.threadCount)
+        let peakPath = KernelPath.active
+        let fmaPeak = skipPeak ? Double.nan : FMAPeak.gigaflops(peakPath, threads: Parallelism.threadCount)
         if !json {
             print("attend bench — \(Self.machine()), \(Parallelism.threadCount) threads, \(Self.today())")
             print(Doctor.oneLine())
@@ -58,7 +59,7 @@ struct Bench: ParsableCommand {
                 let cores = min(Parallelism.threadCount, ProcessInfo.processInfo.activeProcessorCount)
                 print(
                     String(
-                        format: "FMA peak (%@, %d core%@, thread CPU time): %.1f GFLOPS", peakISA.rawValue, cores,
+                        format: "FMA peak (%@, %d core%@, thread CPU time): %.1f GFLOPS", peakPath.rawValue, cores,
                         cores == 1 ? "" : "s", fmaPeak))
             }
             if !skipSgemm { print(String(format: "sgemm 2048³: %.1f GFLOPS", sgemm)) }
@@ -68,7 +69,7 @@ struct Bench: ParsableCommand {
         } else {
             if !skipPeak {
                 print(
-                    #"{"case":"fma_peak","isa":"\#(peakISA.rawValue)","gflops":\#(fmaPeak),"threads":\#(Parallelism.threadCount)}"#
+                    #"{"case":"fma_peak","isa":"\#(peakPath.rawValue)","gflops":\#(fmaPeak),"threads":\#(Parallelism.threadCount)}"#
                 )
             }
             if !skipSgemm {

@@ -16,9 +16,13 @@ struct Doctor: ParsableCommand {
             SkylakeX unless OPENBLAS_CORETYPE is set — the user's choice always wins), and OpenBLAS at \
             one thread per call.
 
-            FMA peak: a register-only multiply-add loop per instruction set (_AttendKernels/fma_peak_*.c), \
-            timed on the thread's CPU time (best of 5 runs of 20 ms), per core and on the worker threads \
-            at once. ATTEND_FMA_PEAK_ISA=avx512|avx2|portable picks the ISA the benchmark compares with.
+            Attend's kernels: one source compiled per instruction set, run on one of the paths avx512, \
+            avx2, portable — the best this CPU supports, or the one ATTEND_KERNELS=avx512|avx2|portable \
+            names (a path this CPU lacks falls back to the best one, with a message on stderr).
+
+            FMA peak: a register-only multiply-add loop per kernel path (_AttendKernels/fma_peak_*.c), \
+            timed on the thread's CPU time (best of 5 runs of 20 ms), per core for every supported path \
+            and on the worker threads at once for the active path: the peak attend bench compares with.
 
             --check-correction proves the correction works on this machine even when OpenBLAS chose \
             right: it re-initializes OpenBLAS on Prescott kernels, runs Attend's correction, then \
@@ -46,11 +50,10 @@ struct Doctor: ParsableCommand {
         let cpu = CPUFeatures.current
         let status = OpenBLASCoreSelection.status
         let workers = Parallelism.threadCount
-        let peakISA = FMAPeak.selected
-        let peaks: [(FMAPeak.ISA, Double)] =
-            skipPeak
-            ? [] : FMAPeak.ISA.allCases.filter { FMAPeak.isAvailable($0) }.map { ($0, FMAPeak.gigaflopsPerCore($0)) }
-        let peakWorkers = skipPeak ? Double.nan : FMAPeak.gigaflops(peakISA, threads: workers)
+        let peakPath = KernelPath.active
+        let peaks: [(KernelPath, Double)] =
+            skipPeak ? [] : KernelPath.supported.map { ($0, FMAPeak.gigaflopsPerCore($0)) }
+        let peakWorkers = skipPeak ? Double.nan : FMAPeak.gigaflops(peakPath, threads: workers)
         let check = checkCorrection ? OpenBLASCoreSelection.verifyCorrection() : nil
         let expected = OpenBLASCoreSelection.status.expectedCore
         let checkPassed = check.map { result in
@@ -74,8 +77,8 @@ struct Doctor: ParsableCommand {
                 "openblas_coretype_env": orNull(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]),
                 "kernel_path": KernelPath.active.rawValue, "workers": workers,
                 "openblas_threads": Parallelism.openBLASThreadsPerCall,
-                "peak_isa": peakISA.rawValue,
-                "peak_gflops_per_core": orNull(peaks.first { $0.0 == peakISA }?.1),
+                "peak_isa": peakPath.rawValue,
+                "peak_gflops_per_core": orNull(peaks.first { $0.0 == peakPath }?.1),
                 "peak_gflops_workers": orNull(peakWorkers.isFinite ? peakWorkers : nil),
                 "peak_gflops_per_core_by_isa": Dictionary(uniqueKeysWithValues: peaks.map { ($0.0.rawValue, $0.1) }),
             ]
@@ -92,7 +95,8 @@ struct Doctor: ParsableCommand {
         } else {
             print(
                 Self.report(
-                    cpu: cpu, status: status, workers: workers, peakISA: peakISA, peaks: peaks, peakWorkers: peakWorkers
+                    cpu: cpu, status: status, workers: workers, peakPath: peakPath, peaks: peaks,
+                    peakWorkers: peakWorkers
                 ))
             if let check, let checkPassed {
                 print(
@@ -131,8 +135,8 @@ struct Doctor: ParsableCommand {
 
     /// The human-readable report.
     static func report(
-        cpu: CPUFeatures, status: OpenBLASCoreStatus, workers: Int, peakISA: FMAPeak.ISA,
-        peaks: [(FMAPeak.ISA, Double)], peakWorkers: Double
+        cpu: CPUFeatures, status: OpenBLASCoreStatus, workers: Int, peakPath: KernelPath,
+        peaks: [(KernelPath, Double)], peakWorkers: Double
     ) -> String {
         let environment = ProcessInfo.processInfo.environment
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -174,7 +178,7 @@ struct Doctor: ParsableCommand {
             ))
         let variables = [
             "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "ATTEND_PORTABLE_KERNELS", "ATTEND_FMA_PEAK_ISA",
+            "ATTEND_KERNELS", "ATTEND_PORTABLE_KERNELS",
         ]
         let set = variables.compactMap { name in environment[name].map { "\(name)=\($0)" } }
         lines.append(
@@ -191,9 +195,8 @@ struct Doctor: ParsableCommand {
                     "",
                     String(
                         format: "%@ on %d worker%@ at once: %.1f GFLOPS (the benchmark's 100%%)",
-                        peakISA.rawValue, min(workers, cores), min(workers, cores) == 1 ? "" : "s", peakWorkers)))
+                        peakPath.rawValue, min(workers, cores), min(workers, cores) == 1 ? "" : "s", peakWorkers)))
         }
-        if let problem = FMAPeak.environmentProblem { lines.append(row("", "note: \(problem)")) }
         return lines.joined(separator: "\n")
     }
 

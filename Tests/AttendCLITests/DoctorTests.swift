@@ -1,3 +1,4 @@
+import Attend
 import Foundation
 import Testing
 
@@ -38,7 +39,34 @@ struct DoctorTests {
         let peak = try #require(doctor["peak_gflops_per_core"] as? Double)
         let all = try #require(doctor["peak_gflops_workers"] as? Double)
         #expect(peak > 1 && all >= 0.5 * peak, "per core \(peak), workers \(all)")
+        // The benchmark's peak is the active kernel path's; every supported path has a per-core peak.
         #expect(["avx512", "avx2", "portable"].contains(doctor["peak_isa"] as? String ?? ""))
+        #expect(doctor["peak_isa"] as? String == doctor["kernel_path"] as? String, "\(doctor)")
+        let byPath = try #require(doctor["peak_gflops_per_core_by_isa"] as? [String: Double])
+        #expect(Set(byPath.keys) == Set(KernelPath.supported.map(\.rawValue)), "\(byPath)")
+        #expect(byPath[doctor["peak_isa"] as? String ?? ""] == peak)
+    }
+
+    @Test(
+        "ATTEND_KERNELS picks the peak too: doctor and bench measure against the peak of the path that runs, and doctor lists ATTEND_KERNELS"
+    )
+    func peakFollowsKernelPath() throws {
+        let doctor = try object(
+            try AttendTool.run(["doctor", "--json", "--threads", "1"], environment: ["ATTEND_KERNELS": "portable"]))
+        #expect(
+            doctor["kernel_path"] as? String == "portable" && doctor["peak_isa"] as? String == "portable", "\(doctor)")
+        let bench = try AttendTool.run(
+            ["bench", "--json", "--case", "decode (1,8,512,", "--repeats", "1", "--skip-sgemm", "--skip-long"],
+            environment: ["ATTEND_KERNELS": "portable"])
+        #expect(bench.status == 0, "\(bench)")
+        let peak = try #require(
+            bench.stdoutLines.compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            }.first { $0["case"] as? String == "fma_peak" })
+        #expect(peak["isa"] as? String == "portable", "\(peak)")
+        let text = try AttendTool.run(["doctor", "--skip-peak"], environment: ["ATTEND_KERNELS": "portable"])
+        let environmentLine = text.stdoutLines.first { $0.hasPrefix("Environment") } ?? ""
+        #expect(environmentLine.contains("ATTEND_KERNELS=portable"), "\(text)")
     }
 
     @Test(

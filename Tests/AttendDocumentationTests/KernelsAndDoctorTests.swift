@@ -11,9 +11,9 @@ struct KernelsAndDoctorTests {
     @Test("the active kernel path is supported here and follows CPUID or ATTEND_KERNELS")
     func kernelPath() throws {
         // snippet: kernels-path
-        let path = KernelPath.active  // .avx2 on a CPU with AVX2 + FMA, otherwise .portable
+        let path = KernelPath.active  // the best path this CPU runs: .avx512, .avx2 or .portable
         let why = KernelPath.selection  // "CPUID: AVX2 + FMA", or "ATTEND_KERNELS=portable"
-        let runnable = KernelPath.supported  // best first: [.avx2, .portable] on AVX2 + FMA
+        let runnable = KernelPath.supported  // best first: [.avx2, .portable] on AVX2 + FMA without AVX-512
         // snippet-end
         #expect(runnable.contains(path))
         #expect(runnable.last == .portable)
@@ -25,7 +25,7 @@ struct KernelsAndDoctorTests {
             #expect(path == .portable && why == "ATTEND_PORTABLE_KERNELS=1")
         } else {
             #expect(path == runnable[0])
-            #expect(why == (path == .avx2 ? "CPUID: AVX2 + FMA" : "CPUID: no AVX2 + FMA"))
+            #expect(why == (path == .portable ? "CPUID: neither AVX-512 nor AVX2 + FMA" : "CPUID: \(path.requirement)"))
         }
     }
 
