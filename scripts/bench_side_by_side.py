@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Attend, NumPy and PyTorch on the `attend bench` grid, each library in its own process.
 
-    python3 scripts/bench_side_by_side.py [--threads 2] [--rounds 3] [--quick] [--skip-long] [--case sdpa]
+    python3 scripts/bench_side_by_side.py [--threads 2] [--rounds 3] [--quick] [--skip-long] [--case sdpa] [--install]
 
 How it keeps one library (or one noisy moment) from deciding a row:
 - Every measurement is a fresh process of one library for one case: `attend bench --case NAME`,
@@ -66,6 +66,8 @@ def parse_arguments():
     parser.add_argument("--path", choices=("auto", "all", "native") + KERNEL_PATHS, default="auto",
                         help="auto: every Attend kernel path this machine has but portable (avx512 where present, "
                              "avx2); all: portable too; native: the widest only; or one path")
+    parser.add_argument("--install", action="store_true",
+                        help="pip-install the anchors when missing (torch, numpy, threadpoolctl); never run by CI")
     parser.add_argument("--worker", choices=("numpy", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -339,11 +341,23 @@ class Runner:
             sys.stdout.flush()
 
 
+ANCHOR_PACKAGES = ("torch", "numpy", "threadpoolctl")
+
+
+def install_anchors():
+    import importlib.util
+    missing = [p for p in ANCHOR_PACKAGES if importlib.util.find_spec(p) is None]
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", *missing], check=True)
+
+
 def main():
     args = parse_arguments()
     if args.worker:
         worker(args)
         return
+    if args.install:
+        install_anchors()
     if args.quick:
         args.rounds, args.budget, args.skip_long = 1, 0.1, True
     attend = attend_binary()

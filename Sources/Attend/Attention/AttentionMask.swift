@@ -119,11 +119,15 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
         case flags(BoolTensor, strides: [Int], maskedWhen: Bool)
         /// Added to the scores, read through `strides`.
         case additive(Tensor<Scalar>, strides: [Int])
+
+        var isAdditive: Bool { if case .additive = self { true } else { false } }
     }
 
     /// The mask as a flat list of terms against scores of `scoresShape`, validated before (see
     /// ``validate(scoresShape:op:)``). A key padding mask `[B, Lk]` is aligned to the scores as
-    /// `[B, 1, …, 1, Lk]` here.
+    /// `[B, 1, …, 1, Lk]` here. Additive terms come first: a key that a causal or boolean term
+    /// excludes is then −∞ whatever its additive value (an additive +∞ there is not ∞ − ∞ = NaN),
+    /// as in the reference, `allowed ? s + bias : −∞`.
     func resolved(scoresShape: [Int]) -> [ResolvedTerm] {
         switch self {
         case .none:
@@ -142,7 +146,8 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
         case .additive(let mask):
             return [.additive(mask, strides: mask.broadcastStrides(to: scoresShape))]
         case .all(let masks):
-            return masks.flatMap { $0.resolved(scoresShape: scoresShape) }
+            let terms = masks.flatMap { $0.resolved(scoresShape: scoresShape) }
+            return terms.filter(\.isAdditive) + terms.filter { !$0.isAdditive }
         }
     }
 

@@ -21,7 +21,10 @@
 //
 // Non-finite inputs propagate as in the materialized softmax, query by query: a NaN score, or a
 // +∞ one (whose shift gives ∞ − ∞), makes that query's normalizer l NaN, hence its whole output
-// row; −∞ scores are masked keys. So the kernel needs no finiteness pre-pass over Q or K.
+// row; −∞ scores are masked keys. So the kernel needs no finiteness pre-pass over Q or K. V is
+// multiplied by every weight of a block it reads, zeros included: a NaN or ∞ in V at a masked key
+// reaches the output (0·NaN, as in the materialized P·V product) unless the key lies past a causal
+// limit, where no block reads it.
 //
 // One query (decode: Lq = 1 against a long history) is a matrix-vector problem bound by reading
 // K and V once: dot products along d (masked loads for the dk tail), one exp pass per key block,
@@ -43,10 +46,20 @@ _Static_assert(BK % VF_LANES == 0, "the key block is a whole number of vectors")
 
 // The register-tile loops run 64–128 times per tile: unrolled four times, the loop branch and the
 // pointer updates are a quarter of the work between the FMAs.
+// ATTENTION_UNROLL (default 4) sets the count per instance. The loops over a tile's rows are
+// unrolled fully, so the 2·TR accumulators are registers, not a stack array (clang leaves loops of
+// 10 or more rows rolled otherwise).
+#ifndef ATTENTION_UNROLL
+#define ATTENTION_UNROLL 4
+#endif
 #if defined(__clang__)
-#define UNROLL4 _Pragma("clang loop unroll_count(4)")
+#define PRAGMA(x) _Pragma(#x)
+#define UNROLL_BY(n) PRAGMA(clang loop unroll_count(n))
+#define UNROLL_KEYS UNROLL_BY(ATTENTION_UNROLL)
+#define UNROLL_FULL _Pragma("clang loop unroll(full)")
 #else
-#define UNROLL4
+#define UNROLL_KEYS
+#define UNROLL_FULL
 #endif
 
 static long round_lanes(long n) { return (n + VF_LANES - 1) / VF_LANES * VF_LANES; }
@@ -84,10 +97,12 @@ static void normalized_output(const attend_attention_block *b, const float *ot, 
 VF_INLINE void qk_tile(const int R, const float *k, long k_row, const float *qt, long dk, float *s, vf *max0,
                        vf *max1, bool diag, long limit0) {
     vf a0[TR], a1[TR];
+    UNROLL_FULL
     for (int r = 0; r < R; r++) a0[r] = a1[r] = vf_zero();
-    UNROLL4
+    UNROLL_KEYS
     for (long d = 0; d < dk; d++) {
         vf x0 = vf_load(qt + d * BQ), x1 = vf_load(qt + d * BQ + VF_LANES);
+        UNROLL_FULL
         for (int r = 0; r < R; r++) {
             vf w = vf_broadcast(k + r * k_row + d);
             a0[r] = vf_fma(w, x0, a0[r]);
@@ -97,6 +112,7 @@ VF_INLINE void qk_tile(const int R, const float *k, long k_row, const float *qt,
     if (diag) {
         const vf minf = vf_set1(-INFINITY);
         const vf lanes0 = vf_iota(), lanes1 = vf_add(lanes0, vf_set1((float)VF_LANES));
+        UNROLL_FULL
         for (int r = 0; r < R; r++) {
             // Clamped to [−1, TQ] (same comparisons against lanes 0 … TQ − 1, exact as a float).
             long limit = limit0 + r < -1 ? -1 : limit0 + r > TQ ? TQ : limit0 + r;
@@ -106,6 +122,7 @@ VF_INLINE void qk_tile(const int R, const float *k, long k_row, const float *qt,
         }
     }
     vf m0 = *max0, m1 = *max1;
+    UNROLL_FULL
     for (int r = 0; r < R; r++) {
         vf_store(s + r * BQ, a0[r]);
         vf_store(s + r * BQ + VF_LANES, a1[r]);
@@ -119,19 +136,22 @@ VF_INLINE void qk_tile(const int R, const float *k, long k_row, const float *qt,
 /// Oᵀ[R features][TQ queries] = c·Oᵀ + Vᵀ[R features, keys]·Pᵀ[keys, TQ].
 VF_INLINE void pv_tile(const int R, const float *v, long v_row, const float *p, long cols, float *ot, vf c0, vf c1) {
     vf a0[TR], a1[TR];
+    UNROLL_FULL
     for (int r = 0; r < R; r++) {
         a0[r] = vf_mul(vf_load(ot + r * BQ), c0);
         a1[r] = vf_mul(vf_load(ot + r * BQ + VF_LANES), c1);
     }
-    UNROLL4
+    UNROLL_KEYS
     for (long j = 0; j < cols; j++) {
         vf x0 = vf_load(p + j * BQ), x1 = vf_load(p + j * BQ + VF_LANES);
+        UNROLL_FULL
         for (int r = 0; r < R; r++) {
             vf w = vf_broadcast(v + j * v_row + r);
             a0[r] = vf_fma(w, x0, a0[r]);
             a1[r] = vf_fma(w, x1, a1[r]);
         }
     }
+    UNROLL_FULL
     for (int r = 0; r < R; r++) {
         vf_store(ot + r * BQ, a0[r]);
         vf_store(ot + r * BQ + VF_LANES, a1[r]);
@@ -155,7 +175,10 @@ VF_INLINE void pv_tile(const int R, const float *v, long v_row, const float *p, 
 _Static_assert(TR <= 16, "DISPATCH_ROWS covers tiles of up to 16 rows");
 
 /// Applies the general mask terms to a score block (keys k0 … k0 + cols, queries q0 … q0 + rows),
-/// the block stored key-major with `ld` floats between keys.
+/// the block stored key-major with `ld` floats between keys. An excluded key is −∞ whatever its
+/// additive value (the reference's `allowed ? s + bias : −∞`): the terms come additive first
+/// (AttentionMask.resolved orders them so), and an additive value is not added where the causal
+/// limit, already applied in the tile epilogue, has excluded the key.
 static void apply_terms(const attend_attention_block *b, float *s, long ld, long k0, long cols, long rows) {
     for (long t = 0; t < b->term_count; t++) {
         const attend_mask_term *term = &b->terms[t];
@@ -168,7 +191,9 @@ static void apply_terms(const attend_attention_block *b, float *s, long ld, long
                     if (flags[i * term->row] == term->masked_when) line[i] = -INFINITY;
             } else {
                 const float *values = term->values + base;
-                for (long i = 0; i < rows; i++) line[i] += values[i * term->row];
+                // Query i sees key k0 + j iff k0 + j ≤ q0 + i + offset.
+                long first = b->causal ? k0 + j - b->q0 - b->causal_offset : 0;
+                for (long i = first < 0 ? 0 : first; i < rows; i++) line[i] += values[i * term->row];
             }
         }
     }

@@ -30,12 +30,13 @@ VF_INLINE vf exp_reduced(vf v, vf *t_out, vf *n_out) {
     return p;
 }
 
-/// exp(v), v clamped to [−87.33, 88]; v < −87.33 (and −∞) gives exactly 0. The result of the
-/// polynomial times 2ⁿ with n ∈ [−126, 127] is normal, so every path gives the same scaling.
+/// exp(v), v clamped to [−87.33, 88]; v < −87.33 (and −∞) gives exactly 0, NaN gives NaN (the
+/// clamps take v as their second operand, which vf_max/vf_min return when it is NaN). The result
+/// of the polynomial times 2ⁿ with n ∈ [−126, 127] is normal, so every path gives the same scaling.
 VF_INLINE vf vf_exp(vf v) {
     const vf lower = vf_set1(-87.33f);
     vm underflow = vf_lt(v, lower);
-    v = vf_min(vf_max(v, lower), vf_set1(88.0f));
+    v = vf_min(vf_set1(88.0f), vf_max(lower, v));
     vf t, n;
     vf p = exp_reduced(v, &t, &n);
     return vf_select(underflow, vf_zero(), vf_scale_pow2(p, t, n));
@@ -43,10 +44,11 @@ VF_INLINE vf vf_exp(vf v) {
 
 /// exp(v) for v ≤ 0 or −∞ only (attention's shifted scores s − max): no upper clamp, and inputs
 /// below −86.9 give exactly 0 (e^−86.9 ≈ 2·10⁻³⁸), so p·2ⁿ (p ∈ [0.7, 1.42], n ≥ −125) is normal.
+/// NaN gives NaN.
 VF_INLINE vf vf_exp_nonpositive(vf v) {
     const vf lower = vf_set1(-86.9f);
     vm underflow = vf_lt(v, lower);
-    v = vf_max(v, lower);
+    v = vf_max(lower, v);
     vf t, n;
     vf p = exp_reduced(v, &t, &n);
     return vf_select(underflow, vf_zero(), vf_scale_pow2(p, t, n));

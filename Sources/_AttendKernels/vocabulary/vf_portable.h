@@ -18,6 +18,7 @@
 
 typedef float vf __attribute__((vector_size(16), aligned(16)));
 typedef int32_t vm __attribute__((vector_size(16), aligned(16)));  // all bits set where true
+typedef uint32_t vu __attribute__((vector_size(16), aligned(16)));
 
 VF_INLINE vf vf_zero(void) { return (vf){0, 0, 0, 0}; }
 VF_INLINE vf vf_set1(float x) { return (vf){x, x, x, x}; }
@@ -67,7 +68,7 @@ VF_INLINE float vf_reduce_add(vf x) { return (x[0] + x[2]) + (x[1] + x[3]); }
 /// p's exponent field. Exact when p·2ⁿ is a normal float, which is all the exp bodies ask.
 VF_INLINE vf vf_scale_pow2(vf p, vf t, vf n) {
     (void)n;
-    return (vf)((vm)p + ((vm)t << 23));
+    return (vf)((vu)p + ((vu)t << 23));
 }
 
 /// 4 consecutive int8 / uint8 as floats (exact).

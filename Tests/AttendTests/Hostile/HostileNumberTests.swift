@@ -18,6 +18,40 @@ struct HostileNumberTests {
         )
     }
 
+    @Test(
+        "an additive +∞ on a key that a causal or boolean term excludes leaves the key excluded (no ∞ − ∞), whatever the terms' order",
+        arguments: KernelPath.supported, AttentionAlgorithm.allCases)
+    func additiveInfinityOnExcludedKeys(path: KernelPath, algorithm: AttentionAlgorithm) throws {
+        try KernelPath.withKernels(path) {
+            var factory = TensorFactory(seed: 41)
+            // Lq = 40: two query blocks, several rows per tile, so the kernel's tile epilogue masks.
+            let (lq, lk) = (40, 150)
+            let q: Tensor<Float> = factory.randn([2, 2, lq, 16])
+            let k: Tensor<Float> = factory.randn([2, 2, lk, 16])
+            let v: Tensor<Float> = factory.randn([2, 2, lk, 8])
+            // +∞ where causal excludes the key (j > i) or the boolean mask does (j % 7 == 3); small
+            // finite values elsewhere.
+            let allowed = try BoolTensor(shape: [lq, lk], elements: (0..<(lq * lk)).map { $0 % lk % 7 != 3 })
+            let bias = try Tensor<Float>(
+                shape: [lq, lk],
+                scalars: (0..<(lq * lk)).map { n in
+                    let (i, j) = (n / lk, n % lk)
+                    return j > i || j % 7 == 3 ? .infinity : Float(j % 5) * 0.1
+                })
+            for mask: AttentionMask<Float> in [
+                .all([.causal, .mayAttend(allowed), .additive(bias)]),
+                .all([.additive(bias), .causal, .mayAttend(allowed)]),
+            ] {
+                let out = try scaledDotProductAttention(
+                    queries: q, keys: k, values: v, mask: mask, algorithm: algorithm
+                ).output
+                #expect(!out.scalars.contains { $0.isNaN }, "\(path) \(algorithm) \(mask.summary)")
+                try expectAttentionMatchesReference(
+                    q, k, v, mask: mask, algorithm: algorithm, "\(path) \(algorithm) \(mask.summary)")
+            }
+        }
+    }
+
     /// The output rows `[b, h, i, :]` as bit patterns.
     private func row(_ out: Tensor<Float>, _ b: Int, _ h: Int, _ i: Int) -> [UInt32] {
         (0..<out.shape[3]).map { out[b, h, i, $0].bitPattern }
