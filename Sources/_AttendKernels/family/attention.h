@@ -17,7 +17,8 @@
 //   out[i][:] = Oᵀ[:][i] / l[i]                   (l = 0, every key masked → 0)
 //
 // No tile reads past an operand: K and V are read by scalar broadcasts, Q and the output by
-// element, and the tiles read by vectors only the zero-padded Q̃ᵀ and the kernel's own scratch.
+// masked loads and stores at the feature tail, and the tiles read by vectors only the zero-padded
+// Q̃ᵀ and the kernel's own scratch.
 //
 // Non-finite inputs propagate as in the materialized softmax, query by query: a NaN score, or a
 // +∞ one (whose shift gives ∞ − ∞), makes that query's normalizer l NaN, hence its whole output
@@ -69,26 +70,46 @@ static long attention_scratch_floats(long dk, long dv) {
     return (long)BQ * (dk + BK + dv + 5) + round_lanes(dk) + BK + round_lanes(dv) + DG + VF_LANES;
 }
 
-/// Q̃ᵀ[d][i] = q[i][d]·scale for i < rows, 0 for the padded columns up to TQ·tiles.
+/// Q̃ᵀ[d][i] = q[i][d]·scale for i < rows, 0 for the padded columns up to TQ·tiles, by
+/// VF_LANES × VF_LANES transposes in registers: rows are read with masked loads at the dk tail,
+/// never past their end.
 static void scaled_transposed_queries(const attend_attention_block *b, float *qt, long tiles) {
     const long rows = b->rows, dk = b->dk;
-    const float scale = b->scale;
-    for (long i = 0; i < TQ * tiles; i++) {
-        const float *row = b->q + i * b->q_row;
-        if (i < rows)
-            for (long d = 0; d < dk; d++) qt[d * BQ + i] = row[d] * scale;
-        else
-            for (long d = 0; d < dk; d++) qt[d * BQ + i] = 0;
+    const vf scale = vf_set1(b->scale);
+    for (long i0 = 0; i0 < TQ * tiles; i0 += VF_LANES) {
+        for (long d0 = 0; d0 < dk; d0 += VF_LANES) {
+            const long width = dk - d0 < VF_LANES ? dk - d0 : VF_LANES;
+            vf x[VF_LANES];
+            for (int r = 0; r < VF_LANES; r++) {
+                const float *row = b->q + (i0 + r) * b->q_row + d0;
+                x[r] = i0 + r >= rows ? vf_zero()
+                     : vf_mul(width == VF_LANES ? vf_loadu(row) : vf_load_n(row, width), scale);
+            }
+            vf_transpose(x);
+            for (int c = 0; c < width; c++) vf_store(qt + (d0 + c) * BQ + i0, x[c]);
+        }
     }
 }
 
-/// out[i][d] = Oᵀ[d][i]·inverse[i] for i < rows.
+/// out[i][d] = Oᵀ[d][i]·inverse[i] for i < rows, by VF_LANES × VF_LANES transposes; masked
+/// stores at the dv tail.
 static void normalized_output(const attend_attention_block *b, const float *ot, const float *inverse) {
     const long rows = b->rows, dv = b->dv;
-    for (long i = 0; i < rows; i++) {
-        float *row = b->out + i * dv;
-        const float scale = inverse[i];
-        for (long d = 0; d < dv; d++) row[d] = ot[d * BQ + i] * scale;
+    for (long i0 = 0; i0 < rows; i0 += VF_LANES) {
+        const vf scale = vf_load(inverse + i0);
+        const long height = rows - i0 < VF_LANES ? rows - i0 : VF_LANES;
+        for (long d0 = 0; d0 < dv; d0 += VF_LANES) {
+            const long width = dv - d0 < VF_LANES ? dv - d0 : VF_LANES;
+            vf x[VF_LANES];
+            for (int c = 0; c < VF_LANES; c++)
+                x[c] = c < width ? vf_mul(vf_load(ot + (d0 + c) * BQ + i0), scale) : vf_zero();
+            vf_transpose(x);
+            for (int r = 0; r < height; r++) {
+                float *row = b->out + (i0 + r) * dv + d0;
+                if (width == VF_LANES) vf_storeu(row, x[r]);
+                else vf_store_n(row, x[r], width);
+            }
+        }
     }
 }
 
@@ -176,24 +197,26 @@ _Static_assert(TR <= 16, "DISPATCH_ROWS covers tiles of up to 16 rows");
 
 /// Applies the general mask terms to a score block (keys k0 … k0 + cols, queries q0 … q0 + rows),
 /// the block stored key-major with `ld` floats between keys. An excluded key is −∞ whatever its
-/// additive value (the reference's `allowed ? s + bias : −∞`): the terms come additive first
-/// (AttentionMask.resolved orders them so), and an additive value is not added where the causal
-/// limit, already applied in the tile epilogue, has excluded the key.
+/// additive value (the reference's `allowed ? s + bias : −∞`): additive terms are applied first,
+/// skipping keys past the causal limit (already −∞ from the tile epilogue), then the flags.
 static void apply_terms(const attend_attention_block *b, float *s, long ld, long k0, long cols, long rows) {
-    for (long t = 0; t < b->term_count; t++) {
-        const attend_mask_term *term = &b->terms[t];
-        for (long j = 0; j < cols; j++) {
-            float *line = s + j * ld;
-            long base = (k0 + j) * term->column + b->q0 * term->row;
-            if (term->flags) {
-                const bool *flags = term->flags + base;
-                for (long i = 0; i < rows; i++)
-                    if (flags[i * term->row] == term->masked_when) line[i] = -INFINITY;
-            } else {
-                const float *values = term->values + base;
-                // Query i sees key k0 + j iff k0 + j ≤ q0 + i + offset.
-                long first = b->causal ? k0 + j - b->q0 - b->causal_offset : 0;
-                for (long i = first < 0 ? 0 : first; i < rows; i++) line[i] += values[i * term->row];
+    for (int flags_pass = 0; flags_pass < 2; flags_pass++) {
+        for (long t = 0; t < b->term_count; t++) {
+            const attend_mask_term *term = &b->terms[t];
+            if ((term->flags != 0) != flags_pass) continue;
+            for (long j = 0; j < cols; j++) {
+                float *line = s + j * ld;
+                long base = (k0 + j) * term->column + b->q0 * term->row;
+                if (term->flags) {
+                    const bool *flags = term->flags + base;
+                    for (long i = 0; i < rows; i++)
+                        if (flags[i * term->row] == term->masked_when) line[i] = -INFINITY;
+                } else {
+                    const float *values = term->values + base;
+                    // Query i sees key k0 + j iff k0 + j ≤ q0 + i + offset.
+                    long first = b->causal ? k0 + j - b->q0 - b->causal_offset : 0;
+                    for (long i = first < 0 ? 0 : first; i < rows; i++) line[i] += values[i * term->row];
+                }
             }
         }
     }

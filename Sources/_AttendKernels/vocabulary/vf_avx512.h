@@ -67,6 +67,36 @@ VF_INLINE vf vf_scale_pow2(vf p, vf t, vf n) {
     return _mm512_scalef_ps(p, n);
 }
 
+/// Transposes the 16 × 16 block held as 16 row vectors in place (row r becomes column r): 4 × 4
+/// blocks of 128-bit lanes are exchanged with shuffle_f32x4, then each 4 × 4 block of floats is
+/// transposed with unpack/shuffle, as in the AVX2 8 × 8 form one level up.
+VF_INLINE void vf_transpose(vf r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 4; h++) {
+        __m512 *x = t + 4 * h, *y = u + 4 * h;
+        y[0] = _mm512_shuffle_ps(x[0], x[2], _MM_SHUFFLE(1, 0, 1, 0));
+        y[1] = _mm512_shuffle_ps(x[0], x[2], _MM_SHUFFLE(3, 2, 3, 2));
+        y[2] = _mm512_shuffle_ps(x[1], x[3], _MM_SHUFFLE(1, 0, 1, 0));
+        y[3] = _mm512_shuffle_ps(x[1], x[3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    // u[4h + c] holds, in its 128-bit lane k, elements (rows 4h … 4h + 3, column 4k + c): gather
+    // lane k of the four row groups into one vector per output row 4k + c.
+    for (int c = 0; c < 4; c++) {
+        __m512 a = _mm512_shuffle_f32x4(u[c], u[4 + c], _MM_SHUFFLE(2, 0, 2, 0));       // lanes 0,2 of g0, g1
+        __m512 b = _mm512_shuffle_f32x4(u[c], u[4 + c], _MM_SHUFFLE(3, 1, 3, 1));       // lanes 1,3 of g0, g1
+        __m512 e = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], _MM_SHUFFLE(2, 0, 2, 0));  // lanes 0,2 of g2, g3
+        __m512 f = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], _MM_SHUFFLE(3, 1, 3, 1));  // lanes 1,3 of g2, g3
+        r[c] = _mm512_shuffle_f32x4(a, e, _MM_SHUFFLE(2, 0, 2, 0));       // lane 0 of g0 … g3
+        r[8 + c] = _mm512_shuffle_f32x4(a, e, _MM_SHUFFLE(3, 1, 3, 1));   // lane 2
+        r[4 + c] = _mm512_shuffle_f32x4(b, f, _MM_SHUFFLE(2, 0, 2, 0));   // lane 1
+        r[12 + c] = _mm512_shuffle_f32x4(b, f, _MM_SHUFFLE(3, 1, 3, 1));  // lane 3
+    }
+}
+
 /// 16 consecutive int8 / uint8 as floats (exact).
 VF_INLINE vf vf_from_i8(const int8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p))); }
 VF_INLINE vf vf_from_u8(const uint8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p))); }

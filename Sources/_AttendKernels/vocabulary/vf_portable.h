@@ -71,6 +71,13 @@ VF_INLINE vf vf_scale_pow2(vf p, vf t, vf n) {
     return (vf)((vu)p + ((vu)t << 23));
 }
 
+/// Transposes the 4 × 4 block held as 4 row vectors in place (row r becomes column r).
+VF_INLINE void vf_transpose(vf r[4]) {
+    vf c[4];
+    for (int i = 0; i < 4; i++) c[i] = (vf){r[0][i], r[1][i], r[2][i], r[3][i]};
+    for (int i = 0; i < 4; i++) r[i] = c[i];
+}
+
 /// 4 consecutive int8 / uint8 as floats (exact).
 VF_INLINE vf vf_from_i8(const int8_t *p) { return (vf){(float)p[0], (float)p[1], (float)p[2], (float)p[3]}; }
 VF_INLINE vf vf_from_u8(const uint8_t *p) { return (vf){(float)p[0], (float)p[1], (float)p[2], (float)p[3]}; }

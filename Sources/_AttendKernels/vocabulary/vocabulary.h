@@ -23,6 +23,8 @@
 //   vf_select(m, yes, no)                            yes where m, else no
 //   vf_iota()                                        0, 1, …, VF_LANES − 1
 //   vf_reduce_add(x)                                 the lanes' sum, halves first (a fixed order per ISA)
+//   vf_transpose(x[VF_LANES])                        the VF_LANES × VF_LANES block held as row vectors,
+//                                                    transposed in place (no arithmetic)
 //   vf_scale_pow2(p, t, n)                           p·2ⁿ for integer-valued n, t = n + 1.5·2²³ (n in
 //                                                    t's low mantissa bits): exact when the result is
 //                                                    normal, so the same bits on every path
