@@ -90,19 +90,6 @@ VF_INLINE void vf_transpose(vf r[8]) {
 VF_INLINE vf vf_from_i8(const int8_t *p) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p))); }
 VF_INLINE vf vf_from_u8(const uint8_t *p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p))); }
 
-/// The 32 nibbles of 16 bytes as 32 bytes: out[j] = in[j] & 15, out[j + 16] = in[j] >> 4.
-VF_INLINE void vf_unpack_nibbles(const uint8_t *in, uint8_t *out) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)in), mask = _mm_set1_epi8(0x0F);
-    _mm_storeu_si128((__m128i *)out, _mm_and_si128(raw, mask));
-    _mm_storeu_si128((__m128i *)(out + 16), _mm_and_si128(_mm_srli_epi16(raw, 4), mask));
-}
-
-/// Flush-to-zero and denormals-are-zero for the kernel's duration: returns the caller's state.
-VF_INLINE unsigned vf_enter_ftz(void) {
-    unsigned saved = _mm_getcsr();
-    _mm_setcsr(saved | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
-    return saved;
-}
-VF_INLINE void vf_leave_ftz(unsigned saved) { _mm_setcsr(saved); }
+#include "vf_x86.h"
 
 #endif

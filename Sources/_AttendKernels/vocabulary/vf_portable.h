@@ -1,5 +1,6 @@
 // The vector vocabulary without CPU-specific code: 4 float lanes as a GCC/Clang vector type
-// (SSE2 on x86-64, NEON on arm64, scalar elsewhere), compiled with no target attribute. The
+// (SSE2 on x86-64, NEON on arm64, scalar elsewhere), compiled with no target attribute (on x86
+// the width-independent operations come from vf_x86.h: SSE2, the x86-64 baseline). The
 // operations mirror the SIMD headers' exactly (semantics: vocabulary.h), except vf_fma, which
 // rounds twice here (a multiply, then an add): a portable build has no fused multiply-add to ask for.
 #ifndef ATTEND_VF_PORTABLE_H
@@ -8,9 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#endif
 
 #define VF_LANES 4
 #define VF_ALIGN 16
@@ -82,6 +80,11 @@ VF_INLINE void vf_transpose(vf r[4]) {
 VF_INLINE vf vf_from_i8(const int8_t *p) { return (vf){(float)p[0], (float)p[1], (float)p[2], (float)p[3]}; }
 VF_INLINE vf vf_from_u8(const uint8_t *p) { return (vf){(float)p[0], (float)p[1], (float)p[2], (float)p[3]}; }
 
+#if defined(__x86_64__) || defined(__i386__)
+// On x86 the SSE2 baseline's nibble unpacking and FTZ/DAZ (SSE's MXCSR, as the SIMD paths, so
+// every path treats subnormals alike).
+#include "vf_x86.h"
+#else
 /// The 32 nibbles of 16 bytes as 32 bytes: out[j] = in[j] & 15, out[j + 16] = in[j] >> 4.
 VF_INLINE void vf_unpack_nibbles(const uint8_t *in, uint8_t *out) {
     for (int j = 0; j < 16; j++) {
@@ -89,24 +92,9 @@ VF_INLINE void vf_unpack_nibbles(const uint8_t *in, uint8_t *out) {
         out[j + 16] = in[j] >> 4;
     }
 }
-
-/// Flush-to-zero and denormals-are-zero for the kernel's duration on x86 (SSE's MXCSR, as the SIMD
-/// paths, so every path treats subnormals alike); elsewhere the caller's mode stands.
-VF_INLINE unsigned vf_enter_ftz(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned saved = _mm_getcsr();
-    _mm_setcsr(saved | 0x8040);
-    return saved;
-#else
-    return 0;
+// Elsewhere the caller's floating-point mode stands.
+VF_INLINE unsigned vf_enter_ftz(void) { return 0; }
+VF_INLINE void vf_leave_ftz(unsigned saved) { (void)saved; }
 #endif
-}
-VF_INLINE void vf_leave_ftz(unsigned saved) {
-#if defined(__x86_64__) || defined(__i386__)
-    _mm_setcsr(saved);
-#else
-    (void)saved;
-#endif
-}
 
 #endif
