@@ -66,17 +66,23 @@ public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible 
     }
 
     /// This path's dispatch table: its kernels and the geometry they were compiled with.
+    /// - Precondition: ``isCompiled`` (every path on x86-64; only `.portable` elsewhere).
     var kernels: attend_kernel_table {
-        let isa: attend_isa =
-            switch self {
-            case .avx512: ATTEND_ISA_AVX512
-            case .avx2: ATTEND_ISA_AVX2
-            case .portable: ATTEND_ISA_PORTABLE
-            }
         guard let table = attend_kernels(isa) else {
             preconditionFailure("KernelPath: this build has no \(rawValue) instance (x86-64 only)")
         }
         return table.pointee
+    }
+
+    /// Whether this build has the path's instance: the SIMD instances are compiled on x86-64 only.
+    var isCompiled: Bool { attend_kernels(isa) != nil }
+
+    private var isa: attend_isa {
+        switch self {
+        case .avx512: ATTEND_ISA_AVX512
+        case .avx2: ATTEND_ISA_AVX2
+        case .portable: ATTEND_ISA_PORTABLE
+        }
     }
 
     /// Runs `body` with kernel calls made on this task taking `path` (tests compare every path in one process).
