@@ -27,7 +27,9 @@ public indirect enum AttentionMask<Scalar: TensorScalar>: Sendable {
     /// `[B, Lk]` with `true` = IGNORE this key (nn.MultiheadAttention's `key_padding_mask`);
     /// `B` is the first dimension of the scores, broadcast over the dimensions between (heads).
     case keyPadding(BoolTensor)
-    /// Several masks at once, e.g. `[.causal, .keyPadding(padding)]`: masked if any masks it.
+    /// Several masks at once, e.g. `[.causal, .keyPadding(padding)]`: masked if any masks it. A
+    /// key that a causal or boolean mask excludes stays excluded whatever the additive masks add
+    /// there (an additive `+inf` on it is not `−inf + inf` = NaN), in any order of the list.
     case all([AttentionMask])
 
     /// Checks the mask against scores of shape `[..., Lq, Lk]` — the one statement of which masks

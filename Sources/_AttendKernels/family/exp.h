@@ -5,7 +5,7 @@
 //   significant bits, so n·ln2_hi is exact), eʳ by the Cephes degree-6 polynomial on
 //   [−ln2/2, ln2/2], and 2ⁿ applied exactly by vf_scale_pow2.
 //
-// Accuracy ≤ 2 ulp against exp in double on [−87.3, 88] (VectorExpTests, per path). Scores stay in
+// Accuracy ≤ 2 ulp against exp in double on [−87.3, 88] (KernelFamilyTests, per path). Scores stay in
 // natural units: folding log₂e into the queries would save one FMA per vector but round every
 // logit once more, an extra relative error u·|s − m| per weight (measured: 48 ulp at s − m = −80).
 #ifndef ATTEND_FAMILY_EXP_H
