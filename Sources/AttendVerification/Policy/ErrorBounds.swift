@@ -165,8 +165,9 @@ public struct ErrorBounds: Sendable {
         return 2 * materialized + 2 * rescales * u * weightedValues
     }
 
-    /// The smallest key block of any fused attention path (the AVX2 micro-kernel's; the
-    /// sgemm-tiled schedule uses 256): the online softmax rescales at most once per such block.
+    /// The smallest key block of any fused attention path (every kernel-family instance's
+    /// `attention_key_block`, checked by KernelFamilyTests; the Double sgemm-tiled schedule uses
+    /// 256): the online softmax rescales at most once per such block.
     public static let fusedKeyBlock = 128
 
     /// The einsum bound γ_{N+2(n−1)}·einsum(|operands|) + u·|out| elementwise, N (the terms of

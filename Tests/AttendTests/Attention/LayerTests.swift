@@ -10,18 +10,16 @@ struct LayerTests {
         -0.2316, 0.0418, -0.2516, 0.8599, -0.3097, -0.3957, 0.8034, -0.6216,
     ]
 
-    @Test("LayerNorm reproduces seed 001's printed nn.LayerNorm output within 1e-3", arguments: KernelPath.supported)
-    func seedLayerNorm(path: KernelPath) throws {
-        try KernelPath.withKernels(path) {
-            let x = try Tensor<Float>(shape: [1, 5, 4], scalars: Self.seedInput)
-            let y = try LayerNorm<Float>(normalizedShape: [4])(x)
-            expectValues(
-                y, shape: [1, 5, 4],
-                [
-                    0.8716, 0.5928, 0.2209, -1.6853, -1.6203, 0.4198, 0.1115, 1.0889, 1.1111, -1.1985, -0.7703, 0.8577,
-                    -0.7452, -0.1393, -0.7894, 1.6739, -0.3243, -0.4803, 1.6947, -0.8900,
-                ], absoluteTolerance: 1e-3)
-        }
+    @Test("LayerNorm reproduces seed 001's printed nn.LayerNorm output within 1e-3")
+    func seedLayerNorm() throws {
+        let x = try Tensor<Float>(shape: [1, 5, 4], scalars: Self.seedInput)
+        let y = try LayerNorm<Float>(normalizedShape: [4])(x)
+        expectValues(
+            y, shape: [1, 5, 4],
+            [
+                0.8716, 0.5928, 0.2209, -1.6853, -1.6203, 0.4198, 0.1115, 1.0889, 1.1111, -1.1985, -0.7703, 0.8577,
+                -0.7452, -0.1393, -0.7894, 1.6739, -0.3243, -0.4803, 1.6947, -0.8900,
+            ], absoluteTolerance: 1e-3)
     }
 
     @Test(
@@ -61,45 +59,39 @@ struct LayerTests {
         }
     }
 
-    @Test("ReLU keeps NaN (as PyTorch does) instead of hiding it as 0", arguments: KernelPath.supported)
-    func reluPropagatesNaN(path: KernelPath) throws {
-        KernelPath.withKernels(path) {
-            let y = Tensor<Float>([.nan, -1, 2]).relu().scalars
-            #expect(y[0].isNaN && y[1] == 0 && y[2] == 2)
-        }
+    @Test("ReLU keeps NaN (as PyTorch does) instead of hiding it as 0")
+    func reluPropagatesNaN() throws {
+        let y = Tensor<Float>([.nan, -1, 2]).relu().scalars
+        #expect(y[0].isNaN && y[1] == 0 && y[2] == 2)
     }
 
-    @Test("ReLU, GELU (erf) and GELU (tanh) match the reference", arguments: KernelPath.supported)
-    func activations(path: KernelPath) throws {
-        KernelPath.withKernels(path) {
-            var factory = TensorFactory(seed: 310)
-            let x: Tensor<Float> = factory.randn([5, 7], .transposed) * 3
-            let model = ForwardErrorBound(Float.self)
-            for (ours, kind) in [(x.relu(), ReferenceActivation.relu), (x.gelu(), .gelu), (x.geluTanh(), .geluTanh)] {
-                let bound = model.activation(BoundedArray(exact: x.reference), kind)  // ReLU: exact
-                expectWithinBound(ours, bound.value, bound: bound.error.values, "\(kind)")
-            }
+    @Test("ReLU, GELU (erf) and GELU (tanh) match the reference")
+    func activations() throws {
+        var factory = TensorFactory(seed: 310)
+        let x: Tensor<Float> = factory.randn([5, 7], .transposed) * 3
+        let model = ForwardErrorBound(Float.self)
+        for (ours, kind) in [(x.relu(), ReferenceActivation.relu), (x.gelu(), .gelu), (x.geluTanh(), .geluTanh)] {
+            let bound = model.activation(BoundedArray(exact: x.reference), kind)  // ReLU: exact
+            expectWithinBound(ours, bound.value, bound: bound.error.values, "\(kind)")
         }
     }
 
     @Test(
         "sinusoidal positional encoding matches the formula: PE[0] = [0, 1, 0, 1 …], PE[1, 0] = sin 1, PE[1, 1] = cos 1",
-        arguments: KernelPath.supported)
-    func positionalEncoding(path: KernelPath) throws {
-        try KernelPath.withKernels(path) { () throws -> Void in
-            let pe = sinusoidalPositionalEncoding(length: 6, dim: 8, as: Float.self)
-            #expect(Array(pe.scalars[0..<8]) == [0, 1, 0, 1, 0, 1, 0, 1])
-            #expect(
-                Swift.abs(pe[1, 0] - Float(0.8414709848)) < 1e-7 && Swift.abs(pe[1, 1] - Float(0.5403023059)) < 1e-7)
-            let exact = Reference.sinusoidalPositionalEncoding(length: 6, dim: 8, as: Double.self)
-            expectWithinBound(pe, exact, bound: ErrorBounds.float.positionalEncoding(length: 6, dim: 8, exact: exact))
-            var g = SeededGenerator(seed: 1)
-            let learned = LearnedPositionalEmbedding<Float>(maxLength: 10, dim: 8, using: &g)
-            let x = Tensor<Float>(shape: [2, 6, 8])
-            #expect(
-                try learned(x).scalars == Array(repeatElement(Array(learned.table.scalars[0..<48]), count: 2).joined()))
-            #expect(throws: TensorError.self) { try learned(Tensor<Float>(shape: [2, 11, 8])) }
-        }
+    )
+    func positionalEncoding() throws {
+        let pe = sinusoidalPositionalEncoding(length: 6, dim: 8, as: Float.self)
+        #expect(Array(pe.scalars[0..<8]) == [0, 1, 0, 1, 0, 1, 0, 1])
+        #expect(
+            Swift.abs(pe[1, 0] - Float(0.8414709848)) < 1e-7 && Swift.abs(pe[1, 1] - Float(0.5403023059)) < 1e-7)
+        let exact = Reference.sinusoidalPositionalEncoding(length: 6, dim: 8, as: Double.self)
+        expectWithinBound(pe, exact, bound: ErrorBounds.float.positionalEncoding(length: 6, dim: 8, exact: exact))
+        var g = SeededGenerator(seed: 1)
+        let learned = LearnedPositionalEmbedding<Float>(maxLength: 10, dim: 8, using: &g)
+        let x = Tensor<Float>(shape: [2, 6, 8])
+        #expect(
+            try learned(x).scalars == Array(repeatElement(Array(learned.table.scalars[0..<48]), count: 2).joined()))
+        #expect(throws: TensorError.self) { try learned(Tensor<Float>(shape: [2, 11, 8])) }
     }
 
     @Test(
@@ -126,22 +118,20 @@ struct LayerTests {
         }
     }
 
-    @Test("the encoder layer's state_dict uses PyTorch's names and round-trips", arguments: KernelPath.supported)
-    func encoderStateDict(path: KernelPath) throws {
-        try KernelPath.withKernels(path) {
-            var g = SeededGenerator(seed: 330)
-            let layer = try TransformerEncoderLayer<Float>(embedDim: 8, numHeads: 2, feedForwardDim: 12, using: &g)
-            let dict = layer.stateDict()
-            #expect(
-                Set(dict.keys) == [
-                    "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
-                    "self_attn.out_proj.bias",
-                    "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
-                    "norm2.weight", "norm2.bias",
-                ])
-            let loaded = try TransformerEncoderLayer<Float>(stateDict: dict, numHeads: 2)
-            let x = Tensor<Float>.randn([1, 3, 8], using: &g)
-            #expect(try loaded(x) == layer(x))
-        }
+    @Test("the encoder layer's state_dict uses PyTorch's names and round-trips")
+    func encoderStateDict() throws {
+        var g = SeededGenerator(seed: 330)
+        let layer = try TransformerEncoderLayer<Float>(embedDim: 8, numHeads: 2, feedForwardDim: 12, using: &g)
+        let dict = layer.stateDict()
+        #expect(
+            Set(dict.keys) == [
+                "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
+                "self_attn.out_proj.bias",
+                "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
+                "norm2.weight", "norm2.bias",
+            ])
+        let loaded = try TransformerEncoderLayer<Float>(stateDict: dict, numHeads: 2)
+        let x = Tensor<Float>.randn([1, 3, 8], using: &g)
+        #expect(try loaded(x) == layer(x))
     }
 }

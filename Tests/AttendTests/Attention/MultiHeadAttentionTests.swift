@@ -246,28 +246,24 @@ struct MultiHeadAttentionTests {
         }
     }
 
-    @Test("embedDim not divisible by numHeads is refused with both numbers", arguments: KernelPath.supported)
-    func divisibility(path: KernelPath) throws {
-        KernelPath.withKernels(path) {
-            var g = SeededGenerator(seed: 1)
-            let error = #expect(throws: TensorError.self) {
-                try MultiHeadAttention<Float>(embedDim: 256, numHeads: 3, using: &g)
-            }
-            #expect(error?.message.hasPrefix("embedDim 256 is not divisible by numHeads 3") == true)
+    @Test("embedDim not divisible by numHeads is refused with both numbers")
+    func divisibility() throws {
+        var g = SeededGenerator(seed: 1)
+        let error = #expect(throws: TensorError.self) {
+            try MultiHeadAttention<Float>(embedDim: 256, numHeads: 3, using: &g)
         }
+        #expect(error?.message.hasPrefix("embedDim 256 is not divisible by numHeads 3") == true)
     }
 
-    @Test("a wrong input width names the expected and actual shapes", arguments: KernelPath.supported)
-    func wrongWidth(path: KernelPath) throws {
-        try KernelPath.withKernels(path) {
-            var g = SeededGenerator(seed: 1)
-            let layer = try MultiHeadAttention<Float>(embedDim: 256, numHeads: 8, using: &g)
-            let x = Tensor<Float>(shape: [32, 10, 2048])
-            let error = #expect(throws: TensorError.self) { try layer(query: x, key: x, value: x) }
-            #expect(
-                error?.message.contains("query has shape [32, 10, 2048] but this layer expects [B, L, 256]") == true)
-            #expect(error?.message.contains("2048 = 8 × 256") == true)
-        }
+    @Test("a wrong input width names the expected and actual shapes")
+    func wrongWidth() throws {
+        var g = SeededGenerator(seed: 1)
+        let layer = try MultiHeadAttention<Float>(embedDim: 256, numHeads: 8, using: &g)
+        let x = Tensor<Float>(shape: [32, 10, 2048])
+        let error = #expect(throws: TensorError.self) { try layer(query: x, key: x, value: x) }
+        #expect(
+            error?.message.contains("query has shape [32, 10, 2048] but this layer expects [B, L, 256]") == true)
+        #expect(error?.message.contains("2048 = 8 × 256") == true)
     }
 
     @Test(

@@ -213,32 +213,30 @@ struct ScaledDotProductAttentionTests {
         }
     }
 
-    @Test("shape errors name the tensors and the rule", arguments: KernelPath.supported)
-    func shapeErrors(path: KernelPath) throws {
-        KernelPath.withKernels(path) {
-            let q = Tensor<Float>(shape: [2, 5, 8])
-            let k = Tensor<Float>(shape: [2, 6, 4])
-            let v = Tensor<Float>(shape: [2, 7, 3])
-            let e1 = #expect(throws: TensorError.self) { try scaledDotProductAttention(queries: q, keys: k, values: v) }
-            #expect(e1?.message.contains("feature size Dk") == true)
-            let e2 = #expect(throws: TensorError.self) {
-                try scaledDotProductAttention(queries: q, keys: Tensor(shape: [2, 6, 8]), values: v)
-            }
-            #expect(e2?.message.contains("same length Lk") == true)
-            let e3 = #expect(throws: TensorError.self) {
-                try scaledDotProductAttention(
-                    queries: q, keys: Tensor(shape: [2, 6, 8]), values: Tensor(shape: [2, 6, 3]),
-                    mask: .keyPadding(BoolTensor(shape: [2, 5], repeating: false)))
-            }
-            #expect(e3?.message.contains("keyPadding mask must be [B, Lk] = [2, 6]") == true)
-            let e4 = #expect(throws: TensorError.self) {
-                try scaledDotProductAttention(
-                    queries: Tensor<Float>(shape: [2, 4, 10, 8]), keys: Tensor(shape: [3, 4, 10, 8]),
-                    values: Tensor(shape: [3, 4, 10, 5]))
-            }
-            #expect(
-                e4?.message.contains(
-                    "batch dimensions of queries [2, 4, 10, 8], keys [3, 4, 10, 8] and values [3, 4, 10, 5]") == true)
+    @Test("shape errors name the tensors and the rule")
+    func shapeErrors() throws {
+        let q = Tensor<Float>(shape: [2, 5, 8])
+        let k = Tensor<Float>(shape: [2, 6, 4])
+        let v = Tensor<Float>(shape: [2, 7, 3])
+        let e1 = #expect(throws: TensorError.self) { try scaledDotProductAttention(queries: q, keys: k, values: v) }
+        #expect(e1?.message.contains("feature size Dk") == true)
+        let e2 = #expect(throws: TensorError.self) {
+            try scaledDotProductAttention(queries: q, keys: Tensor(shape: [2, 6, 8]), values: v)
         }
+        #expect(e2?.message.contains("same length Lk") == true)
+        let e3 = #expect(throws: TensorError.self) {
+            try scaledDotProductAttention(
+                queries: q, keys: Tensor(shape: [2, 6, 8]), values: Tensor(shape: [2, 6, 3]),
+                mask: .keyPadding(BoolTensor(shape: [2, 5], repeating: false)))
+        }
+        #expect(e3?.message.contains("keyPadding mask must be [B, Lk] = [2, 6]") == true)
+        let e4 = #expect(throws: TensorError.self) {
+            try scaledDotProductAttention(
+                queries: Tensor<Float>(shape: [2, 4, 10, 8]), keys: Tensor(shape: [3, 4, 10, 8]),
+                values: Tensor(shape: [3, 4, 10, 5]))
+        }
+        #expect(
+            e4?.message.contains(
+                "batch dimensions of queries [2, 4, 10, 8], keys [3, 4, 10, 8] and values [3, 4, 10, 5]") == true)
     }
 }

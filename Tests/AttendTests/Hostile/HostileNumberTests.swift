@@ -276,30 +276,28 @@ struct HostileNumberTests {
 
     // MARK: Sizes that overflow Int
 
-    @Test("shapes whose element count overflows Int are errors, not traps", arguments: KernelPath.supported)
-    func overflowingShapes(path: KernelPath) throws {
-        try KernelPath.withKernels(path) { () throws -> Void in
-            let huge = [Int.max / 2, 3]
-            #expect(throws: TensorError.self) { try Tensor<Float>(shape: huge, scalars: []) }
-            let one = Tensor<Float>(shape: [1, 1], repeating: 2)
-            let error = #expect(throws: TensorError.self) { try one.expanded(to: [1 << 32, 1 << 32]) }
-            #expect(error?.description.contains("overflows") == true, "\(String(describing: error))")
-            #expect(throws: TensorError.self) { try one.reshaped([Int.max, 2, 0, -1]) }
-            #expect(throws: TensorError.self) { try one.view([1 << 40, 1 << 40]) }
-            #expect(throws: FileFormatError.self) { try ArrayData(shape: [1 << 62, 8], dtype: .float32, bytes: []) }
-            let npy = NPYTestBytes.header(
-                "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }")
-            #expect(throws: FileFormatError.self) { try NPY.decode(npy, name: "huge.npy") }
-            // No element, but a first contiguous stride of 2⁸⁰ (found by the gguf fuzz harness).
-            #expect(throws: TensorError.self) { try Tensor<Float>(shape: [0, 1 << 40, 1 << 40], scalars: []) }
-            #expect(throws: FileFormatError.self) {
-                try ArrayData(shape: [1 << 40, 0, 1 << 40], dtype: .float32, bytes: [])
-            }
-            let empty = NPYTestBytes.header(
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }")
-            #expect(throws: FileFormatError.self) { try NPY.decode(empty, name: "empty.npy") }
-            #expect(try Tensor<Float>(shape: [0, 1 << 30, 1 << 30], scalars: []).strides == [1 << 60, 1 << 30, 1])
+    @Test("shapes whose element count overflows Int are errors, not traps")
+    func overflowingShapes() throws {
+        let huge = [Int.max / 2, 3]
+        #expect(throws: TensorError.self) { try Tensor<Float>(shape: huge, scalars: []) }
+        let one = Tensor<Float>(shape: [1, 1], repeating: 2)
+        let error = #expect(throws: TensorError.self) { try one.expanded(to: [1 << 32, 1 << 32]) }
+        #expect(error?.description.contains("overflows") == true, "\(String(describing: error))")
+        #expect(throws: TensorError.self) { try one.reshaped([Int.max, 2, 0, -1]) }
+        #expect(throws: TensorError.self) { try one.view([1 << 40, 1 << 40]) }
+        #expect(throws: FileFormatError.self) { try ArrayData(shape: [1 << 62, 8], dtype: .float32, bytes: []) }
+        let npy = NPYTestBytes.header(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }")
+        #expect(throws: FileFormatError.self) { try NPY.decode(npy, name: "huge.npy") }
+        // No element, but a first contiguous stride of 2⁸⁰ (found by the gguf fuzz harness).
+        #expect(throws: TensorError.self) { try Tensor<Float>(shape: [0, 1 << 40, 1 << 40], scalars: []) }
+        #expect(throws: FileFormatError.self) {
+            try ArrayData(shape: [1 << 40, 0, 1 << 40], dtype: .float32, bytes: [])
         }
+        let empty = NPYTestBytes.header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }")
+        #expect(throws: FileFormatError.self) { try NPY.decode(empty, name: "empty.npy") }
+        #expect(try Tensor<Float>(shape: [0, 1 << 30, 1 << 30], scalars: []).strides == [1 << 60, 1 << 30, 1])
     }
 
     @Test(

@@ -66,37 +66,33 @@ struct ZeroSizeTests {
         }
     }
 
-    @Test("matmul with M, N or K = 0: empty, or zeros for K = 0", arguments: KernelPath.supported)
-    func emptyMatmul(path: KernelPath) throws {
-        try KernelPath.withKernels(path) {
-            #expect(try matmul(Tensor<Float>(shape: [0, 3]), Tensor<Float>(shape: [3, 4])).shape == [0, 4])
-            #expect(try matmul(Tensor<Float>(shape: [2, 3]), Tensor<Float>(shape: [3, 0])).shape == [2, 0])
-            let k0 = try matmul(
-                Tensor<Float>(shape: [2, 0], repeating: 1), Tensor<Float>(shape: [0, 4], repeating: 1))
-            #expect(k0.shape == [2, 4] && k0.scalars.allSatisfy { $0 == 0 })
-            #expect(try matmul(Tensor<Float>(shape: [0, 2, 3]), Tensor<Float>(shape: [3, 4])).shape == [0, 2, 4])
-            #expect(
-                try einsum("ij,jk->ik", Tensor<Float>(shape: [2, 0]), Tensor<Float>(shape: [0, 3])).scalars
-                    == Array(repeating: 0, count: 6))
-            #expect(
-                try einsum("bij,bjk->bik", Tensor<Float>(shape: [0, 2, 3]), Tensor<Float>(shape: [0, 3, 2])).shape == [
-                    0, 2, 2,
-                ])
-        }
+    @Test("matmul with M, N or K = 0: empty, or zeros for K = 0")
+    func emptyMatmul() throws {
+        #expect(try matmul(Tensor<Float>(shape: [0, 3]), Tensor<Float>(shape: [3, 4])).shape == [0, 4])
+        #expect(try matmul(Tensor<Float>(shape: [2, 3]), Tensor<Float>(shape: [3, 0])).shape == [2, 0])
+        let k0 = try matmul(
+            Tensor<Float>(shape: [2, 0], repeating: 1), Tensor<Float>(shape: [0, 4], repeating: 1))
+        #expect(k0.shape == [2, 4] && k0.scalars.allSatisfy { $0 == 0 })
+        #expect(try matmul(Tensor<Float>(shape: [0, 2, 3]), Tensor<Float>(shape: [3, 4])).shape == [0, 2, 4])
+        #expect(
+            try einsum("ij,jk->ik", Tensor<Float>(shape: [2, 0]), Tensor<Float>(shape: [0, 3])).scalars
+                == Array(repeating: 0, count: 6))
+        #expect(
+            try einsum("bij,bjk->bik", Tensor<Float>(shape: [0, 2, 3]), Tensor<Float>(shape: [0, 3, 2])).shape == [
+                0, 2, 2,
+            ])
     }
 
-    @Test("softmax, reductions and LayerNorm over empty tensors", arguments: KernelPath.supported)
-    func emptyReductions(path: KernelPath) throws {
-        try KernelPath.withKernels(path) { () throws -> Void in
-            #expect(try Tensor<Float>(shape: [0, 5]).softmax(dim: -1).shape == [0, 5])
-            #expect(try Tensor<Float>(shape: [3, 0]).softmax(dim: -1).shape == [3, 0])
-            #expect(try Tensor<Float>(shape: [3, 0]).logSoftmax(dim: -1).shape == [3, 0])
-            #expect(try Tensor<Float>(shape: [3, 0]).sum(dim: 1).scalars == [0, 0, 0])
-            #expect(try Tensor<Float>(shape: [0, 4]).sum(dim: 0).scalars == [0, 0, 0, 0])
-            #expect(try Tensor<Float>(shape: [0, 4]).mean(dim: 1).shape == [0])
-            #expect(try LayerNorm<Float>(normalizedShape: [4])(Tensor<Float>(shape: [0, 4])).shape == [0, 4])
-            #expect(try LayerNorm<Float>(normalizedShape: [4])(Tensor<Float>(shape: [2, 0, 4])).shape == [2, 0, 4])
-        }
+    @Test("softmax, reductions and LayerNorm over empty tensors")
+    func emptyReductions() throws {
+        #expect(try Tensor<Float>(shape: [0, 5]).softmax(dim: -1).shape == [0, 5])
+        #expect(try Tensor<Float>(shape: [3, 0]).softmax(dim: -1).shape == [3, 0])
+        #expect(try Tensor<Float>(shape: [3, 0]).logSoftmax(dim: -1).shape == [3, 0])
+        #expect(try Tensor<Float>(shape: [3, 0]).sum(dim: 1).scalars == [0, 0, 0])
+        #expect(try Tensor<Float>(shape: [0, 4]).sum(dim: 0).scalars == [0, 0, 0, 0])
+        #expect(try Tensor<Float>(shape: [0, 4]).mean(dim: 1).shape == [0])
+        #expect(try LayerNorm<Float>(normalizedShape: [4])(Tensor<Float>(shape: [0, 4])).shape == [0, 4])
+        #expect(try LayerNorm<Float>(normalizedShape: [4])(Tensor<Float>(shape: [2, 0, 4])).shape == [2, 0, 4])
     }
 
     @Test(
