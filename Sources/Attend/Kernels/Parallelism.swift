@@ -19,19 +19,21 @@ import Synchronization
 /// OpenBLAS to one thread the first time it issues a GEMM; a program that also calls OpenBLAS
 /// directly with its own threads should know that.
 public enum Parallelism {
-    private static let configured = Atomic<Int>(0)
     /// Read once: Foundation's `activeProcessorCount` reads cgroup files on every call.
     private static let coreCount = ProcessInfo.processInfo.activeProcessorCount
 
     /// Number of worker threads Attend uses (≥ 1).
+    ///
+    /// A new value governs every slot taken after it is set, including by calls already waiting
+    /// for one; threads that hold slots keep them until their call returns.
     public static var threadCount: Int {
         get {
-            let value = configured.load(ordering: .relaxed)
+            let value = WorkerBudget.configuredLimit
             return value > 0 ? value : coreCount
         }
         set {
             precondition(newValue >= 1, "Parallelism.threadCount must be at least 1, got \(newValue)")
-            configured.store(newValue, ordering: .relaxed)
+            WorkerBudget.configure(limit: newValue)
         }
     }
 
@@ -60,9 +62,8 @@ public enum Parallelism {
         tearDown: (inout Scratch) -> Void
     ) {
         OpenBLASThreads.useOne()
-        let limit = threadCount
-        let wanted = Swift.min(limit, count, flops < minimumParallelFlops ? 1 : Int.max)
-        let helpers = WorkerBudget.reserve(wanted - 1, limit: limit)
+        let wanted = Swift.min(threadCount, count, flops < minimumParallelFlops ? 1 : Int.max)
+        let helpers = WorkerBudget.reserve(wanted - 1, defaultLimit: coreCount)
         defer { WorkerBudget.release(helpers) }
         let workers = 1 + helpers
         if workers <= 1 {
@@ -99,8 +100,13 @@ public enum Parallelism {
 /// The process-wide budget of threads running Attend's work (`Parallelism.threadCount` slots)
 /// (with the peak, which the tests read to check that calls from many tasks do not oversubscribe).
 enum WorkerBudget {
-    /// Callers inside `Parallelism.forEach` plus the helpers they reserved.
-    private static let reserved = Atomic<Int>(0)
+    /// One word holding the configured limit (high 32 bits; 0 = not set, use the core count) and
+    /// the slots taken — callers inside `Parallelism.forEach` plus the helpers they reserved — (low
+    /// 32 bits). Every reservation is a compare-exchange of the whole word, so it is checked
+    /// against the limit in force at the instant it is made: once the slots taken are within a
+    /// new limit, they stay within it.
+    private static let state = Atomic<UInt64>(0)
+    private static let slotMask: UInt64 = 0xFFFF_FFFF
     /// Threads executing `forEach` work right now, callers inside `forEach` right now, and the
     /// most of each seen at once since `resetPeaks()`.
     private static let active = Atomic<Int>(0)
@@ -108,20 +114,38 @@ enum WorkerBudget {
     private static let peakActiveCount = Atomic<Int>(0)
     private static let peakCallerCount = Atomic<Int>(0)
 
-    /// Takes a slot for the caller — waiting (yielding its thread) while all `limit` slots are
-    /// busy — then up to `wanted` more for helpers, without waiting. So callers + helpers never
-    /// exceed `limit`. `forEach` bodies never call `forEach` again, so a waiting caller holds no
-    /// slot and cannot deadlock.
-    static func reserve(_ wanted: Int, limit: Int) -> Int {
-        peakCallerCount.max(callers.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
-        var current = reserved.load(ordering: .relaxed)
+    /// The limit set through `Parallelism.threadCount`, or 0 if none was set.
+    static var configuredLimit: Int { Int(state.load(ordering: .relaxed) >> 32) }
+
+    static func configure(limit: Int) {
+        let high = UInt64(UInt32(clamping: limit)) << 32
+        var current = state.load(ordering: .relaxed)
         while true {
-            if current >= limit {
+            let (exchanged, original) = state.compareExchange(
+                expected: current, desired: high | (current & slotMask), ordering: .acquiringAndReleasing)
+            if exchanged { return }
+            current = original
+        }
+    }
+
+    /// Takes a slot for the caller — waiting (yielding its thread) while all slots are busy —
+    /// then up to `wanted` more for helpers, without waiting. So callers + helpers never exceed
+    /// the limit. `forEach` bodies never call `forEach` again, so a waiting caller holds no slot
+    /// and cannot deadlock.
+    static func reserve(_ wanted: Int, defaultLimit: Int) -> Int {
+        peakCallerCount.max(callers.add(1, ordering: .relaxed).newValue, ordering: .relaxed)
+        func limit(_ word: UInt64) -> UInt64 {
+            let configured = word >> 32
+            return configured > 0 ? configured : UInt64(defaultLimit)
+        }
+        var current = state.load(ordering: .relaxed)
+        while true {
+            if current & slotMask >= limit(current) {
                 sched_yield()
-                current = reserved.load(ordering: .relaxed)
+                current = state.load(ordering: .relaxed)
                 continue
             }
-            let (exchanged, original) = reserved.compareExchange(
+            let (exchanged, original) = state.compareExchange(
                 expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
             if exchanged {
                 current += 1
@@ -130,18 +154,19 @@ enum WorkerBudget {
             current = original
         }
         while true {
-            let take = Swift.max(0, Swift.min(wanted, limit - current))
+            let free = limit(current) - Swift.min(limit(current), current & slotMask)
+            let take = UInt64(Swift.max(0, Swift.min(wanted, Int(free))))
             if take == 0 { return 0 }
-            let (exchanged, original) = reserved.compareExchange(
+            let (exchanged, original) = state.compareExchange(
                 expected: current, desired: current + take, ordering: .acquiringAndReleasing)
-            if exchanged { return take }
+            if exchanged { return Int(take) }
             current = original
         }
     }
 
     /// Returns the caller's slot and its `helpers`.
     static func release(_ helpers: Int) {
-        reserved.subtract(1 + helpers, ordering: .acquiringAndReleasing)
+        state.subtract(UInt64(1 + helpers), ordering: .acquiringAndReleasing)
         callers.subtract(1, ordering: .relaxed)
     }
 
@@ -158,7 +183,7 @@ enum WorkerBudget {
     static var peakCallers: Int { peakCallerCount.load(ordering: .relaxed) }
 
     /// Slots taken right now (callers inside `forEach` plus their helpers).
-    static var reservedNow: Int { reserved.load(ordering: .relaxed) }
+    static var reservedNow: Int { Int(state.load(ordering: .relaxed) & slotMask) }
 
     static func resetPeaks() {
         peakActiveCount.store(active.load(ordering: .relaxed), ordering: .relaxed)

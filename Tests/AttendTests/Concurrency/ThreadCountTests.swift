@@ -73,8 +73,9 @@ struct ThreadCountTests {
             let saved = Parallelism.threadCount
             Parallelism.threadCount = threads
             defer { Parallelism.threadCount = saved }
-            // Other suites run in parallel in this process: let calls they began under the previous
-            // setting finish (every call started from now on reads the new one) before the peak counts.
+            // Other suites run in parallel in this process: let threads holding slots taken under
+            // the previous setting finish (every slot taken from now on is checked against the new
+            // limit, atomically) before the peak counts.
             let deadline = ContinuousClock.now + .seconds(30)
             while WorkerBudget.reservedNow > threads, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(1))
