@@ -3,11 +3,11 @@ import AttendModels
 import Foundation
 
 /// `attend bench`'s sentence-embedding cases (all-MiniLM-L6-v2): sentences per second of
-/// ``SentenceEmbedder/embed(_:batchSize:progress:)`` — tokenization, the encoder, pooling —
+/// ``SentenceEmbedder/embed(_:batchTokens:progress:)`` — tokenization, the encoder, pooling —
 /// for
 ///
 /// - `embed batch32x20`: one batch of 32 sentences of 20 tokens ([CLS] and [SEP] included);
-/// - `embed mixed1000`: 1,000 sentences of 5–100 tokens (batches of 32 after sorting by length).
+/// - `embed mixed1000`: 1,000 sentences of 5–100 tokens (packed batches of ≤ 4,096 tokens, the default).
 ///
 /// The sentences are whole-word vocabulary entries drawn with a fixed seed, or read from
 /// `--embed-batch FILE` / `--embed-mixed FILE` (one a line), which is how

@@ -28,7 +28,8 @@ struct Embed: ParsableCommand {
     @Option(help: "Write the corpus embeddings to this .npy file ([N, E] float32).") var saveCorpus: String?
     @Option(help: "Read the corpus embeddings from this .npy file instead of embedding the corpus.") var loadCorpus:
         String?
-    @Option(help: "Sentences per encoder batch (after sorting by length).") var batchSize = 32
+    @Option(help: "The most tokens per encoder batch (sentences run packed, without padding).") var batchTokens =
+        SentenceEmbedder.defaultBatchTokens
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @OptionGroup var pictures: EmbedPictureOptions
 
@@ -44,7 +45,9 @@ struct Embed: ParsableCommand {
         if saveCorpus != nil, loadCorpus != nil {
             throw CLIError("\(Self.command): --save-corpus and --load-corpus exclude each other")
         }
-        guard batchSize > 0, top > 0 else { throw CLIError("\(Self.command): --batch-size and --top must be positive") }
+        guard batchTokens > 0, top > 0 else {
+            throw CLIError("\(Self.command): --batch-tokens and --top must be positive")
+        }
         if let threads, threads < 1 { throw CLIError("\(Self.command): --threads must be at least 1") }
         try pictures.validate(sentences: sentences, corpus: corpus, json: json)
     }
@@ -68,7 +71,7 @@ struct Embed: ParsableCommand {
         } else if sentences.isEmpty {
             try embedStandardInput(embedder: embedder, model: choice)
         } else {
-            let embeddings = try embedder.embed(sentences, batchSize: batchSize)
+            let embeddings = try embedder.embed(sentences, batchTokens: batchTokens)
             if let path = pictures.heatmap {
                 let map = try EmbedPictureOptions.similarityPicture(
                     sentences: sentences, embeddings: embeddings, model: choice.name)
@@ -87,8 +90,8 @@ struct Embed: ParsableCommand {
     /// Stdin, one sentence a line, embedded a chunk at a time so large inputs stream; JSON output
     /// is written as it goes, the table needs every embedding first.
     private func embedStandardInput(embedder: SentenceEmbedder, model: ModelChoice) throws {
-        let chunk = batchSize * 8
-        let progress = StandardError.isTerminal
+        let chunk = 512
+        let progress = StandardError.isTerminal ? ProgressLine(command: Self.command, unit: "sentences") : nil
         var all: [String] = []
         var embeddings: [[Float]] = []
         var done = 0
@@ -97,7 +100,7 @@ struct Embed: ParsableCommand {
             var lines: [String] = []
             while lines.count < chunk, let line = readLine(strippingNewline: true) { lines.append(line) }
             if lines.isEmpty { break }
-            let vectors = try embedder.embed(lines, batchSize: batchSize)
+            let vectors = try embedder.embed(lines, batchTokens: batchTokens)
             if json {
                 for (i, v) in vectors.enumerated() {
                     print((done + i == 0 ? "" : ",") + "\n  " + (try jsonText(v)), terminator: "")
@@ -107,9 +110,9 @@ struct Embed: ParsableCommand {
                 embeddings += vectors
             }
             done += lines.count
-            if progress { StandardError.write("\r\(Self.command): \(done) sentences embedded") }
+            progress?.update(done: done)
         }
-        if progress, done > 0 { StandardError.write("\n") }
+        progress?.finish()
         if json {
             print(done == 0 ? "]}" : "\n]}")
         } else if done == 0 {
@@ -175,11 +178,11 @@ struct Embed: ParsableCommand {
                 }
             }
         } else {
-            let progress = StandardError.isTerminal
-            vectors = try embedder.embed(passages, batchSize: batchSize) { done in
-                if progress { StandardError.write("\r\(Self.command): \(done)/\(passages.count) passages embedded") }
-            }
-            if progress { StandardError.write("\n") }
+            let progress =
+                StandardError.isTerminal
+                ? ProgressLine(command: Self.command, unit: "passages", total: passages.count) : nil
+            vectors = try embedder.embed(passages, batchTokens: batchTokens) { progress?.update(done: $0) }
+            progress?.finish()
         }
         if let saveCorpus {
             try context.attributing(to: "--save-corpus \(saveCorpus)") {

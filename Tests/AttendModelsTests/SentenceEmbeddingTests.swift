@@ -9,8 +9,9 @@ struct SentenceEmbeddingTests {
     func embeddingsMatchReference() throws {
         let fixture = try MiniLMFixture.load()
         let embedder = try MiniLMModel.embedder()
-        // Batches of 4 after sorting by length: only the last pads to the truncated 256-token input.
-        let got = try embedder.embed(fixture.cases.map(\.text), batchSize: 4)
+        // Packed batches of at most 64 tokens: several sentences per batch, the truncated
+        // 256-token input alone.
+        let got = try embedder.embed(fixture.cases.map(\.text), batchTokens: 64)
         for (c, e) in zip(fixture.cases, got) {
             try #require(e.count == c.embedding.count, "width of \(c.text.debugDescription)")
             let maxAbs = zip(e, c.embedding).map { abs(Double($0) - $1) }.max() ?? .infinity
@@ -26,17 +27,15 @@ struct SentenceEmbeddingTests {
         let embedder = try MiniLMModel.embedder()
         let texts = fixture.cases.map(\.text)
         let alone = try texts.map { try embedder.embed([$0])[0] }
-        // The 256-token input is last after sorting, so: all but it in one batch (padded to the
-        // next longest), batches of 3 (its batch pads two short ones to 256), and each short text
-        // next to the second-longest one.
+        // All but the longest in one batch, every text in batches of ≤ 40 tokens (different
+        // neighbours and row offsets), and each text next to the longest one.
         let long = texts.indices.max { texts[$0].count < texts[$1].count }!
         let others = texts.indices.filter { $0 != long }
-        let together = try embedder.embed(others.map { texts[$0] }, batchSize: others.count)
-        let threes = try embedder.embed(texts, batchSize: 3)
-        let second = others.max { texts[$0].count < texts[$1].count }!
-        let paired = try others.map { try embedder.embed([texts[$0], texts[second]], batchSize: 2)[0] }
+        let together = try embedder.embed(others.map { texts[$0] }, batchTokens: 100_000)
+        let small = try embedder.embed(texts, batchTokens: 40)
+        let paired = try others.map { try embedder.embed([texts[long], texts[$0]], batchTokens: 100_000)[1] }
         var worst: Float = 0
-        for (variant, indices) in [(together, others), (threes, Array(texts.indices)), (paired, others)] {
+        for (variant, indices) in [(together, others), (small, Array(texts.indices)), (paired, others)] {
             for (a, i) in zip(variant, indices) {
                 worst = max(worst, zip(a, alone[i]).map { abs($0 - $1) }.max()!)
             }

@@ -116,7 +116,8 @@ extension FusedAttention {
                 }
                 var block = attend_attention_block(
                     q: q + qo + q0 * qRow, k: k + ko, v: v + vo, out: output + (batchIndex * lq + q0) * dv,
-                    q_row: qRow, k_row: kRow, v_row: vRow, rows: Swift.min(bq, lq - q0), q0: q0, lk: lk, dk: dk, dv: dv,
+                    q_row: qRow, k_row: kRow, v_row: vRow, out_row: dv, rows: Swift.min(bq, lq - q0), q0: q0, lk: lk,
+                    dk: dk, dv: dv,
                     scale: scale, causal: causalOffset != nil, causal_offset: causalOffset ?? 0,
                     terms: UnsafePointer(scratch.terms), term_count: general.count,
                     scratch: scratch.floats.assumingMemoryBound(to: Float.self))

@@ -35,7 +35,7 @@ public struct MultiHeadAttention<Scalar: TensorScalar>: Sendable {
     public private(set) var outBias: Tensor<Scalar>?
     /// `[qWeight; kWeight; vWeight]` stacked (and biases), for the fused self-attention GEMM;
     /// nil when kdim or vdim differ from E.
-    private var fusedWeight: Tensor<Scalar>?, fusedBias: Tensor<Scalar>?
+    private(set) var fusedWeight: Tensor<Scalar>?, fusedBias: Tensor<Scalar>?
 
     /// Which attention weights ``callAsFunction(query:key:value:mask:weights:)`` returns.
     public enum WeightsOutput: Sendable {

@@ -83,3 +83,23 @@ public struct LayerNorm<Scalar: TensorScalar>: Sendable {
         return result
     }
 }
+
+extension LayerNorm where Scalar == Float {
+    /// Normalizes each row of `rows` (`[N, E]` contiguous, E = the normalized width) in place, in
+    /// Float with the kernel family's LayerNorm pass (the one ``PackedEncoder`` runs; its bound is
+    /// `ErrorBounds.familyLayerNorm`), rows spread over Attend's workers.
+    /// - Throws: ``TensorError`` when the buffer is not a whole number of rows of width E.
+    public func normalizeRows(_ rows: UnsafeMutableBufferPointer<Float>) throws {
+        let e = normalizedShape.product
+        guard e > 0, rows.count % e == 0 else {
+            throw TensorError(
+                op: "LayerNorm.normalizeRows",
+                "a buffer of \(rows.count) floats is not a whole number of rows of normalizedShape \(describe(normalizedShape))"
+            )
+        }
+        guard let base = rows.baseAddress else { return }
+        RowPass.layerNorm(
+            KernelPath.active.kernels, into: base, x: base, residual: nil, bias: nil,
+            norm: (weight?.contiguous(), bias?.contiguous(), Float(eps)), rows: rows.count / e, cols: e)
+    }
+}

@@ -153,28 +153,11 @@ struct BatchedMatmulLowering {
         a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>
     ) {
         guard call.m > 0, call.n > 0, call.k > 0 else { return }  // C stays as it is (zero or the initial C)
-        let pointers = UncheckedSendable((a, b, c))
         if call.batchCount == 1 {
-            // Row slabs: rows r0..<r1 of A (row i starts at i·lda, or at i when A is transposed) and C.
-            // One slab per core (not per `threadCount`, so results are bitwise independent of the
-            // setting): smaller slabs shrink M, and OpenBLAS loses more to packing than dynamic
-            // balancing wins back.
-            let threads = Parallelism.gemmSlabCount
-            let slabs = call.flops < Parallelism.minimumParallelFlops || call.m < 2 * threads ? 1 : threads
-            let rowsPerSlab = (call.m + slabs - 1) / slabs
-            Parallelism.forEach(
-                items: slabs, flops: call.flops, setUp: { _ in () },
-                { _, slab in
-                    let (a, b, c) = pointers.value
-                    let r0 = slab * rowsPerSlab
-                    let r1 = Swift.min(call.m, r0 + rowsPerSlab)
-                    guard r0 < r1 else { return }
-                    var part = call
-                    part.m = r1 - r0
-                    GEMM.call(part, a: a + (call.transA ? r0 : r0 * call.lda), b: b, c: c + r0 * call.ldc)
-                }, tearDown: { _ in })
+            GEMM.rowSlabs(call, a: a, b: b, c: c)
             return
         }
+        let pointers = UncheckedSendable((a, b, c))
         var offsets: [(Int, Int, Int)] = []
         offsets.reserveCapacity(call.batchCount)
         StridedLoop(shape: batchShape, strides: [aBatchStrides, bBatchStrides, cBatchStrides])

@@ -33,6 +33,9 @@ public struct BertEncoder: Sendable {
     public let embeddingNorm: LayerNorm<Float>
     /// The post-norm encoder layers, applied in order: `[L, E]` → `[L, E]` each.
     public let layers: [TransformerEncoderLayer<Float>]
+    /// The same layers planned over packed sequences (no padding, fused row passes), or nil for a
+    /// configuration the plan does not run (the tanh GELU), which then runs layer by layer.
+    public let packed: PackedEncoder?
 
     /// Loads `model.safetensors` of a model folder whose `config.json` is `configuration`.
     /// - Throws: ``ModelError`` naming the missing, unexpected or mis-shaped tensor.
@@ -104,6 +107,7 @@ public struct BertEncoder: Sendable {
                         normFirst: false))
             }
             self.layers = layers
+            packed = c.activation == .geluTanh ? nil : try PackedEncoder(layers)
         } catch let error as ModelError {
             throw error
         } catch {
@@ -140,18 +144,70 @@ public struct BertEncoder: Sendable {
         return x
     }
 
-    /// The encoder's input: the normalized embedding sum `x₀` of the padded batch `[B, L, E]`,
-    /// and the key-padding mask the layers apply (`.none` when no sequence is padded).
-    /// - Throws: `TensorError` as ``callAsFunction(_:)``.
-    func embedded(_ sequences: [[Int]]) throws -> (Tensor<Float>, AttentionMask<Float>) {
-        let op = "BertEncoder"
+    /// The last hidden states of a batch of token id sequences packed along the token axis (no
+    /// padding): `output` receives `[T, E]`, row `offsets[s] + t` holding token t of sequence s,
+    /// with T = Σ lengths. Runs the planned layers (``PackedEncoder``) in `workspace`, or, for a
+    /// configuration the plan does not run, each sequence layer by layer.
+    ///
+    /// - Parameters:
+    ///   - sequences: B sequences of ids, each 1…`maxPositions` long.
+    ///   - workspace: the buffers to run in (reused across calls; one call at a time).
+    /// - Returns: what `output` returns.
+    /// - Throws: `TensorError` for an empty sequence, one longer than the position table, or an
+    ///   id outside the vocabulary; what `output` throws.
+    public func encode<Result>(
+        packed sequences: [[Int]], in workspace: EncoderWorkspace,
+        output: (UnsafeBufferPointer<Float>, PackedSequences) throws -> Result
+    ) throws -> Result {
+        try validate(sequences)
+        let packing = try PackedSequences(lengths: sequences.map(\.count))
         let e = configuration.hiddenSize
-        let b = sequences.count
-        let l = sequences.map(\.count).max() ?? 0
-        guard b > 0, sequences.allSatisfy({ !$0.isEmpty }) else {
+        guard let packed else {
+            var rows: [Float] = []
+            rows.reserveCapacity(packing.tokenCount * e)
+            for ids in sequences {
+                let hidden = try self([ids])  // [1, L, E]
+                hidden.withUnsafeBufferPointer { rows.append(contentsOf: $0) }
+            }
+            return try rows.withUnsafeBufferPointer { try output($0, packing) }
+        }
+        return try packed.encode(
+            packing, in: workspace,
+            input: { hidden in
+                // x₀[r] = word[id] + position[t] + type[0] for row r = offsets[s] + t, then LayerNorm.
+                var row = 0
+                for ids in sequences {
+                    for (t, id) in ids.enumerated() {
+                        sumEmbeddings(id: id, position: t, into: hidden.baseAddress! + row * e)
+                        row += 1
+                    }
+                }
+                try embeddingNorm.normalizeRows(hidden)
+            },
+            output: { try output($0, packing) })
+    }
+
+    /// out[j] = word[id, j] + position[t, j] + type[0, j] (left to right) for j < E.
+    private func sumEmbeddings(id: Int, position t: Int, into out: UnsafeMutablePointer<Float>) {
+        let e = configuration.hiddenSize
+        wordEmbeddings.withUnsafeBufferPointer { word in
+            positionEmbeddings.withUnsafeBufferPointer { position in
+                tokenTypeEmbeddings.withUnsafeBufferPointer { type in
+                    let (w, p) = (id * e, t * e)
+                    for j in 0..<e { out[j] = word[w + j] + position[p + j] + type[j] }
+                }
+            }
+        }
+    }
+
+    /// Checks what ``callAsFunction(_:)`` and ``encode(packed:in:output:)`` accept.
+    private func validate(_ sequences: [[Int]]) throws {
+        let op = "BertEncoder"
+        guard !sequences.isEmpty, sequences.allSatisfy({ !$0.isEmpty }) else {
             throw TensorError(
                 op: op, "needs at least one sequence and every sequence at least one token ([CLS] … [SEP])")
         }
+        let l = sequences.map(\.count).max() ?? 0
         guard l <= configuration.maxPositions else {
             throw TensorError(
                 op: op, "a sequence of \(l) tokens exceeds max_position_embeddings \(configuration.maxPositions)")
@@ -160,22 +216,24 @@ public struct BertEncoder: Sendable {
         if let bad = sequences.lazy.flatMap({ $0 }).first(where: { !(0..<vocabulary).contains($0) }) {
             throw TensorError(op: op, "token id \(bad) is outside the vocabulary 0..<\(vocabulary)")
         }
+    }
+
+    /// The encoder's input: the normalized embedding sum `x₀` of the padded batch `[B, L, E]`,
+    /// and the key-padding mask the layers apply (`.none` when no sequence is padded).
+    /// - Throws: `TensorError` as ``callAsFunction(_:)``.
+    func embedded(_ sequences: [[Int]]) throws -> (Tensor<Float>, AttentionMask<Float>) {
+        try validate(sequences)
+        let e = configuration.hiddenSize
+        let b = sequences.count
+        let l = sequences.map(\.count).max() ?? 0
         // Embedding sum, gathered row by row: x[b, t] = word[id] + pos[t] + type[0].
         var summed = [Float](repeating: 0, count: b * l * e)  // [B, L, E]
-        wordEmbeddings.withUnsafeBufferPointer { word in
-            positionEmbeddings.withUnsafeBufferPointer { position in
-                tokenTypeEmbeddings.withUnsafeBufferPointer { type in
-                    summed.withUnsafeMutableBufferPointer { x in
-                        for (row, ids) in sequences.enumerated() {
-                            for t in 0..<l {
-                                let id = t < ids.count ? ids[t] : ids[ids.count - 1]
-                                let out = (row * l + t) * e
-                                let w = id * e
-                                let p = t * e
-                                for j in 0..<e { x[out + j] = word[w + j] + position[p + j] + type[j] }
-                            }
-                        }
-                    }
+        summed.withUnsafeMutableBufferPointer { x in
+            for (row, ids) in sequences.enumerated() {
+                for t in 0..<l {
+                    sumEmbeddings(
+                        id: t < ids.count ? ids[t] : ids[ids.count - 1], position: t,
+                        into: x.baseAddress! + (row * l + t) * e)
                 }
             }
         }

@@ -4,4 +4,5 @@
 #include "exp.h"
 #include "attention.h"
 #include "quantized.h"
+#include "elementwise.h"
 #include "table.h"

@@ -105,7 +105,7 @@ static void normalized_output(const attend_attention_block *b, const float *ot, 
                 x[c] = c < width ? vf_mul(vf_load(ot + (d0 + c) * BQ + i0), scale) : vf_zero();
             vf_transpose(x);
             for (int r = 0; r < height; r++) {
-                float *row = b->out + (i0 + r) * dv + d0;
+                float *row = b->out + (i0 + r) * b->out_row + d0;
                 if (width == VF_LANES) vf_storeu(row, x[r]);
                 else vf_store_n(row, x[r], width);
             }

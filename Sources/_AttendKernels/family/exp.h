@@ -11,24 +11,31 @@
 #ifndef ATTEND_FAMILY_EXP_H
 #define ATTEND_FAMILY_EXP_H
 
-/// The shared reduction and polynomial: returns eʳ, and t and n for vf_scale_pow2.
-VF_INLINE vf exp_reduced(vf v, vf *t_out, vf *n_out) {
-    const vf magic = vf_set1(12582912.0f);
-    vf t = vf_fma(v, vf_set1(1.44269504f), magic);
-    vf n = vf_sub(t, magic);
-    vf r = vf_fnma(n, vf_set1(0.693359375f), v);
-    r = vf_fnma(n, vf_set1(-2.12194440e-4f), r);
+/// eʳ on [−ln2/2, ln2/2]: the Cephes degree-6 polynomial.
+VF_INLINE vf exp_polynomial(vf r) {
     vf p = vf_set1(1.9875691500e-4f);
     p = vf_fma(p, r, vf_set1(1.3981999507e-3f));
     p = vf_fma(p, r, vf_set1(8.3334519073e-3f));
     p = vf_fma(p, r, vf_set1(4.1665795894e-2f));
     p = vf_fma(p, r, vf_set1(1.6666665459e-1f));
     p = vf_fma(p, r, vf_set1(5.0000001201e-1f));
-    p = vf_fma(p, vf_mul(r, r), vf_add(r, vf_set1(1.0f)));
+    return vf_fma(p, vf_mul(r, r), vf_add(r, vf_set1(1.0f)));
+}
+
+/// The argument reduction: n = round(v·log₂e) (in t's low mantissa bits, for vf_scale_pow2) and
+/// r = v − n·ln2, the first subtraction (n·ln2_hi has ≤ 17 significant bits) exact.
+VF_INLINE vf exp_reduce(vf v, vf *t_out, vf *n_out) {
+    const vf magic = vf_set1(12582912.0f);
+    vf t = vf_fma(v, vf_set1(1.44269504f), magic);
+    vf n = vf_sub(t, magic);
+    vf r = vf_fnma(n, vf_set1(0.693359375f), v);
     *t_out = t;
     *n_out = n;
-    return p;
+    return vf_fnma(n, vf_set1(-2.12194440e-4f), r);
 }
+
+/// The shared reduction and polynomial: returns eʳ, and t and n for vf_scale_pow2.
+VF_INLINE vf exp_reduced(vf v, vf *t_out, vf *n_out) { return exp_polynomial(exp_reduce(v, t_out, n_out)); }
 
 /// exp(v), v clamped to [−87.33, 88]; v < −87.33 (and −∞) gives exactly 0, NaN gives NaN (the
 /// clamps take v as their second operand, which vf_max/vf_min return when it is NaN). The result

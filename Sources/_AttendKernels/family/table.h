@@ -20,6 +20,8 @@ const attend_kernel_table KERNEL_TABLE = {
     .dequantize_q8_0 = dequantize_q8_0,
     .dequantize_q4_0 = dequantize_q4_0,
     .dequantize_q4_1 = dequantize_q4_1,
+    .bias_activation = bias_activation,
+    .residual_layernorm = residual_layernorm,
 };
 
 #endif

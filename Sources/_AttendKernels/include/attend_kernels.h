@@ -34,8 +34,8 @@ typedef struct attend_attention_block {
     const float *q;      ///< rows × dk, row stride q_row (unit stride within a row)
     const float *k;      ///< lk × dk of this batch entry, row stride k_row
     const float *v;      ///< lk × dv, row stride v_row
-    float *out;          ///< rows × dv, contiguous
-    long q_row, k_row, v_row;
+    float *out;          ///< rows × dv, row stride out_row
+    long q_row, k_row, v_row, out_row;
     long rows;           ///< 1 … the table's attention_query_block
     long q0;             ///< absolute index of the first query of the block
     long lk, dk, dv;
@@ -65,6 +65,22 @@ typedef void (*attend_matvec_kernel)(const uint8_t *w, long cols, const float *x
 /// same bits (each element is the same one or two IEEE operations on the same operands).
 typedef void (*attend_dequantize_kernel)(const uint8_t *w, long blocks, float *y);
 
+/// The activation bias_activation applies after the bias.
+typedef enum attend_activation {
+    ATTEND_ACTIVATION_NONE = 0,
+    ATTEND_ACTIVATION_RELU = 1,  ///< max(0, x); NaN stays NaN
+    ATTEND_ACTIVATION_GELU = 2,  ///< x·Φ(x), the erf form, ≤ 12 u relative (family/elementwise.h)
+} attend_activation;
+/// x[r·stride + c] ← act(x[r·stride + c] + bias[c]) for r < rows, c < cols; bias may be NULL.
+typedef void (*attend_bias_activation_kernel)(float *x, long rows, long cols, long stride, const float *bias,
+                                              attend_activation activation);
+/// For each row r < rows: v = (x_r + bias) + residual_r, then
+/// out_r = (v − mean v)/√(var v + eps)·gamma + beta (mean and biased variance over cols, in Float).
+/// bias, residual, gamma, beta may be NULL; out may alias x or residual.
+typedef void (*attend_residual_layernorm_kernel)(float *out, long out_stride, const float *x, long x_stride,
+                                                 const float *residual, long residual_stride, const float *bias,
+                                                 const float *gamma, const float *beta, long rows, long cols,
+                                                 float eps);
 /// One instance of the family: its kernels and the geometry the Swift side plans with.
 typedef struct attend_kernel_table {
     attend_isa isa;
@@ -88,6 +104,8 @@ typedef struct attend_kernel_table {
 
     attend_matvec_kernel matvec_q8_0, matvec_q4_0, matvec_q4_1;
     attend_dequantize_kernel dequantize_q8_0, dequantize_q4_0, dequantize_q4_1;
+    attend_bias_activation_kernel bias_activation;
+    attend_residual_layernorm_kernel residual_layernorm;
 } attend_kernel_table;
 
 /// The instance for `isa`, or NULL when this build has none (the SIMD instances exist on x86-64
