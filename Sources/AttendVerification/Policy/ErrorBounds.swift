@@ -290,12 +290,18 @@ public struct ErrorBounds: Sendable {
     /// LayerNorm's own rounding (evaluated in Double, rounded once) for one output y = ẑ·w + b:
     /// u·|y| + 2⁻⁵³·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|) (plus the scalar's
     /// smallest normal); `meanMagnitude` is the group's mean|x|, `weight` 1 without affine.
+    ///
+    /// `evaluationRoundoff` is the unit roundoff of the arithmetic the row is evaluated in: 2⁻⁵³ for
+    /// Attend's LayerNorm op, u (Float) for the kernel family's row pass, which accumulates the
+    /// mean and the variance in Float lanes — the same derivation with u in place of 2⁻⁵³
+    /// (``familyLayerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``).
     public func layerNormRounding(
-        output y: Double, normalized z: Double, weight: Double, meanMagnitude: Double, sigma: Double, n: Int
+        output y: Double, normalized z: Double, weight: Double, meanMagnitude: Double, sigma: Double, n: Int,
+        evaluationRoundoff: Double = doubleRoundoff
     ) -> Double {
         let w = Swift.abs(weight)
         let evaluation =
-            Self.doubleRoundoff
+            evaluationRoundoff
             * (w * (Double(n + 1) * meanMagnitude / sigma + (Double(n) / 2 + 8) * Swift.abs(z)) + Swift.abs(z) * w
                 + Swift.abs(y))
         return u * Swift.abs(y) + evaluation + underflow
@@ -309,6 +315,31 @@ public struct ErrorBounds: Sendable {
         normalized z: Double
     ) -> Double {
         Swift.abs(weight) / sigma * (e + meanError + Swift.abs(z) * meanWeightedError)
+    }
+
+    /// The kernel family's LayerNorm row pass (``PackedEncoder``, `LayerNorm.normalizeRows`):
+    /// evaluated in Float, so
+    /// ``layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:evaluationRoundoff:)``
+    /// with u in place of 2⁻⁵³: u·|y| + u·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|).
+    public func familyLayerNormRounding(
+        output y: Double, normalized z: Double, weight: Double, meanMagnitude: Double, sigma: Double, n: Int
+    ) -> Double {
+        layerNormRounding(
+            output: y, normalized: z, weight: weight, meanMagnitude: meanMagnitude, sigma: sigma, n: n,
+            evaluationRoundoff: u)
+    }
+
+    /// The kernel family's GELU (erf form, evaluated in Float; `family/elementwise.h`) for
+    /// y = GELU(x): 12·u·|y| + (1 + |x|)·2⁻¹²⁶. erfc(|x|/√2) = e^(−x²/2)·Q(t) carries ≤ 3.3 u from
+    /// the fitted Q (measured with its Float evaluation, t's rounding included), ≤ 2 ulp from the
+    /// exp of the unrounded −x²/2 (split so x² is not rounded: the exp sees the exact argument to
+    /// within u·x²·2⁻¹²), and 2 roundings of the products: ≤ 8 u. Φ = ½·erfc for x < 0 keeps that
+    /// relative error; Φ = 1 − ½·erfc for x ≥ 0 has ½·erfc ≤ ½ against Φ ≥ ½, so ≤ 8 u plus the
+    /// subtraction's u; the product x·Φ adds u: ≤ 10 u, stated as 12 u. Below |x| = 14 nothing
+    /// underflows; beyond, the result is x (x ≥ 14) or −0 (x ≤ −14, the exact value being below
+    /// 10⁻⁴¹), which the absolute term covers.
+    public func familyGELURounding(input x: Double, output y: Double) -> Double {
+        12 * u * Swift.abs(y) + (1 + Swift.abs(x)) * 0x1p-126
     }
 
     /// GELU's own rounding (evaluated in Double, rounded once) for y = GELU(x):

@@ -61,12 +61,24 @@ public struct ForwardErrorBound: Sendable {
     /// (gradual underflow), so it is added to the bound of every computed value, as
     /// ``ErrorBounds/relative(_:ulps:)`` does. (Masked attention weights, exactly 0, keep a zero bound.)
     public let underflow: Double
+    /// How LayerNorm and GELU are evaluated: in Double and rounded once (Attend's ops, NumPy), or
+    /// by the kernel family's Float row passes (``PackedEncoder``).
+    public let rowPasses: RowPassArithmetic
+
+    /// The arithmetic of the row-wise stages (LayerNorm, GELU).
+    public enum RowPassArithmetic: Sendable {
+        /// Evaluated in Double, rounded once to the scalar.
+        case double
+        /// The kernel family's Float passes.
+        case family
+    }
 
     /// The stages' bounds for arithmetic in `scalar` (`Float.self` for the engine, `Double.self` for
-    /// the Double reference or NumPy's float64).
-    public init<T: TensorScalar>(_ scalar: T.Type) {
+    /// the Double reference or NumPy's float64), with LayerNorm and GELU evaluated as `rowPasses` says.
+    public init<T: TensorScalar>(_ scalar: T.Type, rowPasses: RowPassArithmetic = .double) {
         bounds = ErrorBounds(T.self)
         underflow = bounds.underflow
+        self.rowPasses = rowPasses
     }
 
     /// γ_k = k·u / (1 − k·u): the bound on the relative rounding error of k operations in a row
@@ -255,7 +267,7 @@ public struct ForwardErrorBound: Sendable {
                         normalized: z[t])
                     + bounds.layerNormRounding(
                         output: y.values[i], normalized: z[t], weight: w, meanMagnitude: meanMagnitude, sigma: sigma,
-                        n: n)
+                        n: n, evaluationRoundoff: rowPasses == .family ? u : ErrorBounds.doubleRoundoff)
             }
         }
         return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: error))
@@ -270,8 +282,10 @@ public struct ForwardErrorBound: Sendable {
         if activation == .relu { return BoundedArray(y, error: x.error) }
         let error = y.values.indices.map { i in
             ErrorBounds.geluLipschitz * x.error.values[i]
-                + bounds.geluRounding(
-                    input: x.value.values[i], output: y.values[i], tanhForm: activation == .geluTanh)
+                + (rowPasses == .family && activation == .gelu
+                    ? bounds.familyGELURounding(input: x.value.values[i], output: y.values[i])
+                    : bounds.geluRounding(
+                        input: x.value.values[i], output: y.values[i], tanhForm: activation == .geluTanh))
         }
         return BoundedArray(y, error: ReferenceArray(shape: y.shape, values: error))
     }
