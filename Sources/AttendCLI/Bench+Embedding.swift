@@ -7,7 +7,7 @@ import Foundation
 /// for
 ///
 /// - `embed batch32x20`: one batch of 32 sentences of 20 tokens ([CLS] and [SEP] included);
-/// - `embed mixed1000`: 1,000 sentences of 5–100 tokens (packed batches of ≤ 4,096 tokens, the default).
+/// - `embed mixed1000`: 1,000 sentences of 5–100 tokens (packed batches of ≤ 2,048 tokens, the default).
 ///
 /// The sentences are whole-word vocabulary entries drawn with a fixed seed, or read from
 /// `--embed-batch FILE` / `--embed-mixed FILE` (one a line), which is how

@@ -5,7 +5,7 @@ import _AttendKernels
 /// allocation per op. Each layer, for the T tokens of the batch (E model width, F feed-forward
 /// width, H heads of d = E/H):
 ///
-///     qkv  = x·W_inᵀ + b_in                                    [T, 3E]   one GEMM, bias pass
+///     qkv  = x·W_inᵀ + b_in                                    [T, 3E]   one GEMM from the bias
 ///     ctxₛ = softmax(Qₛ·Kₛᵀ/√d)·Vₛ  per sequence s and head   [T, E]    fused kernel, own length
 ///     x    = LayerNorm₁(x + ctx·W_oᵀ + b_o)                    [T, E]    GEMM, one row pass
 ///     h    = act(x·W₁ᵀ + b₁)                                    [T, F]    GEMM, one row pass
@@ -151,37 +151,37 @@ public struct PackedEncoder: Sendable {
     ) {
         let (t, e, f) = (sequences.tokenCount, width, feedForwardWidth)
         // qkv = x·W_inᵀ + b_in
-        linear(w.hidden, layer.inWeight, into: w.qkv, rows: t, inFeatures: e, outFeatures: 3 * e)
-        RowPass.biasActivation(
-            kernels, w.qkv, rows: t, cols: 3 * e, bias: layer.inBias, activation: ATTEND_ACTIVATION_NONE)
+        linear(w.hidden, layer.inWeight, layer.inBias, into: w.qkv, rows: t, inFeatures: e, outFeatures: 3 * e)
         // ctx = attention per sequence and head
         PackedAttention.selfAttention(
             kernels, qkv: w.qkv, sequences: sequences, heads: headCount, headDim: e / headCount, into: w.context)
         // x = LayerNorm₁(x + ctx·W_oᵀ + b_o)
-        linear(w.context, layer.outWeight, into: w.projection, rows: t, inFeatures: e, outFeatures: e)
+        linear(w.context, layer.outWeight, layer.outBias, into: w.projection, rows: t, inFeatures: e, outFeatures: e)
         RowPass.layerNorm(
-            kernels, into: w.hidden, x: w.projection, residual: w.hidden, bias: layer.outBias, norm: layer.norm1,
+            kernels, into: w.hidden, x: w.projection, residual: w.hidden, bias: nil, norm: layer.norm1,
             rows: t, cols: e)
         // h = act(x·W₁ᵀ + b₁); x = LayerNorm₂(x + h·W₂ᵀ + b₂)
-        linear(w.hidden, layer.weight1, into: w.intermediate, rows: t, inFeatures: e, outFeatures: f)
-        RowPass.biasActivation(
-            kernels, w.intermediate, rows: t, cols: f, bias: layer.bias1, activation: layer.activation)
-        linear(w.intermediate, layer.weight2, into: w.projection, rows: t, inFeatures: f, outFeatures: e)
+        linear(w.hidden, layer.weight1, layer.bias1, into: w.intermediate, rows: t, inFeatures: e, outFeatures: f)
+        RowPass.biasActivation(kernels, w.intermediate, rows: t, cols: f, bias: nil, activation: layer.activation)
+        linear(w.intermediate, layer.weight2, layer.bias2, into: w.projection, rows: t, inFeatures: f, outFeatures: e)
         RowPass.layerNorm(
-            kernels, into: w.hidden, x: w.projection, residual: w.hidden, bias: layer.bias2, norm: layer.norm2,
-            rows: t, cols: e)
+            kernels, into: w.hidden, x: w.projection, residual: w.hidden, bias: nil, norm: layer.norm2, rows: t,
+            cols: e)
     }
 
-    /// y[T, out] = x[T, in]·Wᵀ, W `[out, in]` contiguous: one GEMM in row slabs.
+    /// y[T, out] = x[T, in]·Wᵀ + b, W `[out, in]` contiguous: one GEMM in row slabs, C starting from
+    /// the bias.
     private func linear(
-        _ x: UnsafePointer<Float>, _ weight: Tensor<Float>, into y: UnsafeMutablePointer<Float>, rows: Int,
-        inFeatures: Int, outFeatures: Int
+        _ x: UnsafePointer<Float>, _ weight: Tensor<Float>, _ bias: Tensor<Float>?, into y: UnsafeMutablePointer<Float>,
+        rows: Int, inFeatures: Int, outFeatures: Int
     ) {
         let call = GEMMCall(
             routine: GEMM.routine(for: Float.self), m: rows, n: outFeatures, k: inFeatures, transA: false,
             transB: true, lda: inFeatures, ldb: inFeatures, ldc: outFeatures, batchCount: 1, alpha: 1, beta: 0)
-        withExtendedLifetime(weight) {
-            GEMM.rowSlabs(call, a: x, b: weight.storage.pointer + weight.offset, c: y)
+        withExtendedLifetime((weight, bias)) {
+            GEMM.rowSlabs(
+                call, a: x, b: weight.storage.pointer + weight.offset, c: y,
+                bias: bias.map { UnsafePointer($0.storage.pointer + $0.offset) })
         }
     }
 }

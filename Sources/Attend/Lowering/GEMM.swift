@@ -63,21 +63,32 @@ enum GEMM {
     /// a single-threaded GEMM (see ``Parallelism``). One slab per core (not per `threadCount`, so
     /// results are bitwise independent of the setting): smaller slabs shrink M, and OpenBLAS loses
     /// more to packing than dynamic balancing wins back.
+    ///
+    /// With `bias` (n values), each slab first writes the bias into every row of its part of C and
+    /// runs with beta = 1, so C = op(A)·op(B) + bias with the bias one more term of each sum (and
+    /// no separate pass over C, neither OpenBLAS's zeroing for beta = 0 nor a bias addition).
     static func rowSlabs<Scalar: TensorScalar>(
-        _ call: GEMMCall, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>
+        _ call: GEMMCall, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
+        bias: UnsafePointer<Scalar>? = nil
     ) {
-        guard call.m > 0, call.n > 0, call.k > 0 else { return }
-        let pointers = UncheckedSendable((a, b, c))
+        guard call.m > 0, call.n > 0 else { return }
+        var call = call
+        if bias != nil { call.beta = 1 }
+        let pointers = UncheckedSendable((a, b, c, bias))
         let threads = Parallelism.gemmSlabCount
         let slabs = call.flops < Parallelism.minimumParallelFlops || call.m < 2 * threads ? 1 : threads
         let rowsPerSlab = (call.m + slabs - 1) / slabs
         Parallelism.forEach(
             items: slabs, flops: call.flops, setUp: { _ in () },
             { _, slab in
-                let (a, b, c) = pointers.value
+                let (a, b, c, bias) = pointers.value
                 let r0 = slab * rowsPerSlab
                 let r1 = Swift.min(call.m, r0 + rowsPerSlab)
                 guard r0 < r1 else { return }
+                if let bias {
+                    for row in r0..<r1 { (c + row * call.ldc).update(from: bias, count: call.n) }
+                }
+                guard call.k > 0 else { return }
                 var part = call
                 part.m = r1 - r0
                 GEMM.call(part, a: a + (call.transA ? r0 : r0 * call.lda), b: b, c: c + r0 * call.ldc)
