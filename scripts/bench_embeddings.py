@@ -29,7 +29,9 @@ Each library runs in its OWN process (never two in one), with the same thread co
 ONNX Runtime). Every round runs each library once, the order rotating from round to round; the
 best of the rounds is reported, with every round's ratio, because the machine is shared and other
 work moves absolute times. The load average is printed before the first round and with the table;
-a 1-minute load average above the core count at either end prints "LOADED MACHINE". Peak memory
+a 1-minute load average before the first round above half the core count (about 1 on 2 cores)
+prints "LOADED MACHINE" (the reading after the rounds includes the benchmark's own threads, so it
+is shown, not judged). Peak memory
 is each process's VmHWM after the case.
 
 Needs `python3 scripts/fetch_model.py minilm`, and for the anchors
@@ -253,6 +255,57 @@ def run_onnx(args: argparse.Namespace, files: dict[str, str]) -> dict[str, dict]
     return {row["case"]: row for row in rows}
 
 
+GEMM_SHAPES = [(m, k, n) for m in (640, 2048) for k, n in ((384, 1152), (384, 384), (384, 1536), (1536, 384))]
+
+
+def torch_gemm_worker(args: argparse.Namespace) -> int:
+    """Own process: PyTorch's F.linear (x [M, K], weight [N, K], bias) on the encoder's shapes."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(7)
+    for m, k, n in GEMM_SHAPES:
+        x, w, b = torch.randn(m, k), torch.randn(n, k), torch.randn(n)
+        torch.nn.functional.linear(x, w, b)
+        samples = []
+        while len(samples) < 5 or (sum(samples) < 0.5 and len(samples) < 200):
+            start = time.perf_counter()
+            torch.nn.functional.linear(x, w, b)
+            samples.append(time.perf_counter() - start)
+        seconds = sorted(samples)[len(samples) // 2]
+        print(json.dumps({"case": "gemm", "m": m, "k": k, "n": n, "ms": seconds * 1000,
+                          "gflops": 2 * m * k * n / seconds / 1e9}), flush=True)
+    return 0
+
+
+def gemm_table(args: argparse.Namespace) -> int:
+    """--gemm: the encoder's GEMM shapes, Attend (OpenBLAS sgemm in row slabs) against PyTorch."""
+    attend_runs, torch_runs = [], []
+    for r in range(args.rounds):
+        order = ["attend", "torch"] if r % 2 == 0 else ["torch", "attend"]
+        for name in order:
+            if name == "attend":
+                rows = run_worker([args.attend, "bench", "--case", "gemm", "--skip-sgemm", "--json", "--threads",
+                                   str(args.threads)], dict(os.environ))
+                attend_runs.append(rows)
+            else:
+                torch_runs.append(run_worker([sys.executable, __file__, "--torch-gemm-worker", "--threads",
+                                              str(args.threads)], worker_env(args.threads)))
+    peak = next(row["gflops"] for row in attend_runs[0] if row["case"] == "fma_peak")
+    import torch
+    print(f"encoder GEMMs — linear(x [M, K], W [N, K], b), {args.threads} threads, {time.strftime('%Y-%m-%d %H:%M')}, "
+          f"torch {torch.__version__} ({torch.backends.mkldnn.is_available() and 'oneDNN/MKL' or 'BLAS'}), "
+          f"FMA peak {peak:.1f} GFLOPS, best of {args.rounds} rounds, load average {load_text(os.getloadavg())}")
+    print(f"{'M K N':18} {'attend GFLOPS':>13} {'%peak':>6} {'torch GFLOPS':>12} {'%peak':>6} {'ratio':>6}")
+    for m, k, n in GEMM_SHAPES:
+        def best(runs: list[list[dict]]) -> float:
+            return max(row["gflops"] for run in runs for row in run
+                       if row["case"] == "gemm" and (row["m"], row["k"], row["n"]) == (m, k, n))
+        a, t = best(attend_runs), best(torch_runs)
+        print(f"{f'{m} {k} {n}':18} {a:13.1f} {100 * a / peak:5.0f}% {t:12.1f} {100 * t / peak:5.0f}% {a / t:5.2f}×")
+    return 0
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace, dict[str, str]], dict[str, dict]]] = {
     "attend": run_attend, "torch": run_torch, "onnx": run_onnx}
 
@@ -328,9 +381,9 @@ def print_table(args: argparse.Namespace, libraries: list[str], runs: dict[str, 
     print(f"sentence embeddings side by side — all-MiniLM-L6-v2, {args.threads} threads, {time.strftime('%Y-%m-%d %H:%M')}, "
           + ", ".join(versions) + (", " if versions else "")
           + f"{args.rounds} rounds interleaved (best shown), load average {load_text(load)} ({cores} cores)")
-    if max(load_before[0], load[0]) > cores:
-        print(f"LOADED MACHINE: ratios below are not a result (1-minute load average {load_before[0]:.2f} before, "
-              f"{load[0]:.2f} after, {cores} cores)")
+    if load_before[0] > cores / 2:
+        print(f"LOADED MACHINE: ratios below are not a result (1-minute load average {load_before[0]:.2f} before "
+              f"the first round, {cores} cores; rerun when it is below {cores / 2:g})")
     # Ratios: attend against each other library; without attend, onnx against torch.
     pairs = [("attend", other) for other in ("torch", "onnx") if "attend" in libraries and other in libraries]
     if not pairs and {"torch", "onnx"} <= set(libraries):
@@ -371,7 +424,10 @@ def main() -> int:
                         help="comma-separated subset of attend,torch,onnx (default: all three)")
     parser.add_argument("--install", action="store_true",
                         help="pip-install the missing anchors for the chosen libraries, then go on; never run by CI")
+    parser.add_argument("--gemm", action="store_true",
+                        help="time the encoder's GEMM shapes instead (attend bench --case gemm against torch F.linear)")
     parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--torch-gemm-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-model", help=argparse.SUPPRESS)
     parser.add_argument("--export-onnx", help=argparse.SUPPRESS)
@@ -383,6 +439,11 @@ def main() -> int:
         parser.error("--rounds and --threads must be at least 1")
     if args.torch_worker:
         return torch_worker(args)
+    if args.torch_gemm_worker:
+        return torch_gemm_worker(args)
+    if args.gemm:
+        print(f"load average before round 1: {load_text(os.getloadavg())} ({os.cpu_count()} cores)", flush=True)
+        return gemm_table(args)
     if args.onnx_worker:
         return onnx_worker(args)
     if args.export_onnx:

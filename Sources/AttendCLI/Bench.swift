@@ -100,6 +100,7 @@ struct Bench: ParsableCommand {
                         + String(format: "  %8.0f", peak))
             }
         }
+        try runEncoderGEMMCases(fmaPeak: fmaPeak)  // Bench+EncoderGEMM.swift
         try runEmbeddingCases()  // Bench+Embedding.swift
     }
 

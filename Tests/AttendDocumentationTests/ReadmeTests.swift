@@ -47,7 +47,7 @@ struct ReadmeTests {
         let embedder = try SentenceEmbedder(cached: "minilm")  // or SentenceEmbedder(directory: url)
         let vectors = try embedder.embed(["A man saw a person.", "My cat is lovely."])  // [[Float]], 384-d, ‖v‖ = 1
         let passages = ["Stock markets fell sharply on Monday.", "Kittens love to play with balls of yarn."]
-        let corpus = try embedder.embed(passages)  // sorted by length, batches of 32
+        let corpus = try embedder.embed(passages)  // packed batches of ≤ 2,048 tokens, no padding
         let best = SemanticSearch.rank(query: try embedder.embed("who chases string?"), corpus: corpus, top: 1)
         let ids = embedder.tokenizer.tokenize("Héllo, wörld!").ids  // [101, 7592, 1010, 2088, 999, 102]
         // snippet-end
