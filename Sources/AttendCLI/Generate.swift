@@ -6,15 +6,19 @@ import Foundation
 /// `attend generate`: text from SmolLM2-135M-Instruct, streamed token by token.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Generate text with SmolLM2-135M-Instruct (GGUF Q4_1), a KV-cached decoder, streaming to stdout.",
+        abstract:
+            "Generate text with a Llama-family GGUF model (default: SmolLM2-135M-Instruct Q4_1), streaming to stdout.",
         discussion: """
             The prompt is used exactly as written (special tokens such as <|im_start|> included) unless \
             --chat wraps it in the model's chat template as one user message. Prompt and decode tokens per \
-            second go to stderr. The model comes from `python3 scripts/fetch_model.py smollm2` \
-            ($ATTEND_CACHE/models/smollm2/ or ~/.cache/attend/models/smollm2/).
+            second go to stderr, on a line of their own. --model takes a GGUF file (weights F32, F16, BF16, \
+            Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K); without it the model comes from \
+            `python3 scripts/fetch_model.py smollm2` ($ATTEND_CACHE/models/smollm2/ or \
+            ~/.cache/attend/models/smollm2/).
             """)
 
     @Argument(help: "The prompt.") var prompt: String
+    @Option(help: "A GGUF model file (default: the cached SmolLM2-135M-Instruct Q4_1).") var model: String?
     @Flag(help: "Apply the model's chat template to the prompt as a user message.") var chat = false
     @Option(help: "Most tokens to generate (stops earlier at the end-of-sequence token).") var maxTokens = 128
     @Option(help: "Sampling temperature; 0 is greedy.") var temperature = 0.0
@@ -33,7 +37,7 @@ struct Generate: ParsableCommand {
     func run() throws {
         if let threads { Parallelism.threadCount = threads }
         let generator = try SmolLM2Command.loadGenerator(
-            command: "attend generate", weights: dequantize ? .dequantized : .quantized)
+            command: "attend generate", model: model, weights: dequantize ? .dequantized : .quantized)
         let sampler: Sampler
         do {
             sampler = try Sampler(
@@ -72,7 +76,8 @@ struct Generate: ParsableCommand {
                     + "\"generated_ids\": [\(result.generatedIDs.map(String.init).joined(separator: ", "))], "
                     + "\"text\": \(text)}")
         } else {
-            print("")
+            // The text went out unbuffered; so must its newline, before the speed line on stderr.
+            FileHandle.standardOutput.write(Data("\n".utf8))
         }
         // Step n (1-based) is the decode step that runs with n − 1 generated tokens behind it.
         var steps = ""
@@ -88,11 +93,14 @@ struct Generate: ParsableCommand {
     }
 }
 
-/// Loading SmolLM2 for the commands that use it.
+/// Loading a GGUF text model (the cached SmolLM2 unless a file is given) for the commands that use it.
 enum SmolLM2Command {
-    /// The model's tokenizer and decoder; a missing model is a `CLIError` naming the fetch script.
-    static func loadGenerator(command: String, weights: WeightFormat = .quantized) throws -> TextGenerator {
-        let file = try loadFile(command: command)
+    /// The model's tokenizer and decoder; a missing model is a `CLIError` naming the fetch script
+    /// (or the file given).
+    static func loadGenerator(command: String, model: String? = nil, weights: WeightFormat = .quantized) throws
+        -> TextGenerator
+    {
+        let file = try loadFile(command: command, model: model)
         do {
             return try TextGenerator(gguf: file, weights: weights)
         } catch {
@@ -100,10 +108,10 @@ enum SmolLM2Command {
         }
     }
 
-    static func loadFile(command: String) throws -> GGUFFile {
+    static func loadFile(command: String, model: String? = nil) throws -> GGUFFile {
         let url: URL
         do {
-            url = try SmolLM2Location.existingModelURL()
+            url = try model.map { URL(fileURLWithPath: $0) } ?? SmolLM2Location.existingModelURL()
         } catch {
             throw CLIError("\(command): \(error)")
         }

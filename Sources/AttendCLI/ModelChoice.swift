@@ -34,6 +34,12 @@ struct ModelChoice {
                 ModelChoice(name: "smollm2", cacheName: "smollm2", directory: ModelCache.directory(for: "smollm2")),
                 .ggufBytePairEncoding
             )
+        case let path where path.lowercased().hasSuffix(".gguf"):
+            // A GGUF file: a byte-level BPE tokenizer in its metadata.
+            return (
+                ModelChoice(name: path, cacheName: "smollm2", directory: URL(fileURLWithPath: path)),
+                .ggufBytePairEncoding
+            )
         case let path:
             // A folder: a BERT sentence-transformers layout.
             return (

@@ -14,7 +14,7 @@ struct Tokenize: ParsableCommand {
             """)
 
     @Argument(help: "The text to tokenize.") var text: String
-    @Option(help: "Model name (minilm, smollm2) or folder.") var model: String?
+    @Option(help: "Model name (minilm, smollm2), a sentence-transformers folder or a .gguf file.") var model: String?
     @Flag(help: #"Print {"ids": […], "tokens": […]}."#) var json = false
 
     func run() throws {
@@ -31,7 +31,7 @@ struct Tokenize: ParsableCommand {
                 return (t.ids, t.tokens)
             }()
         case .ggufBytePairEncoding:
-            (ids, tokens) = try SmolLM2Tokenize.tokens(of: text)
+            (ids, tokens) = try SmolLM2Tokenize.tokens(of: text, file: choice.name == "smollm2" ? nil : choice.name)
         }
         if json {
             struct Output: Encodable { var ids: [Int], tokens: [String] }

@@ -96,6 +96,44 @@ struct SmolLM2ToolTests {
         #expect(outcome.stderr.contains("tokens/s"), "\(outcome)")
     }
 
+    @Test("generate and tokenize --model FILE.gguf give what the cached default gives, the speed line on its own line")
+    func modelFile() throws {
+        try Self.requireModel()
+        let path = FetchedModels.cache + "/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+        let byFile = try AttendTool.run(["generate", "--model", path, "The capital of France is", "--max-tokens", "8"])
+        let byDefault = try AttendTool.run(["generate", "The capital of France is", "--max-tokens", "8"])
+        try #require(byFile.status == 0 && byDefault.status == 0, "\(byFile) \(byDefault)")
+        #expect(byFile.stdout == byDefault.stdout)
+        #expect(byFile.stdout.hasSuffix("\n"), "the streamed text ends its line before the speed line")
+        #expect(byFile.stderrLines.last?.hasPrefix("prompt: ") == true, "\(byFile)")
+        let tokens = try AttendTool.run(["tokenize", "--model", path, "--json", "Hello, world!"])
+        try #require(tokens.status == 0, "\(tokens)")
+        #expect(
+            try JSONDecoder().decode(TokenizeOutput.self, from: Data(tokens.stdout.utf8)).ids
+                == Self.tokenize("Hello, world!").ids)
+    }
+
+    @Test("inspect lists every tensor; --tensor --save writes one dequantized to float32 .npy")
+    func inspectSave() throws {
+        try Self.requireModel()
+        let path = FetchedModels.cache + "/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+        let listing = try AttendTool.run(["inspect", path])
+        try #require(listing.status == 0, "\(listing)")
+        #expect(listing.stdout.contains("blk.0.attn_q.weight  Q4_1  [576, 576]"), "\(listing.stdout.prefix(2000))")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "attend-inspect-\(UUID().uuidString).npy")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let saved = try AttendTool.run(["inspect", path, "--tensor", "blk.0.attn_q.weight", "--save", out.path])
+        try #require(saved.status == 0, "\(saved)")
+        // A v1 .npy of float32: the header names the dtype and the shape; 576·576 values follow.
+        let data = try Data(contentsOf: out)
+        let header = String(decoding: data.prefix(128), as: UTF8.self)
+        #expect(header.contains("'descr': '<f4'") && header.contains("(576, 576)"), "\(header)")
+        #expect(data.count >= 576 * 576 * 4 && data.count <= 576 * 576 * 4 + 256)
+        let bad = try AttendTool.run(["inspect", path, "--tensor", "nope", "--save", out.path])
+        #expect(bad.status != 0 && bad.stderr.contains("has no tensor named \"nope\""), "\(bad)")
+    }
+
     @Test("a missing SmolLM2 makes generate and tokenize exit 2 with one line naming the fetch script")
     func missingModel() throws {
         let scratch = try Scratch()

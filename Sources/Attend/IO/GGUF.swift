@@ -18,16 +18,20 @@ import Foundation
 ///
 /// Reading checks, before allocating anything: every count and string length against the bytes
 /// left, UTF-8 of every string, unique keys and tensor names, at most 4 dimensions, element counts
-/// without overflow and a whole number of blocks per row, known tensor types (an unknown type is an
-/// error naming the tensor), offsets aligned, and every tensor's bytes inside the file without
-/// overlapping another's.
+/// without overflow and a whole number of blocks per row, known tensor types (an unknown type id is
+/// an error naming the tensor; a known ggml type Attend does not compute with, such as Q2_K, is
+/// listed in ``otherTensors`` and refused by name when asked for), offsets aligned, and every
+/// tensor's bytes inside the file without overlapping another's.
 public struct GGUFFile: Sendable {
     /// The format version (2 or 3).
     public let version: UInt32
     /// The metadata in file order.
     public let metadata: [(key: String, value: GGUFValue)]
-    /// The tensors in file order.
+    /// The tensors in file order (those of a type Attend computes with).
     public let tensors: [GGUFTensorInfo]
+    /// The tensors of ggml types Attend does not compute with (Q2_K, IQ4_XS, …), in file order:
+    /// listed, checked for where their bytes lie, and refused by name when asked for.
+    public let otherTensors: [GGUFOtherTensorInfo]
     /// The data alignment (`general.alignment`, default 32).
     public let alignment: Int
     /// The file name used in error messages.
@@ -52,6 +56,7 @@ public struct GGUFFile: Sendable {
         version = parsed.version
         metadata = parsed.metadata
         tensors = parsed.tensors
+        otherTensors = parsed.others
         alignment = parsed.alignment
         dataStart = parsed.dataStart
         bytes = data
@@ -105,6 +110,12 @@ public struct GGUFFile: Sendable {
 
     private func requireTensor(_ tensorName: String) throws(FileFormatError) -> GGUFTensorInfo {
         guard let info = tensorInfo(named: tensorName) else {
+            if let other = otherTensors.first(where: { $0.name == tensorName }) {
+                throw .unsupported(
+                    name,
+                    "tensor \(HeaderJSON.quoted(tensorName)) has ggml type \(other.typeName) (\(other.typeID)), which Attend does not compute with; supported: \(GGUFTensorType.supportedNames)"
+                )
+            }
             throw .invalidArgument(
                 name, "has no tensor named \(HeaderJSON.quoted(tensorName)) (it has \(tensors.count) tensors)")
         }
@@ -117,6 +128,7 @@ public struct GGUFFile: Sendable {
         var version: UInt32
         var metadata: [(key: String, value: GGUFValue)]
         var tensors: [GGUFTensorInfo]
+        var others: [GGUFOtherTensorInfo]
         var alignment: Int
         var dataStart: Int
     }
@@ -168,6 +180,9 @@ public struct GGUFFile: Sendable {
         }
 
         var tensors: [GGUFTensorInfo] = []
+        var others: [GGUFOtherTensorInfo] = []
+        // Every tensor's bytes, whatever its type: (name, type name, dimensions, offset, byte count).
+        var extents: [(name: String, type: String, dimensions: [Int], offset: Int, byteCount: Int)] = []
         var names = Set<String>()
         for i in 0..<Int(tensorCount) {
             let tensorName = try reader.string("the name of tensor \(i)")
@@ -184,56 +199,67 @@ public struct GGUFFile: Sendable {
                 dimensions.append(Int(extent))
             }
             let typeID = try reader.integer(UInt32.self, "the type of \(label)")
-            guard let type = GGUFTensorType(rawValue: typeID) else {
-                let known =
-                    GGUFTensorType.knownName(id: typeID).map { "ggml type \($0) (\(typeID))" }
-                    ?? "unknown ggml type \(typeID)"
-                throw .unsupported(name, "\(label) has \(known); supported: \(GGUFTensorType.supportedNames)")
+            let type = GGUFTensorType(rawValue: typeID)
+            guard
+                let layout = type.map({ ($0.name, $0.blockSize, $0.blockBytes) }) ?? GGUFTensorType.otherLayouts[typeID]
+            else {
+                throw .unsupported(
+                    name, "\(label) has unknown ggml type \(typeID); supported: \(GGUFTensorType.supportedNames)")
             }
+            let (typeName, blockSize, blockBytes) = layout
             let offset = try reader.integer(UInt64.self, "the data offset of \(label)")
             let shapeText = describe(dimensions)
             guard let count = ShapeArithmetic.elementCount(dimensions) else {
                 throw .malformed(name, "\(label) has dimensions \(shapeText), whose element count overflows")
             }
-            guard (dimensions.first ?? 1) % type.blockSize == 0 else {
+            guard (dimensions.first ?? 1) % blockSize == 0 else {
                 throw .malformed(
                     name,
-                    "\(label) is \(type.name) with rows of \(dimensions.first ?? 1) elements, not a multiple of its \(type.blockSize)-element blocks"
+                    "\(label) is \(typeName) with rows of \(dimensions.first ?? 1) elements, not a multiple of its \(blockSize)-element blocks"
                 )
             }
-            let (byteCount, overflow) = (count / type.blockSize).multipliedReportingOverflow(by: type.blockBytes)
+            let (byteCount, overflow) = (count / blockSize).multipliedReportingOverflow(by: blockBytes)
             guard !overflow, offset <= UInt64(Int.max) else {
                 throw .malformed(
                     name,
-                    "\(label) has dimensions \(shapeText) of \(type.name) at offset \(offset), whose extent overflows")
+                    "\(label) has dimensions \(shapeText) of \(typeName) at offset \(offset), whose extent overflows")
             }
             guard Int(offset) % alignment == 0 else {
                 throw .malformed(
                     name, "\(label) has data offset \(offset), not a multiple of the alignment \(alignment)")
             }
-            tensors.append(
-                GGUFTensorInfo(
-                    name: tensorName, type: type, dimensions: dimensions, offset: Int(offset), byteCount: byteCount))
+            if let type {
+                tensors.append(
+                    GGUFTensorInfo(
+                        name: tensorName, type: type, dimensions: dimensions, offset: Int(offset), byteCount: byteCount)
+                )
+            } else {
+                others.append(
+                    GGUFOtherTensorInfo(
+                        name: tensorName, typeID: typeID, typeName: typeName, dimensions: dimensions,
+                        offset: Int(offset), byteCount: byteCount))
+            }
+            extents.append((tensorName, typeName, dimensions, Int(offset), byteCount))
         }
 
         let headerEnd = reader.position
         let dataStart = (headerEnd + alignment - 1) / alignment * alignment
         // A file that ends inside the alignment padding has no data buffer at all; even a tensor
         // of 0 bytes would then be a slice starting past the end of the file.
-        guard dataStart <= raw.count || tensors.isEmpty else {
+        guard dataStart <= raw.count || extents.isEmpty else {
             throw .malformed(
                 name,
-                "declares \(tensors.count) tensors but ends at byte \(raw.count), before its data buffer starts at \(dataStart) (the header's end \(headerEnd) rounded up to the alignment \(alignment))"
+                "declares \(extents.count) tensors but ends at byte \(raw.count), before its data buffer starts at \(dataStart) (the header's end \(headerEnd) rounded up to the alignment \(alignment))"
             )
         }
         let dataLength = Swift.max(raw.count - dataStart, 0)
-        var previous: GGUFTensorInfo?
-        for tensor in tensors.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {
+        var previous: (name: String, type: String, dimensions: [Int], offset: Int, byteCount: Int)?
+        for tensor in extents.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {
             let label = "tensor \(HeaderJSON.quoted(tensor.name))"
             guard tensor.offset <= dataLength, tensor.byteCount <= dataLength - tensor.offset else {
                 throw .malformed(
                     name,
-                    "\(label) (\(tensor.type.name) \(describe(tensor.dimensions)), \(tensor.byteCount) bytes at data offset \(tensor.offset)) runs past the end of the \(dataLength)-byte data buffer"
+                    "\(label) (\(tensor.type) \(describe(tensor.dimensions)), \(tensor.byteCount) bytes at data offset \(tensor.offset)) runs past the end of the \(dataLength)-byte data buffer"
                 )
             }
             if let previous, tensor.offset < previous.offset + previous.byteCount {
@@ -245,7 +271,8 @@ public struct GGUFFile: Sendable {
             if tensor.byteCount > 0 { previous = tensor }
         }
         return Parsed(
-            version: version, metadata: metadata, tensors: tensors, alignment: alignment, dataStart: dataStart)
+            version: version, metadata: metadata, tensors: tensors, others: others, alignment: alignment,
+            dataStart: dataStart)
     }
 }
 
@@ -266,4 +293,19 @@ public struct GGUFTensorInfo: Sendable, Equatable {
     public var shape: [Int] { dimensions.reversed() }
     /// The number of elements: the product of ``dimensions`` (1 for a scalar).
     public var elementCount: Int { dimensions.reduce(1, *) }
+}
+
+/// A tensor of a ``GGUFFile`` whose ggml type Attend does not compute with (``GGUFFile/otherTensors``).
+public struct GGUFOtherTensorInfo: Sendable, Equatable {
+    /// The tensor's name in the file.
+    public let name: String
+    /// The ggml type id and name (`10`, `Q2_K` …).
+    public let typeID: UInt32, typeName: String
+    /// GGUF order: `dimensions[0]` (ne0) is the innermost dimension.
+    public let dimensions: [Int]
+    /// Bytes from the start of the data buffer, and the encoded size.
+    public let offset: Int, byteCount: Int
+
+    /// Row-major shape (the dimensions reversed).
+    public var shape: [Int] { dimensions.reversed() }
 }

@@ -20,9 +20,19 @@ enum GGUFDequantization {
             }
         case .f16:
             for i in 0..<count { destination[i] = half(source, 2 * i) }
+        case .bf16:
+            for i in 0..<count {
+                let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                destination[i] = Float(bitPattern: UInt32(bits) << 16)
+            }
         case .q8_0: path.kernels.dequantize_q8_0(w, blocks, destination)
         case .q4_0: path.kernels.dequantize_q4_0(w, blocks, destination)
         case .q4_1: path.kernels.dequantize_q4_1(w, blocks, destination)
+        case .q5_0: path.kernels.dequantize_q5_0(w, blocks, destination)
+        case .q5_1: path.kernels.dequantize_q5_1(w, blocks, destination)
+        case .q4_K: path.kernels.dequantize_q4_k(w, blocks, destination)
+        case .q5_K: path.kernels.dequantize_q5_k(w, blocks, destination)
+        case .q6_K: path.kernels.dequantize_q6_k(w, blocks, destination)
         }
     }
 

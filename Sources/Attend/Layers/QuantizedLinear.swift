@@ -1,26 +1,27 @@
 import Foundation
 import _AttendKernels
 
-/// y = x·Wᵀ with the weight `[out, in]` kept in its GGUF block format (Q8_0, Q4_0 or Q4_1; see
-/// ``GGUFTensorType``) — 4.5 to 8.5 bits per weight in memory instead of 32.
+/// y = x·Wᵀ with the weight `[out, in]` kept in its GGUF block format (Q4_0, Q4_1, Q5_0, Q5_1,
+/// Q8_0, Q4_K, Q5_K, Q6_K; see ``GGUFTensorType``) — 4.5 to 8.5 bits per weight in memory
+/// instead of 32.
 ///
 ///     x [..., in] → [..., out]
 ///
 /// One input row (a decode step) runs a matrix-vector kernel that dequantizes the blocks in
-/// registers and accumulates in float32 against float32 activations (the kernel family's instance
+/// registers (Q5 and the K-quants: one block at a time into L1) and accumulates in float32 against float32 activations (the kernel family's instance
 /// for the active ``KernelPath``), the output rows
 /// spread over ``Parallelism/threadCount`` workers. Several input rows (a prompt) dequantize panels
 /// of weight rows to float32 and run `sgemm` on each (see `QuantizedPanelLowering`). Both compute
 /// float32 math on exactly the dequantized weights, differing only in the order of the additions.
 public struct QuantizedLinear: Sendable {
-    /// The block format of the stored weight (``GGUFTensorType/q8_0``, ``GGUFTensorType/q4_0`` or
-    /// ``GGUFTensorType/q4_1``).
+    /// The block format of the stored weight (one whose ``GGUFTensorType/isBlockQuantized``).
     public let type: GGUFTensorType
     /// `out`: the width of the output's last dimension (rows of W).
     public let outFeatures: Int
-    /// `in`: the width an input's last dimension must have (a multiple of the 32-element block).
+    /// `in`: the width an input's last dimension must have (a multiple of the block size: 32, or
+    /// 256 for the K-quants).
     public let inFeatures: Int
-    /// `outFeatures` rows of `inFeatures / 32` blocks, as in the file: a slice of the GGUF file's
+    /// `outFeatures` rows of `inFeatures / type.blockSize` blocks, as in the file: a slice of the GGUF file's
     /// memory-mapped bytes, not a copy.
     let blocks: Data
 
@@ -31,10 +32,10 @@ public struct QuantizedLinear: Sendable {
         guard let info = file.tensorInfo(named: name) else {
             throw FileFormatError.invalidArgument(file.name, "has no tensor named \(HeaderJSON.quoted(name))")
         }
-        guard info.dimensions.count == 2, [.q8_0, .q4_0, .q4_1].contains(info.type) else {
+        guard info.dimensions.count == 2, info.type.isBlockQuantized else {
             throw TensorError(
                 op: "QuantizedLinear",
-                "tensor \(HeaderJSON.quoted(name)) is \(info.type.name) \(describe(info.shape)); expected a 2-D Q8_0, Q4_0 or Q4_1 weight (use Linear for float weights)"
+                "tensor \(HeaderJSON.quoted(name)) is \(info.type.name) \(describe(info.shape)); expected a 2-D block-quantized weight (\(GGUFTensorType.allCases.filter(\.isBlockQuantized).map(\.name).joined(separator: ", "))); use Linear for float weights"
             )
         }
         type = info.type
@@ -132,7 +133,12 @@ enum QuantizedMatVecKernel {
             case .q8_0: kernels.matvec_q8_0
             case .q4_0: kernels.matvec_q4_0
             case .q4_1: kernels.matvec_q4_1
-            case .f32, .f16: nil
+            case .q5_0: kernels.matvec_q5_0
+            case .q5_1: kernels.matvec_q5_1
+            case .q4_K: kernels.matvec_q4_k
+            case .q5_K: kernels.matvec_q5_k
+            case .q6_K: kernels.matvec_q6_k
+            case .f32, .f16, .bf16: nil
             }
         guard let kernel else { preconditionFailure("QuantizedMatVecKernel: \(type.name) is not a block type") }
         return kernel

@@ -146,7 +146,7 @@ extension LlamaDecoder {
         }
         func projection(_ name: String, out: Int, in inFeatures: Int) throws -> Projection {
             let info = try check(name, [out, inFeatures])
-            if format == .quantized, [.q8_0, .q4_0, .q4_1].contains(info.type) {
+            if format == .quantized, info.type.isBlockQuantized {
                 return .quantized(try QuantizedLinear(gguf: file, tensor: name))
             }
             return .dense(try Linear(weight: file.tensor(named: name), bias: nil))

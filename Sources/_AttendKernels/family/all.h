@@ -4,5 +4,6 @@
 #include "exp.h"
 #include "attention.h"
 #include "quantized.h"
+#include "quantized_more.h"
 #include "elementwise.h"
 #include "table.h"

@@ -104,6 +104,10 @@ typedef struct attend_kernel_table {
 
     attend_matvec_kernel matvec_q8_0, matvec_q4_0, matvec_q4_1;
     attend_dequantize_kernel dequantize_q8_0, dequantize_q4_0, dequantize_q4_1;
+    /// Q5_0, Q5_1 (blocks of 32) and the K-quants Q4_K, Q5_K, Q6_K (super-blocks of 256; cols a
+    /// multiple of 256); layouts and values in family/quantized_more.h. xsum is not read.
+    attend_matvec_kernel matvec_q5_0, matvec_q5_1, matvec_q4_k, matvec_q5_k, matvec_q6_k;
+    attend_dequantize_kernel dequantize_q5_0, dequantize_q5_1, dequantize_q4_k, dequantize_q5_k, dequantize_q6_k;
     attend_bias_activation_kernel bias_activation;
     attend_residual_layernorm_kernel residual_layernorm;
 } attend_kernel_table;

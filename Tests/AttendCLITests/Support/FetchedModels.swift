@@ -11,13 +11,17 @@ enum FetchedModels {
             .appendingPathComponent("Fixtures/models/\(name)")
     }
 
-    /// Fails the test with the fetch command unless `file` of model `model` is in the cache
-    /// (`$ATTEND_CACHE/models` or `~/.cache/attend/models`).
-    static func require(_ model: String, file: String) throws {
+    /// `$ATTEND_CACHE/models` or `~/.cache/attend/models`.
+    static var cache: String {
         let env = ProcessInfo.processInfo.environment
-        let base =
-            env["ATTEND_CACHE"].flatMap { $0.isEmpty ? nil : $0 }.map { $0 + "/models" }
+        return env["ATTEND_CACHE"].flatMap { $0.isEmpty ? nil : $0 }.map { $0 + "/models" }
             ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache/attend/models"
+    }
+
+    /// Fails the test with the fetch command unless `file` of model `model` is in the cache
+    /// (``cache``).
+    static func require(_ model: String, file: String) throws {
+        let base = cache
         try #require(
             FileManager.default.fileExists(atPath: "\(base)/\(model)/\(file)"),
             "\(model) is not in \(base)/\(model): run `python3 scripts/fetch_model.py \(model)` (scripts/test does)")

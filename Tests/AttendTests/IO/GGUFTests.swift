@@ -223,16 +223,36 @@ struct GGUFReaderTests {
         }
     }
 
-    @Test("unknown tensor types are an error naming the tensor")
-    func tensorTypes() {
+    @Test(
+        "a ggml type Attend does not compute with is listed and refused by name; an unknown type id is an error naming the tensor"
+    )
+    func tensorTypes() throws {
+        let file = try open(
+            GGUFCraft.file(
+                tensors: [.init(name: "blk.0.w", type: 10, dimensions: [256, 2], offset: 0)],
+                data: [UInt8](repeating: 0, count: 168)))
+        #expect(file.tensors.isEmpty)
+        #expect(
+            file.otherTensors
+                == [
+                    .init(
+                        name: "blk.0.w", typeID: 10, typeName: "Q2_K", dimensions: [256, 2], offset: 0, byteCount: 168)
+                ])
         expectFormatError(
-            file: "m.gguf", "tensor \"blk.0.w\" has ggml type Q4_K (12); supported: F32, F16, Q4_0, Q4_1, Q8_0",
+            file: "m.gguf",
+            "tensor \"blk.0.w\" has ggml type Q2_K (10), which Attend does not compute with; supported: F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, BF16",
             kind: .unsupported
+        ) {
+            _ = try file.tensor(named: "blk.0.w")
+        }
+        // Its bytes are still checked against the data buffer.
+        expectFormatError(
+            file: "m.gguf", "tensor \"blk.0.w\" (Q2_K [256, 2], 168 bytes at data offset 0) runs past the end"
         ) {
             _ = try open(
                 GGUFCraft.file(
-                    tensors: [.init(name: "blk.0.w", type: 12, dimensions: [256], offset: 0)],
-                    data: [UInt8](repeating: 0, count: 144)))
+                    tensors: [.init(name: "blk.0.w", type: 10, dimensions: [256, 2], offset: 0)],
+                    data: [UInt8](repeating: 0, count: 100)))
         }
         expectFormatError(file: "m.gguf", "tensor \"w\" has unknown ggml type 99", kind: .unsupported) {
             _ = try open(
