@@ -27,7 +27,8 @@ struct AttendCommand: ParsableCommand {
             Exit status: 0 success, 1 a compare case exceeded its error bound, 2 bad input or usage.
             """,
         subcommands: [
-            Compare.self, Run.self, Explain.self, Bench.self, Embed.self, Tokenize.self, Generate.self, Inspect.self,
+            Compare.self, Run.self, Explain.self, Bench.self, Embed.self, Tokenize.self, Generate.self, Chat.self,
+            Inspect.self,
             Doctor.self,
         ])
 

@@ -58,6 +58,9 @@ public struct KVCache<Scalar: TensorScalar>: Sendable {
     /// Forgets every position (the buffer stays allocated).
     public mutating func removeAll() { length = 0 }
 
+    /// Forgets the positions from `newLength` on (keeps 0..<newLength; no-op when already shorter).
+    public mutating func truncate(toLength newLength: Int) { length = Swift.max(0, Swift.min(length, newLength)) }
+
     /// Copies `source [B, Hkv, L, D]` into `buffer [B, Hkv, capacity, D]` at position `start`.
     private static func write(_ source: Tensor<Scalar>, into buffer: inout Tensor<Scalar>, at start: Int) {
         buffer.makeUniqueAndWritable()

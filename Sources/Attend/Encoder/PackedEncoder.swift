@@ -104,6 +104,8 @@ public struct PackedEncoder: Sendable {
     /// - Parameters:
     ///   - sequences: the batch's lengths; T = `sequences.tokenCount`.
     ///   - workspace: the buffers to run in (grown if they hold fewer than T tokens).
+    ///   - input: writes the first layer's input `[T, E]` into the buffer it is given.
+    ///   - output: reads the last layer's output `[T, E]` (valid only during the call).
     /// - Returns: what `output` returns.
     public func encode<Result>(
         _ sequences: PackedSequences, in workspace: EncoderWorkspace,

@@ -1,4 +1,4 @@
-/// The chat format of a model, for a single user message.
+/// The chat format of a model: a conversation's messages as the prompt text the model expects.
 ///
 /// GGUF files carry a Jinja template (`tokenizer.chat_template`). Rather than interpreting Jinja,
 /// this recognizes the ChatML templates it knows by their exact text and applies what they say:
@@ -43,9 +43,45 @@ public struct ChatTemplate: Sendable, Equatable {
 
     /// The prompt text for one user message, ending with the assistant's turn opened.
     public func prompt(user message: String) -> String {
+        prompt(messages: [ChatMessage(role: .user, content: message)])
+    }
+
+    /// The prompt text for a conversation, ending with the assistant's turn opened: each message
+    /// as `<|im_start|>{role}\n{content}<|im_end|>\n`, after the default system message when the
+    /// template has one and the conversation does not start with a system message.
+    public func prompt(messages: [ChatMessage]) -> String {
         var text = ""
-        if let defaultSystemPrompt { text += "<|im_start|>system\n\(defaultSystemPrompt)<|im_end|>\n" }
-        return text + "<|im_start|>user\n\(message)<|im_end|>\n<|im_start|>assistant\n"
+        if let defaultSystemPrompt, messages.first?.role != .system {
+            text += "<|im_start|>system\n\(defaultSystemPrompt)<|im_end|>\n"
+        }
+        for message in messages {
+            text += "<|im_start|>\(message.role.rawValue)\n\(message.content)<|im_end|>\n"
+        }
+        return text + "<|im_start|>assistant\n"
+    }
+}
+
+/// One message of a conversation.
+public struct ChatMessage: Sendable, Equatable {
+    /// Who speaks: ChatML's role names.
+    public enum Role: String, Sendable {
+        /// Instructions for the assistant, before the conversation.
+        case system
+        /// The person chatting.
+        case user
+        /// The model.
+        case assistant
+    }
+
+    /// The speaker.
+    public var role: Role
+    /// The text.
+    public var content: String
+
+    /// A message of `role` saying `content`.
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
     }
 }
 

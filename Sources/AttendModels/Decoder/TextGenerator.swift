@@ -59,8 +59,33 @@ public struct TextGenerator: Sendable {
     ) throws -> Result {
         guard !promptIDs.isEmpty else { throw DecoderModelError("generate: the prompt has no tokens") }
         guard maxTokens >= 0 else { throw DecoderModelError("generate: max tokens \(maxTokens) is negative") }
-        var sampler = sampler
         var cache = decoder.makeCache(capacity: promptIDs.count + maxTokens)
+        return try generate(
+            continuing: &cache, newIDs: promptIDs, history: [], maxTokens: maxTokens, sampler: sampler,
+            stopAtEndOfSequence: stopAtEndOfSequence, onText: onText)
+    }
+
+    /// Generates as ``generate(promptIDs:maxTokens:sampler:stopAtEndOfSequence:onText:)`` after
+    /// the positions already in `cache`: runs `newIDs` through the decoder, then samples. On return
+    /// the cache holds `newIDs` and every generated id but the last (which was sampled, not run).
+    /// `history` — the ids already in the cache — is what a repetition penalty looks back on with
+    /// the new ones. The result's `promptIDs` are `newIDs`.
+    /// - Throws: ``DecoderModelError`` for no new ids, a negative `maxTokens`, or more positions
+    ///   than the cache holds; ``TokenizerError`` for an id outside the vocabulary.
+    public func generate(
+        continuing cache: inout [KVCache<Float>], newIDs promptIDs: [Int], history: [Int], maxTokens: Int,
+        sampler: Sampler, stopAtEndOfSequence: Bool = true, onText: (String) -> Void = { _ in }
+    ) throws -> Result {
+        guard !promptIDs.isEmpty else { throw DecoderModelError("generate: the prompt has no tokens") }
+        guard maxTokens >= 0 else { throw DecoderModelError("generate: max tokens \(maxTokens) is negative") }
+        let room = (cache.first?.capacity ?? 0) - (cache.first?.length ?? 0)
+        let needed = promptIDs.count + Swift.max(maxTokens - 1, 0)
+        guard needed <= room else {
+            throw DecoderModelError(
+                "generate: \(promptIDs.count) new tokens and up to \(maxTokens) generated need \(needed) cache positions; \(room) of \(cache.first?.capacity ?? 0) are left"
+            )
+        }
+        var sampler = sampler
         var stream = StreamingTextDecoder()
         var generated: [Int] = []
         var text = ""
@@ -70,7 +95,7 @@ public struct TextGenerator: Sendable {
         let prefillEnd = DispatchTime.now().uptimeNanoseconds
         var stepStart = prefillEnd
         while generated.count < maxTokens {
-            let id = sampler.next(logits: logits, history: promptIDs + generated)
+            let id = sampler.next(logits: logits, history: history + promptIDs + generated)
             generated.append(id)
             if stopAtEndOfSequence, id == endOfSequence { break }  // its text (<|im_end|>) is not part of the answer
             let piece = stream.append(try tokenizer.bytes(of: [id]))

@@ -146,12 +146,13 @@ public struct BertEncoder: Sendable {
 
     /// The last hidden states of a batch of token id sequences packed along the token axis (no
     /// padding): `output` receives `[T, E]`, row `offsets[s] + t` holding token t of sequence s,
-    /// with T = Σ lengths. Runs the planned layers (``PackedEncoder``) in `workspace`, or, for a
+    /// with T = Σ lengths. Runs the planned layers (`PackedEncoder`) in `workspace`, or, for a
     /// configuration the plan does not run, each sequence layer by layer.
     ///
     /// - Parameters:
     ///   - sequences: B sequences of ids, each 1…`maxPositions` long.
     ///   - workspace: the buffers to run in (reused across calls; one call at a time).
+    ///   - output: reads the hidden states `[T, E]` (valid only during the call) and the packing.
     /// - Returns: what `output` returns.
     /// - Throws: `TensorError` for an empty sequence, one longer than the position table, or an
     ///   id outside the vocabulary; what `output` throws.

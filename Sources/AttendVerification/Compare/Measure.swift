@@ -218,7 +218,7 @@ public enum Measure {
     // MARK: - Normalization and attention
 
     /// LayerNorm over the last dimension: computed in Double and rounded once — see
-    /// ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``, through
+    /// ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:evaluationRoundoff:)``, through
     /// ``Propagation/layerNorm(_:width:weight:bias:eps:)``.
     /// - Throws: the engine's `TensorError` or the reference's `ReferenceError` (shapes, rule) on unfit input.
     public static func layerNorm(_ x: Tensor<Float>, weight: Tensor<Float>?, bias: Tensor<Float>?, eps: Double) throws

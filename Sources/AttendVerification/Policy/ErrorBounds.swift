@@ -56,7 +56,7 @@ import RealModule
 ///   (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|) — the mean is off by (n + 1)·u_d·mean|x|, which shifts ẑ by
 ///   that over σ; the variance is off by (n + 4)·u_d relative, σ by half that, and the
 ///   deviation, 1/σ, the products and the bias add a few roundings more
-///   (``layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``);
+///   (``layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:evaluationRoundoff:)``);
 /// - **GELU**, evaluated in Double and rounded once: u·|y| + u_d·(c·|x| + 2|y|), c = 2 for the
 ///   erf form and 3 for the tanh form — erf(x/√2) is off by ≤ 3·u_d absolute (its argument's two
 ///   roundings times max |a·erf′(a)| = 0.48, and a 1-ulp erf), tanh(…) by ≤ 5.2·u_d (its
@@ -317,7 +317,7 @@ public struct ErrorBounds: Sendable {
         Swift.abs(weight) / sigma * (e + meanError + Swift.abs(z) * meanWeightedError)
     }
 
-    /// The kernel family's LayerNorm row pass (``PackedEncoder``, `LayerNorm.normalizeRows`):
+    /// The kernel family's LayerNorm row pass (`PackedEncoder`, `LayerNorm.normalizeRows`):
     /// evaluated in Float, so
     /// ``layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:evaluationRoundoff:)``
     /// with u in place of 2⁻⁵³: u·|y| + u·(|w|·((n + 1)·mean|x|/σ + (n/2 + 8)·|ẑ|) + |ẑ·w| + |y|).

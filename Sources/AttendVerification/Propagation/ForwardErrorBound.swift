@@ -62,7 +62,7 @@ public struct ForwardErrorBound: Sendable {
     /// ``ErrorBounds/relative(_:ulps:)`` does. (Masked attention weights, exactly 0, keep a zero bound.)
     public let underflow: Double
     /// How LayerNorm and GELU are evaluated: in Double and rounded once (Attend's ops, NumPy), or
-    /// by the kernel family's Float row passes (``PackedEncoder``).
+    /// by the kernel family's Float row passes (`PackedEncoder`).
     public let rowPasses: RowPassArithmetic
 
     /// The arithmetic of the row-wise stages (LayerNorm, GELU).
@@ -240,7 +240,7 @@ public struct ForwardErrorBound: Sendable {
     ///
     /// Carried: ``ErrorBounds/layerNormCarried(error:meanError:meanWeightedError:weight:sigma:normalized:)``
     /// (LayerNorm's Jacobian). Own: Attend (and NumPy) evaluate the group in Double and round y once,
-    /// ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``.
+    /// ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:evaluationRoundoff:)``.
     /// - Throws: `ReferenceError` when the shapes do not fit the stage (the reference op's message).
     public func layerNorm(
         _ x: BoundedArray, normalizedDims k: Int, weight: ReferenceArray<Double>?, bias: ReferenceArray<Double>?,

@@ -263,7 +263,7 @@ public struct Propagation: Sendable {
     /// Sensitivity dy_i = (w_i/σ)·(dx_i − mean(dx) − x̂_i·mean(x̂·dx)), bounded by
     /// (|w_i|/σ)·(e_i + mean(e) + |x̂_i|·mean(|x̂|·e))
     /// (``ErrorBounds/layerNormCarried(error:meanError:meanWeightedError:weight:sigma:normalized:)``);
-    /// own error ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:)``.
+    /// own error ``ErrorBounds/layerNormRounding(output:normalized:weight:meanMagnitude:sigma:n:evaluationRoundoff:)``.
     public func layerNorm(_ x: Tracked, width n: Int, weight: [Double]?, bias: [Double]?, eps: Double) -> Tracked {
         var y = [Double](repeating: 0, count: x.value.count)
         var e = [Double](repeating: 0, count: x.value.count)
