@@ -134,6 +134,24 @@ struct SmolLM2ToolTests {
         #expect(bad.status != 0 && bad.stderr.contains("has no tensor named \"nope\""), "\(bad)")
     }
 
+    @Test("chat with piped input: one reply line per message, the history kept, /reset forgetting it")
+    func chatPiped() throws {
+        try Self.requireModel()
+        let outcome = try AttendTool.run(
+            ["chat", "--max-tokens", "16"],
+            input:
+                "What is the capital of France?\nAnd of Germany?\n/reset\nWhat is the capital of France?\n/quit\nignored\n"
+        )
+        try #require(outcome.status == 0, "\(outcome)")
+        let lines = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Three replies, each on its own line; the second answers from the history (Germany's
+        // capital follows only from the first question), the third equals the first after /reset.
+        #expect(lines.count == 4 && lines[3].isEmpty, "\(outcome)")
+        #expect(lines[0] == "The capital of France is Paris.", "\(outcome)")
+        #expect(lines[1].contains("Berlin"), "\(outcome)")
+        #expect(lines[2] == lines[0], "\(outcome)")
+    }
+
     @Test("a missing SmolLM2 makes generate and tokenize exit 2 with one line naming the fetch script")
     func missingModel() throws {
         let scratch = try Scratch()

@@ -32,8 +32,11 @@ enum AttendTool {
 
     /// Runs `attend arguments…` to completion, capturing both streams (through files, so a
     /// large output cannot fill a pipe and block the child). `environment` adds to (or, with
-    /// nil values, removes from) this process's environment for the child.
-    static func run(_ arguments: [String], environment: [String: String?] = [:]) throws -> Outcome {
+    /// nil values, removes from) this process's environment for the child; `input`, when given,
+    /// is the child's standard input (from a file).
+    static func run(_ arguments: [String], environment: [String: String?] = [:], input: String? = nil) throws
+        -> Outcome
+    {
         let scratch = FileManager.default.temporaryDirectory
         let outURL = scratch.appendingPathComponent("attend-stdout-\(UUID().uuidString)")
         let errURL = scratch.appendingPathComponent("attend-stderr-\(UUID().uuidString)")
@@ -55,6 +58,12 @@ enum AttendTool {
         let err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
+        let inURL = scratch.appendingPathComponent("attend-stdin-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: inURL) }
+        if let input {
+            try Data(input.utf8).write(to: inURL)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        }
         try process.run()
         process.waitUntilExit()
         try out.close()
