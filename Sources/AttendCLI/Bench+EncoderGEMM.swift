@@ -28,17 +28,9 @@ extension Bench {
             let x = Tensor<Float>.randn([m, k], using: &generator)
             let weight = Tensor<Float>.randn([n, k], using: &generator)
             let bias = Tensor<Float>.randn([n], using: &generator)
-            _ = try linear(x, weight: weight, bias: bias)  // warm-up
-            var samples: [Double] = []
-            var spent = 0.0
-            while samples.count < (repeats ?? 5) || (repeats == nil && spent < 0.5 && samples.count < 200) {
-                let start = DispatchTime.now().uptimeNanoseconds
+            let seconds = try Self.medianSeconds(repeats: repeats, atLeast: 5) {
                 _ = try linear(x, weight: weight, bias: bias)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                samples.append(seconds)
-                spent += seconds
             }
-            let seconds = samples.sorted()[samples.count / 2]
             let gflops = 2 * Double(m) * Double(k) * Double(n) / seconds / 1e9
             if json {
                 print(

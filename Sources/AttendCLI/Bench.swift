@@ -146,19 +146,23 @@ struct Bench: ParsableCommand {
             if kind == "decode" { flops = 4 * Double(b * h) * Double(l) * Double(d) }
             work = { _ = try scaledDotProductAttention(queries: q, keys: k, values: v, mask: mask) }
         }
+        return (try medianSeconds(repeats: repeats, atLeast: 3, work) * 1000, flops)
+    }
+
+    /// The median seconds of `work` after one warm-up run: `repeats` runs, or (nil) at least
+    /// `atLeast` and as many more as fit in ~0.5 s, at most 200.
+    static func medianSeconds(repeats: Int?, atLeast: Int, _ work: () throws -> Void) rethrows -> Double {
         try work()  // warm-up
         var samples: [Double] = []
-        let budget = 0.5
         var spent = 0.0
-        while samples.count < (repeats ?? 3) || (repeats == nil && spent < budget && samples.count < 200) {
+        while samples.count < (repeats ?? atLeast) || (repeats == nil && spent < 0.5 && samples.count < 200) {
             let start = DispatchTime.now().uptimeNanoseconds
             try work()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            samples.append(seconds * 1000)
+            samples.append(seconds)
             spent += seconds
         }
-        samples.sort()
-        return (samples[samples.count / 2], flops)
+        return samples.sorted()[samples.count / 2]
     }
 
     /// GFLOPS of a 2048³ Float matrix product in this process (median of 3).

@@ -13,19 +13,14 @@ enum RowPass {
         activation: attend_activation
     ) {
         if bias == nil, activation == ATTEND_ACTIVATION_NONE { return }
-        let items = (rows + rowsPerItem - 1) / rowsPerItem
         // The GELU costs ~40 vector operations per VF_LANES elements; weigh an element as 8 flops.
         let flops = 8 * Double(rows) * Double(cols) * (activation == ATTEND_ACTIVATION_GELU ? 4 : 1)
         let buffer = UncheckedSendable(x)
         withExtendedLifetime(bias) {
-            let b = bias.map { UnsafePointer($0.storage.pointer + $0.offset) }
-            Parallelism.forEach(
-                items: items, flops: flops, setUp: { _ in () },
-                { _, item in
-                    let r0 = item * rowsPerItem
-                    let count = Swift.min(rowsPerItem, rows - r0)
-                    kernels.bias_activation(buffer.value + r0 * cols, count, cols, cols, b, activation)
-                }, tearDown: { _ in })
+            let b = pointer(bias)
+            forEachChunk(rows: rows, flops: flops) { r0, count in
+                kernels.bias_activation(buffer.value + r0 * cols, count, cols, cols, b, activation)
+            }
         }
     }
 
@@ -36,24 +31,30 @@ enum RowPass {
         residual: UnsafePointer<Float>?, bias: Tensor<Float>?,
         norm: (gamma: Tensor<Float>?, beta: Tensor<Float>?, eps: Float), rows: Int, cols: Int
     ) {
-        let items = (rows + rowsPerItem - 1) / rowsPerItem
-        let flops = 8 * Double(rows) * Double(cols)
         let buffers = UncheckedSendable((out, x, residual))
         withExtendedLifetime((bias, norm.gamma, norm.beta)) {
-            func pointer(_ t: Tensor<Float>?) -> UnsafePointer<Float>? {
-                t.map { UnsafePointer($0.storage.pointer + $0.offset) }
-            }
             let (b, gamma, beta) = (pointer(bias), pointer(norm.gamma), pointer(norm.beta))
-            Parallelism.forEach(
-                items: items, flops: flops, setUp: { _ in () },
-                { _, item in
-                    let (out, x, residual) = buffers.value
-                    let r0 = item * rowsPerItem
-                    let count = Swift.min(rowsPerItem, rows - r0)
-                    kernels.residual_layernorm(
-                        out + r0 * cols, cols, x + r0 * cols, cols, residual.map { $0 + r0 * cols }, cols, b, gamma,
-                        beta, count, cols, norm.eps)
-                }, tearDown: { _ in })
+            forEachChunk(rows: rows, flops: 8 * Double(rows) * Double(cols)) { r0, count in
+                let (out, x, residual) = buffers.value
+                kernels.residual_layernorm(
+                    out + r0 * cols, cols, x + r0 * cols, cols, residual.map { $0 + r0 * cols }, cols, b, gamma, beta,
+                    count, cols, norm.eps)
+            }
         }
+    }
+
+    /// Runs `body(firstRow, rowCount)` for each chunk of ``rowsPerItem`` rows, on the workers.
+    private static func forEachChunk(rows: Int, flops: Double, _ body: (Int, Int) -> Void) {
+        Parallelism.forEach(
+            items: (rows + rowsPerItem - 1) / rowsPerItem, flops: flops, setUp: { _ in () },
+            { _, item in
+                let r0 = item * rowsPerItem
+                body(r0, Swift.min(rowsPerItem, rows - r0))
+            }, tearDown: { _ in })
+    }
+
+    /// A parameter's elements (contiguous; the caller keeps the tensor alive).
+    private static func pointer(_ t: Tensor<Float>?) -> UnsafePointer<Float>? {
+        t.map { UnsafePointer($0.storage.pointer + $0.offset) }
     }
 }

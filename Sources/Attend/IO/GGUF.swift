@@ -124,6 +124,9 @@ public struct GGUFFile: Sendable {
 
     // MARK: Parsing
 
+    /// Where one tensor's bytes lie, whatever its type (for the bounds and overlap checks).
+    private typealias Extent = (name: String, type: String, dimensions: [Int], offset: Int, byteCount: Int)
+
     private struct Parsed {
         var version: UInt32
         var metadata: [(key: String, value: GGUFValue)]
@@ -181,8 +184,8 @@ public struct GGUFFile: Sendable {
 
         var tensors: [GGUFTensorInfo] = []
         var others: [GGUFOtherTensorInfo] = []
-        // Every tensor's bytes, whatever its type: (name, type name, dimensions, offset, byte count).
-        var extents: [(name: String, type: String, dimensions: [Int], offset: Int, byteCount: Int)] = []
+        // Every tensor's bytes, whatever its type.
+        var extents: [Extent] = []
         var names = Set<String>()
         for i in 0..<Int(tensorCount) {
             let tensorName = try reader.string("the name of tensor \(i)")
@@ -253,7 +256,7 @@ public struct GGUFFile: Sendable {
             )
         }
         let dataLength = Swift.max(raw.count - dataStart, 0)
-        var previous: (name: String, type: String, dimensions: [Int], offset: Int, byteCount: Int)?
+        var previous: Extent?
         for tensor in extents.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {
             let label = "tensor \(HeaderJSON.quoted(tensor.name))"
             guard tensor.offset <= dataLength, tensor.byteCount <= dataLength - tensor.offset else {

@@ -57,9 +57,8 @@ public struct TextGenerator: Sendable {
         promptIDs: [Int], maxTokens: Int, sampler: Sampler, stopAtEndOfSequence: Bool = true,
         onText: (String) -> Void = { _ in }
     ) throws -> Result {
-        guard !promptIDs.isEmpty else { throw DecoderModelError("generate: the prompt has no tokens") }
-        guard maxTokens >= 0 else { throw DecoderModelError("generate: max tokens \(maxTokens) is negative") }
-        var cache = decoder.makeCache(capacity: promptIDs.count + maxTokens)
+        // The checks are the continuing form's; the cache fits the prompt and every step.
+        var cache = decoder.makeCache(capacity: promptIDs.count + Swift.max(maxTokens, 0))
         return try generate(
             continuing: &cache, newIDs: promptIDs, history: [], maxTokens: maxTokens, sampler: sampler,
             stopAtEndOfSequence: stopAtEndOfSequence, onText: onText)

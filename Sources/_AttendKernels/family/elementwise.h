@@ -60,6 +60,13 @@ VF_INLINE vf activate(vf x, attend_activation kind) {
     return x;
 }
 
+/// The VF_LANES (or, at a row's tail, n < VF_LANES) floats at p; the others load as 0.
+VF_INLINE vf load_part(const float *p, long n) { return n >= VF_LANES ? vf_loadu(p) : vf_load_n(p, n); }
+VF_INLINE void store_part(float *p, vf x, long n) {
+    if (n >= VF_LANES) vf_storeu(p, x);
+    else vf_store_n(p, x, n);
+}
+
 /// x[r·stride + c] ← act(x[r·stride + c] + bias[c]) for r < rows, c < cols (bias may be NULL).
 static void bias_activation(float *x, long rows, long cols, long stride, const float *bias,
                             attend_activation kind) {
@@ -67,15 +74,9 @@ static void bias_activation(float *x, long rows, long cols, long stride, const f
         float *row = x + r * stride;
         for (long c = 0; c < cols; c += VF_LANES) {
             const long n = cols - c;
-            if (n >= VF_LANES) {
-                vf v = vf_loadu(row + c);
-                if (bias) v = vf_add(v, vf_loadu(bias + c));
-                vf_storeu(row + c, activate(v, kind));
-            } else {
-                vf v = vf_load_n(row + c, n);
-                if (bias) v = vf_add(v, vf_load_n(bias + c, n));
-                vf_store_n(row + c, activate(v, kind), n);
-            }
+            vf v = load_part(row + c, n);
+            if (bias) v = vf_add(v, load_part(bias + c, n));
+            store_part(row + c, activate(v, kind), n);
         }
     }
 }
@@ -92,11 +93,10 @@ static void residual_layernorm_row(float *out, const float *x, const float *resi
     vf total = vf_zero();
     for (long c = 0; c < cols; c += VF_LANES) {
         const long n = cols - c;
-        vf v = n >= VF_LANES ? vf_loadu(x + c) : vf_load_n(x + c, n);
-        if (bias) v = vf_add(v, n >= VF_LANES ? vf_loadu(bias + c) : vf_load_n(bias + c, n));
-        if (residual) v = vf_add(v, n >= VF_LANES ? vf_loadu(residual + c) : vf_load_n(residual + c, n));
-        if (n >= VF_LANES) vf_storeu(out + c, v);
-        else vf_store_n(out + c, v, n);
+        vf v = load_part(x + c, n);
+        if (bias) v = vf_add(v, load_part(bias + c, n));
+        if (residual) v = vf_add(v, load_part(residual + c, n));
+        store_part(out + c, v, n);
         total = vf_add(total, v);
     }
     const float mean = vf_reduce_add(total) / (float)cols;
@@ -104,7 +104,7 @@ static void residual_layernorm_row(float *out, const float *x, const float *resi
     vf squares = vf_zero();
     for (long c = 0; c < cols; c += VF_LANES) {
         const long n = cols - c;
-        vf d = vf_sub(n >= VF_LANES ? vf_loadu(out + c) : vf_load_n(out + c, n), m);
+        vf d = vf_sub(load_part(out + c, n), m);
         if (n < VF_LANES) d = vf_select(vf_lt(vf_iota(), vf_set1((float)n)), d, vf_zero());
         squares = vf_fma(d, d, squares);
     }
@@ -112,11 +112,10 @@ static void residual_layernorm_row(float *out, const float *x, const float *resi
     const vf inverse = vf_set1(1.0f / sqrtf(variance + eps));
     for (long c = 0; c < cols; c += VF_LANES) {
         const long n = cols - c;
-        vf y = vf_mul(vf_sub(n >= VF_LANES ? vf_loadu(out + c) : vf_load_n(out + c, n), m), inverse);
-        if (gamma) y = vf_mul(y, n >= VF_LANES ? vf_loadu(gamma + c) : vf_load_n(gamma + c, n));
-        if (beta) y = vf_add(y, n >= VF_LANES ? vf_loadu(beta + c) : vf_load_n(beta + c, n));
-        if (n >= VF_LANES) vf_storeu(out + c, y);
-        else vf_store_n(out + c, y, n);
+        vf y = vf_mul(vf_sub(load_part(out + c, n), m), inverse);
+        if (gamma) y = vf_mul(y, load_part(gamma + c, n));
+        if (beta) y = vf_add(y, load_part(beta + c, n));
+        store_part(out + c, y, n);
     }
 }
 
