@@ -1,7 +1,7 @@
 import Foundation
 import _AttendKernels
 
-/// y = x·Wᵀ with the weight `[out, in]` kept in its GGUF block format (Q4_0, Q4_1, Q5_0, Q5_1,
+/// y = x·Wᵀ + b with the weight `[out, in]` kept in its GGUF block format (Q4_0, Q4_1, Q5_0, Q5_1,
 /// Q8_0, Q4_K, Q5_K, Q6_K; see ``GGUFTensorType``) — 4.5 to 8.5 bits per weight in memory
 /// instead of 32.
 ///
@@ -24,11 +24,14 @@ public struct QuantizedLinear: Sendable {
     /// `outFeatures` rows of `inFeatures / type.blockSize` blocks, as in the file: a slice of the GGUF file's
     /// memory-mapped bytes, not a copy.
     let blocks: Data
+    /// `b [out]`, added to every output row (float32); nil for a layer without bias.
+    public let bias: Tensor<Float>?
 
-    /// The 2-D tensor `name` of a GGUF file (`ne = [in, out]`, row-major `[out, in]`).
-    /// - Throws: `FileFormatError` when the tensor is missing; ``TensorError`` when it is not 2-D
-    ///   or not in a block format this layer multiplies.
-    public init(gguf file: GGUFFile, tensor name: String) throws {
+    /// The 2-D tensor `name` of a GGUF file (`ne = [in, out]`, row-major `[out, in]`), with an
+    /// optional float32 `bias [out]`.
+    /// - Throws: `FileFormatError` when the tensor is missing; ``TensorError`` when it is not 2-D,
+    ///   not in a block format this layer multiplies, or the bias is not `[out]`.
+    public init(gguf file: GGUFFile, tensor name: String, bias: Tensor<Float>? = nil) throws {
         guard let info = file.tensorInfo(named: name) else {
             throw FileFormatError.invalidArgument(file.name, "has no tensor named \(HeaderJSON.quoted(name))")
         }
@@ -41,6 +44,13 @@ public struct QuantizedLinear: Sendable {
         type = info.type
         outFeatures = info.dimensions[1]
         inFeatures = info.dimensions[0]
+        if let bias, bias.shape != [outFeatures] {
+            throw TensorError(
+                op: "QuantizedLinear",
+                "bias \(describe(bias.shape)) must be [out] = [\(outFeatures)] for weight \(HeaderJSON.quoted(name)) \(describe(info.shape))"
+            )
+        }
+        self.bias = bias?.contiguous()
         blocks = try file.rawData(of: name)
     }
 
@@ -68,7 +78,7 @@ public struct QuantizedLinear: Sendable {
         return result
     }
 
-    /// x·Wᵀ for `x [..., in]`.
+    /// x·Wᵀ + b for `x [..., in]`.
     /// - Throws: ``TensorError`` when the last dimension of `x` is not `in`.
     public func callAsFunction(_ x: Tensor<Float>) throws -> Tensor<Float> {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
@@ -87,6 +97,12 @@ public struct QuantizedLinear: Sendable {
                 }
             } else {
                 QuantizedPanelLowering.run(self, x: source, rows: rows, into: result.storage.pointer)
+            }
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                let y = result.storage.pointer
+                for r in 0..<rows { for o in 0..<outFeatures { y[r * outFeatures + o] += b[o] } }
             }
         }
         result.makeUniqueAndWritable()

@@ -13,6 +13,10 @@ import RealModule
 ///
 /// The two agree once the features are permuted; applying the wrong one to a model's weights
 /// gives plausible-looking but wrong attention. Angles are computed in Double.
+///
+/// A model trained for a longer context than its base frequencies cover carries a ``Scaling``:
+/// linear position interpolation, angle = (p / factor)·θᵢ, or one divisor per pair,
+/// angle = p·θᵢ / dᵢ (Llama 3's frequency scaling, stored in GGUF as `rope_freqs.weight`).
 /// - SeeAlso: `Reference.rotaryEmbedding` in AttendReference.
 public struct RotaryEmbedding: Sendable {
     /// Which two features of a `D`-wide vector form rotation pair i (see the type's discussion).
@@ -22,23 +26,68 @@ public struct RotaryEmbedding: Sendable {
         case adjacent, halfSplit
     }
 
+    /// How the angles of a model trained for long contexts are stretched.
+    public enum Scaling: Sendable, Equatable {
+        /// angle = p·θᵢ.
+        case none
+        /// Linear position interpolation, angle = (p / factor)·θᵢ (GGUF `rope.scaling.type = "linear"`).
+        case linear(factor: Double)
+        /// One divisor dᵢ per pair, angle = p·θᵢ / dᵢ (D/2 values; GGUF's `rope_freqs.weight`, which
+        /// is how Llama 3's "llama3" frequency scaling reaches a GGUF file).
+        case frequencyDivisors([Double])
+    }
+
     /// D, the rotated feature count (even).
     public let dimension: Int
     /// The angle base: pair i turns by θᵢ·p with θᵢ = base^(−2i/D) (Llama's `rope_theta`, 10 000 by default).
     public let base: Double
     /// Which features are rotated together.
     public let pairing: Pairing
+    /// How the angles are stretched (``Scaling/none`` for the plain embedding).
+    public let scaling: Scaling
 
-    /// A rotation of D = `dimension` features in D/2 pairs chosen by `pairing`, θᵢ = base^(−2i/D).
-    /// - Throws: ``TensorError`` when `dimension` is not positive and even or `base` is not > 0.
-    public init(dimension: Int, base: Double = 10_000, pairing: Pairing) throws {
+    /// A rotation of D = `dimension` features in D/2 pairs chosen by `pairing`, θᵢ = base^(−2i/D),
+    /// the angles stretched by `scaling`.
+    /// - Throws: ``TensorError`` when `dimension` is not positive and even, `base` is not > 0, a
+    ///   linear factor is not a positive finite number, or the divisors are not D/2 positive finite numbers.
+    public init(dimension: Int, base: Double = 10_000, pairing: Pairing, scaling: Scaling = .none) throws {
         guard dimension > 0, dimension % 2 == 0, base > 0, base.isFinite else {
             throw TensorError(
                 op: "RotaryEmbedding", "dimension \(dimension) must be positive and even and base \(base) positive")
         }
+        switch scaling {
+        case .none: break
+        case .linear(let factor):
+            guard factor > 0, factor.isFinite else {
+                throw TensorError(op: "RotaryEmbedding", "linear scaling factor \(factor) must be positive and finite")
+            }
+        case .frequencyDivisors(let divisors):
+            guard divisors.count == dimension / 2 else {
+                throw TensorError(
+                    op: "RotaryEmbedding",
+                    "\(divisors.count) frequency divisors given; D = \(dimension) has \(dimension / 2) pairs, one divisor each"
+                )
+            }
+            if let bad = divisors.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+                throw TensorError(
+                    op: "RotaryEmbedding",
+                    "frequency divisor \(bad) is \(divisors[bad]); divisors must be positive and finite")
+            }
+        }
         self.dimension = dimension
         self.base = base
         self.pairing = pairing
+        self.scaling = scaling
+    }
+
+    /// The angle of pair i at position p: p·θᵢ, stretched by ``scaling``.
+    public func angle(position: Int, pair i: Int) -> Double {
+        let theta = Self.frequency(i, dimension: dimension, base: base)
+        return switch scaling {
+        case .none: Double(position) * theta
+        case .linear(let factor): Double(position) / factor * theta
+        case .frequencyDivisors(let divisors): Double(position) * theta / divisors[i]
+        }
     }
 
     /// Rotates `x [..., L, D]`; row l (along dimension −2) is at position `positionOffset + l`
@@ -63,7 +112,7 @@ public struct RotaryEmbedding: Sendable {
         var sines = cosines
         for l in 0..<length {
             for i in 0..<half {
-                let angle = Double(positionOffset + l) * Self.frequency(i, dimension: dimension, base: base)
+                let angle = self.angle(position: positionOffset + l, pair: i)
                 cosines[l * half + i] = Scalar(Double.cos(angle))
                 sines[l * half + i] = Scalar(Double.sin(angle))
             }

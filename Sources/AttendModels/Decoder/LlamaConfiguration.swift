@@ -1,11 +1,14 @@
 import Attend
 
-/// The hyperparameters of a Llama-architecture decoder, read from GGUF metadata
-/// (`general.architecture = "llama"`, keys `llama.*`) — never from constants.
+/// The hyperparameters of a Llama-family decoder, read from GGUF metadata
+/// (`general.architecture` is one of ``DecoderArchitecture``, keys `<architecture>.*`) — never
+/// from constants.
 ///
 /// SmolLM2-135M: 30 layers, d_model 576, FFN 1536, 9 query heads sharing 3 key/value heads
 /// (head dim 64), RoPE base 100000, RMSNorm eps 1e-5, context 8192, vocabulary 49152.
 public struct LlamaConfiguration: Sendable, Equatable {
+    /// The family named by `general.architecture`: its metadata prefix, rotary pairing and biases.
+    public var architecture: DecoderArchitecture
     /// The number of decoder blocks (`llama.block_count`; 30 for SmolLM2-135M).
     public var layerCount: Int
     /// d_model, the residual stream's width E: hidden states are `[B, L, E]` (`llama.embedding_length`).
@@ -27,12 +30,18 @@ public struct LlamaConfiguration: Sendable, Equatable {
     public var contextLength: Int
     /// V, the number of tokens (`tokenizer.ggml.tokens`): logits are `[B, L, V]`.
     public var vocabularySize: Int
+    /// How the rotary angles are stretched: `rope.scaling.type = "linear"` with `rope.scaling.factor`,
+    /// or the per-pair divisors of a `rope_freqs.weight` tensor (Llama 3's frequency scaling).
+    public var ropeScaling: RotaryEmbedding.Scaling
 
     /// A configuration from given values (no check; ``init(gguf:)`` checks what it reads).
     public init(
-        layerCount: Int, modelDimension: Int, feedForwardDimension: Int, headCount: Int, keyValueHeadCount: Int,
-        headDimension: Int, ropeBase: Double, rmsNormEpsilon: Double, contextLength: Int, vocabularySize: Int
+        architecture: DecoderArchitecture = .llama, layerCount: Int, modelDimension: Int, feedForwardDimension: Int,
+        headCount: Int, keyValueHeadCount: Int, headDimension: Int, ropeBase: Double,
+        ropeScaling: RotaryEmbedding.Scaling = .none, rmsNormEpsilon: Double, contextLength: Int, vocabularySize: Int
     ) {
+        self.architecture = architecture
+        self.ropeScaling = ropeScaling
         self.layerCount = layerCount
         self.modelDimension = modelDimension
         self.feedForwardDimension = feedForwardDimension
@@ -45,28 +54,34 @@ public struct LlamaConfiguration: Sendable, Equatable {
         self.vocabularySize = vocabularySize
     }
 
-    /// Reads the configuration of a `llama` GGUF file.
-    /// - Throws: ``DecoderModelError`` naming the key when a value is missing, of the wrong type or
-    ///   inconsistent (heads not dividing the width, query heads not a multiple of key/value heads).
+    /// Reads the configuration of a GGUF file whose `general.architecture` is one of
+    /// ``DecoderArchitecture``.
+    /// - Throws: ``DecoderModelError`` naming the architecture when it is not supported, and the
+    ///   key when a value is missing, of the wrong type or inconsistent (heads not dividing the
+    ///   width, query heads not a multiple of key/value heads, a rope scaling type other than
+    ///   `none` or `linear`).
     public init(gguf file: GGUFFile) throws {
-        let architecture = file[metadata: "general.architecture"]?.stringValue ?? "(none)"
-        guard architecture == "llama" else {
+        let name = file[metadata: "general.architecture"]?.stringValue ?? "(none)"
+        guard let architecture = DecoderArchitecture(rawValue: name) else {
             throw DecoderModelError(
-                "\(file.name) has general.architecture \"\(architecture)\"; this decoder implements \"llama\"")
+                "\(file.name) has general.architecture \"\(name)\"; supported: \(DecoderArchitecture.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
+        self.architecture = architecture
+        let prefix = architecture.rawValue + "."
         func integer(_ key: String) throws -> Int {
-            guard let value = file[metadata: "llama." + key], let n = value.intValue, n > 0 else {
+            guard let value = file[metadata: prefix + key], let n = value.intValue, n > 0 else {
                 throw DecoderModelError(
-                    "\(file.name): llama.\(key) is \(file[metadata: "llama." + key]?.summary() ?? "missing"); expected a positive integer"
+                    "\(file.name): \(prefix + key) is \(file[metadata: prefix + key]?.summary() ?? "missing"); expected a positive integer"
                 )
             }
             return n
         }
         func real(_ key: String, default fallback: Double? = nil) throws -> Double {
-            if let value = file[metadata: "llama." + key]?.doubleValue, value > 0, value.isFinite { return value }
-            if let fallback, file[metadata: "llama." + key] == nil { return fallback }
+            if let value = file[metadata: prefix + key]?.doubleValue, value > 0, value.isFinite { return value }
+            if let fallback, file[metadata: prefix + key] == nil { return fallback }
             throw DecoderModelError(
-                "\(file.name): llama.\(key) is \(file[metadata: "llama." + key]?.summary() ?? "missing"); expected a positive number"
+                "\(file.name): \(prefix + key) is \(file[metadata: prefix + key]?.summary() ?? "missing"); expected a positive number"
             )
         }
         layerCount = try integer("block_count")
@@ -74,7 +89,8 @@ public struct LlamaConfiguration: Sendable, Equatable {
         feedForwardDimension = try integer("feed_forward_length")
         headCount = try integer("attention.head_count")
         keyValueHeadCount =
-            file[metadata: "llama.attention.head_count_kv"] == nil ? headCount : try integer("attention.head_count_kv")
+            file[metadata: prefix + "attention.head_count_kv"] == nil
+            ? headCount : try integer("attention.head_count_kv")
         ropeBase = try real("rope.freq_base", default: 10_000)
         rmsNormEpsilon = try real("attention.layer_norm_rms_epsilon")
         contextLength = try integer("context_length")
@@ -84,18 +100,55 @@ public struct LlamaConfiguration: Sendable, Equatable {
             )
         }
         headDimension = modelDimension / headCount
-        if file[metadata: "llama.rope.dimension_count"] != nil {
+        if file[metadata: prefix + "rope.dimension_count"] != nil {
             let rotated = try integer("rope.dimension_count")
             guard rotated == headDimension else {
                 throw DecoderModelError(
-                    "\(file.name): llama.rope.dimension_count \(rotated) differs from the head dimension \(headDimension); partial rotary embedding is not implemented"
+                    "\(file.name): \(prefix)rope.dimension_count \(rotated) differs from the head dimension \(headDimension); partial rotary embedding is not implemented"
                 )
             }
         }
+        ropeScaling = try Self.ropeScaling(file, prefix: prefix, pairs: headDimension / 2, real: real)
         guard let tokens = file[metadata: "tokenizer.ggml.tokens"]?.arrayValue else {
             throw DecoderModelError("\(file.name) has no tokenizer.ggml.tokens, so no vocabulary size")
         }
         vocabularySize = tokens.count
+    }
+
+    /// `rope.scaling.type` (`none`, or `linear` with `rope.scaling.factor`) and the `rope_freqs.weight`
+    /// tensor of per-pair divisors; at most one of the two may stretch the angles.
+    private static func ropeScaling(
+        _ file: GGUFFile, prefix: String, pairs: Int, real: (String, Double?) throws -> Double
+    ) throws -> RotaryEmbedding.Scaling {
+        let typeKey = prefix + "rope.scaling.type"
+        let type = file[metadata: typeKey].map { $0.stringValue ?? "(a \($0.typeName))" } ?? "none"
+        var scaling = RotaryEmbedding.Scaling.none
+        switch type {
+        case "none": break
+        case "linear":
+            let factor = try real("rope.scaling.factor", nil)
+            if factor != 1 { scaling = .linear(factor: factor) }
+        default:
+            throw DecoderModelError(
+                "\(file.name): \(typeKey) is \"\(type)\"; implemented: none, linear (and Llama 3's rope_freqs.weight)")
+        }
+        guard let info = file.tensorInfo(named: "rope_freqs.weight") else { return scaling }
+        guard info.shape == [pairs], info.type == .f32 else {
+            throw DecoderModelError(
+                "\(file.name): tensor \"rope_freqs.weight\" is \(info.type.name) \(info.shape); expected F32 [\(pairs)] (one divisor per rotary pair)"
+            )
+        }
+        guard scaling == .none else {
+            throw DecoderModelError(
+                "\(file.name) has both \(typeKey) \"\(type)\" and rope_freqs.weight; combining them is not implemented")
+        }
+        let divisors = try file.tensor(named: "rope_freqs.weight").scalars.map(Double.init)
+        if let bad = divisors.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+            throw DecoderModelError(
+                "\(file.name): rope_freqs.weight[\(bad)] is \(divisors[bad]); every divisor must be positive and finite"
+            )
+        }
+        return .frequencyDivisors(divisors)
     }
 }
 

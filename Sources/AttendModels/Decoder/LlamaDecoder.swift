@@ -1,17 +1,18 @@
 import Attend
 
-/// A Llama-architecture decoder-only transformer (SmolLM2, Llama 2/3 …), pre-norm:
+/// A Llama-family decoder-only transformer (SmolLM2, Llama 2/3, Qwen2; see
+/// ``DecoderArchitecture``), pre-norm:
 ///
 ///     x = embed[ids]                                                  // [1, L, d]
 ///     for each layer:
 ///         h = RMSNorm(x)
-///         q, k, v = h·Wqᵀ, h·Wkᵀ, h·Wvᵀ → heads [1, H, L, Dh], [1, Hkv, L, Dh]
-///         q, k = RoPE(q, past), RoPE(k, past)                          // adjacent pairs (GGUF rows)
+///         q, k, v = h·Wqᵀ (+ bq), h·Wkᵀ (+ bk), h·Wvᵀ (+ bv) → heads [1, H, L, Dh], [1, Hkv, L, Dh]
+///         q, k = RoPE(q, past), RoPE(k, past)             // the architecture's pairs, scaled angles
 ///         cache.append(k, v)                                           // in place
 ///         a = GQA(q, cache.keys, cache.values, causal from the end)   // [1, H, L, Dh]
 ///         x = x + a·Woᵀ
 ///         x = x + SwiGLU(RMSNorm(x))
-///     logits = RMSNorm(x)·Eᵀ                                          // output head tied to the embedding
+///     logits = RMSNorm(x)·Wₒᵀ                // Wₒ = output.weight, or the embedding when tied
 ///
 /// With an empty cache one call is the prefill (the fused kernel over the whole prompt, causal);
 /// each later call with one id is a decode step, Lq = 1 against the cached history, which is
@@ -33,25 +34,31 @@ public struct LlamaDecoder: Sendable {
 
     /// The hyperparameters the weights were checked against.
     public let configuration: LlamaConfiguration
-    /// `[vocabulary, d]`, also the output head.
+    /// `[vocabulary, d]`: the token embedding.
     public let embedding: Projection
+    /// `[vocabulary, d]`: the output head — `output.weight`, or ``embedding`` itself when the file
+    /// ties them.
+    public let head: Projection
     /// The decoder blocks, in order (``LlamaConfiguration/layerCount`` of them).
     public let layers: [Layer]
     /// `output_norm`: the RMSNorm `[d]` applied before the output head.
     public let finalNorm: RMSNorm<Float>
-    /// RoPE over each head's Dh features, `RotaryEmbedding/Pairing/adjacent` pairs (GGUF's row order),
-    /// base ``LlamaConfiguration/ropeBase``.
+    /// RoPE over each head's Dh features: the architecture's pairs
+    /// (``DecoderArchitecture/rotaryPairing``), base ``LlamaConfiguration/ropeBase``, angles
+    /// stretched by ``LlamaConfiguration/ropeScaling``.
     public let rotary: RotaryEmbedding
 
-    /// A decoder from its weights.
-    /// - Throws: ``DecoderModelError`` when the embedding is not `[vocabulary, d]` or the layer count
-    ///   differs from the configuration.
-    public init(configuration: LlamaConfiguration, embedding: Projection, layers: [Layer], finalNorm: RMSNorm<Float>)
-        throws
-    {
-        guard embedding.shape == [configuration.vocabularySize, configuration.modelDimension] else {
+    /// A decoder from its weights; the output head is `head`, or the embedding when `head` is nil.
+    /// - Throws: ``DecoderModelError`` when the embedding or the head is not `[vocabulary, d]` or
+    ///   the layer count differs from the configuration.
+    public init(
+        configuration: LlamaConfiguration, embedding: Projection, head: Projection? = nil, layers: [Layer],
+        finalNorm: RMSNorm<Float>
+    ) throws {
+        for (role, matrix) in [("embedding", embedding), ("output head", head ?? embedding)]
+        where matrix.shape != [configuration.vocabularySize, configuration.modelDimension] {
             throw DecoderModelError(
-                "LlamaDecoder: embedding \(embedding.shape) must be [vocabulary \(configuration.vocabularySize), d \(configuration.modelDimension)]"
+                "LlamaDecoder: \(role) \(matrix.shape) must be [vocabulary \(configuration.vocabularySize), d \(configuration.modelDimension)]"
             )
         }
         guard layers.count == configuration.layerCount else {
@@ -60,10 +67,12 @@ public struct LlamaDecoder: Sendable {
         }
         self.configuration = configuration
         self.embedding = embedding
+        self.head = head ?? embedding
         self.layers = layers
         self.finalNorm = finalNorm
         rotary = try RotaryEmbedding(
-            dimension: configuration.headDimension, base: configuration.ropeBase, pairing: .adjacent)
+            dimension: configuration.headDimension, base: configuration.ropeBase,
+            pairing: configuration.architecture.rotaryPairing, scaling: configuration.ropeScaling)
     }
 
     /// Empty per-layer caches for `capacity` positions (at most the context length).
@@ -118,15 +127,17 @@ public struct LlamaDecoder: Sendable {
         }
         let last = allPositions ? x : try x.narrowed(1, start: n - 1, length: 1)  // [1, L or 1, d]
         let normed = try finalNorm(last)
-        return try embedding(normed).view([allPositions ? n : 1, c.vocabularySize])
+        return try head(normed).view([allPositions ? n : 1, c.vocabularySize])
     }
 }
 
 extension LlamaDecoder {
-    /// The decoder a `llama` GGUF file describes, block-quantized matrices kept in their blocks
-    /// (``WeightFormat/quantized``) or dequantized to float32. Tensor names
+    /// The decoder a GGUF file of a ``DecoderArchitecture`` describes, block-quantized matrices
+    /// kept in their blocks (``WeightFormat/quantized``) or dequantized to float32. Tensor names
     /// are llama.cpp's: `token_embd`, `blk.N.{attn_norm, attn_q, attn_k, attn_v, attn_output,
-    /// ffn_norm, ffn_gate, ffn_up, ffn_down}`, `output_norm`, and `output` when the head is not tied.
+    /// ffn_norm, ffn_gate, ffn_up, ffn_down}`, `output_norm`; `output` when the head is not tied;
+    /// `blk.N.attn_{q,k,v}.bias` when present (required for `qwen2`); `rope_freqs` (see
+    /// ``LlamaConfiguration/ropeScaling``).
     /// - Throws: ``DecoderModelError`` or `FileFormatError` naming the missing or misshapen tensor.
     public init(gguf file: GGUFFile, weights format: WeightFormat = .quantized) throws {
         let c = try LlamaConfiguration(gguf: file)
@@ -144,13 +155,18 @@ extension LlamaDecoder {
             _ = try check(name, shape)
             return try file.tensor(named: name)
         }
-        func projection(_ name: String, out: Int, in inFeatures: Int) throws -> Projection {
-            let info = try check(name, [out, inFeatures])
+        /// The weight `name.weight` and, when the file has it (or `biased` requires it), `name.bias`.
+        func projection(_ name: String, out: Int, in inFeatures: Int, biased: Bool = false) throws -> Projection {
+            let weight = name + ".weight"
+            let info = try check(weight, [out, inFeatures])
+            let bias =
+                biased || file.tensorInfo(named: name + ".bias") != nil ? try tensor(name + ".bias", [out]) : nil
             if format == .quantized, info.type.isBlockQuantized {
-                return .quantized(try QuantizedLinear(gguf: file, tensor: name))
+                return .quantized(try QuantizedLinear(gguf: file, tensor: weight, bias: bias))
             }
-            return .dense(try Linear(weight: file.tensor(named: name), bias: nil))
+            return .dense(try Linear(weight: file.tensor(named: weight), bias: bias))
         }
+        let biased = c.architecture.requiresAttentionBias
         let d = c.modelDimension
         let f = c.feedForwardDimension
         let dh = c.headDimension
@@ -160,21 +176,19 @@ extension LlamaDecoder {
             layers.append(
                 Layer(
                     attentionNorm: try RMSNorm(weight: tensor(p + "attn_norm.weight", [d]), eps: c.rmsNormEpsilon),
-                    query: try projection(p + "attn_q.weight", out: c.headCount * dh, in: d),
-                    key: try projection(p + "attn_k.weight", out: c.keyValueHeadCount * dh, in: d),
-                    value: try projection(p + "attn_v.weight", out: c.keyValueHeadCount * dh, in: d),
-                    output: try projection(p + "attn_output.weight", out: d, in: c.headCount * dh),
+                    query: try projection(p + "attn_q", out: c.headCount * dh, in: d, biased: biased),
+                    key: try projection(p + "attn_k", out: c.keyValueHeadCount * dh, in: d, biased: biased),
+                    value: try projection(p + "attn_v", out: c.keyValueHeadCount * dh, in: d, biased: biased),
+                    output: try projection(p + "attn_output", out: d, in: c.headCount * dh),
                     feedForwardNorm: try RMSNorm(weight: tensor(p + "ffn_norm.weight", [d]), eps: c.rmsNormEpsilon),
-                    gate: try projection(p + "ffn_gate.weight", out: f, in: d),
-                    up: try projection(p + "ffn_up.weight", out: f, in: d),
-                    down: try projection(p + "ffn_down.weight", out: d, in: f)))
+                    gate: try projection(p + "ffn_gate", out: f, in: d),
+                    up: try projection(p + "ffn_up", out: f, in: d),
+                    down: try projection(p + "ffn_down", out: d, in: f)))
         }
-        if file.tensorInfo(named: "output.weight") != nil {
-            throw DecoderModelError(
-                "\(file.name) has a separate output.weight; only a head tied to token_embd is implemented")
-        }
+        let untied = file.tensorInfo(named: "output.weight") != nil
         try self.init(
-            configuration: c, embedding: projection("token_embd.weight", out: c.vocabularySize, in: d), layers: layers,
+            configuration: c, embedding: projection("token_embd", out: c.vocabularySize, in: d),
+            head: untied ? projection("output", out: c.vocabularySize, in: d) : nil, layers: layers,
             finalNorm: RMSNorm(weight: tensor("output_norm.weight", [d]), eps: c.rmsNormEpsilon))
     }
 }

@@ -171,7 +171,7 @@ extension BytePairEncoding {
                 "\(file.name) has tokenizer.ggml.model \"\(model)\"; only \"gpt2\" (byte-level BPE) is implemented")
         }
         let pre = file[metadata: "tokenizer.ggml.pre"]?.stringValue ?? "gpt2"
-        guard let preTokenizer = PreTokenizer(rawValue: pre) else {
+        guard let preTokenizer = PreTokenizer(ggufName: pre) else {
             throw TokenizerError(
                 "\(file.name) has pre-tokenizer \"\(pre)\"; implemented: \(PreTokenizer.allCases.map(\.rawValue).joined(separator: ", "))"
             )
