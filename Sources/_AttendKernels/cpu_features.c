@@ -45,6 +45,7 @@ void attend_cpu_features_detect(attend_cpu_features *f) {
     bool zmm_state = (xcr0 & 0xE6) == 0xE6;
     f->avx = avx_bit && ymm_state;
     f->fma = fma_bit && ymm_state;
+    f->f16c = ((ecx >> 29) & 1) && ymm_state;
     if (max_leaf >= 7) {
         __cpuid_count(7, 0, eax, ebx, ecx, edx);
         f->avx2 = ((ebx >> 5) & 1) && ymm_state;

@@ -6,7 +6,7 @@
 #include <immintrin.h>
 
 #pragma STDC FP_CONTRACT OFF
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #include "vocabulary/vf_avx2.h"
 

@@ -21,6 +21,8 @@ public struct CPUFeatures: Sendable, Equatable {
     public let sse2: Bool, sse3: Bool, ssse3: Bool, sse41: Bool, sse42: Bool
     /// Present and enabled by the OS (YMM state).
     public let avx: Bool, avx2: Bool, fma: Bool
+    /// Half-precision conversions (`vcvtph2ps`; YMM state): the kernel family's block scales.
+    public let f16c: Bool
     /// Present and enabled by the OS (opmask and ZMM state).
     public let avx512f: Bool, avx512cd: Bool, avx512bw: Bool, avx512dq: Bool, avx512vl: Bool
 
@@ -28,13 +30,13 @@ public struct CPUFeatures: Sendable, Equatable {
     init(
         vendor: String = "", brand: String = "", family: Int = 0, model: Int = 0, stepping: Int = 0,
         sse2: Bool = false, sse3: Bool = false, ssse3: Bool = false, sse41: Bool = false, sse42: Bool = false,
-        avx: Bool = false, avx2: Bool = false, fma: Bool = false,
+        avx: Bool = false, avx2: Bool = false, fma: Bool = false, f16c: Bool = false,
         avx512f: Bool = false, avx512cd: Bool = false, avx512bw: Bool = false, avx512dq: Bool = false,
         avx512vl: Bool = false
     ) {
         (self.vendor, self.brand, self.family, self.model, self.stepping) = (vendor, brand, family, model, stepping)
         (self.sse2, self.sse3, self.ssse3, self.sse41, self.sse42) = (sse2, sse3, ssse3, sse41, sse42)
-        (self.avx, self.avx2, self.fma) = (avx, avx2, fma)
+        (self.avx, self.avx2, self.fma, self.f16c) = (avx, avx2, fma, f16c)
         (self.avx512f, self.avx512cd, self.avx512bw, self.avx512dq, self.avx512vl) = (
             avx512f, avx512cd, avx512bw, avx512dq, avx512vl
         )
@@ -53,7 +55,7 @@ public struct CPUFeatures: Sendable, Equatable {
             vendor: string(raw.vendor), brand: string(raw.brand),
             family: Int(raw.family), model: Int(raw.model), stepping: Int(raw.stepping),
             sse2: raw.sse2, sse3: raw.sse3, ssse3: raw.ssse3, sse41: raw.sse41, sse42: raw.sse42,
-            avx: raw.avx, avx2: raw.avx2, fma: raw.fma,
+            avx: raw.avx, avx2: raw.avx2, fma: raw.fma, f16c: raw.f16c,
             avx512f: raw.avx512f, avx512cd: raw.avx512cd, avx512bw: raw.avx512bw, avx512dq: raw.avx512dq,
             avx512vl: raw.avx512vl)
     }()

@@ -14,7 +14,7 @@ import _AttendKernels
 /// | path | vector | attention register tile | what the CPU needs |
 /// |---|---|---|---|
 /// | `.avx512` | 16 floats (ZMM) | 12 keys × 32 queries | AVX-512 F, BW, DQ, VL + OS ZMM state |
-/// | `.avx2` | 8 floats (YMM) | 6 keys × 16 queries | AVX2 + FMA + OS YMM state |
+/// | `.avx2` | 8 floats (YMM) | 6 keys × 16 queries | AVX2 + FMA + F16C + OS YMM state |
 /// | `.portable` | 4 floats (SSE2 / NEON) | 6 keys × 8 queries | nothing |
 ///
 /// `ATTEND_KERNELS=avx512|avx2|portable` forces a path (`ATTEND_PORTABLE_KERNELS=1` is the older
@@ -42,8 +42,8 @@ public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible 
     /// True when `cpu` can run this path's instance (``requirement``).
     public func isSupported(on cpu: CPUFeatures = .current) -> Bool {
         switch self {
-        case .avx512: cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.hasAVX2FMA
-        case .avx2: cpu.hasAVX2FMA
+        case .avx512: cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl && cpu.hasAVX2FMA && cpu.f16c
+        case .avx2: cpu.hasAVX2FMA && cpu.f16c
         case .portable: true
         }
     }

@@ -8,7 +8,7 @@
 _Static_assert(32 % VF_LANES == 0, "a GGUF block is a whole number of vectors");
 
 /// The little-endian f16 at p (a block's scale d or minimum m) as a float.
-VF_INLINE float half_at(const uint8_t *p) { return attend_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
+VF_INLINE float half_at(const uint8_t *p) { return vf_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
 /// Σ_j q_j·x_j over the 32 elements of one block, q already widened to bytes (int8 or uint8).
 VF_INLINE vf dot_i8(const int8_t *q, const float *x) {
@@ -16,23 +16,42 @@ VF_INLINE vf dot_i8(const int8_t *q, const float *x) {
     for (int j = VF_LANES; j < 32; j += VF_LANES) s = vf_fma(vf_from_i8(q + j), vf_loadu(x + j), s);
     return s;
 }
-VF_INLINE vf dot_u8(const uint8_t *q, const float *x) {
-    vf s = vf_mul(vf_from_u8(q), vf_loadu(x));
-    for (int j = VF_LANES; j < 32; j += VF_LANES) s = vf_fma(vf_from_u8(q + j), vf_loadu(x + j), s);
+/// The same for a block's 32 nibbles packed in 16 bytes (element j < 16 is the low nibble of byte
+/// j, element j + 16 its high nibble), widened in registers; the additions in the order of dot_i8.
+VF_INLINE vf dot_nibbles(const uint8_t *q, const float *x) {
+    vf s = vf_mul(vf_from_nibbles(q, 0), vf_loadu(x));
+    for (int j = VF_LANES; j < 16; j += VF_LANES) s = vf_fma(vf_from_nibbles(q + j, 0), vf_loadu(x + j), s);
+    for (int j = 0; j < 16; j += VF_LANES) s = vf_fma(vf_from_nibbles(q + j, 4), vf_loadu(x + 16 + j), s);
     return s;
+}
+
+// Q8_0 and Q4_1 take two rows at a time: the per-block chain (scale conversion, broadcast, FMA
+// into the row's accumulator) is latency-bound with one row; two independent chains fill the
+// gaps. Each row's additions are in the same order as one row alone.
+
+/// Σ over the blocks of one Q8_0 row: d·Σ q·x per block, accumulated lane-wise.
+VF_INLINE vf q8_0_block(const uint8_t *block, const float *x, vf acc) {
+    return vf_fma(vf_set1(half_at(block)), dot_i8((const int8_t *)(block + 2), x), acc);
 }
 
 static void matvec_q8_0(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,
                         long row_end) {
     (void)xsum;
-    const long blocks = cols / 32;
-    for (long r = row_begin; r < row_end; r++) {
-        const uint8_t *row = w + r * blocks * 34;
-        vf acc = vf_zero();
+    const long blocks = cols / 32, stride = blocks * 34;
+    long r = row_begin;
+    for (; r + 1 < row_end; r += 2) {
+        const uint8_t *row0 = w + r * stride, *row1 = row0 + stride;
+        vf acc0 = vf_zero(), acc1 = vf_zero();
         for (long b = 0; b < blocks; b++) {
-            const uint8_t *block = row + b * 34;
-            acc = vf_fma(vf_set1(half_at(block)), dot_i8((const int8_t *)(block + 2), x + b * 32), acc);
+            acc0 = q8_0_block(row0 + b * 34, x + b * 32, acc0);
+            acc1 = q8_0_block(row1 + b * 34, x + b * 32, acc1);
         }
+        y[r] = vf_reduce_add(acc0);
+        y[r + 1] = vf_reduce_add(acc1);
+    }
+    if (r < row_end) {
+        vf acc = vf_zero();
+        for (long b = 0; b < blocks; b++) acc = q8_0_block(w + r * stride + b * 34, x + b * 32, acc);
         y[r] = vf_reduce_add(acc);
     }
 }
@@ -40,7 +59,6 @@ static void matvec_q8_0(const uint8_t *w, long cols, const float *x, const float
 static void matvec_q4_0(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,
                         long row_end) {
     const long blocks = cols / 32;
-    uint8_t q[32];
     for (long r = row_begin; r < row_end; r++) {
         const uint8_t *row = w + r * blocks * 18;
         vf acc = vf_zero();
@@ -48,28 +66,38 @@ static void matvec_q4_0(const uint8_t *w, long cols, const float *x, const float
         for (long b = 0; b < blocks; b++) {
             const uint8_t *block = row + b * 18;
             const float d = half_at(block);
-            vf_unpack_nibbles(block + 2, q);
-            acc = vf_fma(vf_set1(d), dot_u8(q, x + b * 32), acc);
+            acc = vf_fma(vf_set1(d), dot_nibbles(block + 2, x + b * 32), acc);
             offset += d * xsum[b];
         }
         y[r] = vf_reduce_add(acc) - 8 * offset;
     }
 }
 
+/// One Q4_1 block of a row: d·Σ q·x into the lanes, m·Σx into the row's scalar offset.
+VF_INLINE vf q4_1_block(const uint8_t *block, const float *x, float xsum, vf acc, float *offset) {
+    *offset += half_at(block + 2) * xsum;
+    return vf_fma(vf_set1(half_at(block)), dot_nibbles(block + 4, x), acc);
+}
+
 static void matvec_q4_1(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,
                         long row_end) {
-    const long blocks = cols / 32;
-    uint8_t q[32];
-    for (long r = row_begin; r < row_end; r++) {
-        const uint8_t *row = w + r * blocks * 20;
+    const long blocks = cols / 32, stride = blocks * 20;
+    long r = row_begin;
+    for (; r + 1 < row_end; r += 2) {
+        const uint8_t *row0 = w + r * stride, *row1 = row0 + stride;
+        vf acc0 = vf_zero(), acc1 = vf_zero();
+        float offset0 = 0, offset1 = 0;
+        for (long b = 0; b < blocks; b++) {
+            acc0 = q4_1_block(row0 + b * 20, x + b * 32, xsum[b], acc0, &offset0);
+            acc1 = q4_1_block(row1 + b * 20, x + b * 32, xsum[b], acc1, &offset1);
+        }
+        y[r] = vf_reduce_add(acc0) + offset0;
+        y[r + 1] = vf_reduce_add(acc1) + offset1;
+    }
+    if (r < row_end) {
         vf acc = vf_zero();
         float offset = 0;
-        for (long b = 0; b < blocks; b++) {
-            const uint8_t *block = row + b * 20;
-            vf_unpack_nibbles(block + 4, q);
-            acc = vf_fma(vf_set1(half_at(block)), dot_u8(q, x + b * 32), acc);
-            offset += half_at(block + 2) * xsum[b];
-        }
+        for (long b = 0; b < blocks; b++) acc = q4_1_block(w + r * stride + b * 20, x + b * 32, xsum[b], acc, &offset);
         y[r] = vf_reduce_add(acc) + offset;
     }
 }

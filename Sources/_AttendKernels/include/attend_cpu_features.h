@@ -17,7 +17,7 @@ typedef struct attend_cpu_features {
     unsigned family, model, stepping;
     bool sse2, sse3, ssse3, sse41, sse42;
     /// AVX, AVX2, FMA: the instructions exist *and* the OS saves the YMM state (XCR0 bits 1–2).
-    bool avx, avx2, fma;
+    bool avx, avx2, fma, f16c;
     /// AVX-512 subsets: the instructions exist *and* the OS saves opmask and ZMM state
     /// (XCR0 bits 5–7 as well).
     bool avx512f, avx512cd, avx512bw, avx512dq, avx512vl;

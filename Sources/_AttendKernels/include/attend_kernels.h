@@ -136,6 +136,14 @@ static inline float attend_half_to_float(uint16_t h) {
     return pun.f;
 }
 
+/// A spin-wait hint (x86 `pause`: lets the sibling hyper-thread run and saves power in a
+/// busy-wait loop); nothing elsewhere.
+static inline void attend_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// The calling thread's MXCSR (for tests that check a kernel leaves it unchanged). 0 off x86.
 unsigned attend_read_mxcsr(void);
 /// Sets the calling thread's MXCSR (tests). No-op off x86.

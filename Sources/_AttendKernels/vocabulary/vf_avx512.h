@@ -100,6 +100,14 @@ VF_INLINE void vf_transpose(vf r[16]) {
 /// 16 consecutive int8 / uint8 as floats (exact).
 VF_INLINE vf vf_from_i8(const int8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p))); }
 VF_INLINE vf vf_from_u8(const uint8_t *p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p))); }
+/// The nibbles (p[j] >> shift) & 15 of 16 consecutive bytes as floats (shift 0: low, 4: high).
+VF_INLINE vf vf_from_nibbles(const uint8_t *p, int shift) {
+    __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, shift), _mm512_set1_epi32(15)));
+}
+
+/// IEEE binary16 bits → float, exactly: one `vcvtph2ps` (F16C, which both x86 paths require).
+VF_INLINE float vf_half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 #include "vf_x86.h"
 

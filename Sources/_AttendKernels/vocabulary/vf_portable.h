@@ -79,6 +79,14 @@ VF_INLINE void vf_transpose(vf r[4]) {
 /// 4 consecutive int8 / uint8 as floats (exact).
 VF_INLINE vf vf_from_i8(const int8_t *p) { return (vf){(float)p[0], (float)p[1], (float)p[2], (float)p[3]}; }
 VF_INLINE vf vf_from_u8(const uint8_t *p) { return (vf){(float)p[0], (float)p[1], (float)p[2], (float)p[3]}; }
+/// The nibbles (p[j] >> shift) & 15 of 4 consecutive bytes as floats (shift 0: low, 4: high).
+VF_INLINE vf vf_from_nibbles(const uint8_t *p, int shift) {
+    return (vf){(float)((p[0] >> shift) & 15), (float)((p[1] >> shift) & 15), (float)((p[2] >> shift) & 15),
+                (float)((p[3] >> shift) & 15)};
+}
+
+/// IEEE binary16 bits → float, exactly (the shared bit-level decoder).
+VF_INLINE float vf_half_to_float(uint16_t h) { return attend_half_to_float(h); }
 
 #if defined(__x86_64__) || defined(__i386__)
 // On x86 the SSE2 baseline's nibble unpacking and FTZ/DAZ (SSE's MXCSR, as the SIMD paths, so

@@ -63,14 +63,20 @@ struct KernelPathTests {
         #expect(!KernelPath.selection.isEmpty)
     }
 
-    @Test("a path needs exactly its features: AVX-512 needs F, BW, DQ and VL with AVX2 + FMA; AVX2 needs AVX2 and FMA")
+    @Test(
+        "a path needs exactly its features: AVX-512 needs F, BW, DQ and VL with AVX2 + FMA + F16C; AVX2 needs AVX2, FMA and F16C"
+    )
     func requirements() {
-        let avx2 = CPUFeatures(avx: true, avx2: true, fma: true)
+        let avx2 = CPUFeatures(avx: true, avx2: true, fma: true, f16c: true)
         let avx512 = CPUFeatures(
-            avx: true, avx2: true, fma: true, avx512f: true, avx512cd: true, avx512bw: true, avx512dq: true,
-            avx512vl: true)
+            avx: true, avx2: true, fma: true, f16c: true, avx512f: true, avx512cd: true, avx512bw: true,
+            avx512dq: true, avx512vl: true)
         let avx512WithoutVL = CPUFeatures(
-            avx: true, avx2: true, fma: true, avx512f: true, avx512bw: true, avx512dq: true)
+            avx: true, avx2: true, fma: true, f16c: true, avx512f: true, avx512bw: true, avx512dq: true)
+        #expect(
+            KernelPath.allCases.filter { $0.isSupported(on: CPUFeatures(avx: true, avx2: true, fma: true)) } == [
+                .portable
+            ])
         #expect(KernelPath.allCases.filter { $0.isSupported(on: avx512) } == [.avx512, .avx2, .portable])
         #expect(KernelPath.allCases.filter { $0.isSupported(on: avx512WithoutVL) } == [.avx2, .portable])
         #expect(KernelPath.allCases.filter { $0.isSupported(on: avx2) } == [.avx2, .portable])
