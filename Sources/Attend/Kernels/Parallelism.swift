@@ -79,7 +79,7 @@ public enum Parallelism {
             withoutActuallyEscaping(setUp) { setUp in
                 withoutActuallyEscaping(tearDown) { tearDown in
                     let task = UncheckedSendable((body, setUp, tearDown))
-                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let work: @Sendable (Int) -> Void = { worker in
                         let (body, setUp, tearDown) = task.value
                         WorkerBudget.running {
                             var scratch = setUp(worker)
@@ -90,6 +90,11 @@ public enum Parallelism {
                             }
                             tearDown(&scratch)
                         }
+                    }
+                    // The pool's spinning helpers when it is free; Dispatch's when another call
+                    // holds it (calls from several threads at once).
+                    if !WorkerPool.shared.run(helpers: workers - 1, work) {
+                        DispatchQueue.concurrentPerform(iterations: workers, execute: work)
                     }
                 }
             }
@@ -191,7 +196,7 @@ enum WorkerBudget {
     }
 }
 
-/// Carries non-Sendable closures into `concurrentPerform`: every worker only reads its own
+/// Carries non-Sendable closures to other threads (the worker pool, `concurrentPerform`): every worker only reads its own
 /// scratch and writes disjoint parts of the output, which the callers guarantee.
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value

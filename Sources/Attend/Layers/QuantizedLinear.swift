@@ -111,7 +111,41 @@ public struct QuantizedLinear: Sendable {
 
     /// y = W·x for one row `x [in]` into `y [out]`.
     func matrixVector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let blockCount = inFeatures / 32
+        Self.matrixVectors([self], x, into: [y])
+    }
+
+    /// x·Wᵢᵀ + bᵢ for every layer i, all reading the same `x [..., in]` — the query, key and value
+    /// projections of a decoder block, or its gate and up projections. For one input row (a decode
+    /// step) the products run as one parallel pass over all the layers' output rows (one wake-up
+    /// of the workers instead of one per layer); otherwise each layer runs as ``callAsFunction(_:)``.
+    /// Each result equals that layer's own ``callAsFunction(_:)`` bit for bit.
+    /// - Throws: ``TensorError`` when the last dimension of `x` differs from a layer's `in`.
+    public static func apply(_ layers: [QuantizedLinear], to x: Tensor<Float>) throws -> [Tensor<Float>] {
+        guard layers.count > 1, x.count == x.shape.last, let width = layers.first?.inFeatures,
+            layers.allSatisfy({ $0.inFeatures == width }), x.count == width
+        else { return try layers.map { try $0(x) } }
+        let input = x.contiguous()
+        let results = layers.map { Tensor<Float>(shape: Array(x.shape.dropLast()) + [$0.outFeatures]) }
+        withExtendedLifetime(input) {
+            matrixVectors(
+                layers, UnsafePointer(input.storage.pointer + input.offset), into: results.map { $0.storage.pointer })
+        }
+        for (layer, result) in zip(layers, results) {
+            guard let bias = layer.bias else { continue }
+            bias.withUnsafeBufferPointer { b in
+                for o in 0..<layer.outFeatures { result.storage.pointer[o] += b[o] }
+            }
+        }
+        return results
+    }
+
+    /// yᵢ = Wᵢ·x for one row `x [in]` shared by `layers` (all with that `in`): the output rows of
+    /// every layer in chunks of 64, spread over the workers in one ``Parallelism`` call.
+    static func matrixVectors(
+        _ layers: [QuantizedLinear], _ x: UnsafePointer<Float>, into outputs: [UnsafeMutablePointer<Float>]
+    ) {
+        let cols = layers[0].inFeatures
+        let blockCount = cols / 32
         var sums = [Float](repeating: 0, count: blockCount)
         for b in 0..<blockCount {
             var s: Float = 0
@@ -119,23 +153,40 @@ public struct QuantizedLinear: Sendable {
             sums[b] = s
         }
         let chunk = 64
-        let chunks = (outFeatures + chunk - 1) / chunk
-        // Memory-bound: worth a second worker once the weight is a few hundred KB.
-        let work = outFeatures * inFeatures >= 1 << 18 ? Double.infinity : 0
-        let kernel = QuantizedMatVecKernel.select(type, on: KernelPath.active)
-        let cols = inFeatures
-        let total = outFeatures
-        sums.withUnsafeBufferPointer { xsum in
-            blocks.withUnsafeBytes { raw in
-                let pointers = UncheckedSendable(
-                    (raw.baseAddress!.assumingMemoryBound(to: UInt8.self), x, xsum.baseAddress!, y))
+        // (layer, first row, end row) of every chunk.
+        var chunks: [(layer: Int, begin: Int, end: Int)] = []
+        for (i, layer) in layers.enumerated() {
+            for begin in stride(from: 0, to: layer.outFeatures, by: chunk) {
+                chunks.append((i, begin, Swift.min(begin + chunk, layer.outFeatures)))
+            }
+        }
+        // Memory-bound: worth a second worker once the weights are a few hundred KB.
+        let weights = layers.reduce(0) { $0 + $1.outFeatures * cols }
+        let work = weights >= 1 << 18 ? Double.infinity : 0
+        let kernels = layers.map { QuantizedMatVecKernel.select($0.type, on: KernelPath.active) }
+        withBlockPointers(layers[...], []) { weightPointers in
+            sums.withUnsafeBufferPointer { xsum in
+                let shared = UncheckedSendable((weightPointers, x, xsum.baseAddress!, outputs, chunks, kernels))
                 Parallelism.forEach(
-                    items: chunks, flops: work, setUp: { _ in () },
+                    items: chunks.count, flops: work, setUp: { _ in () },
                     { _, item in
-                        let (w, x, xsum, y) = pointers.value
-                        kernel(w, cols, x, xsum, y, item * chunk, Swift.min((item + 1) * chunk, total))
+                        let (w, x, xsum, y, chunks, kernels) = shared.value
+                        let c = chunks[item]
+                        kernels[c.layer](w[c.layer], cols, x, xsum, y[c.layer], c.begin, c.end)
                     }, tearDown: { _ in })
             }
+        }
+    }
+
+    /// Calls `body` with the base address of every layer's blocks, valid for the call.
+    private static func withBlockPointers(
+        _ layers: ArraySlice<QuantizedLinear>, _ pointers: [UnsafePointer<UInt8>],
+        _ body: ([UnsafePointer<UInt8>]) -> Void
+    ) {
+        guard let first = layers.first else { return body(pointers) }
+        first.blocks.withUnsafeBytes { raw in
+            withBlockPointers(
+                layers.dropFirst(), pointers + [raw.baseAddress!.assumingMemoryBound(to: UInt8.self)], body)
         }
     }
 }

@@ -111,9 +111,10 @@ public struct LlamaDecoder: Sendable {
         var x = try embedding.rows(ids).view([1, n, d])  // [1, L, d]
         for (index, layer) in layers.enumerated() {
             let h = try layer.attentionNorm(x)  // [1, L, d]
-            let q = try layer.query(h).view([1, n, c.headCount, dh]).permuted(0, 2, 1, 3)  // [1, H, L, Dh]
-            let k = try layer.key(h).view([1, n, c.keyValueHeadCount, dh]).permuted(0, 2, 1, 3)  // [1, Hkv, L, Dh]
-            let v = try layer.value(h).view([1, n, c.keyValueHeadCount, dh]).permuted(0, 2, 1, 3)
+            let qkv = try Projection.apply([layer.query, layer.key, layer.value], to: h)
+            let q = try qkv[0].view([1, n, c.headCount, dh]).permuted(0, 2, 1, 3)  // [1, H, L, Dh]
+            let k = try qkv[1].view([1, n, c.keyValueHeadCount, dh]).permuted(0, 2, 1, 3)  // [1, Hkv, L, Dh]
+            let v = try qkv[2].view([1, n, c.keyValueHeadCount, dh]).permuted(0, 2, 1, 3)
             let qr = try rotary(q, positionOffset: past)
             let kr = try rotary(k, positionOffset: past)
             try cache[index].append(keys: kr, values: v)
@@ -123,7 +124,8 @@ public struct LlamaDecoder: Sendable {
             let merged = try a.permuted(0, 2, 1, 3).reshaped([1, n, d])  // [1, L, d]
             x = try x + layer.output(merged)
             let h2 = try layer.feedForwardNorm(x)
-            x = try x + layer.down(siluGated(layer.gate(h2), layer.up(h2)))
+            let gateUp = try Projection.apply([layer.gate, layer.up], to: h2)
+            x = try x + layer.down(siluGated(gateUp[0], gateUp[1]))
         }
         let last = allPositions ? x : try x.narrowed(1, start: n - 1, length: 1)  // [1, L or 1, d]
         let normed = try finalNorm(last)

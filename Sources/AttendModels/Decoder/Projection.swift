@@ -18,6 +18,16 @@ public enum Projection: Sendable {
         }
     }
 
+    /// x·Wᵢᵀ for every projection, all reading the same `x [..., in]` (Q/K/V; gate and up): when all
+    /// are block-quantized, one parallel pass for a single input row (``QuantizedLinear/apply(_:to:)``);
+    /// otherwise one product each. Each result equals that projection's own call.
+    /// - Throws: `TensorError` when `x`'s last dimension is not a projection's `in`.
+    public static func apply(_ projections: [Projection], to x: Tensor<Float>) throws -> [Tensor<Float>] {
+        let quantized = projections.compactMap { if case .quantized(let layer) = $0 { layer } else { nil } }
+        if quantized.count == projections.count { return try QuantizedLinear.apply(quantized, to: x) }
+        return try projections.map { try $0(x) }
+    }
+
     /// `[out, in]`.
     public var shape: [Int] {
         switch self {

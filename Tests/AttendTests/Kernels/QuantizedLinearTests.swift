@@ -26,6 +26,32 @@ struct QuantizedLinearTests {
     }
 
     @Test(
+        "layers sharing one input row, run in one pass, equal each layer alone bit for bit (odd row counts, biases, every kernel path)"
+    )
+    func fusedPassEqualsSeparateCalls() throws {
+        let inFeatures = 96
+        var factory = TensorFactory(seed: 1520)
+        let bias: Tensor<Float> = factory.randn([33])
+        let layers = [
+            try QuantizedLinear(
+                gguf: Self.weightFile(.q4_1, out: 33, in: inFeatures, seed: 1521), tensor: "w", bias: bias),
+            try QuantizedLinear(gguf: Self.weightFile(.q8_0, out: 7, in: inFeatures, seed: 1522), tensor: "w"),
+            try QuantizedLinear(gguf: Self.weightFile(.q4_0, out: 130, in: inFeatures, seed: 1523), tensor: "w"),
+        ]
+        let x: Tensor<Float> = factory.randn([1, inFeatures])
+        for path in KernelPath.supported {
+            try KernelPath.withKernels(path) {
+                let fused = try QuantizedLinear.apply(layers, to: x)
+                for (layer, result) in zip(layers, fused) {
+                    #expect(result.shape == [1, layer.outFeatures])
+                    #expect(result.scalars == (try layer(x)).scalars, "\(layer.type.name) \(path)")
+                }
+            }
+        }
+        #expect(throws: TensorError.self) { try QuantizedLinear.apply(layers, to: factory.randn([1, 95])) }
+    }
+
+    @Test(
         "one row (both matrix-vector kernels) and several rows (dequantized panels + sgemm) equal x·Wᵀ on the dequantized weight",
         arguments: [GGUFTensorType.q4_1, .q4_0, .q8_0])
     func matchesDequantized(type: GGUFTensorType) throws {
