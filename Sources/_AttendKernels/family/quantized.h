@@ -28,6 +28,12 @@ VF_INLINE vf dot_nibbles(const uint8_t *q, const float *x) {
 // Q8_0 and Q4_1 take two rows at a time: the per-block chain (scale conversion, broadcast, FMA
 // into the row's accumulator) is latency-bound with one row; two independent chains fill the
 // gaps. Each row's additions are in the same order as one row alone.
+//
+// A decode step streams every weight from DRAM once, and one core's hardware prefetcher leaves
+// the kernel waiting: each block also prefetches the same block PREFETCH_ROWS rows ahead (a
+// 49152 × 576 Q8_0 matrix, one Zen 4 core: 6.8 → 10.0 GB/s). A prefetch past the matrix's end is
+// harmless (prefetches do not fault).
+#define PREFETCH_ROWS 4
 
 /// Σ over the blocks of one Q8_0 row: d·Σ q·x per block, accumulated lane-wise.
 VF_INLINE vf q8_0_block(const uint8_t *block, const float *x, vf acc) {
@@ -43,6 +49,8 @@ static void matvec_q8_0(const uint8_t *w, long cols, const float *x, const float
         const uint8_t *row0 = w + r * stride, *row1 = row0 + stride;
         vf acc0 = vf_zero(), acc1 = vf_zero();
         for (long b = 0; b < blocks; b++) {
+            __builtin_prefetch(row0 + PREFETCH_ROWS * stride + b * 34);
+            __builtin_prefetch(row1 + PREFETCH_ROWS * stride + b * 34);
             acc0 = q8_0_block(row0 + b * 34, x + b * 32, acc0);
             acc1 = q8_0_block(row1 + b * 34, x + b * 32, acc1);
         }
@@ -65,6 +73,7 @@ static void matvec_q4_0(const uint8_t *w, long cols, const float *x, const float
         float offset = 0;
         for (long b = 0; b < blocks; b++) {
             const uint8_t *block = row + b * 18;
+            __builtin_prefetch(block + PREFETCH_ROWS * blocks * 18);
             const float d = half_at(block);
             acc = vf_fma(vf_set1(d), dot_nibbles(block + 2, x + b * 32), acc);
             offset += d * xsum[b];
@@ -88,6 +97,8 @@ static void matvec_q4_1(const uint8_t *w, long cols, const float *x, const float
         vf acc0 = vf_zero(), acc1 = vf_zero();
         float offset0 = 0, offset1 = 0;
         for (long b = 0; b < blocks; b++) {
+            __builtin_prefetch(row0 + PREFETCH_ROWS * stride + b * 20);
+            __builtin_prefetch(row1 + PREFETCH_ROWS * stride + b * 20);
             acc0 = q4_1_block(row0 + b * 20, x + b * 32, xsum[b], acc0, &offset0);
             acc1 = q4_1_block(row1 + b * 20, x + b * 32, xsum[b], acc1, &offset1);
         }

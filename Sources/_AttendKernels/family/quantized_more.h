@@ -138,6 +138,7 @@ VF_INLINE void matvec_by_blocks(const uint8_t *w, long cols, const float *x, flo
         const uint8_t *row = w + r * blocks * bytes;
         vf acc = vf_zero();
         for (long b = 0; b < blocks; b++) {
+            for (long line = 0; line < bytes; line += 64) __builtin_prefetch(row + PREFETCH_ROWS * blocks * bytes + b * bytes + line);
             dequantize(row + b * bytes, 1, values);
             for (long j = 0; j < elements; j += VF_LANES) acc = vf_fma(vf_load(values + j), vf_loadu(x + b * elements + j), acc);
         }
