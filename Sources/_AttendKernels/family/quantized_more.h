@@ -15,9 +15,10 @@
 // In the 32-element blocks byte j holds element j (low nibble) and j + 16 (high nibble); in a
 // K-quant's 64-element group byte l holds element l (low) and l + 32 (high).
 //
-// The matrix-vector products dequantize one block into L1 (the same routine as the panel
-// dequantizers) and take its dot product with x in VF_LANES lanes, accumulated across the row and
-// reduced once: the dot product's bound (γ_cols·Σ|w||x|) holds.
+// The matrix-vector products of Q5_1 and the K-quants dequantize one block into L1 (the same
+// routine as the panel dequantizers) and take its dot product with x in VF_LANES lanes,
+// accumulated across the row and reduced once; Q5_0's widens its values in registers and scales
+// each block's sum by d (as Q8_0). Either way the dot product's bound (γ_cols·Σ|w||x|) holds.
 #ifndef ATTEND_FAMILY_QUANTIZED_MORE_H
 #define ATTEND_FAMILY_QUANTIZED_MORE_H
 
@@ -28,9 +29,9 @@ VF_INLINE uint32_t u32_at(const uint8_t *p) {
 
 /// The 32 five-bit values of a Q5_0/Q5_1 block as floats: nibbles at qs, fifth bits in qh.
 VF_INLINE void q5_values(const uint8_t *qs, uint32_t qh, float *q) {
-    for (int j = 0; j < 16; j++) {
-        q[j] = (float)((qs[j] & 0x0F) | (((qh >> j) & 1u) << 4));
-        q[j + 16] = (float)((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4));
+    for (int j = 0; j < 16; j += VF_LANES) {
+        vf_storeu(q + j, vf_from_nibbles_bit4(qs + j, 0, qh >> j));
+        vf_storeu(q + 16 + j, vf_from_nibbles_bit4(qs + j, 4, qh >> (16 + j)));
     }
 }
 
@@ -146,13 +147,51 @@ VF_INLINE void matvec_by_blocks(const uint8_t *w, long cols, const float *x, flo
     }
 }
 
+/// One Q5_0 block of a row: d·Σ (q − 16)·x, the five-bit values widened in registers and the
+/// additions in the order of dot_i8 (q − 16 is exact).
+VF_INLINE vf q5_0_block(const uint8_t *block, const float *x, vf acc) {
+    const vf sixteen = vf_set1(16);
+    const uint32_t qh = u32_at(block + 2);
+    const uint8_t *qs = block + 6;
+    vf s = vf_mul(vf_sub(vf_from_nibbles_bit4(qs, 0, qh), sixteen), vf_loadu(x));
+    for (int j = VF_LANES; j < 16; j += VF_LANES)
+        s = vf_fma(vf_sub(vf_from_nibbles_bit4(qs + j, 0, qh >> j), sixteen), vf_loadu(x + j), s);
+    for (int j = 0; j < 16; j += VF_LANES)
+        s = vf_fma(vf_sub(vf_from_nibbles_bit4(qs + j, 4, qh >> (16 + j)), sixteen), vf_loadu(x + 16 + j), s);
+    return vf_fma(vf_set1(half_at(block)), s, acc);
+}
+
+/// Q5_0 rows two at a time (as Q8_0 in quantized.h), prefetching PREFETCH_ROWS rows ahead.
+static void matvec_q5_0(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,
+                        long row_end) {
+    (void)xsum;
+    const long blocks = cols / 32, stride = blocks * 22;
+    long r = row_begin;
+    for (; r + 1 < row_end; r += 2) {
+        const uint8_t *row0 = w + r * stride, *row1 = row0 + stride;
+        vf acc0 = vf_zero(), acc1 = vf_zero();
+        for (long b = 0; b < blocks; b++) {
+            __builtin_prefetch(row0 + PREFETCH_ROWS * stride + b * 22);
+            __builtin_prefetch(row1 + PREFETCH_ROWS * stride + b * 22);
+            acc0 = q5_0_block(row0 + b * 22, x + b * 32, acc0);
+            acc1 = q5_0_block(row1 + b * 22, x + b * 32, acc1);
+        }
+        y[r] = vf_reduce_add(acc0);
+        y[r + 1] = vf_reduce_add(acc1);
+    }
+    if (r < row_end) {
+        vf acc = vf_zero();
+        for (long b = 0; b < blocks; b++) acc = q5_0_block(w + r * stride + b * 22, x + b * 32, acc);
+        y[r] = vf_reduce_add(acc);
+    }
+}
+
 #define MATVEC_BY_BLOCKS(type, elements, bytes)                                                                   \
     static void matvec_##type(const uint8_t *w, long cols, const float *x, const float *xsum, float *y,          \
                               long row_begin, long row_end) {                                                    \
         (void)xsum;                                                                                              \
         matvec_by_blocks(w, cols, x, y, row_begin, row_end, elements, bytes, dequantize_##type);                 \
     }
-MATVEC_BY_BLOCKS(q5_0, 32, 22)
 MATVEC_BY_BLOCKS(q5_1, 32, 24)
 MATVEC_BY_BLOCKS(q4_k, 256, 144)
 MATVEC_BY_BLOCKS(q5_k, 256, 176)

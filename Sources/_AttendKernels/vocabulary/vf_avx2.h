@@ -94,6 +94,16 @@ VF_INLINE vf vf_from_nibbles(const uint8_t *p, int shift) {
     __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
     return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v, shift), _mm256_set1_epi32(15)));
 }
+/// Five-bit values of 8 consecutive elements: nibble (p[j] >> shift) & 15 with bit j of `bits` as
+/// bit 4.
+VF_INLINE vf vf_from_nibbles_bit4(const uint8_t *p, int shift, uint32_t bits) {
+    __m256i v = _mm256_and_si256(_mm256_srli_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)), shift),
+                                 _mm256_set1_epi32(15));
+    // Lane j's bit of `bits` selects 16: (bits & 2^j) == 2^j.
+    __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256i set = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lane_bit), lane_bit);
+    return _mm256_cvtepi32_ps(_mm256_or_si256(v, _mm256_and_si256(set, _mm256_set1_epi32(16))));
+}
 
 /// IEEE binary16 bits → float, exactly: one `vcvtph2ps` (F16C, which both x86 paths require).
 VF_INLINE float vf_half_to_float(uint16_t h) { return _cvtsh_ss(h); }

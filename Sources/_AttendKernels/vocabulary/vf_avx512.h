@@ -105,6 +105,14 @@ VF_INLINE vf vf_from_nibbles(const uint8_t *p, int shift) {
     __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
     return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, shift), _mm512_set1_epi32(15)));
 }
+/// Five-bit values of 16 consecutive elements: nibble (p[j] >> shift) & 15 with bit j of `bits` as
+/// bit 4.
+VF_INLINE vf vf_from_nibbles_bit4(const uint8_t *p, int shift, uint32_t bits) {
+    __m512i v = _mm512_and_si512(_mm512_srli_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)), shift),
+                                 _mm512_set1_epi32(15));
+    // The 16 bits are the opmask of an OR with 16.
+    return _mm512_cvtepi32_ps(_mm512_mask_or_epi32(v, (__mmask16)bits, v, _mm512_set1_epi32(16)));
+}
 
 /// IEEE binary16 bits → float, exactly: one `vcvtph2ps` (F16C, which both x86 paths require).
 VF_INLINE float vf_half_to_float(uint16_t h) { return _cvtsh_ss(h); }

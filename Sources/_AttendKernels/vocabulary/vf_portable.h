@@ -84,6 +84,13 @@ VF_INLINE vf vf_from_nibbles(const uint8_t *p, int shift) {
     return (vf){(float)((p[0] >> shift) & 15), (float)((p[1] >> shift) & 15), (float)((p[2] >> shift) & 15),
                 (float)((p[3] >> shift) & 15)};
 }
+/// Five-bit values of 4 consecutive elements: nibble (p[j] >> shift) & 15 with bit j of `bits` as
+/// bit 4.
+VF_INLINE vf vf_from_nibbles_bit4(const uint8_t *p, int shift, uint32_t bits) {
+    float q[4];
+    for (int j = 0; j < 4; j++) q[j] = (float)(((p[j] >> shift) & 15) | (((bits >> j) & 1u) << 4));
+    return (vf){q[0], q[1], q[2], q[3]};
+}
 
 /// IEEE binary16 bits → float, exactly (the shared bit-level decoder).
 VF_INLINE float vf_half_to_float(uint16_t h) { return attend_half_to_float(h); }
