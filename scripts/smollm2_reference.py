@@ -9,11 +9,22 @@ pairs, as llama.cpp's converter permutes the Q and K rows), grouped-query attent
 all written here, in float64.
 
     python3 scripts/smollm2_reference.py            # writes Tests/Fixtures/models/smollm2.json
+    python3 scripts/smollm2_reference.py --model FILE.gguf --greedy [OUT.json] [--max-tokens 32]
+
+`--greedy` does not touch the fixture: it prints (and with OUT.json writes) the float64 greedy ids
+for the fixture's prompts (the same PROMPTS, up to --max-tokens new tokens, stopping at EOS), with
+the top-2 logit margin of every step, for the cached Q4_1 file or any `--model` GGUF. Tensor types
+the script does not dequantize itself (Q4_K, Q5_K, Q6_K, Q5_0, Q5_1, BF16 …) go through
+`gguf.quants.dequantize` (gguf-py's NumPy port of ggml's, float32 values, widened to float64 —
+for those types the reference is independent of Attend but not of gguf-py); F32, F16, Q8_0, Q4_1
+and Q4_0 always go through this script's own dequantizers, so the Q4_1 default — and the fixture —
+is unchanged. `scripts/check_gguf_greedy.py` compares these ids with `attend generate`.
 
 When `transformers` is installed the script also checks its tokenizer ids against the tokenizer
 Hugging Face builds from the same GGUF (a cross-check only; the fixture holds this script's ids).
 Runtime: about a minute on 2 cores.
 """
+import argparse
 import json
 import os
 import sys
@@ -35,6 +46,9 @@ def model_path() -> Path:
     if not path.exists():
         sys.exit(f"{path} is missing: run `python3 scripts/fetch_model.py smollm2` first")
     return path
+
+
+OWN_KINDS = ("F32", "F16", "Q8_0", "Q4_1", "Q4_0")  # dequantized by this script; the rest by gguf.quants
 
 
 # ---------------------------------------------------------------- dequantization (from the block layouts)
@@ -108,11 +122,16 @@ class Model:
         self.merges = value("tokenizer.ggml.merges")
         self.eos = int(value("tokenizer.ggml.eos_token_id"))
         self.template = value("tokenizer.chat_template")
-        self.weights = {}
+        self.weights, self.types = {}, {}
         for t in reader.tensors:
             shape = [int(n) for n in t.shape]                     # GGUF order: ne0 (innermost) first
             count = int(np.prod(shape))
-            x = dequantize(t.tensor_type.name, np.asarray(t.data).view(np.uint8), count)
+            if t.tensor_type.name in OWN_KINDS:
+                x = dequantize(t.tensor_type.name, np.asarray(t.data).view(np.uint8), count)
+            else:
+                from gguf import quants
+                x = quants.dequantize(t.data, t.tensor_type).astype(np.float64).reshape(-1)[:count]
+            self.types[t.tensor_type.name] = self.types.get(t.tensor_type.name, 0) + 1
             self.weights[t.name] = x.reshape(list(reversed(shape)))   # row-major [ne1, ne0]
 
     def w(self, name):
@@ -270,7 +289,9 @@ class Session:
         return x @ m.w("token_embd.weight").T                           # tied output head
 
 
-def greedy(model, prompt_ids, steps, record_top=0):
+def greedy(model, prompt_ids, steps, record_top=0, margins=None):
+    """Greedy ids after `prompt_ids`, stopping at EOS; the top-10 logits of the first `record_top`
+    steps; when `margins` is a list, each step's top-1 minus top-2 logit (and top-2 id) is appended."""
     session = Session(model)
     logits = session.forward(prompt_ids)[-1]
     generated, tops = [], []
@@ -279,6 +300,9 @@ def greedy(model, prompt_ids, steps, record_top=0):
             order = np.argsort(-logits, kind="stable")[:10]
             tops.append({"ids": [int(i) for i in order], "values": [float(logits[i]) for i in order]})
         token = int(np.argmax(logits))
+        if margins is not None:
+            second = np.argsort(-logits, kind="stable")[1]
+            margins.append({"margin": float(logits[token] - logits[second]), "second": int(second)})
         generated.append(token)
         if token == model.eos:
             break
@@ -313,7 +337,49 @@ PROMPTS = [
 ]
 
 
+def greedy_report(path: Path, steps: int, out: Path | None):
+    """The --greedy mode: greedy ids and top-2 margins for PROMPTS on the model at `path`."""
+    started = time.time()
+    self_check_dequantization()
+    model = Model(path)
+    tokenizer = Tokenizer(model)
+    print(f"{path.name}: tensor types {dict(sorted(model.types.items()))}", flush=True)
+    results = []
+    for prompt in PROMPTS:
+        ids = tokenizer.encode(prompt)
+        margins = []
+        generated, _ = greedy(model, ids, steps, margins=margins)
+        results.append({"prompt": prompt, "prompt_ids": ids, "generated_ids": generated,
+                        "margins": [m["margin"] for m in margins], "second_ids": [m["second"] for m in margins],
+                        "text": tokenizer.decode(generated)})
+        low = min(range(len(margins)), key=lambda i: margins[i]["margin"])
+        print(f"{prompt!r} → {tokenizer.decode(generated)!r}\n  ids {generated}\n  smallest top-2 margin "
+              f"{margins[low]['margin']:.2e} at step {low}; margins "
+              + " ".join(f"{m['margin']:.3g}" for m in margins), flush=True)
+    report = {"generator": "scripts/smollm2_reference.py --greedy (float64 NumPy)", "model": str(path),
+              "tensor_types": model.types, "max_tokens": steps, "greedy": results}
+    if out is not None:
+        out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+        print(f"wrote {out}")
+    print(f"{time.time() - started:.0f} s")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, help="a SmolLM2 GGUF file (default: the cached Q4_1)")
+    parser.add_argument("--greedy", nargs="?", const="-", metavar="OUT.json",
+                        help="print (and write to OUT.json) greedy ids and top-2 margins for the fixture's prompts "
+                             "instead of writing the fixture")
+    parser.add_argument("--max-tokens", type=int, default=32, help="new tokens per prompt in --greedy (default 32)")
+    args = parser.parse_args()
+    if args.greedy is not None:
+        path = args.model or model_path()
+        if not path.exists():
+            sys.exit(f"{path} is missing")
+        greedy_report(path, args.max_tokens, None if args.greedy == "-" else Path(args.greedy))
+        return
+    if args.model is not None and args.model.resolve() != model_path().resolve():
+        sys.exit("the fixture is made from the cached Q4_1 file only; use --greedy with --model")
     started = time.time()
     self_check_dequantization()
     model = Model(model_path())
