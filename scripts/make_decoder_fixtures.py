@@ -76,17 +76,7 @@ RESIDUAL_GAIN = 3.0    # attn_output and ffn_down outweigh the token's own embed
 # ---------------------------------------------------------------- vocabulary (byte-level BPE)
 
 
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's byte → character table: printable bytes stand for themselves, the others from U+0100."""
-    keep = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    table, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            table[b] = chr(b)
-        else:
-            table[b] = chr(256 + extra)
-            extra += 1
-    return table
+from smollm2_reference import bytes_to_unicode  # GPT-2's byte → character table
 
 
 MERGES = ["Ġ t", "h e", "Ġt he", "i n", "e r", "Ġ a"]

@@ -182,17 +182,7 @@ def split(text: str, patterns: list[str]) -> list[str]:
     return pieces
 
 
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's byte → character table (printable bytes stand for themselves, the rest from U+0100)."""
-    keep = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    table, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            table[b] = chr(b)
-        else:
-            table[b] = chr(256 + extra)
-            extra += 1
-    return table
+from smollm2_reference import bytes_to_unicode  # GPT-2's byte → character table
 
 
 def hugging_face_pieces(name: str, text: str):

@@ -40,28 +40,36 @@ VF_INLINE vf q8_0_block(const uint8_t *block, const float *x, vf acc) {
     return vf_fma(vf_set1(half_at(block)), dot_i8((const int8_t *)(block + 2), x), acc);
 }
 
-static void matvec_q8_0(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,
-                        long row_end) {
-    (void)xsum;
-    const long blocks = cols / 32, stride = blocks * 34;
+/// y[r] = Σ over the row's blocks of `block(block bytes, x segment, acc)` for a block type whose
+/// blocks of 32 take `bytes` bytes and whose block function scales its own sum (Q8_0, Q5_0): rows
+/// two at a time, prefetched PREFETCH_ROWS rows ahead.
+VF_INLINE void matvec_two_rows(const uint8_t *w, long cols, const float *x, float *y, long row_begin, long row_end,
+                               long bytes, vf (*block)(const uint8_t *, const float *, vf)) {
+    const long blocks = cols / 32, stride = blocks * bytes;
     long r = row_begin;
     for (; r + 1 < row_end; r += 2) {
         const uint8_t *row0 = w + r * stride, *row1 = row0 + stride;
         vf acc0 = vf_zero(), acc1 = vf_zero();
         for (long b = 0; b < blocks; b++) {
-            __builtin_prefetch(row0 + PREFETCH_ROWS * stride + b * 34);
-            __builtin_prefetch(row1 + PREFETCH_ROWS * stride + b * 34);
-            acc0 = q8_0_block(row0 + b * 34, x + b * 32, acc0);
-            acc1 = q8_0_block(row1 + b * 34, x + b * 32, acc1);
+            __builtin_prefetch(row0 + PREFETCH_ROWS * stride + b * bytes);
+            __builtin_prefetch(row1 + PREFETCH_ROWS * stride + b * bytes);
+            acc0 = block(row0 + b * bytes, x + b * 32, acc0);
+            acc1 = block(row1 + b * bytes, x + b * 32, acc1);
         }
         y[r] = vf_reduce_add(acc0);
         y[r + 1] = vf_reduce_add(acc1);
     }
     if (r < row_end) {
         vf acc = vf_zero();
-        for (long b = 0; b < blocks; b++) acc = q8_0_block(w + r * stride + b * 34, x + b * 32, acc);
+        for (long b = 0; b < blocks; b++) acc = block(w + r * stride + b * bytes, x + b * 32, acc);
         y[r] = vf_reduce_add(acc);
     }
+}
+
+static void matvec_q8_0(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,
+                        long row_end) {
+    (void)xsum;
+    matvec_two_rows(w, cols, x, y, row_begin, row_end, 34, q8_0_block);
 }
 
 static void matvec_q4_0(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,

@@ -161,29 +161,10 @@ VF_INLINE vf q5_0_block(const uint8_t *block, const float *x, vf acc) {
     return vf_fma(vf_set1(half_at(block)), s, acc);
 }
 
-/// Q5_0 rows two at a time (as Q8_0 in quantized.h), prefetching PREFETCH_ROWS rows ahead.
 static void matvec_q5_0(const uint8_t *w, long cols, const float *x, const float *xsum, float *y, long row_begin,
                         long row_end) {
     (void)xsum;
-    const long blocks = cols / 32, stride = blocks * 22;
-    long r = row_begin;
-    for (; r + 1 < row_end; r += 2) {
-        const uint8_t *row0 = w + r * stride, *row1 = row0 + stride;
-        vf acc0 = vf_zero(), acc1 = vf_zero();
-        for (long b = 0; b < blocks; b++) {
-            __builtin_prefetch(row0 + PREFETCH_ROWS * stride + b * 22);
-            __builtin_prefetch(row1 + PREFETCH_ROWS * stride + b * 22);
-            acc0 = q5_0_block(row0 + b * 22, x + b * 32, acc0);
-            acc1 = q5_0_block(row1 + b * 22, x + b * 32, acc1);
-        }
-        y[r] = vf_reduce_add(acc0);
-        y[r + 1] = vf_reduce_add(acc1);
-    }
-    if (r < row_end) {
-        vf acc = vf_zero();
-        for (long b = 0; b < blocks; b++) acc = q5_0_block(w + r * stride + b * 22, x + b * 32, acc);
-        y[r] = vf_reduce_add(acc);
-    }
+    matvec_two_rows(w, cols, x, y, row_begin, row_end, 22, q5_0_block);
 }
 
 #define MATVEC_BY_BLOCKS(type, elements, bytes)                                                                   \
