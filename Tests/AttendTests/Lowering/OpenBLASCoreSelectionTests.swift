@@ -11,20 +11,20 @@ enum CPUGeneration {
     static let nehalem = CPUFeatures(sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true)
     /// Sandy Bridge: AVX without AVX2 or FMA.
     static let sandyBridge = CPUFeatures(sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true)
-    /// Haswell, Zen 1–3: AVX2 + FMA.
+    /// Haswell, Zen 1–3: AVX2 + FMA (and F16C).
     static let haswell = CPUFeatures(
-        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true, fma: true)
+        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true, fma: true, f16c: true)
     /// Skylake-SP … Sapphire/Emerald Rapids, Zen 4: the Skylake AVX-512 subsets.
     static let skylakeX = CPUFeatures(
-        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true, fma: true,
+        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true, fma: true, f16c: true,
         avx512f: true, avx512cd: true, avx512bw: true, avx512dq: true, avx512vl: true)
     /// Knights Landing: AVX-512 F and CD only (no BW, DQ, VL), which SkylakeX kernels may use.
     static let knightsLanding = CPUFeatures(
-        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true, fma: true, avx512f: true,
-        avx512cd: true)
+        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true, fma: true, f16c: true,
+        avx512f: true, avx512cd: true)
     /// AVX2 without FMA (no shipping CPU, but the two flags are separate).
     static let avx2WithoutFMA = CPUFeatures(
-        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true)
+        sse2: true, sse3: true, ssse3: true, sse41: true, sse42: true, avx: true, avx2: true, f16c: true)
 }
 
 @Suite("OpenBLAS core selection")
