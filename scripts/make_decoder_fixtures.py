@@ -391,35 +391,68 @@ INVALID = {
     "partial_rotary": ({"rope_dims": 8}, ["rope.dimension_count 8", "head dimension 16"]),
 }
 
+# Metadata-only headers a loader must accept, with the linear rotary factor it must read (1: none),
+# as llama.cpp reads the keys: the type defaults to linear, the factor may sit under the older
+# rope.scale_linear key, and a factor of 0 means none.
+SCALING_VARIANTS = {
+    "rope_factor_without_type": ({"factor": 4.0}, 4.0),
+    "rope_scale_linear_key": ({"scale_linear": 2.0}, 2.0),
+    "rope_factor_zero": ({"scaling": "linear", "factor": 0.0}, 1.0),
+    "rope_type_none_with_factor": ({"scaling": "none", "factor": 8.0}, 1.0),
+}
+
+
+def write_header(path: Path, vocab: Vocabulary, change: dict) -> None:
+    """A metadata-only GGUF header (no tensors) of a small llama model, with `change` applied."""
+    arch = change.get("arch", "llama")
+    w = gguf.GGUFWriter(str(path), arch)
+    w.add_context_length(CONTEXT)
+    w.add_embedding_length(64)
+    w.add_block_count(1)
+    w.add_feed_forward_length(128)
+    w.add_head_count(change.get("heads", 4))
+    w.add_head_count_kv(change.get("heads", 4))
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_dimension_count(change.get("rope_dims", 16))
+    if "scaling" in change:
+        w.add_string(f"{arch}.rope.scaling.type", change["scaling"])
+    if "factor" in change:
+        w.add_rope_scaling_factor(change["factor"])
+    if "scale_linear" in change:
+        w.add_float32(f"{arch}.rope.scale_linear", change["scale_linear"])
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(change.get("pre", "smollm"))
+    w.add_token_list(vocab.tokens)
+    w.add_token_types(vocab.types)
+    w.add_token_merges(vocab.merges)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def write_scaling_variants(out: Path, vocab: Vocabulary) -> int:
+    """Metadata-only headers whose rotary scaling keys a loader must read as llama.cpp does."""
+    out.mkdir(parents=True, exist_ok=True)
+    cases, total = {}, 0
+    for name, (change, factor) in SCALING_VARIANTS.items():
+        path = out / f"{name}.gguf"
+        write_header(path, vocab, change)
+        cases[name] = {"file": path.name, "linear_factor": factor}
+        total += path.stat().st_size
+    (out / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")
+    return total
+
 
 def write_invalid(out: Path, vocab: Vocabulary) -> int:
     """Metadata-only GGUF headers that a loader must refuse with an error naming the problem."""
     out.mkdir(parents=True, exist_ok=True)
     cases, total = {}, 0
     for name, (change, words) in INVALID.items():
-        arch = change.get("arch", "llama")
         path = out / f"{name}.gguf"
-        w = gguf.GGUFWriter(str(path), arch)
-        w.add_context_length(CONTEXT)
-        w.add_embedding_length(64)
-        w.add_block_count(1)
-        w.add_feed_forward_length(128)
-        w.add_head_count(change.get("heads", 4))
-        w.add_head_count_kv(change.get("heads", 4))
-        w.add_layer_norm_rms_eps(1e-5)
-        w.add_rope_dimension_count(change.get("rope_dims", 16))
         if "scaling" in change:
-            w.add_string(f"{arch}.rope.scaling.type", change["scaling"])
-            w.add_rope_scaling_factor(4.0)
-        w.add_tokenizer_model("gpt2")
-        w.add_tokenizer_pre(change.get("pre", "smollm"))
-        w.add_token_list(vocab.tokens)
-        w.add_token_types(vocab.types)
-        w.add_token_merges(vocab.merges)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
+            change = {**change, "factor": 4.0}
+        write_header(path, vocab, change)
         cases[name] = {"file": path.name, "error_mentions": words}
         total += path.stat().st_size
     (out / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")
@@ -737,6 +770,7 @@ def main() -> int:
             for i, (f, c) in enumerate(zip(model.rope_freqs, model.rope_classes)):
                 print(f"    rope_freqs[{i}] = {f:.6f}  {c}")
     total += write_invalid(OUT / "invalid", vocab)
+    total += write_scaling_variants(OUT / "scaling", vocab)
     print(f"wrote {OUT.relative_to(ROOT)}: {total / 1024:.0f} KiB in {time.perf_counter() - started:.1f} s")
     return 0
 

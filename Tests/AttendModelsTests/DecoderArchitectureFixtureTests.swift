@@ -116,6 +116,31 @@ struct DecoderArchitectureFixtureTests {
         #expect(zip(divisors, expected).allSatisfy { Swift.abs($0 - $1) < 1e-6 } && divisors.count == expected.count)
     }
 
+    struct ScalingCase: Decodable {
+        var file: String
+        var linearFactor: Double
+        enum CodingKeys: String, CodingKey {
+            case file
+            case linearFactor = "linear_factor"
+        }
+    }
+
+    @Test(
+        "rotary scaling keys are read as llama.cpp reads them: type linear by default, the older rope.scale_linear, factor 0 or type none as no scaling"
+    )
+    func ropeScalingKeys() throws {
+        let directory = DecoderFixture.directory.appendingPathComponent("scaling")
+        let cases = try JSONDecoder().decode(
+            [String: ScalingCase].self, from: Data(contentsOf: directory.appendingPathComponent("cases.json")))
+        #expect(cases.count == 4)
+        for (name, variant) in cases.sorted(by: { $0.key < $1.key }) {
+            let c = try LlamaConfiguration(gguf: GGUFFile(contentsOf: directory.appendingPathComponent(variant.file)))
+            let expected: RotaryEmbedding.Scaling =
+                variant.linearFactor == 1 ? .none : .linear(factor: variant.linearFactor)
+            #expect(c.ropeScaling == expected, "\(name)")
+        }
+    }
+
     struct InvalidCase: Decodable {
         var file: String
         var errorMentions: [String]

@@ -57,11 +57,12 @@ final class WorkerPool: @unchecked Sendable {
     private nonisolated(unsafe) var job: ((Int) -> Void)?
 
     /// Runs `body(0)` on the calling thread and `body(1) … body(helpers)` on pool threads, and
-    /// returns when all have returned; false (nothing run) if the pool is running another job.
+    /// returns when all have returned; false (nothing run) if the pool is running another job or
+    /// `helpers` does not fit the job word (65 535 at most).
     func run(helpers count: Int, _ body: (Int) -> Void) -> Bool {
+        guard count < 1 << Self.countBits else { return false }
         guard busy.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(0, ordering: .releasing) }
-        precondition(count < 1 << Self.countBits, "WorkerPool: \(count) helpers")
         ensureHelpers(count)
         withoutActuallyEscaping(body) { body in
             job = body
@@ -111,11 +112,12 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// A helper's life: wait for a new generation (spinning, then parked), run its part if the job
-    /// wants it, report, repeat.
+    /// wants it, report, repeat. The spin budget restarts only after work or a wake-up: a helper
+    /// that jobs keep leaving out (they want fewer helpers than the pool has) parks.
     private func serve(_ helper: Helper, index: Int, seen first: Int) {
         var seen = first
+        var spins = 0
         while true {
-            var spins = 0
             var current = generation.load(ordering: .acquiring)
             while current == seen {
                 if spins < Self.spinIterations {
@@ -142,6 +144,7 @@ final class WorkerPool: @unchecked Sendable {
             if index < current & (1 << Self.countBits - 1) {
                 runJob(worker: index + 1)
                 pending.subtract(1, ordering: .releasing)
+                spins = 0
             }
         }
     }

@@ -108,29 +108,33 @@ public struct LlamaConfiguration: Sendable, Equatable {
                 )
             }
         }
-        ropeScaling = try Self.ropeScaling(file, prefix: prefix, pairs: headDimension / 2, real: real)
+        ropeScaling = try Self.ropeScaling(file, prefix: prefix, pairs: headDimension / 2)
         guard let tokens = file[metadata: "tokenizer.ggml.tokens"]?.arrayValue else {
             throw DecoderModelError("\(file.name) has no tokenizer.ggml.tokens, so no vocabulary size")
         }
         vocabularySize = tokens.count
     }
 
-    /// `rope.scaling.type` (`none`, or `linear` with `rope.scaling.factor`) and the `rope_freqs.weight`
-    /// tensor of per-pair divisors; at most one of the two may stretch the angles.
-    private static func ropeScaling(
-        _ file: GGUFFile, prefix: String, pairs: Int, real: (String, Double?) throws -> Double
-    ) throws -> RotaryEmbedding.Scaling {
+    /// `rope.scaling.type` and the `rope_freqs.weight` tensor of per-pair divisors; at most one of
+    /// the two may stretch the angles. As llama.cpp reads them: the type defaults to `linear`, the
+    /// factor comes from `rope.scaling.factor` or the older `rope.scale_linear`, and an absent factor,
+    /// 0 or 1 means no stretching.
+    private static func ropeScaling(_ file: GGUFFile, prefix: String, pairs: Int) throws -> RotaryEmbedding.Scaling {
         let typeKey = prefix + "rope.scaling.type"
-        let type = file[metadata: typeKey].map { $0.stringValue ?? "(a \($0.typeName))" } ?? "none"
-        var scaling = RotaryEmbedding.Scaling.none
-        switch type {
-        case "none": break
-        case "linear":
-            let factor = try real("rope.scaling.factor", nil)
-            if factor != 1 { scaling = .linear(factor: factor) }
-        default:
+        let type = file[metadata: typeKey].map { $0.stringValue ?? "(a \($0.typeName))" } ?? "linear"
+        guard type == "none" || type == "linear" else {
             throw DecoderModelError(
                 "\(file.name): \(typeKey) is \"\(type)\"; implemented: none, linear (and Llama 3's rope_freqs.weight)")
+        }
+        var scaling = RotaryEmbedding.Scaling.none
+        for key in [prefix + "rope.scaling.factor", prefix + "rope.scale_linear"] {
+            guard let value = file[metadata: key] else { continue }
+            guard let factor = value.doubleValue, factor >= 0, factor.isFinite else {
+                throw DecoderModelError(
+                    "\(file.name): \(key) is \(value.summary()); expected a finite number ≥ 0 (0 or 1: no scaling)")
+            }
+            if factor != 0, factor != 1, type == "linear" { scaling = .linear(factor: factor) }
+            break
         }
         guard let info = file.tensorInfo(named: "rope_freqs.weight") else { return scaling }
         guard info.shape == [pairs], info.type == .f32 else {

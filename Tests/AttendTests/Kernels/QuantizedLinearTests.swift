@@ -29,14 +29,15 @@ struct QuantizedLinearTests {
         "layers sharing one input row, run in one pass, equal each layer alone bit for bit (odd row counts, biases, every kernel path)"
     )
     func fusedPassEqualsSeparateCalls() throws {
-        let inFeatures = 96
+        // 2 332 rows × 128 ≥ 2¹⁸ weights: enough for the pass to use every worker.
+        let inFeatures = 128
         var factory = TensorFactory(seed: 1520)
-        let bias: Tensor<Float> = factory.randn([33])
+        let bias: Tensor<Float> = factory.randn([1025])
         let layers = [
             try QuantizedLinear(
-                gguf: Self.weightFile(.q4_1, out: 33, in: inFeatures, seed: 1521), tensor: "w", bias: bias),
+                gguf: Self.weightFile(.q4_1, out: 1025, in: inFeatures, seed: 1521), tensor: "w", bias: bias),
             try QuantizedLinear(gguf: Self.weightFile(.q8_0, out: 7, in: inFeatures, seed: 1522), tensor: "w"),
-            try QuantizedLinear(gguf: Self.weightFile(.q4_0, out: 130, in: inFeatures, seed: 1523), tensor: "w"),
+            try QuantizedLinear(gguf: Self.weightFile(.q4_0, out: 1300, in: inFeatures, seed: 1523), tensor: "w"),
         ]
         let x: Tensor<Float> = factory.randn([1, inFeatures])
         for path in KernelPath.supported {
@@ -48,7 +49,7 @@ struct QuantizedLinearTests {
                 }
             }
         }
-        #expect(throws: TensorError.self) { try QuantizedLinear.apply(layers, to: factory.randn([1, 95])) }
+        #expect(throws: TensorError.self) { try QuantizedLinear.apply(layers, to: factory.randn([1, 127])) }
     }
 
     @Test(
