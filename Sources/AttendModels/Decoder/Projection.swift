@@ -19,7 +19,7 @@ public enum Projection: Sendable {
     }
 
     /// x·Wᵢᵀ for every projection, all reading the same `x [..., in]` (Q/K/V; gate and up): when all
-    /// are block-quantized, one parallel pass for a single input row (``QuantizedLinear/apply(_:to:)``);
+    /// are block-quantized, one parallel pass for a single input row (`QuantizedLinear.apply(_:to:)`);
     /// otherwise one product each. Each result equals that projection's own call.
     /// - Throws: `TensorError` when `x`'s last dimension is not a projection's `in`.
     public static func apply(_ projections: [Projection], to x: Tensor<Float>) throws -> [Tensor<Float>] {
