@@ -385,7 +385,7 @@ def write_gguf(model: Model, path: Path) -> None:
 # the error a loader gives must contain. The Swift tests read this table from invalid/cases.json.
 INVALID = {
     "unsupported_architecture": ({"arch": "gptneox"}, ["gptneox", "llama", "qwen2"]),
-    "rope_scaling_yarn": ({"scaling": "yarn"}, ["rope.scaling.type", "yarn", "linear"]),
+    "rope_scaling_yarn": ({"scaling": "yarn", "factor": 4.0}, ["rope.scaling.type", "yarn", "linear"]),
     "unknown_pretokenizer": ({"pre": "tekken"}, ["tekken", "llama-bpe", "qwen2"]),
     "heads_not_dividing_width": ({"heads": 5}, ["5 query heads", "embedding_length 64"]),
     "partial_rotary": ({"rope_dims": 8}, ["rope.dimension_count 8", "head dimension 16"]),
@@ -431,29 +431,15 @@ def write_header(path: Path, vocab: Vocabulary, change: dict) -> None:
     w.close()
 
 
-def write_scaling_variants(out: Path, vocab: Vocabulary) -> int:
-    """Metadata-only headers whose rotary scaling keys a loader must read as llama.cpp does."""
+def write_headers(out: Path, vocab: Vocabulary, table: dict, entry) -> int:
+    """One metadata-only header per `table` row (name → (change, expected)) in `out`, and
+    `out/cases.json` mapping each name to {"file", **entry(expected)}."""
     out.mkdir(parents=True, exist_ok=True)
     cases, total = {}, 0
-    for name, (change, factor) in SCALING_VARIANTS.items():
+    for name, (change, expected) in table.items():
         path = out / f"{name}.gguf"
         write_header(path, vocab, change)
-        cases[name] = {"file": path.name, "linear_factor": factor}
-        total += path.stat().st_size
-    (out / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")
-    return total
-
-
-def write_invalid(out: Path, vocab: Vocabulary) -> int:
-    """Metadata-only GGUF headers that a loader must refuse with an error naming the problem."""
-    out.mkdir(parents=True, exist_ok=True)
-    cases, total = {}, 0
-    for name, (change, words) in INVALID.items():
-        path = out / f"{name}.gguf"
-        if "scaling" in change:
-            change = {**change, "factor": 4.0}
-        write_header(path, vocab, change)
-        cases[name] = {"file": path.name, "error_mentions": words}
+        cases[name] = {"file": path.name, **entry(expected)}
         total += path.stat().st_size
     (out / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")
     return total
@@ -769,8 +755,9 @@ def main() -> int:
         if model.rope_classes:
             for i, (f, c) in enumerate(zip(model.rope_freqs, model.rope_classes)):
                 print(f"    rope_freqs[{i}] = {f:.6f}  {c}")
-    total += write_invalid(OUT / "invalid", vocab)
-    total += write_scaling_variants(OUT / "scaling", vocab)
+    # Headers a loader must refuse with an error naming the problem, and scaling keys it must read.
+    total += write_headers(OUT / "invalid", vocab, INVALID, lambda words: {"error_mentions": words})
+    total += write_headers(OUT / "scaling", vocab, SCALING_VARIANTS, lambda factor: {"linear_factor": factor})
     print(f"wrote {OUT.relative_to(ROOT)}: {total / 1024:.0f} KiB in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -99,14 +99,16 @@ public struct QuantizedLinear: Sendable {
                 QuantizedPanelLowering.run(self, x: source, rows: rows, into: result.storage.pointer)
             }
         }
-        if let bias {
-            bias.withUnsafeBufferPointer { b in
-                let y = result.storage.pointer
-                for r in 0..<rows { for o in 0..<outFeatures { y[r * outFeatures + o] += b[o] } }
-            }
-        }
+        addBias(to: result.storage.pointer, rows: rows)
         result.makeUniqueAndWritable()
         return result
+    }
+
+    /// y += b for `rows` rows `[rows, out]` at `y` (nothing without a bias).
+    private func addBias(to y: UnsafeMutablePointer<Float>, rows: Int) {
+        bias?.withUnsafeBufferPointer { b in
+            for r in 0..<rows { for o in 0..<outFeatures { y[r * outFeatures + o] += b[o] } }
+        }
     }
 
     /// y = W·x for one row `x [in]` into `y [out]`.
@@ -130,12 +132,7 @@ public struct QuantizedLinear: Sendable {
             matrixVectors(
                 layers, UnsafePointer(input.storage.pointer + input.offset), into: results.map { $0.storage.pointer })
         }
-        for (layer, result) in zip(layers, results) {
-            guard let bias = layer.bias else { continue }
-            bias.withUnsafeBufferPointer { b in
-                for o in 0..<layer.outFeatures { result.storage.pointer[o] += b[o] }
-            }
-        }
+        for (layer, result) in zip(layers, results) { layer.addBias(to: result.storage.pointer, rows: 1) }
         return results
     }
 
