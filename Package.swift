@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "AttendReference", targets: ["AttendReference"]),
         .library(name: "AttendVerification", targets: ["AttendVerification"]),
         .library(name: "AttendModels", targets: ["AttendModels"]),
+        .library(name: "AttendServer", targets: ["AttendServer"]),
         // The fuzz harness bodies, for the libFuzzer package in Fuzz/ (scripts/fuzz.sh).
         .library(name: "_AttendFuzzTargets", targets: ["_AttendFuzzTargets"]),
         .executable(name: "attend", targets: ["AttendCLI"]),
@@ -17,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // MARK: - Implementation details
@@ -55,6 +61,19 @@ let package = Package(
         // Tokenizers and pretrained models, built only on Attend's public API.
         .target(name: "AttendModels", dependencies: ["Attend"]),
 
+        // The OpenAI-compatible HTTP routes over the models (Hummingbird 2), with request batching.
+        .target(
+            name: "AttendServer",
+            dependencies: [
+                "Attend",
+                "AttendModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The verification idea, once: error bounds and their propagation, error measurement,
         // the engine ↔ reference bridges and the `attend compare` cases. Imported by the tool and
         // every test target, by neither library.
@@ -74,7 +93,12 @@ let package = Package(
                 "AttendReference",
                 "AttendVerification",
                 "AttendModels",
+                "AttendServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 
@@ -88,6 +112,12 @@ let package = Package(
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "Attend", "AttendReference"]),
         .testTarget(
             name: "AttendCLITests", dependencies: ["AttendCLI", "Attend", "AttendReference", "AttendVerification"]),
+        .testTarget(
+            name: "AttendServerTests",
+            dependencies: [
+                "AttendServer", "AttendModels", "Attend",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         // The DocC articles' code: every snippet compiled and run (scripts/check_doc_snippets.py
         // checks the articles show exactly this code).
         .testTarget(

@@ -21,6 +21,7 @@ struct AttendCommand: ParsableCommand {
             attend embed     sentence embeddings (all-MiniLM-L6-v2), similarities, semantic search
             attend tokenize  a model's token ids and tokens for a text
             attend generate  text from SmolLM2-135M-Instruct with a KV-cached decoder
+            attend serve     an OpenAI-compatible HTTP server for embeddings and chat (batched)
             attend inspect   the tensors and metadata of a .gguf, .safetensors or .npz file
             attend doctor    CPU, OpenBLAS kernel core (corrected if it fell back), threads, measured FMA peak
 
@@ -28,6 +29,7 @@ struct AttendCommand: ParsableCommand {
             """,
         subcommands: [
             Compare.self, Run.self, Explain.self, Bench.self, Embed.self, Tokenize.self, Generate.self, Chat.self,
+            Serve.self,
             Inspect.self,
             Doctor.self,
         ])

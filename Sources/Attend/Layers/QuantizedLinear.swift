@@ -13,6 +13,8 @@ import _AttendKernels
 /// spread over ``Parallelism/threadCount`` workers. Several input rows (a prompt) dequantize panels
 /// of weight rows to float32 and run `sgemm` on each (see `QuantizedPanelLowering`). Both compute
 /// float32 math on exactly the dequantized weights, differing only in the order of the additions.
+/// ``apply(_:toEachRowOf:)`` keeps every row on the matrix-vector kernels (several sequences
+/// decoded together, each row's bits those of its own one-row call).
 public struct QuantizedLinear: Sendable {
     /// The block format of the stored weight (one whose ``GGUFTensorType/isBlockQuantized``).
     public let type: GGUFTensorType
@@ -92,9 +94,7 @@ public struct QuantizedLinear: Sendable {
         withExtendedLifetime(input) {
             let source = UnsafePointer(input.storage.pointer + input.offset)
             if rows < QuantizedPanelLowering.minimumRows {
-                for r in 0..<rows {
-                    matrixVector(source + r * inFeatures, into: result.storage.pointer + r * outFeatures)
-                }
+                Self.matrixVectors([self], source, rows: rows, into: [result.storage.pointer])
             } else {
                 QuantizedPanelLowering.run(self, x: source, rows: rows, into: result.storage.pointer)
             }
@@ -111,43 +111,78 @@ public struct QuantizedLinear: Sendable {
         }
     }
 
-    /// y = W·x for one row `x [in]` into `y [out]`.
-    func matrixVector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        Self.matrixVectors([self], x, into: [y])
-    }
-
     /// x·Wᵢᵀ + bᵢ for every layer i, all reading the same `x [..., in]` — the query, key and value
     /// projections of a decoder block, or its gate and up projections. For one input row (a decode
     /// step) the products run as one parallel pass over all the layers' output rows (one wake-up
-    /// of the workers instead of one per layer); otherwise each layer runs as ``callAsFunction(_:)``.
-    /// Each result equals that layer's own ``callAsFunction(_:)`` bit for bit.
+    /// of the workers instead of one per layer, as ``apply(_:toEachRowOf:)``); otherwise each
+    /// layer runs as ``callAsFunction(_:)``. Each result equals that layer's own
+    /// ``callAsFunction(_:)`` bit for bit.
     /// - Throws: ``TensorError`` when the last dimension of `x` differs from a layer's `in`.
     public static func apply(_ layers: [QuantizedLinear], to x: Tensor<Float>) throws -> [Tensor<Float>] {
-        guard layers.count > 1, x.count == x.shape.last, let width = layers.first?.inFeatures,
-            layers.allSatisfy({ $0.inFeatures == width }), x.count == width
-        else { return try layers.map { try $0(x) } }
+        guard layers.count > 1, x.rank >= 1, x.count == x.shape[x.rank - 1] else { return try layers.map { try $0(x) } }
+        return try apply(layers, toEachRowOf: x)
+    }
+
+    /// yᵢ[r] = Wᵢ·x[r] + bᵢ for every layer i and every row r of `x [..., in]` (R rows, the
+    /// product of the leading dimensions), always on the matrix-vector kernels — never the
+    /// dequantized panels ``callAsFunction(_:)`` uses for R ≥ 4:
+    ///
+    ///     x [..., in], layers Wᵢ [outᵢ, in] → results[i] [..., outᵢ]
+    ///
+    /// The whole product is one parallel pass whose work items are the 64-row chunks of every
+    /// layer's weight; an item runs its chunk against each input row in turn, so the chunk's
+    /// blocks are read from memory once and from cache for the other R − 1 rows. This is the
+    /// step of several sequences decoded together (continuous batching): one read of each weight
+    /// for all of them.
+    ///
+    /// Bit for bit, `results[i][r]` equals `layers[i](x[r])` — ``callAsFunction(_:)`` on that row
+    /// alone, shaped `[1, in]`: the kernel's output row o depends only on weight row o, `x[r]` and
+    /// the per-32-element sums of `x[r]` (computed per row in the same order as for a single row),
+    /// not on R, the chunking or the worker that runs it; the bias is added to each row after.
+    /// - Throws: ``TensorError`` when `layers` is empty, or the last dimension of `x` differs
+    ///   from a layer's `in`.
+    public static func apply(_ layers: [QuantizedLinear], toEachRowOf x: Tensor<Float>) throws -> [Tensor<Float>] {
+        guard let width = layers.first?.inFeatures else {
+            throw TensorError(op: "QuantizedLinear.apply", "no layers given for input \(describe(x.shape))")
+        }
+        for layer in layers where x.rank < 1 || x.shape[x.rank - 1] != layer.inFeatures || layer.inFeatures != width {
+            throw TensorError(
+                op: "QuantizedLinear.apply",
+                linearMismatchMessage(input: x.shape, weight: [layer.outFeatures, layer.inFeatures])
+            )
+        }
+        let rows = x.count / Swift.max(width, 1)
         let input = x.contiguous()
         let results = layers.map { Tensor<Float>(shape: Array(x.shape.dropLast()) + [$0.outFeatures]) }
-        withExtendedLifetime(input) {
-            matrixVectors(
-                layers, UnsafePointer(input.storage.pointer + input.offset), into: results.map { $0.storage.pointer })
+        if rows > 0 {
+            withExtendedLifetime(input) {
+                matrixVectors(
+                    layers, UnsafePointer(input.storage.pointer + input.offset), rows: rows,
+                    into: results.map { $0.storage.pointer })
+            }
         }
-        for (layer, result) in zip(layers, results) { layer.addBias(to: result.storage.pointer, rows: 1) }
+        for (layer, result) in zip(layers, results) { layer.addBias(to: result.storage.pointer, rows: rows) }
         return results
     }
 
-    /// yᵢ = Wᵢ·x for one row `x [in]` shared by `layers` (all with that `in`): the output rows of
-    /// every layer in chunks of 64, spread over the workers in one ``Parallelism`` call.
+    /// yᵢ[r] = Wᵢ·x[r] for `rows` rows `x [rows, in]` shared by `layers` (all with that `in`), into
+    /// `outputs[i] [rows, outᵢ]`: the output rows of every layer in chunks of 64, spread over the
+    /// workers in one ``Parallelism`` call, each chunk run for every input row in turn.
     static func matrixVectors(
-        _ layers: [QuantizedLinear], _ x: UnsafePointer<Float>, into outputs: [UnsafeMutablePointer<Float>]
+        _ layers: [QuantizedLinear], _ x: UnsafePointer<Float>, rows: Int,
+        into outputs: [UnsafeMutablePointer<Float>]
     ) {
         let cols = layers[0].inFeatures
         let blockCount = cols / 32
-        var sums = [Float](repeating: 0, count: blockCount)
-        for b in 0..<blockCount {
-            var s: Float = 0
-            for j in 0..<32 { s += x[b * 32 + j] }
-            sums[b] = s
+        // Per row: the sum of each 32-element block of x[r], added left to right.
+        var sums = [Float](repeating: 0, count: rows * blockCount)
+        for r in 0..<rows {
+            let row = x + r * cols
+            for b in 0..<blockCount {
+                var s: Float = 0
+                for j in 0..<32 { s += row[b * 32 + j] }
+                sums[r * blockCount + b] = s
+            }
         }
         let chunk = 64
         // (layer, first row, end row) of every chunk.
@@ -159,17 +194,31 @@ public struct QuantizedLinear: Sendable {
         }
         // Memory-bound: worth a second worker once the weights are a few hundred KB.
         let weights = layers.reduce(0) { $0 + $1.outFeatures * cols }
-        let work = weights >= 1 << 18 ? Double.infinity : 0
+        let work = weights * rows >= 1 << 18 ? Double.infinity : 0
         let kernels = layers.map { QuantizedMatVecKernel.select($0.type, on: KernelPath.active) }
+        // Several rows: the types with a several-inputs kernel widen each block once for all rows.
+        let inputKernels = layers.map {
+            rows > 1 ? QuantizedMatVecKernel.selectInputs($0.type, on: KernelPath.active) : nil
+        }
+        let widths = layers.map(\.outFeatures)
         withBlockPointers(layers[...], []) { weightPointers in
             sums.withUnsafeBufferPointer { xsum in
-                let shared = UncheckedSendable((weightPointers, x, xsum.baseAddress!, outputs, chunks, kernels))
+                let shared = UncheckedSendable(
+                    (weightPointers, x, xsum.baseAddress!, outputs, chunks, kernels, inputKernels, widths))
                 Parallelism.forEach(
                     items: chunks.count, flops: work, setUp: { _ in () },
                     { _, item in
-                        let (w, x, xsum, y, chunks, kernels) = shared.value
+                        let (w, x, xsum, y, chunks, kernels, inputKernels, widths) = shared.value
                         let c = chunks[item]
-                        kernels[c.layer](w[c.layer], cols, x, xsum, y[c.layer], c.begin, c.end)
+                        if let several = inputKernels[c.layer] {
+                            several(w[c.layer], cols, x, xsum, rows, y[c.layer], widths[c.layer], c.begin, c.end)
+                            return
+                        }
+                        for r in 0..<rows {
+                            kernels[c.layer](
+                                w[c.layer], cols, x + r * cols, xsum + r * blockCount, y[c.layer] + r * widths[c.layer],
+                                c.begin, c.end)
+                        }
                     }, tearDown: { _ in })
             }
         }
@@ -206,5 +255,15 @@ enum QuantizedMatVecKernel {
             }
         guard let kernel else { preconditionFailure("QuantizedMatVecKernel: \(type.name) is not a block type") }
         return kernel
+    }
+
+    /// The several-inputs kernel for a block type on a kernel path, where the family has one
+    /// (Q8_0, Q4_1): each output equals the one-input kernel's bit for bit.
+    static func selectInputs(_ type: GGUFTensorType, on path: KernelPath) -> attend_matvec_inputs_kernel? {
+        switch type {
+        case .q8_0: path.kernels.matvec_inputs_q8_0
+        case .q4_1: path.kernels.matvec_inputs_q4_1
+        default: nil
+        }
     }
 }

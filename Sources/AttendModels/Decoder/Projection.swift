@@ -28,6 +28,39 @@ public enum Projection: Sendable {
         return try projections.map { try $0(x) }
     }
 
+    /// x[r]·Wᵢᵀ for every projection i and every row r of `x [..., in]`, each row computed as if
+    /// alone: `results[i][r]` equals `projections[i](x[r])` on that row shaped `[1, in]`, bit for
+    /// bit. All block-quantized: one parallel pass on the matrix-vector kernels, each weight read
+    /// once for all the rows (`QuantizedLinear.apply(_:toEachRowOf:)`); otherwise every row of
+    /// every projection is its own one-row product (a GEMM's sum order can depend on its row count).
+    ///
+    ///     x [..., in] → results[i] [..., outᵢ]
+    ///
+    /// - Throws: `TensorError` when `x`'s last dimension is not a projection's `in`, or
+    ///   `projections` is empty.
+    public static func apply(_ projections: [Projection], toEachRowOf x: Tensor<Float>) throws -> [Tensor<Float>] {
+        let quantized = projections.compactMap { if case .quantized(let layer) = $0 { layer } else { nil } }
+        if quantized.count == projections.count { return try QuantizedLinear.apply(quantized, toEachRowOf: x) }
+        for projection in projections where x.rank < 1 || x.shape[x.rank - 1] != projection.shape[1] {
+            throw TensorError(
+                op: "Projection.apply",
+                "input \(x.shape) must end with in = \(projection.shape[1]) for the weight \(projection.shape) [out, in]"
+            )
+        }
+        let width = x.shape[x.rank - 1]
+        let rows = x.count / Swift.max(width, 1)
+        let input = x.contiguous().scalars  // [R·in]
+        return try projections.map { projection in
+            let out = projection.shape[0]
+            var scalars = [Float](repeating: 0, count: rows * out)  // [R·out]
+            for r in 0..<rows {
+                let row = try Tensor(shape: [1, width], scalars: Array(input[(r * width)..<((r + 1) * width)]))
+                scalars.replaceSubrange((r * out)..<((r + 1) * out), with: try projection(row).scalars)
+            }
+            return try Tensor(shape: Array(x.shape.dropLast()) + [out], scalars: scalars)
+        }
+    }
+
     /// `[out, in]`.
     public var shape: [Int] {
         switch self {

@@ -60,12 +60,19 @@ public struct BertTokenizer: Sendable {
 
     /// The ids of `text`, `[CLS]` and `[SEP]` included, at most `maxLength` of them.
     public func encode(_ text: String) -> [Int] {
+        encode(text, truncating: true)
+    }
+
+    /// The ids of `text`, `[CLS]` and `[SEP]` included: at most `maxLength` of them when
+    /// `truncating` (the first `maxLength − 2` pieces kept), otherwise all of them — for a caller
+    /// that refuses a text over the limit rather than cutting it.
+    public func encode(_ text: String, truncating: Bool) -> [Int] {
         var ids = [classifierID]
         for word in BertPreTokenizer.words(configuration.normalizer.normalized(text)) {
             wordPiece.encode(word: word, into: &ids)
-            if ids.count > maxLength - 1 { break }
+            if truncating, ids.count > maxLength - 1 { break }
         }
-        if ids.count > maxLength - 1 { ids.removeSubrange((maxLength - 1)...) }
+        if truncating, ids.count > maxLength - 1 { ids.removeSubrange((maxLength - 1)...) }
         ids.append(separatorID)
         return ids
     }

@@ -121,6 +121,99 @@ static void matvec_q4_1(const uint8_t *w, long cols, const float *x, const float
     }
 }
 
+// Several inputs against the same rows (attend_matvec_inputs_kernel): a block's 32 weights are
+// widened into registers once, then each input of a group runs the one-input kernel's arithmetic
+// on them — the same products and additions in the same order (dot_i8 / dot_nibbles, then the
+// block's scale and offset), so each output has that kernel's bits. The widening, most of the work
+// per weight with one input, is shared by the group, and the group's dot-product chains are
+// interleaved (step k of every input, then step k + 1) so that they hide each other's latency.
+// A group's accumulators and chains stay in registers: 4 inputs with 16 vector registers, 8 with 32.
+#define MATVEC_INPUT_GROUP (VF_LANES == 16 ? 8 : 4)
+#define BLOCK_VECTORS (32 / VF_LANES)
+
+/// s[i] = Σ_k q[k]·x_i[k·VF_LANES …] for the n inputs x_i = x + i·cols: per input a multiply, then
+/// FMAs in order k (dot_i8's and dot_nibbles' order), the inputs' chains interleaved.
+VF_INLINE void dots_widened(const vf *q, const float *x, long cols, long n, vf *s) {
+    for (long i = 0; i < n; i++) s[i] = vf_mul(q[0], vf_loadu(x + i * cols));
+    for (int k = 1; k < BLOCK_VECTORS; k++)
+        for (long i = 0; i < n; i++) s[i] = vf_fma(q[k], vf_loadu(x + i * cols + k * VF_LANES), s[i]);
+}
+
+/// One row of Q8_0 against n ≤ MATVEC_INPUT_GROUP inputs (n a constant after inlining for full groups).
+VF_INLINE void q8_0_row_inputs(const uint8_t *row, long blocks, long stride, const float *x, long cols, long n,
+                               float *y, long y_stride) {
+    vf acc[MATVEC_INPUT_GROUP], s[MATVEC_INPUT_GROUP];
+    for (long i = 0; i < n; i++) acc[i] = vf_zero();
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *block = row + b * 34;
+        __builtin_prefetch(block + PREFETCH_ROWS * stride);
+        vf q[BLOCK_VECTORS];
+        for (int k = 0; k < BLOCK_VECTORS; k++) q[k] = vf_from_i8((const int8_t *)(block + 2) + k * VF_LANES);
+        const vf d = vf_set1(half_at(block));
+        dots_widened(q, x + b * 32, cols, n, s);
+        for (long i = 0; i < n; i++) acc[i] = vf_fma(d, s[i], acc[i]);
+    }
+    for (long i = 0; i < n; i++) y[i * y_stride] = vf_reduce_add(acc[i]);
+}
+
+static void matvec_inputs_q8_0(const uint8_t *w, long cols, const float *x, const float *xsum, long inputs, float *y,
+                               long y_stride, long row_begin, long row_end) {
+    (void)xsum;
+    const long blocks = cols / 32, stride = blocks * 34;
+    for (long r = row_begin; r < row_end; r++) {
+        long first = 0;
+        for (; first + MATVEC_INPUT_GROUP <= inputs; first += MATVEC_INPUT_GROUP)
+            q8_0_row_inputs(w + r * stride, blocks, stride, x + first * cols, cols, MATVEC_INPUT_GROUP,
+                            y + first * y_stride + r, y_stride);
+        if (first < inputs)
+            q8_0_row_inputs(w + r * stride, blocks, stride, x + first * cols, cols, inputs - first,
+                            y + first * y_stride + r, y_stride);
+    }
+}
+
+/// One row of Q4_1 against n ≤ MATVEC_INPUT_GROUP inputs, `sums` their block sums.
+VF_INLINE void q4_1_row_inputs(const uint8_t *row, long blocks, long stride, const float *x, const float *sums,
+                               long cols, long n, float *y, long y_stride) {
+    vf acc[MATVEC_INPUT_GROUP], s[MATVEC_INPUT_GROUP];
+    float offset[MATVEC_INPUT_GROUP];
+    for (long i = 0; i < n; i++) {
+        acc[i] = vf_zero();
+        offset[i] = 0;
+    }
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *block = row + b * 20;
+        __builtin_prefetch(block + PREFETCH_ROWS * stride);
+        // dot_nibbles' order: the low nibbles (elements 0–15), then the high ones (16–31).
+        vf q[BLOCK_VECTORS];
+        for (int k = 0; k < BLOCK_VECTORS / 2; k++) {
+            q[k] = vf_from_nibbles(block + 4 + k * VF_LANES, 0);
+            q[BLOCK_VECTORS / 2 + k] = vf_from_nibbles(block + 4 + k * VF_LANES, 4);
+        }
+        const vf d = vf_set1(half_at(block));
+        const float m = half_at(block + 2);
+        dots_widened(q, x + b * 32, cols, n, s);
+        for (long i = 0; i < n; i++) {
+            offset[i] += m * sums[i * blocks + b];
+            acc[i] = vf_fma(d, s[i], acc[i]);
+        }
+    }
+    for (long i = 0; i < n; i++) y[i * y_stride] = vf_reduce_add(acc[i]) + offset[i];
+}
+
+static void matvec_inputs_q4_1(const uint8_t *w, long cols, const float *x, const float *xsum, long inputs, float *y,
+                               long y_stride, long row_begin, long row_end) {
+    const long blocks = cols / 32, stride = blocks * 20;
+    for (long r = row_begin; r < row_end; r++) {
+        long first = 0;
+        for (; first + MATVEC_INPUT_GROUP <= inputs; first += MATVEC_INPUT_GROUP)
+            q4_1_row_inputs(w + r * stride, blocks, stride, x + first * cols, xsum + first * blocks, cols,
+                            MATVEC_INPUT_GROUP, y + first * y_stride + r, y_stride);
+        if (first < inputs)
+            q4_1_row_inputs(w + r * stride, blocks, stride, x + first * cols, xsum + first * blocks, cols,
+                            inputs - first, y + first * y_stride + r, y_stride);
+    }
+}
+
 // Dequantization: a multiply (and for Q4_1 an add), never fused, so every path gives the same bits.
 
 static void dequantize_q8_0(const uint8_t *w, long blocks, float *y) {

@@ -60,6 +60,14 @@ typedef struct attend_attention_block {
 typedef void (*attend_matvec_kernel)(const uint8_t *w, long cols, const float *x, const float *xsum, float *y,
                                      long row_begin, long row_end);
 
+/// The same product for `inputs` vectors at once (several sequences decoded in one step):
+/// y[i·y_stride + r] = Σ_c W[r, c]·x[i·cols + c] for i < inputs, r in [row_begin, row_end), with
+/// xsum[i·(cols / 32) + b] the block sums of input i. Each block is widened once for every input,
+/// and each input's additions are in the order of the one-input kernel, so every output equals
+/// that kernel's bit for bit.
+typedef void (*attend_matvec_inputs_kernel)(const uint8_t *w, long cols, const float *x, const float *xsum,
+                                            long inputs, float *y, long y_stride, long row_begin, long row_end);
+
 /// `blocks` consecutive GGUF blocks of 32 from w into y[0 ..< 32·blocks]: Q8_0 y = d·q, Q4_0
 /// y = d·(q − 8), Q4_1 y = d·q + m (a multiply, then an add: two roundings). Every path gives the
 /// same bits (each element is the same one or two IEEE operations on the same operands).
@@ -103,6 +111,8 @@ typedef struct attend_kernel_table {
     float (*exp_shift_sum)(float *x, long count, float shift);
 
     attend_matvec_kernel matvec_q8_0, matvec_q4_0, matvec_q4_1;
+    /// Several inputs against the same rows, for the types that have such a kernel.
+    attend_matvec_inputs_kernel matvec_inputs_q8_0, matvec_inputs_q4_1;
     attend_dequantize_kernel dequantize_q8_0, dequantize_q4_0, dequantize_q4_1;
     /// Q5_0, Q5_1 (blocks of 32) and the K-quants Q4_K, Q5_K, Q6_K (super-blocks of 256; cols a
     /// multiple of 256); layouts and values in family/quantized_more.h. xsum is not read.
