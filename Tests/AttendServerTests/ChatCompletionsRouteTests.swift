@@ -95,19 +95,9 @@ struct ChatCompletionsRouteTests {
         let lengths = (0..<8).map { 6 + 2 * $0 }  // streams end at different steps
         let expected = try zip(messages, lengths).map { try Self.solo($0, maxTokens: $1).text }
         let replies = try await ServerFixture.withClient { client in
-            try await withThrowingTaskGroup(of: (Int, JSONReply).self) { group in
-                for i in messages.indices {
-                    group.addTask {
-                        (
-                            i,
-                            try await client.post(
-                                "/v1/chat/completions", json: Self.request(messages[i], maxTokens: lengths[i]))
-                        )
-                    }
-                }
-                var replies = [JSONReply?](repeating: nil, count: messages.count)
-                for try await (i, reply) in group { replies[i] = reply }
-                return replies.compactMap { $0 }
+            try await concurrentReplies(messages.count) { i in
+                try await client.post(
+                    "/v1/chat/completions", json: Self.request(messages[i], maxTokens: lengths[i]))
             }
         }
         try #require(replies.count == messages.count)

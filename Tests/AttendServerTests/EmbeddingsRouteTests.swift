@@ -142,15 +142,8 @@ struct EmbeddingsRouteTests {
         let embedder = try ServerFixture.embedder()
         let solo = try texts.map { try embedder.embed([$0])[0] }
         let replies = try await ServerFixture.withClient { client in
-            try await withThrowingTaskGroup(of: (Int, JSONReply).self) { group in
-                for (i, text) in texts.enumerated() {
-                    group.addTask {
-                        (i, try await client.post("/v1/embeddings", json: ["model": "minilm", "input": text]))
-                    }
-                }
-                var replies = [JSONReply?](repeating: nil, count: texts.count)
-                for try await (i, reply) in group { replies[i] = reply }
-                return replies.compactMap { $0 }
+            try await concurrentReplies(texts.count) { i in
+                try await client.post("/v1/embeddings", json: ["model": "minilm", "input": texts[i]])
             }
         }
         try #require(replies.count == texts.count)

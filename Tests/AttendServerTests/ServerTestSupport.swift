@@ -61,6 +61,18 @@ enum ServerFixture {
     }
 }
 
+/// `count` requests sent at once (`send(i)` makes request i), their replies in request order.
+func concurrentReplies(
+    _ count: Int, _ send: @escaping @Sendable (Int) async throws -> JSONReply
+) async throws -> [JSONReply] {
+    try await withThrowingTaskGroup(of: (Int, JSONReply).self) { group in
+        for i in 0..<count { group.addTask { (i, try await send(i)) } }
+        var replies = [JSONReply?](repeating: nil, count: count)
+        for try await (i, reply) in group { replies[i] = reply }
+        return replies.compactMap { $0 }
+    }
+}
+
 /// A response read as JSON.
 struct JSONReply: Sendable {
     let status: HTTPResponse.Status
