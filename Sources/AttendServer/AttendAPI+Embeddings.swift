@@ -58,10 +58,10 @@ extension AttendAPI {
                 guard !text.isEmpty else {
                     throw APIError.invalidRequest("input[\(index)] is an empty string", param: "input")
                 }
-                let ids = tokenizer.encode(text, truncating: false)
+                let ids = tokenizer.encode(text, truncating: false)  // [CLS] pieces [SEP]
                 guard ids.count > limit else { return ids }
-                if truncate { return tokenizer.encode(text, truncating: true) }
-                throw overLimit(index, ids.count)
+                guard truncate else { throw overLimit(index, ids.count) }
+                return Array(ids.prefix(limit - 1)) + [tokenizer.separatorID]  // the first limit − 2 pieces
             }
         case .tokens(let sequences):
             let vocabulary = tokenizer.wordPiece.tokens.count

@@ -90,23 +90,16 @@ final class GenerationScheduler: Sendable {
                     sequence.fail("\(error)")
                 }
             }
-            // The sequences that joined this tick already sampled their first token; every
-            // running sequence now runs its last token.
-            let stepping = running.filter { $0.pendingID != nil }
-            if !stepping.isEmpty {
-                var caches = stepping.map { $0.takeCache() }
+            // Every running sequence (those that joined this tick too) has sampled a token not
+            // yet run: one step runs them all.
+            if !running.isEmpty {
+                var caches = running.map { $0.takeCache() }
                 do {
-                    let rows = try generator.decoder.step(stepping.map { $0.pendingID! }, caches: &caches)
-                    var finished: Set<ObjectIdentifier> = []
-                    for (index, sequence) in stepping.enumerated() {
-                        sequence.cache = caches[index]
-                        if !sequence.advance(logits: rows[index], generator: generator) {
-                            finished.insert(ObjectIdentifier(sequence))
-                        }
-                    }
-                    running.removeAll { finished.contains(ObjectIdentifier($0)) }
+                    let rows = try generator.decoder.step(running.map { $0.pendingID! }, caches: &caches)
+                    for (sequence, cache) in zip(running, caches) { sequence.cache = cache }
+                    running = zip(running, rows).filter { $0.advance(logits: $1, generator: generator) }.map(\.0)
                 } catch {
-                    for sequence in stepping { sequence.fail("\(error)") }
+                    for sequence in running { sequence.fail("\(error)") }
                     running.removeAll()
                 }
             }

@@ -8,12 +8,13 @@ import Testing
 
 @Suite("POST /v1/chat/completions generates as the library does, plain or streamed, batched or alone")
 struct ChatCompletionsRouteTests {
-    /// What `TextGenerator` produces alone for one user message, greedy: the expected answer.
-    static func solo(_ message: String, maxTokens: Int) throws -> TextGenerator.Result {
+    /// What `TextGenerator` produces alone for one user message (greedy unless a sampler is
+    /// given): the expected answer.
+    static func solo(_ message: String, maxTokens: Int, sampler: Sampler? = nil) throws -> TextGenerator.Result {
         let generator = try ServerFixture.chatGenerator()
         let template = try ChatTemplate(template: ServerFixture.chatML)
         let ids = generator.tokenizer.encode(template.prompt(user: message))
-        return try generator.generate(promptIDs: ids, maxTokens: maxTokens, sampler: Sampler())
+        return try generator.generate(promptIDs: ids, maxTokens: maxTokens, sampler: sampler ?? Sampler())
     }
 
     static func request(_ message: String, maxTokens: Int, extra: [String: Any] = [:]) -> [String: Any] {
@@ -138,11 +139,7 @@ struct ChatCompletionsRouteTests {
 
     @Test("sampling with a seed is reproducible, and follows the library's sampler")
     func seededSamplingIsReproducible() async throws {
-        let generator = try ServerFixture.chatGenerator()
-        let template = try ChatTemplate(template: ServerFixture.chatML)
-        let ids = generator.tokenizer.encode(template.prompt(user: "sample"))
-        let expected = try generator.generate(
-            promptIDs: ids, maxTokens: 10, sampler: Sampler(temperature: 0.8, topP: 0.9, seed: 42))
+        let expected = try Self.solo("sample", maxTokens: 10, sampler: Sampler(temperature: 0.8, topP: 0.9, seed: 42))
         let body = String(
             decoding: try JSONSerialization.data(
                 withJSONObject: Self.request(
